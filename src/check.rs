@@ -1,0 +1,94 @@
+//! Checking one file: extract, read, validate. The result is what `nianbao check --json`
+//! prints (see `shared/spec/check-json.md`) and what the daemon stores.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::extract::{self, Format};
+use crate::finding::{Finding, Location, Severity};
+use crate::report::{self, Parsed, Report, Template};
+use crate::rules;
+
+/// The outcome of checking one file. Its JSON form is a stable contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub file: String,
+    pub format: Option<Format>,
+    pub encoding: Option<&'static str>,
+    pub sha256: String,
+    pub template: Option<Template>,
+    /// What could be read; `None` when the file could not be read at all.
+    pub report: Option<Report>,
+    pub findings: Vec<Finding>,
+    /// Where each table value came from (not serialized; for messages and the store).
+    #[serde(skip)]
+    pub parsed: Option<Parsed>,
+}
+
+impl CheckResult {
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count()
+    }
+
+    /// Accepted when no finding is an error.
+    pub fn accepted(&self) -> bool {
+        self.errors() == 0
+    }
+}
+
+/// Hex-encoded SHA-256 (sha2 0.11 digests have no `LowerHex`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// Checks the bytes of one file named `name` (the name only breaks format ties).
+pub fn check_bytes(bytes: &[u8], name: &str) -> CheckResult {
+    let sha256 = sha256_hex(bytes);
+    match extract::extract(bytes, name) {
+        Err(e) => CheckResult {
+            file: name.to_string(),
+            format: extract::sniff(bytes, name).ok(),
+            encoding: None,
+            sha256,
+            template: None,
+            report: None,
+            findings: vec![Finding::new(
+                rules::file_rule(e.rule_id()),
+                Location::default(),
+                e.to_string(),
+            )],
+            parsed: None,
+        },
+        Ok(extracted) => {
+            let parsed = report::parse(&extracted);
+            let mut findings = parsed.findings.clone();
+            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            CheckResult {
+                file: name.to_string(),
+                format: Some(extracted.format),
+                encoding: extracted.encoding,
+                sha256,
+                template: parsed.report.template,
+                report: Some(parsed.report.clone()),
+                findings,
+                parsed: Some(parsed),
+            }
+        }
+    }
+}

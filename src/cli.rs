@@ -1,0 +1,295 @@
+//! Subcommands: `check` (one-off checks), `rules` (the catalogue).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use nianbao::check::{CheckResult, check_bytes};
+use nianbao::finding::Severity;
+use nianbao::report::{ActiveDisclosure, AppColumn, AppRow, Report};
+
+#[derive(Parser)]
+#[command(
+    name = "nianbao",
+    version,
+    about = "审核政府信息公开工作年度报告 / checks government information-disclosure annual reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check report files and print what is wrong with each.
+    ///
+    /// Exit status: 0 when no file has an error, 1 when at least one has, 2 when a file could
+    /// not be checked at all (missing, unreadable).
+    Check {
+        /// Report files (txt, html, docx; any text encoding).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print one JSON object per file (JSON Lines), as documented in docs/check-json.md.
+        #[arg(long)]
+        json: bool,
+        /// Also print the tables as read.
+        #[arg(long)]
+        show: bool,
+    },
+    /// Print the rule catalogue (id, severity, what, why).
+    Rules {
+        /// As a Markdown table (the README's rule table).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files, json, show } => check(&files, json, show),
+        Command::Rules { markdown } => {
+            print_rules(markdown);
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// What happened to one file on the command line.
+enum Outcome {
+    Checked(Box<CheckResult>),
+    Unreadable(String),
+}
+
+fn check(files: &[PathBuf], json: bool, show: bool) -> ExitCode {
+    let outcomes = check_parallel(files);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut status = 0u8;
+    for (path, outcome) in files.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Unreadable(msg) => {
+                eprintln!("nianbao: {}: {msg}", path.display());
+                status = 2;
+            }
+            Outcome::Checked(result) => {
+                if !result.accepted() {
+                    status = status.max(1);
+                }
+                let written = if json {
+                    serde_json::to_string(&*result)
+                        .map_err(std::io::Error::other)
+                        .and_then(|s| writeln!(out, "{s}"))
+                } else {
+                    write_human(&mut out, &result, show)
+                };
+                if written.is_err() {
+                    // stdout closed (e.g. piped into `head`): stop quietly.
+                    return ExitCode::from(status);
+                }
+            }
+        }
+    }
+    ExitCode::from(status)
+}
+
+/// Checks files on all cores, keeping their order.
+fn check_parallel(files: &[PathBuf]) -> Vec<Outcome> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|paths| {
+                scope.spawn(move || paths.iter().map(|p| check_path(p)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Outcome::Unreadable("内部错误".into())])
+            })
+            .collect()
+    })
+}
+
+fn check_path(path: &std::path::Path) -> Outcome {
+    match std::fs::metadata(path) {
+        Err(e) => return Outcome::Unreadable(format!("cannot read: {e}")),
+        Ok(m) if m.is_dir() => return Outcome::Unreadable("is a directory".into()),
+        Ok(m) if m.len() > nianbao::extract::MAX_INPUT_BYTES as u64 => {
+            // Answer without reading 300 MB into memory.
+            let name = path.display().to_string();
+            let mut result = check_bytes(&[], &name);
+            result.findings = vec![nianbao::finding::Finding::new(
+                &nianbao::rules::FILE_TOO_LARGE,
+                Default::default(),
+                nianbao::extract::ExtractError::TooLarge {
+                    size: m.len(),
+                    limit: nianbao::extract::MAX_INPUT_BYTES as u64,
+                }
+                .to_string(),
+            )];
+            result.sha256.clear();
+            return Outcome::Checked(Box::new(result));
+        }
+        Ok(_) => {}
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Outcome::Checked(Box::new(check_bytes(&bytes, &path.display().to_string()))),
+        Err(e) => Outcome::Unreadable(format!("cannot read: {e}")),
+    }
+}
+
+fn write_human(out: &mut impl Write, r: &CheckResult, show: bool) -> std::io::Result<()> {
+    let what = r
+        .report
+        .as_ref()
+        .map(|rep| {
+            format!(
+                "{} {}",
+                rep.agency.as_deref().unwrap_or("（未识别单位）"),
+                rep.year
+                    .map_or("（未识别年度）".to_string(), |y| format!("{y}年"))
+            )
+        })
+        .unwrap_or_default();
+    let format = r.format.map_or("?", |f| f.as_str());
+    let encoding = r.encoding.map(|e| format!(", {e}")).unwrap_or_default();
+    let template = r
+        .template
+        .map(|t| format!("  模板 {}", t.as_str()))
+        .unwrap_or_default();
+    writeln!(out, "{}  [{format}{encoding}]  {what}{template}", r.file)?;
+    let verdict = if r.accepted() { "通过" } else { "需修改" };
+    writeln!(
+        out,
+        "  {verdict}：{} 个错误，{} 个提示",
+        r.errors(),
+        r.warnings()
+    )?;
+    for f in &r.findings {
+        let mark = match f.severity {
+            Severity::Error => "✗ 错误",
+            Severity::Warning => "! 提示",
+        };
+        writeln!(out, "  {mark} [{}] {}", f.rule, f.message)?;
+    }
+    if show && let Some(report) = &r.report {
+        write_tables(out, report)?;
+    }
+    writeln!(out)
+}
+
+fn cell(v: Option<i64>) -> String {
+    v.map_or("—".to_string(), |v| v.to_string())
+}
+
+fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
+    writeln!(out, "  表一 主动公开政府信息情况")?;
+    match &r.active_disclosure {
+        Some(ActiveDisclosure::V2021(t)) => {
+            for (name, d) in [
+                ("规章", &t.regulations),
+                ("行政规范性文件", &t.normative_documents),
+            ] {
+                let d = d.unwrap_or_default();
+                writeln!(
+                    out,
+                    "    {name}：制发 {} 废止 {} 现行有效 {}",
+                    cell(d.issued),
+                    cell(d.repealed),
+                    cell(d.in_force)
+                )?;
+            }
+            writeln!(out, "    行政许可 {}", cell(t.administrative_licensing))?;
+            writeln!(out, "    行政处罚 {}", cell(t.administrative_punishment))?;
+            writeln!(out, "    行政强制 {}", cell(t.administrative_enforcement))?;
+            writeln!(
+                out,
+                "    行政事业性收费（万元） {}",
+                t.administrative_fees.as_deref().unwrap_or("—")
+            )?;
+        }
+        Some(ActiveDisclosure::V2019(t)) => {
+            writeln!(out, "    {}", serde_json::to_string(t).unwrap_or_default())?;
+        }
+        None => writeln!(out, "    （未读取）")?,
+    }
+    writeln!(out, "  表二 收到和处理政府信息公开申请情况")?;
+    match &r.applications {
+        Some(apps) => {
+            let header: Vec<&str> = AppColumn::ALL
+                .iter()
+                .map(|c| nianbao::report::labels::app_column_printed(*c))
+                .collect();
+            writeln!(out, "    {:<28}{}", "", header.join(" | "))?;
+            for row in AppRow::ALL {
+                let Some(values) = apps.rows.get(&row) else {
+                    continue;
+                };
+                let shown = match values {
+                    Some(v) => v.iter().map(|x| cell(*x)).collect::<Vec<_>>().join(" | "),
+                    None => "（未读取）".to_string(),
+                };
+                writeln!(
+                    out,
+                    "    {:<28}{shown}",
+                    nianbao::report::labels::app_row(row).printed
+                )?;
+            }
+        }
+        None => writeln!(out, "    （未读取）")?,
+    }
+    writeln!(
+        out,
+        "  表三 行政复议、行政诉讼情况（维持 纠正 其他 未结 总计）"
+    )?;
+    match &r.reviews_and_litigation {
+        Some(t3) => {
+            for (name, g) in [
+                ("行政复议", &t3.review),
+                ("未经复议直接起诉", &t3.litigation_direct),
+                ("复议后起诉", &t3.litigation_after_review),
+            ] {
+                let v: Vec<String> = g.values().iter().map(|x| cell(*x)).collect();
+                writeln!(out, "    {name}：{}", v.join(" "))?;
+            }
+        }
+        None => writeln!(out, "    （未读取）")?,
+    }
+    Ok(())
+}
+
+fn print_rules(markdown: bool) {
+    let rules = nianbao::rules::all();
+    if markdown {
+        println!("| id | severity | what | why |");
+        println!("|---|---|---|---|");
+        for r in rules {
+            println!(
+                "| `{}` | {} | {} | {} |",
+                r.id,
+                r.severity.as_str(),
+                r.what,
+                r.why
+            );
+        }
+    } else {
+        for r in rules {
+            println!(
+                "{:<34} {:<8} {}\n{:<43} 依据：{}",
+                r.id,
+                r.severity.as_str(),
+                r.what,
+                "",
+                r.why
+            );
+        }
+    }
+}

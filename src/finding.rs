@@ -1,0 +1,146 @@
+//! Findings: what is wrong with a report, where, and what to do about it.
+//!
+//! One `Finding` type serves the clerk (the Chinese `message`) and machines (the JSON keys of
+//! `shared/spec/check-json.md`), so the two can never say different things.
+
+use serde::Serialize;
+
+/// `error` blocks acceptance; `warning` is reported but does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+
+    /// As shown to clerks.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "错误",
+            Severity::Warning => "提示",
+        }
+    }
+}
+
+/// An entry of the rule catalogue. Each check that can produce a finding has one, declared
+/// as a `pub static` next to the code that checks it and listed in [`crate::rules::ALL`].
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable id, e.g. `sum.t2_balance`. Scripts and the store depend on it: never rename.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// What the rule checks, one line in Chinese.
+    pub what: &'static str,
+    /// Why the rule exists: its basis in the template, the 条例 or practice.
+    pub why: &'static str,
+}
+
+/// Where a finding applies, as precisely as the rule allows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Template section 1–6 (一 to 六).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<u8>,
+    /// Table 1–3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<u8>,
+    /// Row id of check-json.md (`carried_forward`, `regulations`, `review`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    /// Column id (`natural_person`, `issued`, `total`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// 1-based line in a text file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Cell reference in a document with real tables (`T2R4C3`: 2nd table, row 4, column 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
+}
+
+impl Location {
+    pub fn table(table: u8) -> Location {
+        Location {
+            section: Some(table + 1),
+            table: Some(table),
+            ..Location::default()
+        }
+    }
+
+    pub fn section(section: u8) -> Location {
+        Location {
+            section: Some(section),
+            ..Location::default()
+        }
+    }
+
+    pub fn row(mut self, row: &str) -> Location {
+        self.row = Some(row.to_string());
+        self
+    }
+
+    pub fn column(mut self, column: &str) -> Location {
+        self.column = Some(column.to_string());
+        self
+    }
+
+    pub fn at(mut self, at: Option<crate::extract::SourceRef>) -> Location {
+        if let Some(at) = at {
+            self.line = at.line();
+            self.cell = at.cell();
+        }
+        self
+    }
+}
+
+/// One finding about one report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub location: Location,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// What is wrong and how to fix it, in Chinese, naming the values.
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(rule: &'static Rule, location: Location, message: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.id,
+            severity: rule.severity,
+            location,
+            expected: None,
+            actual: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn expected(mut self, expected: impl ToString) -> Finding {
+        self.expected = Some(expected.to_string());
+        self
+    }
+
+    pub fn actual(mut self, actual: impl ToString) -> Finding {
+        self.actual = Some(actual.to_string());
+        self
+    }
+
+    /// The same finding with another severity, for rules whose severity depends on the case
+    /// (a missing year is an error, odd wording only a warning).
+    pub fn severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+}

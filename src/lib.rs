@@ -1,0 +1,13 @@
+//! nianbao reads government information-disclosure annual reports (政府信息公开工作年度报告),
+//! checks them against the national template and its arithmetic, and tells the submitting
+//! agency what to fix.
+//!
+//! The modules follow the data's path: [`extract`] (file bytes -> blocks), [`report`]
+//! (blocks -> the typed [`report::Report`]), [`validate`] (report -> findings), and the
+//! daemon's stages built on them.
+
+pub mod check;
+pub mod extract;
+pub mod finding;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,106 @@
+//! Blocks -> the typed [`Report`].
+//!
+//! Reading is label-anchored: every layout is reduced to a sequence of tokens
+//! ([`tokens`]), the six section headings split it ([`structure`]), and in each table the
+//! template's row labels are found at the end of a run of words, with the row's values right
+//! after ([`tables`]). A row whose values cannot be assigned to columns with certainty becomes
+//! a finding and stays `None`: nianbao never guesses a number.
+
+pub mod labels;
+pub mod model;
+pub mod structure;
+mod tables;
+pub mod tokens;
+
+use std::collections::BTreeMap;
+
+use crate::extract::{Extracted, SourceRef};
+use crate::finding::Finding;
+
+pub use model::*;
+
+/// A table cell of the model: table 1–3, row id, column id.
+pub type CellKey = (u8, &'static str, &'static str);
+
+/// The result of reading one document.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub report: Report,
+    /// Findings of the reading stage (labels, cells, rows, tables that could not be read).
+    pub findings: Vec<Finding>,
+    /// Where each value of the model came from in the file.
+    pub sources: BTreeMap<CellKey, SourceRef>,
+    /// Title and headings with their places in the file, for structure findings.
+    pub outline: structure::Outline,
+}
+
+impl Parsed {
+    /// Where a table value came from, if it was read.
+    pub fn source(&self, table: u8, row: &str, column: &str) -> Option<SourceRef> {
+        self.sources
+            .iter()
+            .find(|((t, r, c), _)| *t == table && *r == row && *c == column)
+            .map(|(_, at)| *at)
+    }
+}
+
+/// Reads extracted blocks into a report.
+pub fn parse(extracted: &Extracted) -> Parsed {
+    let tokens = tokens::tokenize(&extracted.blocks);
+    let mut findings = Vec::new();
+    let mut sources = BTreeMap::new();
+    let outline = structure::outline(&extracted.blocks);
+    let mut report = Report {
+        agency: outline.title.as_ref().and_then(|t| t.agency.clone()),
+        year: outline.title.as_ref().and_then(|t| t.year),
+        title: outline.title.as_ref().map(|t| t.text.clone()),
+        ..Report::default()
+    };
+
+    let read = tables::read_tables(&tokens, &outline, &mut findings, &mut sources);
+    report.template = read.template;
+    report.active_disclosure = read.active_disclosure;
+    report.applications = read.applications;
+    report.reviews_and_litigation = read.reviews_and_litigation;
+    report.sections = structure::sections(&extracted.blocks, &outline, &read.consumed_blocks);
+    report.period = structure::period(&report.sections, &extracted.blocks, &outline);
+    if report.year.is_none() {
+        // A title without a year is reported by validation; the period still tells the year.
+        report.year = report
+            .period
+            .as_ref()
+            .and_then(|p| p.end.as_deref().or(p.start.as_deref()))
+            .and_then(|d| d.get(..4))
+            .and_then(|y| y.parse().ok());
+    }
+    structure::check_readable(&report, &outline, &tokens, &mut findings);
+    Parsed {
+        report,
+        findings,
+        sources,
+        outline,
+    }
+}
+
+/// Rules about the document's structure checked while reading.
+pub fn structure_rules() -> Vec<&'static crate::finding::Rule> {
+    vec![&structure::NOT_A_REPORT, &structure::PRE_2019]
+}
+
+/// Rules about tables, rows and cells checked while reading.
+pub fn table_rules() -> Vec<&'static crate::finding::Rule> {
+    use tables::*;
+    vec![
+        &TEMPLATE_UNKNOWN,
+        &TEMPLATE_MIXED,
+        &TABLE_MISSING,
+        &ROW_MISSING,
+        &ROW_UNASSIGNABLE,
+        &ROW_UNRECOGNIZED,
+        &ROW_DUPLICATE,
+        &LABEL_NONSTANDARD,
+        &CELL_NOT_FILLED,
+        &CELL_NOT_A_NUMBER,
+        &CELL_UNIT,
+    ]
+}
