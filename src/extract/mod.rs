@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use text::decode_text;
+pub use text::{decode_text, display_name};
 
 /// Largest input any extractor reads. Bigger files are refused before reading; the daemon has
 /// its own, usually lower, configured limit.

@@ -22,9 +22,19 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         .collect();
     Ok(Extracted {
         format: Format::Txt,
-        encoding: Some(encoding.name()),
+        encoding: Some(display_name(encoding)),
         blocks,
     })
+}
+
+/// The encoding's name as the JSON contract spells it (`GB18030`, not encoding_rs's
+/// lowercase `gb18030`).
+pub fn display_name(encoding: &'static Encoding) -> &'static str {
+    if encoding == GB18030 {
+        "GB18030"
+    } else {
+        encoding.name()
+    }
 }
 
 /// Decodes `bytes` as text, detecting the encoding. Also used for HTML without a charset.
@@ -95,9 +105,10 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
         .count();
     // At least a tenth of the units must be ASCII (digits, breaks), all on one side.
     let threshold = units / 10 + 1;
-    if zero_odd >= threshold && zero_even * 20 < zero_odd {
+    // CJK code points such as 一 (U+4E00) put a zero byte on the other side now and then.
+    if zero_odd >= threshold && zero_even * 3 < zero_odd {
         Some(UTF_16LE)
-    } else if zero_even >= threshold && zero_odd * 20 < zero_even {
+    } else if zero_even >= threshold && zero_odd * 3 < zero_even {
         Some(UTF_16BE)
     } else {
         None

@@ -1,0 +1,210 @@
+//! `nianbao check` and `nianbao rules` as a user runs them: the real binary, real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn nianbao(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(args)
+        .output()
+        .expect("run nianbao")
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// SHA-256 by coreutils, independent of the crate's own hashing.
+fn sha256sum(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn json_contract_for_an_accepted_report() {
+    let path = fixture("000_d016082c1b868431.txt");
+    let out = nianbao(&["check", "--json", &path]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["file"], path.as_str());
+    assert_eq!(v["format"], "txt");
+    assert_eq!(v["encoding"], "UTF-8");
+    assert_eq!(v["sha256"], sha256sum(Path::new(&path)).as_str());
+    assert_eq!(v["template"], "2021");
+    let r = &v["report"];
+    assert_eq!(r["agency"], "区政数局");
+    assert_eq!(r["year"], 2022);
+    let t1 = &r["active_disclosure"];
+    assert_eq!(t1["normative_documents"]["issued"], 2);
+    assert_eq!(t1["normative_documents"]["in_force"], 6);
+    assert_eq!(t1["regulations"]["repealed"], 0);
+    assert_eq!(t1["administrative_licensing"], 0);
+    assert_eq!(t1["administrative_fees"], "0", "fees are a decimal string");
+    let apps = r["applications"].as_object().expect("applications object");
+    assert_eq!(apps.len(), 25, "every 2021 row id is present");
+    assert_eq!(apps["new_received"].as_array().map(Vec::len), Some(7));
+    assert!(apps.contains_key("other_overdue_correction"));
+    assert!(!apps.contains_key("other_handling"), "2019-only row");
+    assert_eq!(r["reviews_and_litigation"]["review"]["total"], 0);
+    assert_eq!(
+        r["reviews_and_litigation"]["litigation_after_review"]["pending"],
+        0
+    );
+    assert_eq!(v["findings"], Value::Array(vec![]));
+}
+
+#[test]
+fn json_contract_for_a_damaged_report() {
+    let path = fixture("001_41152148c7aabaad.txt");
+    let out = nianbao(&["check", "--json", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = &json_lines(&out)[0];
+    let apps = &v["report"]["applications"];
+    assert_eq!(
+        apps["granted"],
+        Value::Null,
+        "an unreadable row is null, never invented"
+    );
+    assert_eq!(apps["new_received"][0], 15);
+    let findings = v["findings"].as_array().expect("findings");
+    let granted = findings
+        .iter()
+        .find(|f| f["location"]["row"] == "granted")
+        .expect("finding for granted");
+    assert_eq!(granted["rule"], "table.row_values");
+    assert_eq!(granted["severity"], "error");
+    assert_eq!(granted["location"]["table"], 2);
+    assert_eq!(granted["location"]["line"], 54);
+    assert_eq!(granted["expected"], "7");
+    assert_eq!(granted["actual"], "6");
+    assert!(
+        granted["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("予以公开"))
+    );
+    // Errors come before warnings.
+    let severities: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["severity"].as_str())
+        .collect();
+    let first_warning = severities
+        .iter()
+        .position(|s| *s == "warning")
+        .unwrap_or(severities.len());
+    assert!(severities[first_warning..].iter().all(|s| *s == "warning"));
+}
+
+#[test]
+fn exit_codes_for_many_files_and_missing_ones() {
+    let ok = fixture("000_d016082c1b868431.txt");
+    let bad = fixture("001_41152148c7aabaad.txt");
+    let out = nianbao(&["check", "--json", &ok, &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["file"], ok.as_str(), "order is kept");
+    assert_eq!(lines[1]["file"], bad.as_str());
+
+    let out = nianbao(&["check", "--json", &ok, "/nonexistent/report.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_lines(&out).len(), 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/report.txt"));
+
+    let out = nianbao(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "usage error");
+}
+
+#[test]
+fn junk_gets_a_clear_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, bytes: &[u8]| -> PathBuf {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    };
+    let empty = write("empty.txt", b"");
+    let binary = write(
+        "noise.docx",
+        &(0..5000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    );
+    let exe = write("report.doc", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00");
+    let png = write("scan.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+    let prose = write(
+        "letter.txt",
+        "关于召开会议的通知\n各单位：定于下周一召开会议。\n".as_bytes(),
+    );
+    let truncated_zip = write(
+        "cut.docx",
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00word/document.xml",
+    );
+    let cases = [
+        (&empty, "file.empty"),
+        (&binary, "file.unknown_format"),
+        (&exe, "file.unknown_format"),
+        (&png, "file.unknown_format"),
+        (&prose, "structure.not_a_report"),
+        (&truncated_zip, "file.corrupt"),
+    ];
+    for (path, rule) in cases {
+        let out = nianbao(&["check", "--json", &path.display().to_string()]);
+        assert_eq!(out.status.code(), Some(1), "{}", path.display());
+        let v = &json_lines(&out)[0];
+        let rules: Vec<&str> = v["findings"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f["rule"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(rules.contains(&rule), "{}: {rules:?}", path.display());
+        let message = v["findings"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "Chinese message: {message}"
+        );
+    }
+}
+
+#[test]
+fn human_output_names_the_problem() {
+    let out = nianbao(&["check", &fixture("003_16d03b1718509b6f.txt")]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("通过"), "{text}");
+    assert!(text.contains("本年度止件数"), "{text}");
+    let out = nianbao(&["check", "--show", &fixture("005_huaian-2024.pdftotext.txt")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("3001 | 53 | 0 | 0 | 61 | 4 | 3119"), "{text}");
+}
+
+#[test]
+fn rules_lists_the_catalogue() {
+    let out = nianbao(&["rules", "--markdown"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for id in nianbao::rules::all().iter().map(|r| r.id) {
+        assert!(text.contains(&format!("`{id}`")), "{id} missing");
+    }
+}
