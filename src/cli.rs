@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use nianbao::check::{CheckResult, check_bytes};
+use nianbao::check::{CheckResult, check_bytes, check_bytes_with, current_year};
 use nianbao::finding::Severity;
 use nianbao::report::{ActiveDisclosure, AppColumn, AppRow, Report};
+use nianbao::validate::Context;
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +38,13 @@ enum Command {
         /// Also print the tables as read.
         #[arg(long)]
         show: bool,
+        /// Last year's report of the same agency, for the cross-year rules (上年结转, 现行有效).
+        #[arg(long, value_name = "FILE")]
+        previous: Option<PathBuf>,
+        /// The year the reports are filed in (default: this year); a report for year N is
+        /// expected in year N+1.
+        #[arg(long, value_name = "YEAR")]
+        filing_year: Option<i32>,
     },
     /// Print the rule catalogue (id, severity, what, why).
     Rules {
@@ -49,7 +57,13 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { files, json, show } => check(&files, json, show),
+        Command::Check {
+            files,
+            json,
+            show,
+            previous,
+            filing_year,
+        } => check(&files, json, show, previous.as_deref(), filing_year),
         Command::Rules { markdown } => {
             print_rules(markdown);
             ExitCode::SUCCESS
@@ -63,8 +77,39 @@ enum Outcome {
     Unreadable(String),
 }
 
-fn check(files: &[PathBuf], json: bool, show: bool) -> ExitCode {
-    let outcomes = check_parallel(files);
+fn check(
+    files: &[PathBuf],
+    json: bool,
+    show: bool,
+    previous: Option<&std::path::Path>,
+    filing_year: Option<i32>,
+) -> ExitCode {
+    let previous = match previous.map(std::fs::read) {
+        None => None,
+        Some(Ok(bytes)) => {
+            let name = previous
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            match check_bytes(&bytes, &name).report {
+                Some(report) => Some(report),
+                None => {
+                    eprintln!(
+                        "nianbao: {name}: not readable as a report; cross-year rules skipped"
+                    );
+                    None
+                }
+            }
+        }
+        Some(Err(e)) => {
+            eprintln!("nianbao: --previous: cannot read: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let ctx = Context {
+        previous: previous.as_ref(),
+        filing_year: filing_year.unwrap_or_else(current_year),
+    };
+    let outcomes = check_parallel(files, &ctx);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut status = 0u8;
@@ -96,7 +141,7 @@ fn check(files: &[PathBuf], json: bool, show: bool) -> ExitCode {
 }
 
 /// Checks files on all cores, keeping their order.
-fn check_parallel(files: &[PathBuf]) -> Vec<Outcome> {
+fn check_parallel(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
@@ -105,7 +150,7 @@ fn check_parallel(files: &[PathBuf]) -> Vec<Outcome> {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|paths| {
-                scope.spawn(move || paths.iter().map(|p| check_path(p)).collect::<Vec<_>>())
+                scope.spawn(move || paths.iter().map(|p| check_path(p, ctx)).collect::<Vec<_>>())
             })
             .collect();
         handles
@@ -118,7 +163,7 @@ fn check_parallel(files: &[PathBuf]) -> Vec<Outcome> {
     })
 }
 
-fn check_path(path: &std::path::Path) -> Outcome {
+fn check_path(path: &std::path::Path, ctx: &Context<'_>) -> Outcome {
     match std::fs::metadata(path) {
         Err(e) => return Outcome::Unreadable(format!("cannot read: {e}")),
         Ok(m) if m.is_dir() => return Outcome::Unreadable("is a directory".into()),
@@ -141,7 +186,11 @@ fn check_path(path: &std::path::Path) -> Outcome {
         Ok(_) => {}
     }
     match std::fs::read(path) {
-        Ok(bytes) => Outcome::Checked(Box::new(check_bytes(&bytes, &path.display().to_string()))),
+        Ok(bytes) => Outcome::Checked(Box::new(check_bytes_with(
+            &bytes,
+            &path.display().to_string(),
+            ctx,
+        ))),
         Err(e) => Outcome::Unreadable(format!("cannot read: {e}")),
     }
 }

@@ -11,3 +11,4 @@ pub mod extract;
 pub mod finding;
 pub mod report;
 pub mod rules;
+pub mod validate;

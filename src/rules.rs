@@ -69,6 +69,7 @@ pub fn all() -> Vec<&'static Rule> {
     ];
     rules.extend(structure_rules());
     rules.extend(table_rules());
+    rules.extend(crate::validate::rules());
     rules
 }
 

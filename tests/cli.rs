@@ -39,7 +39,7 @@ fn sha256sum(path: &Path) -> String {
 #[test]
 fn json_contract_for_an_accepted_report() {
     let path = fixture("000_d016082c1b868431.txt");
-    let out = nianbao(&["check", "--json", &path]);
+    let out = nianbao(&["check", "--json", "--filing-year", "2023", &path]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -71,7 +71,66 @@ fn json_contract_for_an_accepted_report() {
         r["reviews_and_litigation"]["litigation_after_review"]["pending"],
         0
     );
-    assert_eq!(v["findings"], Value::Array(vec![]));
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["rule"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(rules, ["narrative.figure", "narrative.fee_mention"]);
+    assert_eq!(v["findings"][0]["severity"], "warning");
+}
+
+#[test]
+fn filing_season_and_previous_year() {
+    let path = fixture("002_5ddfc993aefd2777.txt");
+    let rules = |args: &[&str]| -> Vec<String> {
+        let out = nianbao(args);
+        json_lines(&out)[0]["findings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f["rule"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        rules(&["check", "--json", "--filing-year", "2023", &path]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rules(&["check", "--json", "--filing-year", "2026", &path]),
+        ["season.year"]
+    );
+    let out = nianbao(&["check", "--json", "--filing-year", "2022", &path]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a report for the current year is an error"
+    );
+    // 001 (2021's carried forward 1 natural person) as last year of 002 (carried over 0).
+    let out = nianbao(&[
+        "check",
+        "--json",
+        "--filing-year",
+        "2023",
+        "--previous",
+        &fixture("001_41152148c7aabaad.txt"),
+        &path,
+    ]);
+    let v = &json_lines(&out)[0];
+    let carry: Vec<&Value> = v["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|f| f["rule"] == "history.carry_over")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        carry.len(),
+        0,
+        "001 is a 2022 report, not 2021: no cross-year rule applies"
+    );
 }
 
 #[test]

@@ -264,13 +264,31 @@ fn mark(consumed: &mut HashSet<usize>, tokens: &[Token], span: (usize, usize)) {
     }
 }
 
-/// The first token index in `range` whose run contains one of `anchors`.
+/// Where a table starts: the token in `range` at which one of `anchors` appears (they may
+/// span tokens), moved back over header cells but not into the narrative sentence that
+/// introduces the table (`…具体情况统计如下表：`), which belongs to the section's text.
 fn anchor(tokens: &[Token], range: (usize, usize), anchors: &[&str]) -> Option<usize> {
     let regions = regions(tokens, range);
-    regions
+    let region = regions
         .iter()
-        .find(|r| anchors.iter().any(|a| r.text.contains(a)))
-        .map(|r| r.first)
+        .find(|r| anchors.iter().any(|a| r.text.contains(a)))?;
+    let mut text = String::new();
+    let mut hit = region.first;
+    for i in region.first..=region.last {
+        text.push_str(&tokens[i].norm);
+        if anchors.iter().any(|a| text.contains(a)) {
+            hit = i;
+            break;
+        }
+    }
+    let is_narrative =
+        |t: &Token| t.norm.contains('。') || t.norm.ends_with('：') || t.norm.chars().count() > 40;
+    let mut start = hit;
+    while start > region.first && !is_narrative(&tokens[start - 1]) && !is_narrative(&tokens[start])
+    {
+        start -= 1;
+    }
+    Some(start)
 }
 
 /// A matched row: which label, the region, and whether its wording is standard.

@@ -1,0 +1,225 @@
+//! The tables' arithmetic (勾稽关系): table 2's row totals, its outcome total and its column
+//! balance, table 3's group totals, table 1's weak continuity.
+//!
+//! A relation is only checked when every value it involves was read: a blank cell already
+//! has its own finding (`cell.not_filled`), and counting it as 0 here would hide which of the
+//! two is the real mistake.
+
+use crate::finding::{Finding, Location, Rule, Severity};
+use crate::report::labels::{app_column_printed, app_row_described};
+use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues};
+
+use super::{Validation, where_};
+
+pub static T2_ROW_TOTAL: Rule = Rule {
+    id: "sum.t2_row_total",
+    severity: Severity::Error,
+    what: "表二每一行：“总计”列等于自然人与五类法人或其他组织六列之和",
+    why: "总计列是本行各类申请人的合计；不相等说明某格填错或漏填。",
+};
+pub static T2_OUTCOMES: Rule = Rule {
+    id: "sum.t2_outcomes",
+    severity: Severity::Error,
+    what: "表二每一列：“（七）总计”等于（一）至（六）各项办理结果之和",
+    why: "（七）总计是本年度办理结果的合计；模板中各结果互斥（部分公开“只计这一情形”）。",
+};
+pub static T2_BALANCE: Rule = Rule {
+    id: "sum.t2_balance",
+    severity: Severity::Error,
+    what: "表二每一列：第一项加第二项之和，等于第三项加第四项之和",
+    why: "模板表头注明“本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和”：收到的申请要么办结，要么结转下年。",
+};
+pub static T3_GROUP_TOTAL: Rule = Rule {
+    id: "sum.t3_group_total",
+    severity: Severity::Error,
+    what: "表三每组：“总计”等于结果维持、结果纠正、其他结果、尚未审结之和",
+    why: "总计是本组四种结果的合计。",
+};
+pub static T1_IN_FORCE: Rule = Rule {
+    id: "sum.t1_in_force",
+    severity: Severity::Error,
+    what: "表一：现行有效件数不少于本年制发件数减本年废止件数",
+    why: "现行有效件数 = 上年现行有效 + 本年制发 − 本年废止，而上年现行有效不会是负数。",
+};
+
+pub fn rules() -> Vec<&'static Rule> {
+    vec![
+        &T2_ROW_TOTAL,
+        &T2_OUTCOMES,
+        &T2_BALANCE,
+        &T3_GROUP_TOTAL,
+        &T1_IN_FORCE,
+    ]
+}
+
+pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
+    t2(v, findings);
+    t3(v, findings);
+    t1(v, findings);
+}
+
+/// Sum of `values`, or `None` if one is missing.
+fn sum(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
+    values
+        .into_iter()
+        .try_fold(0i64, |acc, v| v.map(|v| acc.saturating_add(v)))
+}
+
+fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
+    let Some(apps) = &v.report().applications else {
+        return;
+    };
+    let total = AppColumn::Total.index();
+    // Row totals.
+    for (&row, values) in &apps.rows {
+        let Some(values) = values else { continue };
+        let (Some(actual), Some(expected)) = (values[total], sum(values[..total].iter().copied()))
+        else {
+            continue;
+        };
+        if actual != expected {
+            let at = v.at(2, row.id(), "total");
+            findings.push(
+                Finding::new(
+                    &T2_ROW_TOTAL,
+                    Location::table(2).row(row.id()).column("total").at(at),
+                    format!(
+                        "表二{}行{}：“总计”填的是 {actual}，但自然人、商业企业、科研机构、社会公益组织、\
+                         法律服务机构、其他六列之和为 {expected}。请核对本行各格，使总计等于六列之和。",
+                        app_row_described(row),
+                        where_(at)
+                    ),
+                )
+                .expected(expected)
+                .actual(actual),
+            );
+        }
+    }
+    let column = |row: AppRow, c: usize| apps.get(row).and_then(|values: &AppValues| values[c]);
+    for c in AppColumn::ALL {
+        let i = c.index();
+        let name = app_column_printed(c);
+        // （七）总计 = Σ outcomes. Only when every outcome row of the template was read.
+        let outcome_rows: Vec<AppRow> = apps
+            .rows
+            .keys()
+            .copied()
+            .filter(|r| r.is_outcome())
+            .collect();
+        let outcomes = sum(outcome_rows.iter().map(|&r| column(r, i)));
+        if let (Some(actual), Some(expected)) = (column(AppRow::TotalHandled, i), outcomes)
+            && actual != expected
+        {
+            let at = v.at(2, "total_handled", c.id());
+            findings.push(
+                Finding::new(
+                    &T2_OUTCOMES,
+                    Location::table(2).row("total_handled").column(c.id()).at(at),
+                    format!(
+                        "表二“{name}”列：“（七）总计”填的是 {actual}{}，但（一）至（六）各项办理结果之和为 {expected}。\
+                         请核对该列各办理结果和总计。",
+                        where_(at)
+                    ),
+                )
+                .expected(expected)
+                .actual(actual),
+            );
+        }
+        // 一 + 二 = （七） + 四.
+        let left = sum([
+            column(AppRow::NewReceived, i),
+            column(AppRow::CarriedOver, i),
+        ]);
+        let right = sum([
+            column(AppRow::TotalHandled, i),
+            column(AppRow::CarriedForward, i),
+        ]);
+        if let (Some(left), Some(right)) = (left, right)
+            && left != right
+        {
+            let at = v.at(2, "carried_forward", c.id());
+            findings.push(
+                Finding::new(
+                    &T2_BALANCE,
+                    Location::table(2).row("carried_forward").column(c.id()).at(at),
+                    format!(
+                        "表二“{name}”列：第一项加第二项之和（{left}）不等于第三项加第四项之和（{right}）。\
+                         本年新收加上年结转的申请，应等于本年办理结果总计加结转下年度继续办理的申请，请核对该列。"
+                    ),
+                )
+                .expected(left)
+                .actual(right),
+            );
+        }
+    }
+}
+
+fn t3(v: &Validation<'_>, findings: &mut Vec<Finding>) {
+    let Some(t3) = &v.report().reviews_and_litigation else {
+        return;
+    };
+    for ((id, group), (_, printed)) in t3
+        .groups()
+        .into_iter()
+        .zip(crate::report::labels::T3_GROUPS)
+    {
+        let values = group.values();
+        let (Some(actual), Some(expected)) = (values[4], sum(values[..4].iter().copied())) else {
+            continue;
+        };
+        if actual != expected {
+            let at = v.at(3, id, "total");
+            findings.push(
+                Finding::new(
+                    &T3_GROUP_TOTAL,
+                    Location::table(3).row(id).column("total").at(at),
+                    format!(
+                        "表三“{}”：“总计”填的是 {actual}{}，但结果维持、结果纠正、其他结果、尚未审结之和为 {expected}。\
+                         请核对这一组的五个数。",
+                        printed.replace('·', "—"),
+                        where_(at)
+                    ),
+                )
+                .expected(expected)
+                .actual(actual),
+            );
+        }
+    }
+}
+
+fn t1(v: &Validation<'_>, findings: &mut Vec<Finding>) {
+    let Some(ActiveDisclosure::V2021(t1)) = &v.report().active_disclosure else {
+        return;
+    };
+    for (id, name, counts) in [
+        ("regulations", "规章", &t1.regulations),
+        (
+            "normative_documents",
+            "行政规范性文件",
+            &t1.normative_documents,
+        ),
+    ] {
+        let Some(c) = counts else { continue };
+        let (Some(issued), Some(repealed), Some(in_force)) = (c.issued, c.repealed, c.in_force)
+        else {
+            continue;
+        };
+        let floor = issued - repealed;
+        if in_force < floor {
+            let at = v.at(1, id, "in_force");
+            findings.push(
+                Finding::new(
+                    &T1_IN_FORCE,
+                    Location::table(1).row(id).column("in_force").at(at),
+                    format!(
+                        "表一“{name}”：现行有效件数 {in_force}{} 少于本年制发件数 {issued} 减本年废止件数 {repealed}（{floor}）。\
+                         现行有效件数应为上年现行有效件数加本年制发、减本年废止，请核对这三个数。",
+                        where_(at)
+                    ),
+                )
+                .expected(format!(">= {floor}"))
+                .actual(in_force),
+            );
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Report (+ last year's report of the same agency) -> findings.
+//!
+//! One rule family per file; every rule is a `pub static Rule` beside the code that checks
+//! it, and [`rules`] lists them for the catalogue. Rules never re-read the file: they work on
+//! the model, and take file positions from [`Parsed::sources`] so that a clerk can find the
+//! cell.
+
+mod arithmetic;
+mod history;
+mod narrative;
+mod structure;
+mod values;
+
+use crate::extract::SourceRef;
+use crate::finding::{Finding, Rule};
+use crate::report::{Parsed, Report};
+
+/// What validation needs besides the report itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The same agency's report for the year before, when it is known (the store has it, or
+    /// `check --previous`).
+    pub previous: Option<&'a Report>,
+    /// The calendar year in which the report is filed: a report for year N is expected in
+    /// year N+1.
+    pub filing_year: i32,
+}
+
+/// All findings of the validation stage for one parsed report.
+pub fn validate(parsed: &Parsed, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let v = Validation { parsed, ctx };
+    structure::check(&v, &mut findings);
+    values::check(&v, &mut findings);
+    arithmetic::check(&v, &mut findings);
+    narrative::check(&v, &mut findings);
+    history::check(&v, &mut findings);
+    findings
+}
+
+/// The rules of this stage, in catalogue order.
+pub fn rules() -> Vec<&'static Rule> {
+    let mut all = structure::rules();
+    all.extend(values::rules());
+    all.extend(arithmetic::rules());
+    all.extend(narrative::rules());
+    all.extend(history::rules());
+    all
+}
+
+/// The inputs every rule family reads.
+struct Validation<'a> {
+    parsed: &'a Parsed,
+    ctx: &'a Context<'a>,
+}
+
+impl Validation<'_> {
+    fn report(&self) -> &Report {
+        &self.parsed.report
+    }
+
+    /// Where a table value came from in the file.
+    fn at(&self, table: u8, row: &str, column: &str) -> Option<SourceRef> {
+        self.parsed.source(table, row, column)
+    }
+}
+
+/// `（在第12行）` or empty: where to look, for messages.
+fn where_(at: Option<SourceRef>) -> String {
+    at.map(|a| format!("（{}）", a.describe()))
+        .unwrap_or_default()
+}

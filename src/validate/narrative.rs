@@ -1,0 +1,247 @@
+//! The narrative against the tables: figures stated in the text, an empty section 五, the
+//! 信息处理费 in section 六.
+//!
+//! The text is matched one sentence at a time, so a phrase never reaches a number in a later
+//! clause (the prior art's `.*?` did). Mismatches are warnings: a bureau that is also the
+//! district's 公开工作机构 may rightly describe district-wide figures (corpus 000), which only a
+//! person can judge.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::finding::{Finding, Location, Rule, Severity};
+use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
+
+use super::Validation;
+
+pub static FIGURE: Rule = Rule {
+    id: "narrative.figure",
+    severity: Severity::Warning,
+    what: "正文中的数字与表格不一致（如“共收到政府信息公开申请15件”与表二不符）",
+    why: "正文和表格说的是同一组数据；不一致时至少有一处写错，公众会质疑报告的准确性。",
+};
+pub static PROBLEMS_EMPTY: Rule = Rule {
+    id: "narrative.problems_empty",
+    severity: Severity::Warning,
+    what: "第五部分“存在的主要问题及改进情况”为空、只写“无”或过于简短",
+    why: "国办公开办函〔2021〕30号要求报告内容“不能遗漏，也不宜泛化”；存在问题和改进措施是必报内容。",
+};
+pub static FEE_MENTION: Rule = Rule {
+    id: "narrative.fee_mention",
+    severity: Severity::Warning,
+    what: "第六部分没有说明信息处理费收取情况（2021 年及以后）",
+    why: "按《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）和 30号模板，第六部分报告信息处理费的收取情况（未收取也应写明）。",
+};
+
+pub fn rules() -> Vec<&'static Rule> {
+    vec![&FIGURE, &PROBLEMS_EMPTY, &FEE_MENTION]
+}
+
+/// A phrase that states a table figure, the figure, and its place in the tables.
+struct Phrase {
+    pattern: &'static str,
+    /// What the phrase states, for messages.
+    what: &'static str,
+    /// Where the table holds it, for messages.
+    table_place: &'static str,
+    value: fn(&Report, &str) -> Option<i64>,
+    location: fn() -> Location,
+}
+
+fn app_total(report: &Report, row: AppRow) -> Option<i64> {
+    report
+        .applications
+        .as_ref()
+        .and_then(|a| a.get(row))
+        .and_then(|v| v[AppColumn::Total.index()])
+}
+
+static PHRASES: &[Phrase] = &[
+    Phrase {
+        pattern: r"(?:收到|受理|新收)(?:各类|群众|公民、法人或者其他组织|公民、法人和其他组织)?的?(?:政府信息公开|信息公开|依申请公开)申请(?:共计|共|合计)?(\d+)(?:件|个|条)",
+        what: "收到政府信息公开申请",
+        table_place: "表二“一、本年新收政府信息公开申请数量”的总计",
+        value: |r, sentence| {
+            let new = app_total(r, AppRow::NewReceived)?;
+            if sentence.contains("含上年") || sentence.contains("包括上年") {
+                Some(new + app_total(r, AppRow::CarriedOver)?)
+            } else {
+                Some(new)
+            }
+        },
+        location: || Location::table(2).row("new_received").column("total"),
+    },
+    Phrase {
+        pattern: r"上年度?结转(?:的)?(?:政府信息公开)?(?:申请)?(\d+)件",
+        what: "上年结转申请",
+        table_place: "表二“二、上年结转政府信息公开申请数量”的总计",
+        value: |r, _| app_total(r, AppRow::CarriedOver),
+        location: || Location::table(2).row("carried_over").column("total"),
+    },
+    Phrase {
+        pattern: r"(\d+)件(?:申请)?(?:结转|顺延)(?:到|至)?下一?年度",
+        what: "结转下年度的申请",
+        table_place: "表二“四、结转下年度继续办理”的总计",
+        value: |r, _| app_total(r, AppRow::CarriedForward),
+        location: || Location::table(2).row("carried_forward").column("total"),
+    },
+    Phrase {
+        pattern: r"(?:结转下年度|顺延(?:到|至)下一?年度)(?:继续办理|办理|答复)?(?:的)?(?:申请)?(\d+)件",
+        what: "结转下年度的申请",
+        table_place: "表二“四、结转下年度继续办理”的总计",
+        value: |r, _| app_total(r, AppRow::CarriedForward),
+        location: || Location::table(2).row("carried_forward").column("total"),
+    },
+    Phrase {
+        pattern: r"(?:办结|答复|处理)(?:政府信息公开)?申请(?:数量)?(?:总计|共计|合计|共)?为?(\d+)件?",
+        what: "办结（答复）的申请",
+        table_place: "表二“（七）总计”的总计",
+        value: |r, _| app_total(r, AppRow::TotalHandled),
+        location: || Location::table(2).row("total_handled").column("total"),
+    },
+    Phrase {
+        pattern: r"答复(\d+)件",
+        what: "答复的申请",
+        table_place: "表二“（七）总计”的总计",
+        value: |r, _| app_total(r, AppRow::TotalHandled),
+        location: || Location::table(2).row("total_handled").column("total"),
+    },
+    Phrase {
+        pattern: r"行政复议(?:案件)?(?:共计|共)?(\d+)(?:件|起|条)",
+        what: "行政复议",
+        table_place: "表三“行政复议—总计”",
+        value: |r, _| r.reviews_and_litigation.as_ref()?.review.total,
+        location: || Location::table(3).row("review").column("total"),
+    },
+    Phrase {
+        pattern: r"行政诉讼(?:案件)?(?:共计|共)?(\d+)(?:件|起|条)",
+        what: "行政诉讼",
+        table_place: "表三“未经复议直接起诉—总计”与“复议后起诉—总计”之和",
+        value: |r, _| {
+            let t3 = r.reviews_and_litigation.as_ref()?;
+            Some(t3.litigation_direct.total? + t3.litigation_after_review.total?)
+        },
+        location: || Location::table(3).row("litigation_direct").column("total"),
+    },
+    Phrase {
+        pattern: r"(?:制发|制定|印发|出台|新增(?:公开)?)(?:[^，。；、,;]{0,8})?规章(\d+)件",
+        what: "制发规章",
+        table_place: "表一“规章”的本年制发件数",
+        value: |r, _| match &r.active_disclosure {
+            Some(ActiveDisclosure::V2021(t)) => t.regulations?.issued,
+            _ => None,
+        },
+        location: || Location::table(1).row("regulations").column("issued"),
+    },
+    Phrase {
+        pattern: r"(?:制发|制定|印发|出台)(?:并修改)?(?:[^，。；、,;]{0,8})?(?:行政)?规范性文件(\d+)(?:件|个|份)",
+        what: "制发规范性文件",
+        table_place: "表一“行政规范性文件”的本年制发件数",
+        value: |r, _| match &r.active_disclosure {
+            Some(ActiveDisclosure::V2021(t)) => t.normative_documents?.issued,
+            _ => None,
+        },
+        location: || {
+            Location::table(1)
+                .row("normative_documents")
+                .column("issued")
+        },
+    },
+];
+
+static COMPILED: LazyLock<Vec<Option<Regex>>> =
+    LazyLock::new(|| PHRASES.iter().map(|p| Regex::new(p.pattern).ok()).collect());
+
+pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
+    let report = v.report();
+    figures(report, findings);
+    let has_section = |n: u8| report.sections.iter().find(|s| s.number == n);
+    if let Some(s5) = has_section(5) {
+        let text: String = s5.text.chars().filter(|c| !c.is_whitespace()).collect();
+        let bare = text.trim_matches(['。', '.']);
+        if bare.chars().count() < 10 || bare == "无" {
+            findings.push(
+                Finding::new(
+                    &PROBLEMS_EMPTY,
+                    Location::section(5),
+                    format!(
+                        "第五部分“存在的主要问题及改进情况”只写了“{}”。请如实写明本年度工作中存在的主要问题和改进措施，不宜泛化。",
+                        if bare.is_empty() { "（空）" } else { bare }
+                    ),
+                )
+                .actual(bare),
+            );
+        }
+    }
+    if report.template == Some(Template::V2021)
+        && let Some(s6) = has_section(6)
+        && !["信息处理费", "处理费", "收取费用", "收费", "费用"]
+            .iter()
+            .any(|k| s6.text.contains(k))
+    {
+        findings.push(Finding::new(
+            &FEE_MENTION,
+            Location::section(6),
+            "第六部分没有说明政府信息公开信息处理费的收取情况。请写明本年度是否收取信息处理费及金额（未收取的写“未收取”）。",
+        ));
+    }
+}
+
+/// Sentences of sections 一 to 四, white space removed, each with its section.
+fn sentences(report: &Report) -> Vec<(u8, String)> {
+    report
+        .sections
+        .iter()
+        .filter(|s| s.number <= 4)
+        .flat_map(|s| {
+            let compact: String = s.text.chars().filter(|c| !c.is_whitespace()).collect();
+            compact
+                .split(['。', '；', ';', '！'])
+                .filter(|x| !x.is_empty())
+                .map(|x| (s.number, x.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn figures(report: &Report, findings: &mut Vec<Finding>) {
+    let sentences = sentences(report);
+    for (phrase, regex) in PHRASES.iter().zip(COMPILED.iter()) {
+        let Some(regex) = regex else { continue };
+        // The first statement of each figure, as the clerk would read it.
+        let hit = sentences.iter().find_map(|(section, sentence)| {
+            let caps = regex.captures(sentence)?;
+            let whole = caps.get(0)?;
+            let stated: i64 = caps.get(1)?.as_str().parse().ok()?;
+            // The clause the figure stands in: up to the next comma, so that a remark such as
+            // `（含上年结转…）` is read where it applies.
+            let rest = &sentence[whole.end()..];
+            let clause_end = rest.find(['，', ',']).unwrap_or(rest.len());
+            let clause = format!("{}{}", whole.as_str(), &rest[..clause_end]);
+            Some((*section, clause, whole.as_str().to_string(), stated))
+        });
+        let Some((section, clause, matched, stated)) = hit else {
+            continue;
+        };
+        let Some(table) = (phrase.value)(report, &clause) else {
+            continue;
+        };
+        if stated != table {
+            let mut location = (phrase.location)();
+            location.section = Some(section);
+            findings.push(
+                Finding::new(
+                    &FIGURE,
+                    location,
+                    format!(
+                        "正文写“{matched}”，但{}为 {table}。请核对{}的数字，使正文与表格一致。",
+                        phrase.table_place, phrase.what
+                    ),
+                )
+                .expected(table)
+                .actual(stated),
+            );
+        }
+    }
+}
