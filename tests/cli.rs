@@ -267,3 +267,35 @@ fn rules_lists_the_catalogue() {
         assert!(text.contains(&format!("`{id}`")), "{id} missing");
     }
 }
+
+#[test]
+fn huge_file_is_answered_without_reading_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("huge.txt");
+    // Sparse: 300 MB on paper, nothing on disk.
+    let file = std::fs::File::create(&path).expect("create");
+    file.set_len(300 * 1024 * 1024).expect("set_len");
+    let out = nianbao(&["check", "--json", &path.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["findings"][0]["rule"], "file.too_large");
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("314572800"))
+    );
+}
+
+/// The README's rule table is `nianbao rules --markdown`, verbatim: regenerate it with
+/// `cargo run -- rules --markdown` when a rule changes.
+#[test]
+fn readme_rule_table_is_generated_from_code() {
+    let out = nianbao(&["rules", "--markdown"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    assert!(
+        readme.contains(table.trim()),
+        "README.md's rule table is out of date: paste the output of `nianbao rules --markdown`"
+    );
+}

@@ -11,6 +11,9 @@ mod narrative;
 mod structure;
 mod values;
 
+#[cfg(test)]
+mod tests;
+
 use crate::extract::SourceRef;
 use crate::finding::{Finding, Rule};
 use crate::report::{Parsed, Report};

@@ -1,0 +1,14 @@
+//! Any bytes named `.txt`: sniffing, decoding, tokenizing, reading, validating.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let result = nianbao::check::check_bytes(data, "report.txt");
+    // Whatever was read must serialize: the JSON contract never fails.
+    let _ = messages_len(&result);
+});
+
+fn messages_len(r: &nianbao::check::CheckResult) -> usize {
+    r.findings.iter().map(|f| f.message.len()).sum()
+}
