@@ -7,8 +7,10 @@
 //! daemon's stages built on them.
 
 pub mod check;
+pub mod config;
 pub mod extract;
 pub mod finding;
 pub mod report;
 pub mod rules;
+pub mod store;
 pub mod validate;

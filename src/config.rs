@@ -1,0 +1,285 @@
+//! The daemon's configuration: a TOML file where every key has a default.
+//!
+//! Unknown keys are an error naming the key and the file: a misspelt `settle_ms` that is
+//! silently ignored would leave the admin wondering for weeks why nothing changed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration. `Config::default()` is what `nianbao run` uses without a file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The drop folder: one subfolder per agency.
+    pub inbox: PathBuf,
+    /// SQLite database, archive of originals, mail spool. Must be on a local disk: SQLite's
+    /// WAL mode needs shared memory, which network shares do not give reliably.
+    pub data_dir: PathBuf,
+    /// A file is read once its size and modification time have not changed for this long.
+    pub settle_ms: u64,
+    /// Full rescan of the inbox; network shares send no change events.
+    pub rescan_interval_s: u64,
+    /// Larger files are archived and answered, not read.
+    pub max_file_mb: u64,
+    /// How the inbox is watched: `auto` (kernel events plus rescans), `poll` (stat every
+    /// file each `poll_interval_ms`; for Samba/NFS mounts where events from other hosts never
+    /// arrive).
+    pub watch: WatchMode,
+    pub poll_interval_ms: u64,
+    /// Threads reading and checking reports (0: one per core).
+    pub workers: usize,
+    /// The year reports are filed in (0: the current year). A report for year N is expected
+    /// in year N+1.
+    pub filing_year: i32,
+    pub mail: Mail,
+    #[serde(rename = "agency")]
+    pub agencies: Vec<Agency>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            inbox: PathBuf::from("inbox"),
+            data_dir: PathBuf::from("data"),
+            settle_ms: 2000,
+            rescan_interval_s: 60,
+            max_file_mb: 50,
+            watch: WatchMode::Auto,
+            poll_interval_ms: 1000,
+            workers: 0,
+            filing_year: 0,
+            mail: Mail::default(),
+            agencies: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchMode {
+    Auto,
+    Poll,
+}
+
+/// Who mail comes from, who gets what cannot be attributed, and how it is sent.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mail {
+    pub from: String,
+    /// Gets files that cannot be attributed to an agency or not read at all.
+    pub admin: Option<String>,
+    /// Absent: messages are written as `.eml` files under `data_dir/outbox/`.
+    pub smtp: Option<Smtp>,
+}
+
+impl Default for Mail {
+    fn default() -> Mail {
+        Mail {
+            from: "政务公开办 <nianbao@localhost>".to_string(),
+            admin: None,
+            smtp: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// A file holding the password (never the password itself in the config).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Seconds for connecting and for each SMTP exchange.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_s: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    465
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    #[default]
+    Tls,
+    Starttls,
+    None,
+}
+
+/// One agency: its subfolder of the inbox, its name, where its feedback goes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub folder: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Vec<String>,
+}
+
+/// A configuration that could not be used, with the file it came from.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let err = |message: String| ConfigError {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let config: Config = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        config.check().map_err(err)?;
+        Ok(config)
+    }
+
+    /// Consistency checks serde cannot express.
+    pub fn check(&self) -> Result<(), String> {
+        if self.settle_ms == 0 {
+            return Err("settle_ms must be at least 1".into());
+        }
+        if self.rescan_interval_s == 0 {
+            return Err("rescan_interval_s must be at least 1".into());
+        }
+        if self.max_file_mb == 0 {
+            return Err("max_file_mb must be at least 1".into());
+        }
+        let mut folders = std::collections::HashSet::new();
+        for a in &self.agencies {
+            if a.folder.is_empty()
+                || a.folder.contains(['/', '\\'])
+                || a.folder == "."
+                || a.folder == ".."
+            {
+                return Err(format!(
+                    "[[agency]] folder = {:?}: must be the name of one subfolder of the inbox",
+                    a.folder
+                ));
+            }
+            if !folders.insert(a.folder.as_str()) {
+                return Err(format!("[[agency]] folder = {:?} appears twice", a.folder));
+            }
+            for address in &a.email {
+                check_address(address)
+                    .map_err(|e| format!("[[agency]] {:?}: email {address:?}: {e}", a.folder))?;
+            }
+        }
+        if let Some(admin) = &self.mail.admin {
+            check_address(admin).map_err(|e| format!("[mail] admin {admin:?}: {e}"))?;
+        }
+        if let Some(smtp) = &self.mail.smtp
+            && smtp.host.is_empty()
+        {
+            return Err("[mail.smtp] host is empty".into());
+        }
+        Ok(())
+    }
+
+    /// The agency whose subfolder is `folder`.
+    pub fn agency(&self, folder: &str) -> Option<&Agency> {
+        self.agencies.iter().find(|a| a.folder == folder)
+    }
+
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_mb.saturating_mul(1024 * 1024)
+    }
+}
+
+/// A plain `local@domain` check: enough to catch typos and header-injection attempts; the
+/// mail server has the last word.
+fn check_address(address: &str) -> Result<(), &'static str> {
+    let (local, domain) = address.rsplit_once('@').ok_or("no @")?;
+    if local.is_empty() || domain.is_empty() || !domain.contains('.') {
+        return Err("not an address like name@example.gov.cn");
+    }
+    if address
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+    {
+        return Err("contains spaces, control characters or <>,;");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_is_valid_and_complete() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/nianbao.toml"));
+        let config = Config::load(path).expect("config/nianbao.toml loads");
+        assert_eq!(config.settle_ms, 2000);
+        assert_eq!(config.agencies.len(), 2);
+        let smtp = config
+            .mail
+            .smtp
+            .as_ref()
+            .expect("example documents [mail.smtp]");
+        assert_eq!(smtp.security, Security::Tls);
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "inbox = \"/srv/in\"\nsettle_msec = 5\n").expect("write");
+        let err = Config::load(&path).expect_err("unknown key");
+        let text = err.to_string();
+        assert!(text.contains("settle_msec"), "{text}");
+        assert!(text.contains("bad.toml"), "{text}");
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        let config: Config = toml::from_str("").expect("empty");
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for (text, needle) in [
+            ("settle_ms = 0", "settle_ms"),
+            ("[[agency]]\nfolder = \"../etc\"\nname = \"x\"", "subfolder"),
+            (
+                "[[agency]]\nfolder = \"a\"\nname = \"x\"\nemail = [\"x@y.cn\\r\\nBcc: z@w.cn\"]",
+                "email",
+            ),
+            (
+                "[[agency]]\nfolder = \"a\"\nname = \"x\"\n[[agency]]\nfolder = \"a\"\nname = \"y\"",
+                "twice",
+            ),
+            ("[mail.smtp]\nhost = \"h\"\nsecurity = \"ssl\"", "security"),
+        ] {
+            let result = toml::from_str::<Config>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check());
+            let err = result.expect_err(text);
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}

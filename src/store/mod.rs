@@ -1,0 +1,574 @@
+//! SQLite: submissions, every table cell of every report, findings, the mail outbox.
+//!
+//! One connection per process writes (the ingest thread); readers (`status`, `export`) open
+//! their own. WAL mode lets them read while it writes. Every table cell is a row in `cells`
+//! so that the export and the cross-year rules query values, not JSON blobs.
+
+mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::check::CheckResult;
+use crate::finding::Severity;
+use crate::report::{ActiveDisclosure, AppColumn, Report};
+
+pub use rusqlite::Error as SqlError;
+
+/// A database handle.
+pub struct Store {
+    conn: Connection,
+}
+
+/// What the store knows of one submission.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Submission {
+    pub id: i64,
+    pub receipt: String,
+    pub agency_folder: Option<String>,
+    pub agency_name: Option<String>,
+    pub original_name: String,
+    pub size: i64,
+    pub sha256: String,
+    pub received_at: String,
+    pub state: String,
+    pub duplicate_of: Option<i64>,
+    pub year: Option<i64>,
+    pub verdict: Option<String>,
+    pub errors: Option<i64>,
+    pub warnings: Option<i64>,
+    pub superseded_by: Option<i64>,
+}
+
+/// A newly archived file, before it is read.
+#[derive(Debug, Clone)]
+pub struct NewSubmission<'a> {
+    pub agency_folder: Option<&'a str>,
+    pub agency_name: Option<&'a str>,
+    pub original_name: &'a str,
+    pub size: u64,
+    pub sha256: &'a str,
+    /// Device, inode, mtime and size of the inbox file: recognises the same drop seen again
+    /// after a crash between recording it and removing it from the inbox.
+    pub source_identity: &'a str,
+    pub received_at: &'a str,
+}
+
+/// A message to queue with the outcome, in the same transaction.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub kind: &'static str,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+}
+
+const SUBMISSION_COLUMNS: &str = "id, receipt, agency_folder, agency_name, original_name, size, \
+     sha256, received_at, state, duplicate_of, year, verdict, errors, warnings, superseded_by";
+
+fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+    Ok(Submission {
+        id: row.get(0)?,
+        receipt: row.get(1)?,
+        agency_folder: row.get(2)?,
+        agency_name: row.get(3)?,
+        original_name: row.get(4)?,
+        size: row.get(5)?,
+        sha256: row.get(6)?,
+        received_at: row.get(7)?,
+        state: row.get(8)?,
+        duplicate_of: row.get(9)?,
+        year: row.get(10)?,
+        verdict: row.get(11)?,
+        errors: row.get(12)?,
+        warnings: row.get(13)?,
+        superseded_by: row.get(14)?,
+    })
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> anyhow::Result<Store> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a committed outcome survives a power cut, and the emails queued with it.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Opens an existing database for reading (status, export) without migrating it.
+    pub fn open_read(path: &Path) -> anyhow::Result<Store> {
+        if !path.exists() {
+            anyhow::bail!(
+                "{}: no database yet (has `nianbao run` been started with this data_dir?)",
+                path.display()
+            );
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        Ok(Store { conn })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The submission recorded for this very inbox file, if it was recorded before a crash.
+    pub fn by_source_identity(&self, identity: &str) -> rusqlite::Result<Option<Submission>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE source_identity = ?1"),
+                [identity],
+                submission,
+            )
+            .optional()
+    }
+
+    /// Records an archived file and gives it a receipt number `NB-<year>-<nnnnnn>`.
+    pub fn record(
+        &mut self,
+        new: &NewSubmission<'_>,
+        receipt_year: i32,
+    ) -> rusqlite::Result<Submission> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let prefix = format!("NB-{receipt_year}-");
+        let next: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(CAST(substr(receipt, ?2) AS INTEGER)), 0) + 1
+             FROM submissions WHERE receipt LIKE ?1 || '%'",
+            params![prefix, prefix.len() as i64 + 1],
+            |r| r.get(0),
+        )?;
+        let receipt = format!("{prefix}{next:06}");
+        tx.execute(
+            "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name, size,
+                 sha256, source_identity, received_at, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
+            params![
+                receipt,
+                new.agency_folder,
+                new.agency_name,
+                new.original_name,
+                new.size as i64,
+                new.sha256,
+                new.source_identity,
+                new.received_at
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        self.get(id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+    }
+
+    pub fn get(&self, id: i64) -> rusqlite::Result<Option<Submission>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
+                [id],
+                submission,
+            )
+            .optional()
+    }
+
+    pub fn by_receipt(&self, receipt: &str) -> rusqlite::Result<Option<Submission>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE receipt = ?1"),
+                [receipt],
+                submission,
+            )
+            .optional()
+    }
+
+    /// Submissions archived but not yet checked: left by a crash or a stop; done at start.
+    pub fn unfinished(&self) -> rusqlite::Result<Vec<Submission>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE state = 'archived' ORDER BY id"
+        ))?;
+        stmt.query_map([], submission)?.collect()
+    }
+
+    /// The first checked submission of the same bytes from the same agency, if any.
+    pub fn original_of(
+        &self,
+        agency_folder: Option<&str>,
+        sha256: &str,
+        before_id: i64,
+    ) -> rusqlite::Result<Option<Submission>> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {SUBMISSION_COLUMNS} FROM submissions
+                     WHERE sha256 = ?1 AND agency_folder IS ?2 AND state = 'checked' AND id < ?3
+                     ORDER BY id LIMIT 1"
+                ),
+                params![sha256, agency_folder, before_id],
+                submission,
+            )
+            .optional()
+    }
+
+    /// The latest accepted-or-not report of `agency_folder` for `year` (for cross-year rules).
+    pub fn latest_report(
+        &self,
+        agency_folder: &str,
+        year: i32,
+    ) -> rusqlite::Result<Option<Report>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT report_json FROM submissions
+                 WHERE agency_folder = ?1 AND year = ?2 AND state = 'checked'
+                   AND report_json IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+                params![agency_folder, year],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Stores the outcome of checking a submission and queues its messages, in one
+    /// transaction: either all of it is there after a crash, or none of it and the
+    /// submission is checked again.
+    pub fn store_outcome(
+        &mut self,
+        id: i64,
+        result: &CheckResult,
+        check_ms: u64,
+        checked_at: &str,
+        messages: &[OutboxMessage],
+        receipt: &str,
+    ) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let state: Option<String> = tx
+            .query_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if state.as_deref() != Some("archived") {
+            // Already done (a replay after a crash): nothing to repeat.
+            return tx.commit();
+        }
+        let report = result.report.as_ref();
+        let year = report.and_then(|r| r.year);
+        let verdict = if result.accepted() {
+            "accepted"
+        } else {
+            "rejected"
+        };
+        let report_json = report.and_then(|r| serde_json::to_string(r).ok());
+        tx.execute(
+            "UPDATE submissions SET state = 'checked', format = ?2, encoding = ?3, template = ?4,
+                 year = ?5, verdict = ?6, errors = ?7, warnings = ?8, report_json = ?9,
+                 checked_at = ?10, check_ms = ?11
+             WHERE id = ?1",
+            params![
+                id,
+                result.format.map(|f| f.as_str()),
+                result.encoding,
+                result.template.map(|t| t.as_str()),
+                year,
+                verdict,
+                result.errors() as i64,
+                result.warnings() as i64,
+                report_json,
+                checked_at,
+                check_ms as i64
+            ],
+        )?;
+        if let Some(report) = report {
+            insert_cells(&tx, id, report)?;
+        }
+        insert_findings(&tx, id, result)?;
+        // A new version for the same agency and year supersedes the older ones.
+        if let Some(year) = year {
+            tx.execute(
+                "UPDATE submissions SET superseded_by = ?1
+                 WHERE agency_folder IS (SELECT agency_folder FROM submissions WHERE id = ?1)
+                   AND agency_folder IS NOT NULL
+                   AND year = ?2 AND state = 'checked' AND id < ?1 AND superseded_by IS NULL",
+                params![id, year],
+            )?;
+        }
+        queue(&tx, id, receipt, messages)?;
+        tx.commit()
+    }
+
+    /// Records a submission as a duplicate of `original` and queues its messages.
+    pub fn store_duplicate(
+        &mut self,
+        id: i64,
+        original: &Submission,
+        checked_at: &str,
+        messages: &[OutboxMessage],
+        receipt: &str,
+    ) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE submissions SET state = 'duplicate', duplicate_of = ?2, year = ?3,
+                 verdict = ?4, errors = ?5, warnings = ?6, checked_at = ?7
+             WHERE id = ?1 AND state = 'archived'",
+            params![
+                id,
+                original.id,
+                original.year,
+                original.verdict,
+                original.errors,
+                original.warnings,
+                checked_at
+            ],
+        )?;
+        if changed == 1 {
+            queue(&tx, id, receipt, messages)?;
+        }
+        tx.commit()
+    }
+
+    /// Every submission, oldest first (optionally of one report year).
+    pub fn submissions(&self, year: Option<i32>) -> rusqlite::Result<Vec<Submission>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions
+             WHERE ?1 IS NULL OR year = ?1 ORDER BY id"
+        ))?;
+        stmt.query_map([year], submission)?.collect()
+    }
+
+    /// Cells of a submission: (table, row, column, integer value, decimal text).
+    pub fn cells(
+        &self,
+        id: i64,
+    ) -> rusqlite::Result<Vec<(i64, String, String, Option<i64>, Option<String>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT tbl, row, col, value, amount FROM cells WHERE submission_id = ?1
+             ORDER BY tbl, rowid",
+        )?;
+        stmt.query_map([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect()
+    }
+
+    /// Messages waiting to be sent: (id, recipient, subject).
+    pub fn pending_messages(&self) -> rusqlite::Result<Vec<(i64, String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, recipient, subject FROM outbox WHERE state = 'pending' ORDER BY id",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect()
+    }
+}
+
+fn queue(
+    tx: &Transaction<'_>,
+    id: i64,
+    receipt: &str,
+    messages: &[OutboxMessage],
+) -> rusqlite::Result<()> {
+    for m in messages {
+        // One message per submission, kind and recipient, ever: the key makes a replay after
+        // a crash a no-op instead of a second email.
+        let key = format!("{receipt}/{}/{}", m.kind, m.recipient);
+        tx.execute(
+            "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key,
+                 subject, body_text, body_html, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+            params![
+                id,
+                m.kind,
+                m.recipient,
+                key,
+                m.subject,
+                m.body_text,
+                m.body_html
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn insert_findings(tx: &Transaction<'_>, id: i64, result: &CheckResult) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare(
+        "INSERT INTO findings (submission_id, seq, rule, severity, section, tbl, row, col,
+             line, cell, expected, actual, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for (seq, f) in result.findings.iter().enumerate() {
+        stmt.execute(params![
+            id,
+            seq as i64,
+            f.rule,
+            match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            f.location.section,
+            f.location.table,
+            f.location.row,
+            f.location.column,
+            f.location.line,
+            f.location.cell,
+            f.expected,
+            f.actual,
+            f.message
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_cells(tx: &Transaction<'_>, id: i64, report: &Report) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare(
+        "INSERT OR REPLACE INTO cells (submission_id, tbl, row, col, value, amount)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for cell in report_cells(report) {
+        stmt.execute(params![
+            id,
+            cell.table,
+            cell.row,
+            cell.column,
+            cell.value,
+            cell.amount
+        ])?;
+    }
+    Ok(())
+}
+
+/// One value of the three tables, as stored and exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellValue {
+    pub table: u8,
+    pub row: &'static str,
+    pub column: &'static str,
+    pub value: Option<i64>,
+    /// Decimal amounts (fees, procurement) as written.
+    pub amount: Option<String>,
+}
+
+/// Every template cell of a report (missing values as `None`), in template order.
+pub fn report_cells(report: &Report) -> Vec<CellValue> {
+    let mut out = Vec::new();
+    let mut int = |table, row, column, value: Option<i64>| {
+        out.push(CellValue {
+            table,
+            row,
+            column,
+            value,
+            amount: None,
+        });
+    };
+    let mut amounts = Vec::new();
+    match &report.active_disclosure {
+        Some(ActiveDisclosure::V2021(t)) => {
+            for (row, c) in [
+                ("regulations", t.regulations),
+                ("normative_documents", t.normative_documents),
+            ] {
+                let c = c.unwrap_or_default();
+                int(1, row, "issued", c.issued);
+                int(1, row, "repealed", c.repealed);
+                int(1, row, "in_force", c.in_force);
+            }
+            int(
+                1,
+                "administrative_licensing",
+                "decisions",
+                t.administrative_licensing,
+            );
+            int(
+                1,
+                "administrative_punishment",
+                "decisions",
+                t.administrative_punishment,
+            );
+            int(
+                1,
+                "administrative_enforcement",
+                "decisions",
+                t.administrative_enforcement,
+            );
+            amounts.push((
+                "administrative_fees",
+                "amount",
+                t.administrative_fees.clone(),
+            ));
+        }
+        Some(ActiveDisclosure::V2019(t)) => {
+            for (row, c) in [
+                ("regulations", t.regulations),
+                ("normative_documents", t.normative_documents),
+            ] {
+                let c = c.unwrap_or_default();
+                int(1, row, "made", c.made);
+                int(1, row, "published", c.published);
+                int(1, row, "total_published", c.total_published);
+            }
+            for (row, c) in [
+                ("administrative_licensing", t.administrative_licensing),
+                ("other_management_services", t.other_management_services),
+                ("administrative_punishment", t.administrative_punishment),
+                ("administrative_enforcement", t.administrative_enforcement),
+            ] {
+                let c = c.unwrap_or_default();
+                int(1, row, "previous_year", c.previous_year);
+                int(1, row, "change", c.change);
+                int(1, row, "decisions", c.decisions);
+            }
+            let fees = t.administrative_fees.unwrap_or_default();
+            int(
+                1,
+                "administrative_fees",
+                "previous_year",
+                fees.previous_year,
+            );
+            int(1, "administrative_fees", "change", fees.change);
+            let p = t.government_procurement.clone().unwrap_or_default();
+            int(1, "government_procurement", "projects", p.projects);
+            amounts.push(("government_procurement", "amount", p.amount));
+        }
+        None => {}
+    }
+    if let Some(apps) = &report.applications {
+        for (&row, values) in &apps.rows {
+            for c in AppColumn::ALL {
+                int(
+                    2,
+                    row.id(),
+                    c.id(),
+                    values.as_ref().and_then(|v| v[c.index()]),
+                );
+            }
+        }
+    }
+    if let Some(t3) = &report.reviews_and_litigation {
+        for (group, g) in t3.groups() {
+            for ((column, _), value) in crate::report::labels::T3_COLUMNS.iter().zip(g.values()) {
+                int(3, group, column, value);
+            }
+        }
+    }
+    for (row, column, amount) in amounts {
+        out.push(CellValue {
+            table: 1,
+            row,
+            column,
+            value: None,
+            amount,
+        });
+    }
+    out
+}

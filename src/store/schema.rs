@@ -1,0 +1,93 @@
+//! Schema migrations, applied in order at start (`PRAGMA user_version` counts them).
+//! Never edit a migration that has shipped: add a new one.
+
+use rusqlite_migration::{M, Migrations};
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        "
+        CREATE TABLE submissions (
+            id              INTEGER PRIMARY KEY,
+            receipt         TEXT NOT NULL UNIQUE,      -- NB-2026-000123
+            agency_folder   TEXT,                      -- NULL: top level or unknown folder
+            agency_name     TEXT,
+            original_name   TEXT NOT NULL,             -- path relative to the inbox
+            size            INTEGER NOT NULL,
+            sha256          TEXT NOT NULL,             -- also the archive file name
+            source_identity TEXT,                      -- dev:ino:mtime:size of the inbox file
+            received_at     TEXT NOT NULL,             -- UTC, when archived
+            state           TEXT NOT NULL,             -- archived | checked | duplicate
+            duplicate_of    INTEGER REFERENCES submissions(id),
+            format          TEXT,
+            encoding        TEXT,
+            template        TEXT,
+            year            INTEGER,
+            verdict         TEXT,                      -- accepted | rejected
+            errors          INTEGER,
+            warnings        INTEGER,
+            superseded_by   INTEGER REFERENCES submissions(id),
+            report_json     TEXT,
+            checked_at      TEXT,
+            check_ms        INTEGER
+        );
+        CREATE INDEX submissions_agency_year ON submissions(agency_folder, year);
+        CREATE INDEX submissions_sha256 ON submissions(sha256);
+        CREATE INDEX submissions_state ON submissions(state);
+        CREATE UNIQUE INDEX submissions_source ON submissions(source_identity);
+
+        CREATE TABLE cells (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            tbl           INTEGER NOT NULL,            -- 1, 2, 3
+            row           TEXT NOT NULL,               -- row id of check-json.md
+            col           TEXT NOT NULL,               -- column id
+            value         INTEGER,                     -- counts; NULL when not given
+            amount        TEXT,                        -- decimal amounts as written
+            PRIMARY KEY (submission_id, tbl, row, col)
+        );
+
+        CREATE TABLE findings (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            seq           INTEGER NOT NULL,
+            rule          TEXT NOT NULL,
+            severity      TEXT NOT NULL,
+            section       INTEGER,
+            tbl           INTEGER,
+            row           TEXT,
+            col           TEXT,
+            line          INTEGER,
+            cell          TEXT,
+            expected      TEXT,
+            actual        TEXT,
+            message       TEXT NOT NULL,
+            PRIMARY KEY (submission_id, seq)
+        );
+        CREATE INDEX findings_rule ON findings(rule);
+
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY,
+            submission_id   INTEGER REFERENCES submissions(id),
+            kind            TEXT NOT NULL,             -- feedback | duplicate | admin | digest
+            recipient       TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            subject         TEXT NOT NULL,
+            body_text       TEXT NOT NULL,
+            body_html       TEXT,
+            state           TEXT NOT NULL,             -- pending | sent | failed
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error      TEXT,
+            created_at      TEXT NOT NULL,
+            sent_at         TEXT
+        );
+        CREATE INDEX outbox_state ON outbox(state, next_attempt_at);
+        ",
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}
