@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use nianbao::check::{CheckResult, check_bytes, check_bytes_with, current_year};
+use nianbao::config::Config;
 use nianbao::finding::Severity;
 use nianbao::report::{ActiveDisclosure, AppColumn, AppRow, Report};
 use nianbao::validate::Context;
@@ -46,12 +47,50 @@ enum Command {
         #[arg(long, value_name = "YEAR")]
         filing_year: Option<i32>,
     },
+    /// Who has submitted what: per agency the latest submission and verdict, and who is
+    /// missing.
+    Status {
+        /// Configuration file (default: built-in defaults, ./data).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Report year (default: the year before the filing year).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Print JSON: `submissions` (every submission) and `agencies`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Print the rule catalogue (id, severity, what, why).
     Rules {
         /// As a Markdown table (the README's rule table).
         #[arg(long)]
         markdown: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a configuration file without starting the daemon.
+    Check {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+/// The configuration from `--config`, or the built-in defaults.
+fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
+    match path {
+        None => Ok(Config::default()),
+        Some(p) => Config::load(p).map_err(|e| {
+            eprintln!("nianbao: {e}");
+            ExitCode::from(2)
+        }),
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -64,6 +103,36 @@ pub fn main() -> ExitCode {
             previous,
             filing_year,
         } => check(&files, json, show, previous.as_deref(), filing_year),
+        Command::Status { config, year, json } => {
+            let config = match load_config(config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            status(&config, year, json)
+        }
+        Command::Config {
+            command: ConfigCommand::Check { config },
+        } => match Config::load(&config) {
+            Ok(c) => {
+                println!(
+                    "{}: OK ({} agencies; inbox {}; data {}; mail {})",
+                    config.display(),
+                    c.agencies.len(),
+                    c.inbox.display(),
+                    c.data_dir.display(),
+                    if c.mail.smtp.is_some() {
+                        "SMTP"
+                    } else {
+                        ".eml spool"
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("nianbao: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Rules { markdown } => {
             print_rules(markdown);
             ExitCode::SUCCESS
@@ -313,6 +382,43 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         None => writeln!(out, "    （未读取）")?,
     }
     Ok(())
+}
+
+fn status(config: &Config, year: Option<i32>, json: bool) -> ExitCode {
+    let db = config.data_dir.join(nianbao::store::DB_FILE);
+    let store = match nianbao::store::Store::open_read(&db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let filing = if config.filing_year > 0 {
+        config.filing_year
+    } else {
+        current_year()
+    };
+    let year = year.unwrap_or(filing - 1);
+    match nianbao::status::status(&store, config, year) {
+        Ok(s) if json => match serde_json::to_string_pretty(&s) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("nianbao: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Ok(s) => {
+            print!("{}", nianbao::status::render(&s));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn print_rules(markdown: bool) {

@@ -17,6 +17,9 @@ use crate::report::{ActiveDisclosure, AppColumn, Report};
 
 pub use rusqlite::Error as SqlError;
 
+/// The database's file name under `data_dir`.
+pub const DB_FILE: &str = "nianbao.sqlite";
+
 /// A database handle.
 pub struct Store {
     conn: Connection,

@@ -1,0 +1,538 @@
+//! The pipeline from a completed file to a stored, answered submission, idempotent at every
+//! step so that a crash or `kill -9` anywhere loses nothing and does nothing twice:
+//!
+//! 1. copy the bytes into the content-addressed archive (sha256 name, fsync, rename);
+//! 2. record the submission (receipt number, agency, name, size, hash, the inbox file's
+//!    identity), then remove the original from the inbox;
+//! 3. read and check it from the archive, and store report, cells, findings and the queued
+//!    messages in one transaction.
+//!
+//! A crash after 1 leaves the file in the inbox: it is archived again under the same name.
+//! A crash after 2 leaves a submission in state `archived` (done at start) and maybe the
+//! inbox file, which is recognised by its identity and only removed. A crash during 3 rolls
+//! the transaction back; the submission is checked again at start.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+
+use crate::check::{CheckResult, check_bytes_with, current_year};
+use crate::config::{Config, WatchMode};
+use crate::finding::{Finding, Location};
+use crate::mail::{self, Outcome};
+use crate::store::{NewSubmission, OutboxMessage, Store, Submission};
+use crate::validate::Context;
+use crate::watch::{FileIdentity, Ready, WatchConfig, Watcher};
+
+/// Where the daemon keeps things under `data_dir`.
+pub struct Paths {
+    pub db: PathBuf,
+    pub archive: PathBuf,
+    pub outbox: PathBuf,
+}
+
+impl Paths {
+    pub fn new(data_dir: &Path) -> Paths {
+        Paths {
+            db: data_dir.join(crate::store::DB_FILE),
+            archive: data_dir.join("archive"),
+            outbox: data_dir.join("outbox"),
+        }
+    }
+
+    /// The archived original of a submission.
+    pub fn archived(&self, sha256: &str) -> PathBuf {
+        self.archive
+            .join(sha256.get(..2).unwrap_or("xx"))
+            .join(sha256)
+    }
+}
+
+/// Shared state of the pipeline's threads.
+pub struct Pipeline {
+    pub config: Config,
+    pub paths: Paths,
+    pub store: Mutex<Store>,
+    tmp_counter: AtomicU64,
+}
+
+/// Now, UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl Pipeline {
+    pub fn open(config: Config) -> anyhow::Result<Pipeline> {
+        std::fs::create_dir_all(&config.inbox)
+            .with_context(|| format!("cannot create the inbox {}", config.inbox.display()))?;
+        let paths = Paths::new(&config.data_dir);
+        for dir in [&config.data_dir, &paths.archive, &paths.outbox] {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let store = Store::open(&paths.db)
+            .with_context(|| format!("cannot open the database {}", paths.db.display()))?;
+        Ok(Pipeline {
+            config,
+            paths,
+            store: Mutex::new(store),
+            tmp_counter: AtomicU64::new(0),
+        })
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A thread that panicked while holding the lock left SQLite consistent (transactions
+        // roll back on drop), so the data behind a poisoned lock is still good.
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn filing_year(&self) -> i32 {
+        if self.config.filing_year > 0 {
+            self.config.filing_year
+        } else {
+            current_year()
+        }
+    }
+
+    /// The agency folder of an inbox path, if it is a configured agency's subfolder.
+    pub fn agency_of(&self, path: &Path) -> Option<&crate::config::Agency> {
+        let rel = path.strip_prefix(&self.config.inbox).ok()?;
+        let mut parts = rel.components();
+        let first = parts.next()?;
+        parts.next()?; // a file directly in the inbox has no agency
+        self.config.agency(&first.as_os_str().to_string_lossy())
+    }
+
+    /// Checks submissions archived before a crash or stop but never checked.
+    pub fn resume(&self) -> anyhow::Result<usize> {
+        let unfinished = self.store().unfinished()?;
+        let n = unfinished.len();
+        for sub in unfinished {
+            tracing::info!(receipt = %sub.receipt, "resuming a submission archived before the last stop");
+            self.process(&sub)?;
+        }
+        Ok(n)
+    }
+
+    /// Steps 1–3 for one completed inbox file.
+    pub fn ingest(&self, ready: &Ready) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let path = &ready.path;
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::debug!(path = %path.display(), "vanished before it was taken");
+                return Ok(());
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot stat {}", path.display())),
+        };
+        if !meta.file_type().is_file() {
+            return Ok(());
+        }
+        let identity = FileIdentity::of(&meta);
+        if identity != ready.identity {
+            tracing::debug!(path = %path.display(), "changed since it settled; waiting for it again");
+            return Ok(());
+        }
+        let key = identity.key();
+        let seen = self.store().by_source_identity(&key)?;
+        if let Some(sub) = seen {
+            // Recorded before a crash, or its removal failed: finish, never record twice.
+            self.remove_from_inbox(path);
+            if sub.state == "archived" {
+                self.process(&sub)?;
+            }
+            return Ok(());
+        }
+        let (sha256, size) = match self.archive(path, &identity)? {
+            Some(done) => done,
+            None => return Ok(()),
+        };
+        let agency = self.agency_of(path);
+        let rel = path
+            .strip_prefix(&self.config.inbox)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned();
+        let received_at = now_utc();
+        let sub = self.store().record(
+            &NewSubmission {
+                agency_folder: agency.map(|a| a.folder.as_str()),
+                agency_name: agency.map(|a| a.name.as_str()),
+                original_name: &rel,
+                size,
+                sha256: &sha256,
+                source_identity: &key,
+                received_at: &received_at,
+            },
+            current_year(),
+        )?;
+        self.remove_from_inbox(path);
+        let archived_ms = started.elapsed().as_millis();
+        self.process(&sub)?;
+        tracing::debug!(receipt = %sub.receipt, archived_ms, "ingested");
+        Ok(())
+    }
+
+    fn remove_from_inbox(&self, path: &Path) {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(
+                path = %path.display(),
+                error = %e,
+                "archived, but cannot remove it from the inbox (check the folder's permissions); it will not be taken twice"
+            ),
+        }
+    }
+
+    /// Copies the file into the archive, hashing as it goes. `None` when it changed while
+    /// being copied (the watcher will declare it again once it settles).
+    fn archive(
+        &self,
+        path: &Path,
+        identity: &FileIdentity,
+    ) -> anyhow::Result<Option<(String, u64)>> {
+        let tmp_dir = self.paths.archive.join("tmp");
+        std::fs::create_dir_all(&tmp_dir)?;
+        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = tmp_dir.join(format!("{}-{n}", std::process::id()));
+        let mut src = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+        };
+        let mut dst = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot write the archive {}", tmp.display()))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut size = 0u64;
+        loop {
+            let k = src.read(&mut buf)?;
+            if k == 0 {
+                break;
+            }
+            hasher.update(&buf[..k]);
+            dst.write_all(&buf[..k])?;
+            size += k as u64;
+        }
+        dst.sync_all()?;
+        drop(dst);
+        let after = std::fs::symlink_metadata(path)
+            .map(|m| FileIdentity::of(&m))
+            .ok();
+        if after.as_ref() != Some(identity) || size != identity.size {
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(None);
+        }
+        let digest = hasher.finalize();
+        let sha256: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let dest = self.paths.archived(&sha256);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(&tmp, &dest)?;
+        if let Some(parent) = dest.parent() {
+            // The rename itself must survive a power cut.
+            std::fs::File::open(parent)?.sync_all()?;
+        }
+        Ok(Some((sha256, size)))
+    }
+
+    /// Step 3: read, check, store the outcome and queue the messages.
+    fn process(&self, sub: &Submission) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let agency = sub
+            .agency_folder
+            .as_deref()
+            .and_then(|f| self.config.agency(f));
+        let name = Path::new(&sub.original_name)
+            .file_name()
+            .map_or(sub.original_name.clone(), |n| {
+                n.to_string_lossy().into_owned()
+            });
+        let original =
+            self.store()
+                .original_of(sub.agency_folder.as_deref(), &sub.sha256, sub.id)?;
+        if let Some(original) = original {
+            let (subject, body) = mail::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &Outcome::Duplicate {
+                    first_receipt: &original.receipt,
+                    verdict: original.verdict.as_deref(),
+                },
+            );
+            let messages = self.messages(agency, false, &subject, &body);
+            self.store()
+                .store_duplicate(sub.id, &original, &now_utc(), &messages, &sub.receipt)?;
+            tracing::info!(
+                receipt = %sub.receipt,
+                agency = agency.map_or("-", |a| a.name.as_str()),
+                file = %sub.original_name,
+                first = %original.receipt,
+                "duplicate"
+            );
+            return Ok(());
+        }
+        let limit = self.config.max_file_bytes();
+        let result = if sub.size as u64 > limit {
+            too_large(&name, sub, limit)
+        } else {
+            let path = self.paths.archived(&sub.sha256);
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read the archived original {}", path.display()))?;
+            self.check(&bytes, &name, sub.agency_folder.as_deref())
+        };
+        let check_ms = started.elapsed().as_millis() as u64;
+        let (subject, body) = match &result.findings.first() {
+            Some(f) if f.rule == "file.too_large" => mail::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &Outcome::TooLarge {
+                    size: sub.size as u64,
+                    limit,
+                },
+            ),
+            _ => mail::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &Outcome::Checked(&result),
+            ),
+        };
+        let unreadable = result.report.is_none();
+        let messages = self.messages(agency, unreadable, &subject, &body);
+        self.store().store_outcome(
+            sub.id,
+            &result,
+            check_ms,
+            &now_utc(),
+            &messages,
+            &sub.receipt,
+        )?;
+        tracing::info!(
+            receipt = %sub.receipt,
+            agency = agency.map_or("-", |a| a.name.as_str()),
+            file = %sub.original_name,
+            year = result.report.as_ref().and_then(|r| r.year),
+            verdict = if result.accepted() { "accepted" } else { "rejected" },
+            errors = result.errors(),
+            warnings = result.warnings(),
+            check_ms,
+            "checked"
+        );
+        Ok(())
+    }
+
+    /// Checks bytes with last year's report of the same agency, when stored.
+    fn check(&self, bytes: &[u8], name: &str, agency_folder: Option<&str>) -> CheckResult {
+        let filing_year = self.filing_year();
+        let first = check_bytes_with(
+            bytes,
+            name,
+            &Context {
+                previous: None,
+                filing_year,
+            },
+        );
+        let previous = match (agency_folder, first.report.as_ref().and_then(|r| r.year)) {
+            (Some(folder), Some(year)) => {
+                self.store().latest_report(folder, year - 1).ok().flatten()
+            }
+            _ => None,
+        };
+        match previous {
+            Some(previous) => check_bytes_with(
+                bytes,
+                name,
+                &Context {
+                    previous: Some(&previous),
+                    filing_year,
+                },
+            ),
+            None => first,
+        }
+    }
+
+    /// Who gets the message: the agency's addresses; the admin when there are none, and
+    /// also for a file that could not be read at all.
+    fn messages(
+        &self,
+        agency: Option<&crate::config::Agency>,
+        unreadable: bool,
+        subject: &str,
+        body: &str,
+    ) -> Vec<OutboxMessage> {
+        let mut out: Vec<OutboxMessage> = agency
+            .map(|a| a.email.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|to| OutboxMessage {
+                kind: "feedback",
+                recipient: to,
+                subject: subject.to_string(),
+                body_text: body.to_string(),
+                body_html: None,
+            })
+            .collect();
+        if (out.is_empty() || unreadable)
+            && let Some(admin) = &self.config.mail.admin
+        {
+            out.push(OutboxMessage {
+                kind: "admin",
+                recipient: admin.clone(),
+                subject: subject.to_string(),
+                body_text: body.to_string(),
+                body_html: None,
+            });
+        }
+        out
+    }
+
+    /// Delivers pending messages (spool: `.eml` files). Returns how many went out.
+    pub fn deliver(&self) -> anyhow::Result<usize> {
+        let pending = self.store().outbox_batch(64)?;
+        let mut sent = 0;
+        for m in pending {
+            let bytes = match mail::spool::build(
+                &self.config.mail.from,
+                &m.recipient,
+                &m.subject,
+                &m.body_text,
+            ) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.store().mark_failed(m.id, &e.to_string())?;
+                    tracing::warn!(id = m.id, recipient = %m.recipient, error = %e, "message cannot be built; marked failed");
+                    continue;
+                }
+            };
+            mail::spool::write(&self.paths.outbox, &m.key, &bytes)?;
+            self.store().mark_sent(m.id, &now_utc())?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+}
+
+fn too_large(name: &str, sub: &Submission, limit: u64) -> CheckResult {
+    let mut result = crate::check::check_bytes(&[], name);
+    result.sha256 = sub.sha256.clone();
+    result.findings = vec![Finding::new(
+        &crate::rules::FILE_TOO_LARGE,
+        Location::default(),
+        crate::extract::ExtractError::TooLarge {
+            size: sub.size as u64,
+            limit,
+        }
+        .to_string(),
+    )];
+    result
+}
+
+/// Runs the daemon until `stop` is set: resume, watch, ingest on a bounded pool, deliver.
+pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> anyhow::Result<()> {
+    let workers = if config.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        config.workers
+    };
+    let pipeline = Arc::new(Pipeline::open(config)?);
+    let resumed = pipeline.resume()?;
+    if resumed > 0 {
+        tracing::info!(resumed, "finished submissions left by the last stop");
+    }
+    // Bounded: a burst of thousands of files waits in the inbox, not in memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Ready>(workers * 4);
+    let rx = Arc::new(Mutex::new(rx));
+    let mut handles = Vec::new();
+    for i in 0..workers {
+        let pipeline = Arc::clone(&pipeline);
+        let rx = Arc::clone(&rx);
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("ingest-{i}"))
+                .spawn(move || worker(&pipeline, &rx))?,
+        );
+    }
+    let c = &pipeline.config;
+    let watcher = Watcher::start(
+        WatchConfig {
+            inbox: c.inbox.clone(),
+            settle: Duration::from_millis(c.settle_ms),
+            rescan: Duration::from_secs(c.rescan_interval_s),
+            poll_only: c.watch == WatchMode::Poll,
+            poll_interval: Duration::from_millis(c.poll_interval_ms),
+            ignore_dirs: vec!["回执".to_string()],
+        },
+        tx,
+    )?;
+    tracing::info!(
+        inbox = %c.inbox.display(),
+        data_dir = %c.data_dir.display(),
+        workers,
+        "watching"
+    );
+    on_ready();
+    let mut last_delivery = Instant::now() - Duration::from_secs(60);
+    while !stop.load(Ordering::SeqCst) {
+        if last_delivery.elapsed() >= Duration::from_millis(500) {
+            if let Err(e) = pipeline.deliver() {
+                tracing::warn!(error = %e, "delivering messages failed; will retry");
+            }
+            last_delivery = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tracing::info!("stopping: finishing files in progress");
+    watcher.stop();
+    for h in handles {
+        let _ = h.join();
+    }
+    if let Err(e) = pipeline.deliver() {
+        tracing::warn!(error = %e, "delivering messages failed at stop; they stay queued");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn worker(pipeline: &Pipeline, rx: &Mutex<Receiver<Ready>>) {
+    loop {
+        let next = {
+            let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
+            rx.recv()
+        };
+        let Ok(ready) = next else { return };
+        if let Err(e) = pipeline.ingest(&ready) {
+            tracing::error!(path = %ready.path.display(), error = %format!("{e:#}"), "cannot ingest; will retry at the next rescan");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! One renderer for every channel (mail, receipt file): subject and plain text.
+
+use crate::check::CheckResult;
+use crate::finding::Severity;
+
+/// What happened to a submission, as the message must tell it.
+pub enum Outcome<'a> {
+    /// Read and checked.
+    Checked(&'a CheckResult),
+    /// The same bytes were submitted before under `first_receipt`.
+    Duplicate {
+        first_receipt: &'a str,
+        verdict: Option<&'a str>,
+    },
+    /// Larger than the configured limit: archived, not read.
+    TooLarge { size: u64, limit: u64 },
+}
+
+/// Subject and body of the message about one submission.
+pub fn render(
+    receipt: &str,
+    agency: Option<&str>,
+    file_name: &str,
+    outcome: &Outcome<'_>,
+) -> (String, String) {
+    let agency_shown = agency.unwrap_or("（未登记单位）");
+    let file_name = clean(file_name);
+    let mut body = String::new();
+    let subject;
+    match outcome {
+        Outcome::Checked(result) => {
+            let year = result
+                .report
+                .as_ref()
+                .and_then(|r| r.year)
+                .map_or(String::new(), |y| format!("{y}年度"));
+            let accepted = result.accepted();
+            subject = format!(
+                "{} {agency_shown} {year}政府信息公开工作年度报告 {file_name}",
+                if accepted {
+                    "【已受理】"
+                } else {
+                    "【需修改】"
+                }
+            );
+            body.push_str(&format!("{agency_shown}：\n\n"));
+            body.push_str(&format!(
+                "您单位提交的《{file_name}》已收到，回执编号 {receipt}。\n\n"
+            ));
+            let (errors, warnings) = (result.errors(), result.warnings());
+            if accepted {
+                body.push_str(&format!(
+                    "审核结果：已受理。未发现错误{}。\n",
+                    if warnings > 0 {
+                        format!("，有 {warnings} 条提示供参考（不影响受理）")
+                    } else {
+                        String::new()
+                    }
+                ));
+            } else {
+                body.push_str(&format!(
+                    "审核结果：需修改。发现 {errors} 处错误{}，请修改后重新提交。\n",
+                    if warnings > 0 {
+                        format!("、{warnings} 条提示")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            for (i, f) in result.findings.iter().enumerate() {
+                let mark = match f.severity {
+                    Severity::Error => "错误",
+                    Severity::Warning => "提示",
+                };
+                body.push_str(&format!("\n{}. 【{mark}】{}\n", i + 1, f.message));
+            }
+            body.push_str(if accepted {
+                "\n下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。\n"
+            } else {
+                "\n下一步：请按以上各条修改后，将修改后的报告重新放入原文件夹，系统会自动重新审核并回复。\n"
+            });
+        }
+        Outcome::Duplicate {
+            first_receipt,
+            verdict,
+        } => {
+            subject = format!("【重复提交】{agency_shown} {file_name}");
+            body.push_str(&format!("{agency_shown}：\n\n"));
+            body.push_str(&format!(
+                "您单位提交的《{file_name}》与此前提交的文件（回执编号 {first_receipt}）内容完全相同，\
+                 已记录为重复提交（回执编号 {receipt}），未重新审核。\n此前的审核结果：{}。\n",
+                match *verdict {
+                    Some("accepted") => "已受理",
+                    Some("rejected") => "需修改（请按此前的回复修改后再提交）",
+                    _ => "见此前的回复",
+                }
+            ));
+        }
+        Outcome::TooLarge { size, limit } => {
+            subject = format!("【需修改】{agency_shown} {file_name} 文件过大");
+            body.push_str(&format!("{agency_shown}：\n\n"));
+            body.push_str(&format!(
+                "您单位提交的《{file_name}》已收到（回执编号 {receipt}），但文件有 {size} 字节，\
+                 超过 {limit} 字节的上限，未审核。请确认提交的是年度报告本身（不含图片、附件），\
+                 另存为 .docx 或 .txt 后重新提交。\n"
+            ));
+        }
+    }
+    body.push_str("\n（本邮件由年度报告审核系统自动发送，请勿直接回复。）\n");
+    (clean(&subject), body)
+}
+
+/// Names from the share are untrusted: no control characters (header injection), bounded
+/// length.
+pub fn clean(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cleaned.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_a_header() {
+        let (subject, _) = render(
+            "NB-2026-000001",
+            Some("某局"),
+            "a\r\nBcc: evil@example.com.txt",
+            &Outcome::TooLarge { size: 10, limit: 5 },
+        );
+        assert!(!subject.contains(['\r', '\n']), "{subject}");
+    }
+}

@@ -1,0 +1,188 @@
+//! `nianbao status`: the office's overview of who has submitted what.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::store::{Store, Submission};
+
+/// One agency's standing for a report year.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyStatus {
+    pub folder: Option<String>,
+    pub name: Option<String>,
+    pub configured: bool,
+    pub submitted: bool,
+    /// The latest submission that counts (not a duplicate, not superseded).
+    pub receipt: Option<String>,
+    pub file: Option<String>,
+    pub received_at: Option<String>,
+    pub verdict: Option<String>,
+    pub errors: Option<i64>,
+    pub warnings: Option<i64>,
+    /// How many files this agency sent for the year, duplicates included.
+    pub submissions: usize,
+}
+
+/// One submission as listed in `status --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionStatus {
+    pub receipt: String,
+    pub agency: Option<String>,
+    pub agency_folder: Option<String>,
+    pub file: String,
+    pub sha256: String,
+    pub received_at: String,
+    pub year: Option<i64>,
+    pub state: String,
+    pub verdict: Option<String>,
+    pub errors: Option<i64>,
+    pub warnings: Option<i64>,
+    pub duplicate_of: Option<String>,
+    pub superseded: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub year: i32,
+    pub submissions: Vec<SubmissionStatus>,
+    pub agencies: Vec<AgencyStatus>,
+}
+
+/// The overview for report year `year`: every submission of that year (and those whose
+/// year could not be read), and every agency, configured or seen.
+pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Status> {
+    let all = store.submissions(None)?;
+    let receipt_of = |id: Option<i64>| {
+        id.and_then(|id| all.iter().find(|s| s.id == id).map(|s| s.receipt.clone()))
+    };
+    let of_year: Vec<&Submission> = all
+        .iter()
+        .filter(|s| s.year.is_none_or(|y| y == i64::from(year)))
+        .collect();
+    let submissions = of_year
+        .iter()
+        .map(|s| SubmissionStatus {
+            receipt: s.receipt.clone(),
+            agency: s.agency_name.clone(),
+            agency_folder: s.agency_folder.clone(),
+            file: s.original_name.clone(),
+            sha256: s.sha256.clone(),
+            received_at: s.received_at.clone(),
+            year: s.year,
+            state: s.state.clone(),
+            verdict: s.verdict.clone(),
+            errors: s.errors,
+            warnings: s.warnings,
+            duplicate_of: receipt_of(s.duplicate_of),
+            superseded: s.superseded_by.is_some(),
+        })
+        .collect();
+    let mut agencies: Vec<AgencyStatus> = config
+        .agencies
+        .iter()
+        .map(|a| agency_status(Some(&a.folder), Some(&a.name), true, &of_year))
+        .collect();
+    // Folders that sent files but are not configured, and files with no agency at all.
+    let mut unknown: Vec<Option<String>> = of_year
+        .iter()
+        .map(|s| s.agency_folder.clone())
+        .filter(|f| f.as_deref().is_none_or(|f| config.agency(f).is_none()))
+        .collect();
+    unknown.sort();
+    unknown.dedup();
+    for folder in unknown {
+        let name = of_year
+            .iter()
+            .find(|s| s.agency_folder == folder)
+            .and_then(|s| s.agency_name.clone());
+        agencies.push(agency_status(
+            folder.as_deref(),
+            name.as_deref(),
+            false,
+            &of_year,
+        ));
+    }
+    Ok(Status {
+        year,
+        submissions,
+        agencies,
+    })
+}
+
+fn agency_status(
+    folder: Option<&str>,
+    name: Option<&str>,
+    configured: bool,
+    subs: &[&Submission],
+) -> AgencyStatus {
+    let mine: Vec<&&Submission> = subs
+        .iter()
+        .filter(|s| s.agency_folder.as_deref() == folder)
+        .collect();
+    let latest = mine
+        .iter()
+        .rev()
+        .find(|s| s.state == "checked" && s.superseded_by.is_none() && s.year.is_some());
+    AgencyStatus {
+        folder: folder.map(str::to_string),
+        name: name.map(str::to_string),
+        configured,
+        submitted: latest.is_some(),
+        receipt: latest.map(|s| s.receipt.clone()),
+        file: latest.map(|s| s.original_name.clone()),
+        received_at: latest.map(|s| s.received_at.clone()),
+        verdict: latest.and_then(|s| s.verdict.clone()),
+        errors: latest.and_then(|s| s.errors),
+        warnings: latest.and_then(|s| s.warnings),
+        submissions: mine.len(),
+    }
+}
+
+/// The overview as a clerk reads it.
+pub fn render(status: &Status) -> String {
+    let mut out = format!("{} 年度报告报送情况\n", status.year);
+    let (mut accepted, mut rejected, mut missing) = (0, 0, 0);
+    for a in &status.agencies {
+        let who = a
+            .name
+            .clone()
+            .or_else(|| a.folder.clone())
+            .unwrap_or_else(|| "（收件箱根目录，未归属单位）".to_string());
+        let line = match (a.submitted, a.verdict.as_deref()) {
+            (false, _) => {
+                missing += 1;
+                "未提交".to_string()
+            }
+            (true, Some("accepted")) => {
+                accepted += 1;
+                format!(
+                    "已受理  {}  {}（{} 条提示）",
+                    a.receipt.as_deref().unwrap_or(""),
+                    a.file.as_deref().unwrap_or(""),
+                    a.warnings.unwrap_or(0)
+                )
+            }
+            (true, _) => {
+                rejected += 1;
+                format!(
+                    "需修改  {}  {}（{} 个错误，{} 条提示）",
+                    a.receipt.as_deref().unwrap_or(""),
+                    a.file.as_deref().unwrap_or(""),
+                    a.errors.unwrap_or(0),
+                    a.warnings.unwrap_or(0)
+                )
+            }
+        };
+        let note = if a.configured {
+            ""
+        } else {
+            "  [未登记的文件夹]"
+        };
+        out.push_str(&format!("  {who}：{line}{note}\n"));
+    }
+    out.push_str(&format!(
+        "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}；共收到文件 {} 个。\n",
+        status.submissions.len()
+    ));
+    out
+}
