@@ -284,9 +284,13 @@ fn corpus_003_tab_rows_with_typo() {
     assert_eq!(rep.applications, Some(rows(Template::V2021, &[])));
     assert_eq!(rep.reviews_and_litigation, Some(t3([0; 15])));
     assert_sections_standard(rep);
+    // Line 20: the typo 本年度止件数; section 一 states no statistics period.
     assert_eq!(
         rules_of(&r),
-        [("label.nonstandard", None, Some("repealed"))]
+        [
+            ("label.nonstandard", None, Some("repealed")),
+            ("period.missing", None, None),
+        ]
     );
     assert_eq!(r.findings[0].actual.as_deref(), Some("本年度止件数"));
     assert!(r.accepted(), "a wording warning does not block acceptance");

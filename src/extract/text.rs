@@ -91,7 +91,7 @@ fn detect(bytes: &[u8]) -> &'static Encoding {
 /// UTF-16 without a BOM: most code units of Chinese report text with digits, tabs and line
 /// breaks have a zero byte, always on the same side.
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let sample = &bytes[..bytes.len().min(8192)];

@@ -202,7 +202,7 @@ pub fn read_tables(
             apps.rows
                 .retain(|row, _| AppRow::for_template(template).any(|r| r == *row));
             for row in AppRow::for_template(template) {
-                if !apps.rows.contains_key(&row) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = apps.rows.entry(row) {
                     findings.push(
                         Finding::new(
                             &ROW_MISSING,
@@ -214,7 +214,7 @@ pub fn read_tables(
                         )
                         .expected(app_row(row).printed),
                     );
-                    apps.rows.insert(row, None);
+                    slot.insert(None);
                 }
             }
         }
@@ -274,8 +274,13 @@ fn anchor(tokens: &[Token], range: (usize, usize), anchors: &[&str]) -> Option<u
         .find(|r| anchors.iter().any(|a| r.text.contains(a)))?;
     let mut text = String::new();
     let mut hit = region.first;
-    for i in region.first..=region.last {
-        text.push_str(&tokens[i].norm);
+    for (i, token) in tokens
+        .iter()
+        .enumerate()
+        .take(region.last + 1)
+        .skip(region.first)
+    {
+        text.push_str(&token.norm);
         if anchors.iter().any(|a| text.contains(a)) {
             hit = i;
             break;

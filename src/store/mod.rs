@@ -25,6 +25,9 @@ pub struct Store {
     conn: Connection,
 }
 
+/// A stored cell: (table, row id, column id, integer value, decimal amount).
+pub type StoredCell = (i64, String, String, Option<i64>, Option<String>);
+
 /// What the store knows of one submission.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Submission {
@@ -352,10 +355,7 @@ impl Store {
     }
 
     /// Cells of a submission: (table, row, column, integer value, decimal text).
-    pub fn cells(
-        &self,
-        id: i64,
-    ) -> rusqlite::Result<Vec<(i64, String, String, Option<i64>, Option<String>)>> {
+    pub fn cells(&self, id: i64) -> rusqlite::Result<Vec<StoredCell>> {
         let mut stmt = self.conn.prepare(
             "SELECT tbl, row, col, value, amount FROM cells WHERE submission_id = ?1
              ORDER BY tbl, rowid",
