@@ -507,6 +507,9 @@ pub static T1_ROWS: [Label; 8] = [
     ),
 ];
 
+/// 规范性文件 is the 2019 template's own wording (2021 says 行政规范性文件).
+pub static T1_NORMATIVE_2019: Label = label("normative_documents", "规范性文件", "规范性文件", &[]);
+
 /// Table 1 column headers of the 2021 template.
 pub static T1_HEADERS_2021: [Label; 5] = [
     label(

@@ -14,8 +14,8 @@ use crate::finding::{Finding, Location, Rule, Severity};
 
 use super::CellKey;
 use super::labels::{
-    APP_ROWS, Label, T1_HEADERS_2019, T1_HEADERS_2021, T1_ROWS, T3_COLUMNS, T3_GROUPS,
-    app_column_printed, app_row, app_row_described,
+    APP_ROWS, Label, T1_HEADERS_2019, T1_HEADERS_2021, T1_NORMATIVE_2019, T1_ROWS, T3_COLUMNS,
+    T3_GROUPS, app_column_printed, app_row, app_row_described,
 };
 use super::model::*;
 use super::structure::Outline;
@@ -837,7 +837,13 @@ fn read_t1(
         Template::V2021 => ROWS_2021,
         Template::V2019 => ROWS_2019,
     };
-    let labels: Vec<&Label> = rows.iter().map(|(i, _, _)| &T1_ROWS[*i]).collect();
+    let t1_label = |i: usize| -> &'static Label {
+        match (template, i) {
+            (Template::V2019, 1) => &T1_NORMATIVE_2019,
+            _ => &T1_ROWS[i],
+        }
+    };
+    let labels: Vec<&Label> = rows.iter().map(|(i, _, _)| t1_label(*i)).collect();
     let (hits, end) = match_rows(tokens, &regions, &labels, 1, findings);
     if hits.is_empty() {
         return None;
@@ -880,7 +886,7 @@ fn read_t1(
     let mut read: BTreeMap<usize, Vec<Option<Value>>> = BTreeMap::new();
     for hit in &hits {
         let (index, wants, columns) = rows[hit.label];
-        let label = &T1_ROWS[index];
+        let label = t1_label(index);
         if !hit.standard {
             nonstandard_label(1, label.id, label.printed, hit.region, tokens, findings);
         }

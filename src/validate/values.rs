@@ -30,6 +30,26 @@ pub fn rules() -> Vec<&'static Rule> {
     vec![&NEGATIVE, &FEE_FORMAT, &REGULATIONS_LEVEL]
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn agency_levels() {
+        for (name, below) in [
+            ("西塞山区政数局", true),
+            ("某县生态环境局", true),
+            ("某镇人民政府", true),
+            ("某街道办事处", true),
+            ("某乡人民政府", true),
+            ("淮安市人民政府", false),
+            ("淮安市住房和城乡建设局", false),
+            ("广西壮族自治区人民政府", false),
+            ("某市乡村振兴局", false),
+        ] {
+            assert_eq!(super::below_city_level(name), below, "{name}");
+        }
+    }
+}
+
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     let report = v.report();
     let mut fee_findings = Vec::new();
@@ -234,10 +254,14 @@ fn fee_format(v: &Validation<'_>, fee: &str) -> Option<Finding> {
     }
 }
 
-/// Whether the agency is below the 设区的市 level, judged from its name: 区/县/乡/镇/街道
-/// (but not 自治区, a province-level body).
+/// Whether the agency is below the 设区的市 level, judged from its name: 区, 县, 乡, 镇,
+/// 街道. Words that only contain those characters are taken out first: 自治区 is a province,
+/// 城乡建设 a department's field, 社区 a neighbourhood, not the body's level.
 fn below_city_level(agency: &str) -> bool {
-    let name = agency.replace("自治区", "");
+    let mut name = agency.to_string();
+    for word in ["自治区", "城乡", "乡村", "城镇", "社区", "地区"] {
+        name = name.replace(word, "");
+    }
     ["区", "县", "乡", "镇", "街道"]
         .iter()
         .any(|k| name.contains(k))
