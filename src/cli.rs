@@ -47,6 +47,14 @@ enum Command {
         #[arg(long, value_name = "YEAR")]
         filing_year: Option<i32>,
     },
+    /// Run the daemon: watch the inbox, check every report dropped into it, answer by mail.
+    ///
+    /// Without --config: ./inbox, ./data, and mail written as .eml files to ./data/outbox.
+    Run {
+        /// Configuration file (TOML; every key optional).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Who has submitted what: per agency the latest submission and verdict, and who is
     /// missing.
     Status {
@@ -103,6 +111,7 @@ pub fn main() -> ExitCode {
             previous,
             filing_year,
         } => check(&files, json, show, previous.as_deref(), filing_year),
+        Command::Run { config } => run(config.as_deref()),
         Command::Status { config, year, json } => {
             let config = match load_config(config.as_deref()) {
                 Ok(c) => c,
@@ -382,6 +391,43 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         None => writeln!(out, "    （未读取）")?,
     }
     Ok(())
+}
+
+fn run(path: Option<&std::path::Path>) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match path {
+        Some(p) => tracing::info!(config = %p.display(), "configuration loaded"),
+        None => tracing::info!(
+            inbox = %config.inbox.display(),
+            data_dir = %config.data_dir.display(),
+            "no --config: using built-in defaults; mail is written as .eml files to {}/outbox",
+            config.data_dir.display()
+        ),
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        if let Err(e) = signal_hook::flag::register(signal, std::sync::Arc::clone(&stop)) {
+            tracing::error!(error = %e, "cannot install the signal handler");
+            return ExitCode::from(2);
+        }
+    }
+    match nianbao::ingest::run(config, stop, || {}) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("nianbao: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn status(config: &Config, year: Option<i32>, json: bool) -> ExitCode {

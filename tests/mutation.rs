@@ -55,11 +55,14 @@ fn check(report: &Report, layout: Layout, defects: Vec<Defect>, seed: u64) -> Ch
     )
 }
 
+/// Puts the defect in: changes to the report, defects for the renderer, expected findings.
+type Apply = fn(&mut Report, &mut StdRng) -> (Vec<Defect>, Vec<Found>);
+
 /// A mutation: what it does to the report or its rendering, and what must be found.
 struct Mutation {
     name: &'static str,
     applies: fn(Template) -> bool,
-    apply: fn(&mut Report, &mut StdRng) -> (Vec<Defect>, Vec<Found>),
+    apply: Apply,
 }
 
 const OUTCOME_ROWS: [AppRow; 5] = [

@@ -376,6 +376,71 @@ impl Store {
     }
 }
 
+/// A queued message, as the sender needs it.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub key: String,
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Up to `limit` messages due for delivery, oldest first.
+    pub fn outbox_batch(&self, limit: usize) -> rusqlite::Result<Vec<Pending>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, recipient, subject, body_text, body_html, idempotency_key, attempts
+             FROM outbox
+             WHERE state = 'pending'
+               AND (next_attempt_at IS NULL OR next_attempt_at <= strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+             ORDER BY id LIMIT ?1",
+        )?;
+        stmt.query_map([limit as i64], |r| {
+            Ok(Pending {
+                id: r.get(0)?,
+                recipient: r.get(1)?,
+                subject: r.get(2)?,
+                body_text: r.get(3)?,
+                body_html: r.get(4)?,
+                key: r.get(5)?,
+                attempts: r.get(6)?,
+            })
+        })?
+        .collect()
+    }
+
+    pub fn mark_sent(&self, id: i64, at: &str) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+            params![id, at],
+        )?;
+        Ok(())
+    }
+
+    /// A permanent failure: never retried, reported to the admin.
+    pub fn mark_failed(&self, id: i64, error: &str) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'failed', last_error = ?2, attempts = attempts + 1 WHERE id = ?1",
+            params![id, error],
+        )?;
+        Ok(())
+    }
+
+    /// A transient failure: retried after `delay_s`.
+    pub fn mark_retry(&self, id: i64, error: &str, delay_s: i64) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET last_error = ?2, attempts = attempts + 1,
+                 next_attempt_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?3)
+             WHERE id = ?1",
+            params![id, error, format!("+{delay_s} seconds")],
+        )?;
+        Ok(())
+    }
+}
+
 fn queue(
     tx: &Transaction<'_>,
     id: i64,

@@ -30,26 +30,6 @@ pub fn rules() -> Vec<&'static Rule> {
     vec![&NEGATIVE, &FEE_FORMAT, &REGULATIONS_LEVEL]
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn agency_levels() {
-        for (name, below) in [
-            ("西塞山区政数局", true),
-            ("某县生态环境局", true),
-            ("某镇人民政府", true),
-            ("某街道办事处", true),
-            ("某乡人民政府", true),
-            ("淮安市人民政府", false),
-            ("淮安市住房和城乡建设局", false),
-            ("广西壮族自治区人民政府", false),
-            ("某市乡村振兴局", false),
-        ] {
-            assert_eq!(super::below_city_level(name), below, "{name}");
-        }
-    }
-}
-
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     let report = v.report();
     let mut fee_findings = Vec::new();
@@ -303,5 +283,25 @@ fn regulations_level(v: &Validation<'_>, findings: &mut Vec<Finding>) {
             .expected("0")
             .actual(shown.join("/")),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn agency_levels() {
+        for (name, below) in [
+            ("西塞山区政数局", true),
+            ("某县生态环境局", true),
+            ("某镇人民政府", true),
+            ("某街道办事处", true),
+            ("某乡人民政府", true),
+            ("淮安市人民政府", false),
+            ("淮安市住房和城乡建设局", false),
+            ("广西壮族自治区人民政府", false),
+            ("某市乡村振兴局", false),
+        ] {
+            assert_eq!(super::below_city_level(name), below, "{name}");
+        }
     }
 }

@@ -585,9 +585,11 @@ fn dense(g: &[Vec<GCell>]) -> Vec<Vec<Slot<'_>>> {
             while col < width && out[r][col].is_some() {
                 col += 1;
             }
-            for rr in r..(r + c.rowspan).min(g.len()) {
-                for cc in col..(col + c.colspan).min(width) {
-                    out[rr][cc] = Some(match (rr == r, cc == col) {
+            let rows_covered = (r + c.rowspan).min(g.len());
+            for (rr, covered) in out.iter_mut().enumerate().take(rows_covered).skip(r) {
+                let cols_covered = (col + c.colspan).min(width);
+                for (cc, slot) in covered.iter_mut().enumerate().take(cols_covered).skip(col) {
+                    *slot = Some(match (rr == r, cc == col) {
                         (true, true) => Slot::Origin(c),
                         (false, true) => Slot::Below(c),
                         _ => Slot::Right,
