@@ -28,7 +28,7 @@ use crate::finding::{Finding, Location};
 use crate::mail::{self, Outcome};
 use crate::store::{NewSubmission, OutboxMessage, Store, Submission};
 use crate::validate::Context;
-use crate::watch::{FileIdentity, Ready, WatchConfig, Watcher};
+use crate::watch::{FileIdentity, Ready, RetryHandle, WatchConfig, Watcher};
 
 /// Where the daemon keeps things under `data_dir`.
 pub struct Paths {
@@ -473,16 +473,6 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
     // Bounded: a burst of thousands of files waits in the inbox, not in memory.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Ready>(workers * 4);
     let rx = Arc::new(Mutex::new(rx));
-    let mut handles = Vec::new();
-    for i in 0..workers {
-        let pipeline = Arc::clone(&pipeline);
-        let rx = Arc::clone(&rx);
-        handles.push(
-            std::thread::Builder::new()
-                .name(format!("ingest-{i}"))
-                .spawn(move || worker(&pipeline, &rx))?,
-        );
-    }
     let c = &pipeline.config;
     let watcher = Watcher::start(
         WatchConfig {
@@ -495,6 +485,17 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
         },
         tx,
     )?;
+    let mut handles = Vec::new();
+    for i in 0..workers {
+        let pipeline = Arc::clone(&pipeline);
+        let rx = Arc::clone(&rx);
+        let retry = watcher.retry_handle();
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("ingest-{i}"))
+                .spawn(move || worker(&pipeline, &rx, &retry))?,
+        );
+    }
     tracing::info!(
         inbox = %c.inbox.display(),
         data_dir = %c.data_dir.display(),
@@ -524,7 +525,7 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
     Ok(())
 }
 
-fn worker(pipeline: &Pipeline, rx: &Mutex<Receiver<Ready>>) {
+fn worker(pipeline: &Pipeline, rx: &Mutex<Receiver<Ready>>, retry: &RetryHandle) {
     loop {
         let next = {
             let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
@@ -533,6 +534,7 @@ fn worker(pipeline: &Pipeline, rx: &Mutex<Receiver<Ready>>) {
         let Ok(ready) = next else { return };
         if let Err(e) = pipeline.ingest(&ready) {
             tracing::error!(path = %ready.path.display(), error = %format!("{e:#}"), "cannot ingest; will retry at the next rescan");
+            retry.retry(ready.path);
         }
     }
 }

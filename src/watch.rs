@@ -105,9 +105,21 @@ struct Counters {
 enum Hint {
     Path(PathBuf),
     Rescan,
+    Retry(PathBuf),
+}
+
+/// See [`Watcher::retry_handle`].
+#[derive(Clone)]
+pub struct RetryHandle(Sender<Hint>);
+
+impl RetryHandle {
+    pub fn retry(&self, path: PathBuf) {
+        let _ = self.0.send(Hint::Retry(path));
+    }
 }
 
 pub struct Watcher {
+    retry: Sender<Hint>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     _events: Option<notify::RecommendedWatcher>,
@@ -141,6 +153,7 @@ impl Watcher {
             .name("watch".into())
             .spawn(move || settler.run())?;
         Ok(Watcher {
+            retry: hints_tx,
             stop,
             thread: Some(thread),
             _events: events,
@@ -156,6 +169,12 @@ impl Watcher {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+
+    /// A handle to give a declared file back: ingest could not take it (an I/O or database
+    /// error), so it is declared again at the next scan while it is still there.
+    pub fn retry_handle(&self) -> RetryHandle {
+        RetryHandle(self.retry.clone())
     }
 
     pub fn stats(&self) -> WatchStats {
@@ -245,6 +264,9 @@ impl Settler {
             loop {
                 match self.hints.try_recv() {
                     Ok(Hint::Rescan) => rescan = true,
+                    Ok(Hint::Retry(p)) => {
+                        self.declared.remove(&p);
+                    }
                     Ok(Hint::Path(p)) => {
                         // A folder created or moved in: its files came with it, unannounced.
                         if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {

@@ -424,3 +424,30 @@ fn kill_9_during_a_burst_loses_nothing_and_repeats_nothing() {
         0
     );
 }
+
+#[test]
+fn an_ingest_error_is_retried_once_the_cause_is_gone() {
+    let mut d = Daemon::new();
+    d.start();
+    d.wait_count("SELECT 1", 1, 10);
+    // Block the archive: its temporary folder is a file now, so archiving fails.
+    let tmp = d.dir.path().join("data/archive/tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::write(&tmp, b"in the way").expect("block");
+    std::fs::write(
+        d.inbox().join("xss/r.txt"),
+        fixture("002_5ddfc993aefd2777.txt"),
+    )
+    .expect("w");
+    std::thread::sleep(Duration::from_millis(SETTLE_MS * 4));
+    assert_eq!(d.count("SELECT count(*) FROM submissions"), 0);
+    assert!(
+        d.inbox().join("xss/r.txt").exists(),
+        "nothing lost while failing"
+    );
+    assert!(d.log().contains("cannot ingest"), "{}", d.log());
+    std::fs::remove_file(&tmp).expect("unblock");
+    d.wait_count(CHECKED, 1, 20);
+    assert!(!d.inbox().join("xss/r.txt").exists());
+    assert_eq!(d.stop(), Some(0));
+}
