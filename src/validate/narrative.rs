@@ -205,8 +205,65 @@ fn sentences(report: &Report) -> Vec<(u8, String)> {
         .collect()
 }
 
+/// `收取行政事业性收费96171.6万元`: the fee of table 1 (万元, a decimal). Never the 信息处理费,
+/// which is another thing (domain notes §8).
+static FEE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"行政事业性收费(?:金额)?(?:共计|合计|共)?为?(\d+(?:\.\d+)?)万元").ok()
+});
+
+/// Decimal strings compared as numbers (`1.50` = `1.5`, `0` = `0.0`).
+fn same_amount(a: &str, b: &str) -> bool {
+    fn canon(s: &str) -> String {
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        format!("{}.{frac}", if int.is_empty() { "0" } else { int })
+    }
+    canon(a) == canon(b)
+}
+
+fn fee_figure(report: &Report, sentences: &[(u8, String)], findings: &mut Vec<Finding>) {
+    let Some(regex) = FEE.as_ref() else {
+        return;
+    };
+    let Some(ActiveDisclosure::V2021(t1)) = &report.active_disclosure else {
+        return;
+    };
+    let Some(table) = &t1.administrative_fees else {
+        return;
+    };
+    let hit = sentences.iter().find_map(|(section, s)| {
+        let caps = regex.captures(s)?;
+        Some((
+            *section,
+            caps.get(0)?.as_str().to_string(),
+            caps.get(1)?.as_str().to_string(),
+        ))
+    });
+    if let Some((section, matched, stated)) = hit
+        && !same_amount(&stated, table)
+    {
+        let mut location = Location::table(1)
+            .row("administrative_fees")
+            .column("amount");
+        location.section = Some(section);
+        findings.push(
+            Finding::new(
+                &FIGURE,
+                location,
+                format!(
+                    "正文写“{matched}”，但表一“行政事业性收费”的本年收费金额为 {table} 万元。请核对收费金额，使正文与表格一致。"
+                ),
+            )
+            .expected(table)
+            .actual(stated),
+        );
+    }
+}
+
 fn figures(report: &Report, findings: &mut Vec<Finding>) {
     let sentences = sentences(report);
+    fee_figure(report, &sentences, findings);
     for (phrase, regex) in PHRASES.iter().zip(COMPILED.iter()) {
         let Some(regex) = regex else { continue };
         // The first statement of each figure, as the clerk would read it.
@@ -243,5 +300,16 @@ fn figures(report: &Report, findings: &mut Vec<Finding>) {
                 .actual(stated),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_compare_as_numbers() {
+        assert!(super::same_amount("1.50", "1.5"));
+        assert!(super::same_amount("0", "0.0"));
+        assert!(super::same_amount("096171.6", "96171.6"));
+        assert!(!super::same_amount("96171.6", "9617.16"));
     }
 }

@@ -341,6 +341,39 @@ fn narrative_figures() {
         (f[0].expected.as_deref(), f[0].actual.as_deref()),
         (Some("12"), Some("15"))
     );
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "本年度共收到",
+                "本年度共收到政府信息公开申请12件，上年结转2件。全年行政事业性收费1.3万元。",
+            )
+        }),
+        None,
+    );
+    assert_eq!(
+        ids(&f),
+        [(
+            "narrative.figure",
+            Some("administrative_fees"),
+            Some("amount")
+        )]
+    );
+    assert_eq!(
+        (f[0].expected.as_deref(), f[0].actual.as_deref()),
+        (Some("1.25"), Some("1.3"))
+    );
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "本年度共收到",
+                "本年度共收到政府信息公开申请12件，上年结转2件。全年行政事业性收费1.2500万元。",
+            )
+        }),
+        None,
+    );
+    assert!(f.is_empty(), "{f:?}");
     let f = findings(&text(|l| set(l, "政策解读形式", "无")), None);
     assert_eq!(ids(&f), [("narrative.problems_empty", None, None)]);
     let f = findings(&text(|l| set(l, "本年度未收取", "无")), None);
