@@ -4,7 +4,7 @@
 //! A report becomes an abstract document (paragraphs and grids with row/col spans, as the
 //! national template prints them); each layout writes that document its own way.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod render;
 
