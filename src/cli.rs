@@ -68,6 +68,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The mail outbox: what waits, what failed; send a submission's messages again.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -78,6 +83,24 @@ enum Command {
         /// As a Markdown table (the README's rule table).
         #[arg(long)]
         markdown: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// List the outbox: waiting and failed messages first.
+    Queue {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a submission's messages (and receipt file) again; the running daemon sends them.
+    Resend {
+        /// The receipt number, e.g. NB-2026-000123.
+        receipt: String,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -119,6 +142,7 @@ pub fn main() -> ExitCode {
             };
             status(&config, year, json)
         }
+        Command::Mail { command } => mail(command),
         Command::Config {
             command: ConfigCommand::Check { config },
         } => match Config::load(&config) {
@@ -426,6 +450,99 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
             tracing::error!("{e:#}");
             eprintln!("nianbao: {e:#}");
             ExitCode::from(1)
+        }
+    }
+}
+
+fn mail(command: MailCommand) -> ExitCode {
+    let (config_path, json, receipt) = match &command {
+        MailCommand::Queue { config, json } => (config.as_deref(), *json, None),
+        MailCommand::Resend { receipt, config } => {
+            (config.as_deref(), false, Some(receipt.clone()))
+        }
+    };
+    let config = match load_config(config_path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let db = config.data_dir.join(nianbao::store::DB_FILE);
+    if !db.exists() {
+        eprintln!(
+            "nianbao: {}: no database yet (has `nianbao run` been started with this data_dir?)",
+            db.display()
+        );
+        return ExitCode::from(2);
+    }
+    let store = match nianbao::store::Store::open(&db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match receipt {
+        None => match store.outbox_overview() {
+            Ok(rows) if json => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                );
+                ExitCode::SUCCESS
+            }
+            Ok(rows) => {
+                let (pending, failed) =
+                    rows.iter()
+                        .fold((0, 0), |(p, f), r| match r.state.as_str() {
+                            "pending" => (p + 1, f),
+                            "failed" => (p, f + 1),
+                            _ => (p, f),
+                        });
+                println!("待发送 {pending}，失败 {failed}，共 {} 条", rows.len());
+                for r in rows.iter().filter(|r| r.state != "sent") {
+                    println!(
+                        "  {:<8} {:<15} {:<9} {} 次  {}  {}",
+                        r.state,
+                        r.receipt,
+                        r.kind,
+                        r.attempts,
+                        r.recipient,
+                        r.last_error.as_deref().unwrap_or("")
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("nianbao: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(receipt) => {
+            let messages = match store.messages_of(&receipt) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("nianbao: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if messages.is_empty() {
+                eprintln!(
+                    "nianbao: no messages for receipt {receipt} (see `nianbao status --json`)"
+                );
+                return ExitCode::from(1);
+            }
+            let submission = store.by_receipt(&receipt).ok().flatten().map(|s| s.id);
+            let stamp = nianbao::ingest::now_utc();
+            let mut queued = 0;
+            for (key, m) in &messages {
+                if store
+                    .queue_message(submission, &format!("{key}/resend-{stamp}"), m)
+                    .unwrap_or(false)
+                {
+                    queued += 1;
+                }
+            }
+            println!("{receipt}: {queued} 条消息已重新排队，运行中的守护进程会发送。");
+            ExitCode::SUCCESS
         }
     }
 }

@@ -72,6 +72,14 @@ pub struct Mail {
     pub admin: Option<String>,
     /// Absent: messages are written as `.eml` files under `data_dir/outbox/`.
     pub smtp: Option<Smtp>,
+    /// First retry after a transient failure, in seconds; doubled at each attempt, at most
+    /// six hours apart.
+    pub retry_base_s: u64,
+    /// A message still not delivered after this many attempts is given up and reported to
+    /// the admin.
+    pub max_attempts: u32,
+    /// Write a receipt file `回执/<file>.txt` beside each agency's reports.
+    pub receipt_files: bool,
 }
 
 impl Default for Mail {
@@ -80,6 +88,9 @@ impl Default for Mail {
             from: "政务公开办 <nianbao@localhost>".to_string(),
             admin: None,
             smtp: None,
+            retry_base_s: 60,
+            max_attempts: 12,
+            receipt_files: true,
         }
     }
 }

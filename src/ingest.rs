@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::check::{CheckResult, check_bytes_with, current_year};
 use crate::config::{Config, WatchMode};
 use crate::finding::{Finding, Location};
+use crate::mail::smtp::SendError;
 use crate::mail::{self, Outcome};
 use crate::store::{NewSubmission, OutboxMessage, Store, Submission};
 use crate::validate::Context;
@@ -60,6 +61,8 @@ pub struct Pipeline {
     pub paths: Paths,
     pub store: Mutex<Store>,
     tmp_counter: AtomicU64,
+    /// `None`: messages go to the `.eml` spool.
+    smtp: Option<mail::smtp::SmtpSender>,
 }
 
 /// Now, UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -97,11 +100,16 @@ impl Pipeline {
         }
         let store = Store::open(&paths.db)
             .with_context(|| format!("cannot open the database {}", paths.db.display()))?;
+        let smtp = match &config.mail.smtp {
+            Some(smtp) => Some(mail::smtp::SmtpSender::from_config(smtp)?),
+            None => None,
+        };
         Ok(Pipeline {
             config,
             paths,
             store: Mutex::new(store),
             tmp_counter: AtomicU64::new(0),
+            smtp,
         })
     }
 
@@ -289,7 +297,8 @@ impl Pipeline {
                     verdict: original.verdict.as_deref(),
                 },
             );
-            let messages = self.messages(agency, false, &subject, &body);
+            let mut messages = self.messages(agency, false, &subject, &body, None);
+            messages.extend(self.receipt_file(sub, &subject, &body));
             self.store()
                 .store_duplicate(sub.id, &original, &now_utc(), &messages, &sub.receipt)?;
             tracing::info!(
@@ -329,7 +338,17 @@ impl Pipeline {
             ),
         };
         let unreadable = result.report.is_none();
-        let messages = self.messages(agency, unreadable, &subject, &body);
+        let html = (!unreadable).then(|| {
+            mail::html::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &result,
+                &subject,
+            )
+        });
+        let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_deref());
+        messages.extend(self.receipt_file(sub, &subject, &body));
         self.store().store_outcome(
             sub.id,
             &result,
@@ -390,6 +409,7 @@ impl Pipeline {
         unreadable: bool,
         subject: &str,
         body: &str,
+        html: Option<&str>,
     ) -> Vec<OutboxMessage> {
         let mut out: Vec<OutboxMessage> = agency
             .map(|a| a.email.clone())
@@ -400,7 +420,7 @@ impl Pipeline {
                 recipient: to,
                 subject: subject.to_string(),
                 body_text: body.to_string(),
-                body_html: None,
+                body_html: html.map(str::to_string),
             })
             .collect();
         if (out.is_empty() || unreadable)
@@ -411,35 +431,144 @@ impl Pipeline {
                 recipient: admin.clone(),
                 subject: subject.to_string(),
                 body_text: body.to_string(),
-                body_html: None,
+                body_html: html.map(str::to_string),
             });
         }
         out
     }
 
-    /// Delivers pending messages (spool: `.eml` files). Returns how many went out.
+    /// The receipt file beside the agency's reports: `<folder>/回执/<file>.txt`, queued like a
+    /// message so that it is written once, and again if the share was unreachable.
+    fn receipt_file(&self, sub: &Submission, subject: &str, body: &str) -> Option<OutboxMessage> {
+        if !self.config.mail.receipt_files {
+            return None;
+        }
+        let original = Path::new(&sub.original_name);
+        let name = original.file_name()?.to_string_lossy().into_owned();
+        let folder = original.parent().unwrap_or(Path::new(""));
+        let path = folder.join("回执").join(format!("{name}.txt"));
+        Some(OutboxMessage {
+            kind: "receipt",
+            recipient: path.to_string_lossy().into_owned(),
+            subject: subject.to_string(),
+            body_text: format!("{subject}\n\n{body}"),
+            body_html: None,
+        })
+    }
+
+    /// Delivers due messages: SMTP, or `.eml` files without `[mail.smtp]`; receipt files
+    /// into the inbox. Returns how many went out.
     pub fn deliver(&self) -> anyhow::Result<usize> {
         let pending = self.store().outbox_batch(64)?;
         let mut sent = 0;
+        let mut transient_in_a_row = 0;
         for m in pending {
-            let bytes = match mail::spool::build(
-                &self.config.mail.from,
-                &m.recipient,
-                &m.subject,
-                &m.body_text,
-            ) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.store().mark_failed(m.id, &e.to_string())?;
-                    tracing::warn!(id = m.id, recipient = %m.recipient, error = %e, "message cannot be built; marked failed");
-                    continue;
-                }
+            let result = if m.kind == "receipt" {
+                self.write_receipt(&m)
+            } else {
+                self.send(&m)
             };
-            mail::spool::write(&self.paths.outbox, &m.key, &bytes)?;
-            self.store().mark_sent(m.id, &now_utc())?;
-            sent += 1;
+            match result {
+                Ok(()) => {
+                    self.store().mark_sent(m.id, &now_utc())?;
+                    tracing::info!(kind = %m.kind, recipient = %m.recipient, key = %m.key, "delivered");
+                    sent += 1;
+                    transient_in_a_row = 0;
+                }
+                Err(SendError::Permanent(e)) => {
+                    self.store().mark_failed(m.id, &e)?;
+                    tracing::warn!(recipient = %m.recipient, error = %e, key = %m.key, "refused for good; the admin is told");
+                    self.tell_admin(&m, &e)?;
+                }
+                Err(SendError::Transient(e)) => {
+                    if m.attempts + 1 >= i64::from(self.config.mail.max_attempts) {
+                        self.store().mark_failed(m.id, &e)?;
+                        tracing::warn!(recipient = %m.recipient, error = %e, attempts = m.attempts + 1, "given up; the admin is told");
+                        self.tell_admin(&m, &e)?;
+                    } else {
+                        let delay = self
+                            .config
+                            .mail
+                            .retry_base_s
+                            .max(1)
+                            .saturating_mul(1u64 << m.attempts.clamp(0, 20))
+                            .min(6 * 3600);
+                        self.store().mark_retry(m.id, &e, delay as i64)?;
+                        tracing::warn!(recipient = %m.recipient, error = %e, retry_in_s = delay, "not delivered; will retry");
+                    }
+                    // The server is probably down: leave the rest for the next round.
+                    transient_in_a_row += 1;
+                    if transient_in_a_row >= 3 {
+                        break;
+                    }
+                }
+            }
         }
         Ok(sent)
+    }
+
+    fn send(&self, m: &crate::store::Pending) -> Result<(), SendError> {
+        let message = mail::build_message(
+            &self.config.mail.from,
+            &m.recipient,
+            &m.subject,
+            &m.body_text,
+            m.body_html.as_deref(),
+        )
+        .map_err(|e| SendError::Permanent(format!("message cannot be built: {e}")))?;
+        match &self.smtp {
+            Some(smtp) => smtp.send(&message),
+            None => mail::spool::write(&self.paths.outbox, &m.key, &message.formatted())
+                .map(|_| ())
+                .map_err(|e| SendError::Transient(format!("cannot write the spool: {e}"))),
+        }
+    }
+
+    fn write_receipt(&self, m: &crate::store::Pending) -> Result<(), SendError> {
+        let rel = Path::new(&m.recipient);
+        if rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(SendError::Permanent(format!(
+                "not a path inside the inbox: {}",
+                m.recipient
+            )));
+        }
+        let path = self.config.inbox.join(rel);
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(SendError::Permanent(format!(
+                "not a file path: {}",
+                m.recipient
+            )));
+        };
+        mail::spool::write_atomic(dir, &name.to_string_lossy(), m.body_text.as_bytes())
+            .map(|_| ())
+            .map_err(|e| SendError::Transient(format!("cannot write the receipt file: {e}")))
+    }
+
+    /// Tells the admin about a message given up on (once per message).
+    fn tell_admin(&self, m: &crate::store::Pending, error: &str) -> anyhow::Result<()> {
+        let Some(admin) = &self.config.mail.admin else {
+            return Ok(());
+        };
+        // No notice about a notice, nor about mail to the admin that the admin cannot get.
+        if m.kind == "notice" || (m.kind != "receipt" && m.recipient == *admin) {
+            return Ok(());
+        }
+        let notice = OutboxMessage {
+            kind: "notice",
+            recipient: admin.clone(),
+            subject: format!("【投递失败】{}", m.subject),
+            body_text: format!(
+                "以下消息无法送达 {}，已停止重试：\n{error}\n\n请核对地址，必要时用 `nianbao mail resend <回执编号>` 重新发送。\n\n原消息：\n{}",
+                m.recipient, m.body_text
+            ),
+            body_html: None,
+        };
+        self.store()
+            .queue_message(m.submission_id, &format!("{}/failed", m.key), &notice)?;
+        Ok(())
     }
 }
 

@@ -1,168 +1,12 @@
 //! `nianbao run` as deployed: the real binary watching real folders, a real SQLite file,
 //! `.eml` files in the spool. Each test has its own temporary inbox and data folder.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod harness;
 
-use rusqlite::Connection;
+use std::process::Command;
+use std::time::Duration;
 
-struct Daemon {
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-const SETTLE_MS: u64 = 300;
-
-impl Daemon {
-    fn config(dir: &Path, extra: &str) -> PathBuf {
-        let config = dir.join("nianbao.toml");
-        let text = format!(
-            "inbox = {:?}\ndata_dir = {:?}\nsettle_ms = {SETTLE_MS}\nrescan_interval_s = 1\n\
-             max_file_mb = 1\nfiling_year = 2023\nworkers = 2\n\
-             [mail]\nadmin = \"admin@office.example.cn\"\n\
-             [[agency]]\nfolder = \"xss\"\nname = \"西塞山区政数局\"\nemail = [\"gkb@xss.example.cn\"]\n\
-             [[agency]]\nfolder = \"lc\"\nname = \"老城区人民政府办公室\"\nemail = [\"a@lc.example.cn\", \"b@lc.example.cn\"]\n\
-             {extra}",
-            dir.join("inbox"),
-            dir.join("data"),
-        );
-        std::fs::write(&config, text).expect("config");
-        config
-    }
-
-    fn new() -> Daemon {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("inbox/xss")).expect("inbox");
-        std::fs::create_dir_all(dir.path().join("inbox/lc")).expect("inbox");
-        Daemon::config(dir.path(), "");
-        Daemon { dir, child: None }
-    }
-
-    fn start(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-            .arg("run")
-            .arg("--config")
-            .arg(self.dir.path().join("nianbao.toml"))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(self.dir.path().join("daemon.log"))
-                    .expect("log"),
-            ))
-            .spawn()
-            .expect("start nianbao run");
-        self.child = Some(child);
-    }
-
-    /// SIGTERM, and the exit status.
-    fn stop(&mut self) -> Option<i32> {
-        let mut child = self.child.take()?;
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status.code();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("daemon did not stop within 10 s of SIGTERM\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn inbox(&self) -> PathBuf {
-        self.dir.path().join("inbox")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
-    }
-
-    fn db(&self) -> Option<Connection> {
-        let path = self.dir.path().join("data/nianbao.sqlite");
-        if !path.exists() {
-            return None;
-        }
-        let c =
-            Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-        c.busy_timeout(Duration::from_secs(5)).ok()?;
-        Some(c)
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        self.db()
-            .and_then(|c| c.query_row(sql, [], |r| r.get::<_, i64>(0)).ok())
-            .unwrap_or(0)
-    }
-
-    /// Waits until `sql` counts `n` (or panics with the log after `secs`).
-    fn wait_count(&self, sql: &str, n: i64, secs: u64) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < deadline {
-            if self.count(sql) == n {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "`{sql}` = {} after {secs} s, expected {n}\n{}",
-            self.count(sql),
-            self.log()
-        );
-    }
-
-    fn eml_files(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("data/outbox"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("fixture")
-}
-
-/// A distinct valid report: corpus 000 with its title year kept and one narrative word
-/// changed, so each copy has its own bytes.
-fn distinct_report(i: usize) -> Vec<u8> {
-    let text = String::from_utf8(fixture("000_d016082c1b868431.txt")).expect("utf-8");
-    text.replacen("我局严格按照", &format!("我局（第{i}份）严格按照"), 1)
-        .into_bytes()
-}
-
-const CHECKED: &str = "SELECT count(*) FROM submissions WHERE state != 'archived'";
+use harness::{CHECKED, Daemon, SETTLE_MS, distinct_report, fixture};
 
 #[test]
 fn files_dropped_while_down_are_taken_at_start_and_answered() {
@@ -179,7 +23,23 @@ fn files_dropped_while_down_are_taken_at_start_and_answered() {
     .expect("w");
     d.start();
     d.wait_count(CHECKED, 2, 20);
-    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'sent'", 3, 10);
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind != 'receipt'",
+        3,
+        10,
+    );
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind = 'receipt'",
+        2,
+        10,
+    );
+    // The outcome is visible on the share too: a receipt file beside the report.
+    let receipt_file =
+        std::fs::read_to_string(d.inbox().join("xss/回执/2022年报.txt.txt")).expect("receipt file");
+    assert!(
+        receipt_file.contains("【已受理】") && receipt_file.contains("NB-"),
+        "{receipt_file}"
+    );
     // The inbox holds only what is not yet taken; the originals are archived byte for byte.
     assert!(!d.inbox().join("xss/2022年报.txt").exists());
     let db = d.db().expect("db");
@@ -276,12 +136,15 @@ fn a_folder_of_1000_files_moved_in_is_fully_ingested() {
         1000
     );
     assert_eq!(d.stop(), Some(0));
-    assert_eq!(
-        std::fs::read_dir(d.inbox().join("newcomer"))
-            .map(|r| r.count())
-            .unwrap_or(0),
-        0
-    );
+    // Every report was taken; only receipt files (in 回执) may be there.
+    let left: Vec<String> = std::fs::read_dir(d.inbox().join("newcomer"))
+        .map(|r| {
+            r.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.iter().all(|n| n == "回执"), "{left:?}");
 }
 
 #[test]
@@ -406,22 +269,36 @@ fn kill_9_during_a_burst_loses_nothing_and_repeats_nothing() {
         n as i64
     );
     d.wait_count(
-        "SELECT count(*) FROM outbox WHERE state = 'sent'",
+        "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind != 'receipt'",
         n as i64,
         30,
     );
     assert_eq!(
-        d.count("SELECT count(*) FROM outbox"),
+        d.count("SELECT count(*) FROM outbox WHERE kind != 'receipt'"),
         n as i64,
         "one message per submission"
     );
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind = 'receipt'",
+        n as i64,
+        30,
+    );
     assert_eq!(d.stop(), Some(0));
     assert_eq!(d.eml_files().len(), n, "one .eml per message");
+    // Only the receipts folder is left in the agency's folder.
+    let left: Vec<String> = std::fs::read_dir(d.inbox().join("xss"))
+        .map(|r| {
+            r.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(left, ["回执"]);
     assert_eq!(
-        std::fs::read_dir(d.inbox().join("xss"))
+        std::fs::read_dir(d.inbox().join("xss/回执"))
             .map(|r| r.count())
-            .unwrap_or(99),
-        0
+            .unwrap_or(0),
+        n
     );
 }
 

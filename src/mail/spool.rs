@@ -5,25 +5,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use lettre::Message;
-use lettre::message::header::ContentType;
-
-/// Builds the RFC 5322 bytes of a plain-text message.
-pub fn build(from: &str, to: &str, subject: &str, body: &str) -> anyhow::Result<Vec<u8>> {
-    let message = Message::builder()
-        .from(from.parse()?)
-        .to(to.parse()?)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(body.to_string())?;
-    Ok(message.formatted())
-}
-
-/// Writes one message atomically (temporary file, fsync, rename) and returns its path.
-pub fn write(dir: &Path, key: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let name: String = key
-        .chars()
+/// The file name of a message's idempotency key.
+fn file_name(key: &str) -> String {
+    key.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
                 c
@@ -31,12 +15,22 @@ pub fn write(dir: &Path, key: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
                 '_'
             }
         })
-        .collect();
-    let path = dir.join(format!("{name}.eml"));
-    let tmp = dir.join(format!(".{name}.eml.tmp"));
+        .collect()
+}
+
+/// Writes `bytes` atomically (temporary file, fsync, rename) as `dir/<name>`.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
+}
+
+/// Writes one message as `<key>.eml`.
+pub fn write(dir: &Path, key: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    write_atomic(dir, &format!("{}.eml", file_name(key)), bytes)
 }

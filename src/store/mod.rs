@@ -376,10 +376,25 @@ impl Store {
     }
 }
 
+/// One line of `nianbao mail queue`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxRow {
+    pub receipt: String,
+    pub kind: String,
+    pub recipient: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub subject: String,
+    pub next_attempt_at: Option<String>,
+}
+
 /// A queued message, as the sender needs it.
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub id: i64,
+    pub submission_id: Option<i64>,
+    pub kind: String,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
@@ -392,7 +407,8 @@ impl Store {
     /// Up to `limit` messages due for delivery, oldest first.
     pub fn outbox_batch(&self, limit: usize) -> rusqlite::Result<Vec<Pending>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, recipient, subject, body_text, body_html, idempotency_key, attempts
+            "SELECT id, recipient, subject, body_text, body_html, idempotency_key, attempts,
+                    submission_id, kind
              FROM outbox
              WHERE state = 'pending'
                AND (next_attempt_at IS NULL OR next_attempt_at <= strftime('%Y-%m-%dT%H:%M:%SZ','now'))
@@ -407,6 +423,8 @@ impl Store {
                 body_html: r.get(4)?,
                 key: r.get(5)?,
                 attempts: r.get(6)?,
+                submission_id: r.get(7)?,
+                kind: r.get(8)?,
             })
         })?
         .collect()
@@ -427,6 +445,84 @@ impl Store {
             params![id, error],
         )?;
         Ok(())
+    }
+
+    /// Queues one message outside an outcome (a notice to the admin, a resend); a no-op if
+    /// its key was queued before.
+    pub fn queue_message(
+        &self,
+        submission_id: Option<i64>,
+        key: &str,
+        m: &OutboxMessage,
+    ) -> rusqlite::Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key,
+                 subject, body_text, body_html, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+            params![
+                submission_id,
+                m.kind,
+                m.recipient,
+                key,
+                m.subject,
+                m.body_text,
+                m.body_html
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Every message of a receipt, for `mail resend`.
+    pub fn messages_of(&self, receipt: &str) -> rusqlite::Result<Vec<(String, OutboxMessage)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT o.idempotency_key, o.kind, o.recipient, o.subject, o.body_text, o.body_html
+             FROM outbox o JOIN submissions s ON s.id = o.submission_id
+             WHERE s.receipt = ?1 AND o.idempotency_key NOT LIKE '%/resend-%' ORDER BY o.id",
+        )?;
+        stmt.query_map([receipt], |r| {
+            let kind: String = r.get(1)?;
+            Ok((
+                r.get(0)?,
+                OutboxMessage {
+                    kind: match kind.as_str() {
+                        "feedback" => "feedback",
+                        "admin" => "admin",
+                        "receipt" => "receipt",
+                        "duplicate" => "duplicate",
+                        _ => "notice",
+                    },
+                    recipient: r.get(2)?,
+                    subject: r.get(3)?,
+                    body_text: r.get(4)?,
+                    body_html: r.get(5)?,
+                },
+            ))
+        })?
+        .collect()
+    }
+
+    /// The outbox as the admin sees it: (receipt, kind, recipient, state, attempts, last error,
+    /// subject), unsent first.
+    pub fn outbox_overview(&self) -> rusqlite::Result<Vec<OutboxRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT COALESCE(s.receipt, ''), o.kind, o.recipient, o.state, o.attempts,
+                    o.last_error, o.subject, o.next_attempt_at
+             FROM outbox o LEFT JOIN submissions s ON s.id = o.submission_id
+             ORDER BY CASE o.state WHEN 'pending' THEN 0 WHEN 'failed' THEN 1 ELSE 2 END, o.id",
+        )?;
+        stmt.query_map([], |r| {
+            Ok(OutboxRow {
+                receipt: r.get(0)?,
+                kind: r.get(1)?,
+                recipient: r.get(2)?,
+                state: r.get(3)?,
+                attempts: r.get(4)?,
+                last_error: r.get(5)?,
+                subject: r.get(6)?,
+                next_attempt_at: r.get(7)?,
+            })
+        })?
+        .collect()
     }
 
     /// A transient failure: retried after `delay_s`.

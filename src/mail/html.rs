@@ -1,0 +1,257 @@
+//! The HTML part of the feedback: the same findings as the text part, and the affected
+//! tables drawn as the template prints them, with the wrong cells highlighted, so that the
+//! clerk sees the mistake instead of reading about it.
+
+use crate::check::CheckResult;
+use crate::finding::{Finding, Severity};
+use crate::report::labels::{T3_COLUMNS, T3_GROUPS, app_column_printed, app_row};
+use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Findings that point into `table` at `row` (and `column`, or the whole row).
+fn marks<'a>(findings: &'a [Finding], table: u8, row: &str, column: &str) -> Vec<&'a Finding> {
+    findings
+        .iter()
+        .filter(|f| {
+            f.location.table == Some(table)
+                && f.location.row.as_deref() == Some(row)
+                && f.location.column.as_deref().is_none_or(|c| c == column)
+        })
+        .collect()
+}
+
+fn td(value: &str, marks: &[&Finding]) -> String {
+    match marks.iter().map(|f| f.severity).max() {
+        None => format!(
+            "<td style=\"border:1px solid #999;padding:3px 6px;text-align:right\">{}</td>",
+            esc(value)
+        ),
+        Some(severity) => {
+            let (bg, color) = match severity {
+                Severity::Error => ("#ffd6d6", "#b00020"),
+                Severity::Warning => ("#fff3c4", "#7a5b00"),
+            };
+            let title: Vec<String> = marks.iter().map(|f| esc(&f.message)).collect();
+            format!(
+                "<td style=\"border:2px solid {color};padding:3px 6px;text-align:right;background:{bg};color:{color};font-weight:bold\" title=\"{}\">{}</td>",
+                title.join(" "),
+                esc(value)
+            )
+        }
+    }
+}
+
+fn th(label: &str) -> String {
+    format!(
+        "<th style=\"border:1px solid #999;padding:3px 6px;background:#f0f0f0;font-weight:normal\">{}</th>",
+        esc(label)
+    )
+}
+
+fn label_td(label: &str) -> String {
+    format!(
+        "<td style=\"border:1px solid #999;padding:3px 6px\">{}</td>",
+        esc(label)
+    )
+}
+
+fn shown(v: Option<i64>) -> String {
+    v.map_or("（空）".to_string(), |v| v.to_string())
+}
+
+fn table2(report: &Report, findings: &[Finding]) -> String {
+    let Some(apps) = &report.applications else {
+        return String::new();
+    };
+    let template = report.template.unwrap_or(Template::V2021);
+    let mut out = String::from(
+        "<h3>表二 收到和处理政府信息公开申请情况（标红的格有错误，标黄的格有提示）</h3><table style=\"border-collapse:collapse;font-size:13px\"><tr>",
+    );
+    out.push_str(&th("项目"));
+    for c in AppColumn::ALL {
+        out.push_str(&th(app_column_printed(c)));
+    }
+    out.push_str("</tr>");
+    for row in AppRow::for_template(template) {
+        out.push_str("<tr>");
+        out.push_str(&label_td(app_row(row).printed));
+        let values = apps.rows.get(&row).cloned().flatten();
+        for c in AppColumn::ALL {
+            let text = match values {
+                Some(v) => shown(v[c.index()]),
+                None => "未读取".to_string(),
+            };
+            out.push_str(&td(&text, &marks(findings, 2, row.id(), c.id())));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn table3(report: &Report, findings: &[Finding]) -> String {
+    let Some(t3) = &report.reviews_and_litigation else {
+        return String::new();
+    };
+    let mut out = String::from(
+        "<h3>表三 政府信息公开行政复议、行政诉讼情况</h3><table style=\"border-collapse:collapse;font-size:13px\"><tr>",
+    );
+    out.push_str(&th(""));
+    for (_, label) in T3_COLUMNS {
+        out.push_str(&th(label));
+    }
+    out.push_str("</tr>");
+    for ((id, group), (_, printed)) in t3.groups().into_iter().zip(T3_GROUPS) {
+        out.push_str("<tr>");
+        out.push_str(&label_td(&printed.replace('·', "—")));
+        for ((column, _), v) in T3_COLUMNS.iter().zip(group.values()) {
+            out.push_str(&td(&shown(v), &marks(findings, 3, id, column)));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn table1(report: &Report, findings: &[Finding]) -> String {
+    let Some(ActiveDisclosure::V2021(t)) = &report.active_disclosure else {
+        return String::new();
+    };
+    let mut out = String::from(
+        "<h3>表一 主动公开政府信息情况</h3><table style=\"border-collapse:collapse;font-size:13px\">",
+    );
+    out.push_str(&format!(
+        "<tr>{}{}{}{}</tr>",
+        th("信息内容"),
+        th("本年制发件数"),
+        th("本年废止件数"),
+        th("现行有效件数")
+    ));
+    for (id, label, c) in [
+        ("regulations", "规章", t.regulations),
+        (
+            "normative_documents",
+            "行政规范性文件",
+            t.normative_documents,
+        ),
+    ] {
+        let c = c.unwrap_or_default();
+        out.push_str(&format!(
+            "<tr>{}{}{}{}</tr>",
+            label_td(label),
+            td(&shown(c.issued), &marks(findings, 1, id, "issued")),
+            td(&shown(c.repealed), &marks(findings, 1, id, "repealed")),
+            td(&shown(c.in_force), &marks(findings, 1, id, "in_force")),
+        ));
+    }
+    for (id, label, v) in [
+        (
+            "administrative_licensing",
+            "行政许可（本年处理决定数量）",
+            t.administrative_licensing,
+        ),
+        (
+            "administrative_punishment",
+            "行政处罚（本年处理决定数量）",
+            t.administrative_punishment,
+        ),
+        (
+            "administrative_enforcement",
+            "行政强制（本年处理决定数量）",
+            t.administrative_enforcement,
+        ),
+    ] {
+        out.push_str(&format!(
+            "<tr>{}{}</tr>",
+            label_td(label),
+            td(&shown(v), &marks(findings, 1, id, "decisions"))
+        ));
+    }
+    let fee = t
+        .administrative_fees
+        .clone()
+        .unwrap_or_else(|| "（空）".into());
+    out.push_str(&format!(
+        "<tr>{}{}</tr></table>",
+        label_td("行政事业性收费（本年收费金额，万元）"),
+        td(&fee, &marks(findings, 1, "administrative_fees", "amount"))
+    ));
+    out
+}
+
+/// The HTML part for a checked submission.
+pub fn render(
+    receipt: &str,
+    agency: Option<&str>,
+    file_name: &str,
+    result: &CheckResult,
+    text_subject: &str,
+) -> String {
+    let accepted = result.accepted();
+    let mut out = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif;font-size:14px;color:#222;max-width:900px\">",
+    );
+    out.push_str(&format!(
+        "<h2 style=\"color:{}\">{}</h2>",
+        if accepted { "#1b5e20" } else { "#b00020" },
+        esc(text_subject)
+    ));
+    out.push_str(&format!(
+        "<p>{}：</p><p>您单位提交的《{}》已收到，回执编号 <b>{}</b>。</p>",
+        esc(agency.unwrap_or("（未登记单位）")),
+        esc(file_name),
+        esc(receipt)
+    ));
+    let (errors, warnings) = (result.errors(), result.warnings());
+    out.push_str(&if accepted {
+        format!("<p style=\"background:#e8f5e9;padding:8px\"><b>审核结果：已受理。</b>未发现错误{}。</p>",
+            if warnings > 0 { format!("，有 {warnings} 条提示供参考（不影响受理）") } else { String::new() })
+    } else {
+        format!("<p style=\"background:#ffebee;padding:8px\"><b>审核结果：需修改。</b>发现 <b>{errors}</b> 处错误{}，请修改后重新提交。</p>",
+            if warnings > 0 { format!("、{warnings} 条提示") } else { String::new() })
+    });
+    if !result.findings.is_empty() {
+        out.push_str("<ol>");
+        for f in &result.findings {
+            let (badge, color) = match f.severity {
+                Severity::Error => ("错误", "#b00020"),
+                Severity::Warning => ("提示", "#7a5b00"),
+            };
+            out.push_str(&format!(
+                "<li style=\"margin:6px 0\"><b style=\"color:{color}\">【{badge}】</b>{}</li>",
+                esc(&f.message)
+            ));
+        }
+        out.push_str("</ol>");
+    }
+    if let Some(report) = &result.report {
+        let has = |t: u8| {
+            result
+                .findings
+                .iter()
+                .any(|f| f.location.table == Some(t) && f.location.row.is_some())
+        };
+        if has(1) {
+            out.push_str(&table1(report, &result.findings));
+        }
+        if has(2) {
+            out.push_str(&table2(report, &result.findings));
+        }
+        if has(3) {
+            out.push_str(&table3(report, &result.findings));
+        }
+    }
+    out.push_str(if accepted {
+        "<p>下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。</p>"
+    } else {
+        "<p><b>下一步：</b>请按以上各条修改后，将修改后的报告重新放入原文件夹，系统会自动重新审核并回复。</p>"
+    });
+    out.push_str("<p style=\"color:#888;font-size:12px\">本邮件由年度报告审核系统自动发送，请勿直接回复。</p></body></html>");
+    out
+}

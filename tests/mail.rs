@@ -1,0 +1,274 @@
+//! Feedback by mail through a real SMTP server on 127.0.0.1 (aiosmtpd, `tests/smtp_server.py`):
+//! messages parsed as a mail client would, delivery after an outage exactly once, a
+//! permanently refused recipient reported while the others get theirs.
+
+mod harness;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use harness::{CHECKED, Daemon, fixture};
+
+/// The test SMTP server: a Python process listening on `port`, storing mail in `dir`.
+struct SmtpServer {
+    child: Child,
+}
+
+impl SmtpServer {
+    fn start(port: u16, dir: &Path) -> SmtpServer {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 tests/smtp_server.py (needs `pip install aiosmtpd`, done by .ci/run)");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        assert_eq!(
+            line.trim(),
+            "READY",
+            "SMTP server did not start (is aiosmtpd installed?)"
+        );
+        SmtpServer { child }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Received messages: (envelope recipients, raw bytes).
+fn received(dir: &Path) -> Vec<(Vec<String>, Vec<u8>)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| {
+            let envelope: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).ok()?)
+                    .ok()?;
+            let to = envelope["to"]
+                .as_array()?
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect();
+            Some((to, std::fs::read(&p).ok()?))
+        })
+        .collect()
+}
+
+fn wait_received(dir: &Path, n: usize, secs: u64) -> Vec<(Vec<String>, Vec<u8>)> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = received(dir);
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn smtp_config(port: u16) -> String {
+    format!(
+        "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout_s = 5\n"
+    )
+}
+
+/// Subject, plain text and HTML parts of a message, decoded.
+fn parts(raw: &[u8]) -> (String, String, String) {
+    use mailparse::MailHeaderMap;
+    let mail = mailparse::parse_mail(raw).expect("parse mail");
+    let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
+    let mut text = String::new();
+    let mut html = String::new();
+    for part in std::iter::once(&mail).chain(mail.subparts.iter()) {
+        match part.ctype.mimetype.as_str() {
+            "text/plain" => text = part.get_body().unwrap_or_default(),
+            "text/html" => html = part.get_body().unwrap_or_default(),
+            _ => {}
+        }
+    }
+    (subject, text, html)
+}
+
+#[test]
+fn feedback_arrives_parsed_and_a_refused_address_is_reported() {
+    let port = free_port();
+    let mail_dir = tempfile::tempdir().expect("tempdir");
+    let _server = SmtpServer::start(port, mail_dir.path());
+    // lc's second address is refused for good by the server (550).
+    let mut d = Daemon::with_config("retry_base_s = 1", &format!("{}\n", smtp_config(port)));
+    let config = d.dir.path().join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("\"b@lc.example.cn\"", "\"refuse@lc.example.cn\""),
+    )
+    .expect("config");
+    d.start();
+    std::fs::write(
+        d.inbox().join("lc/年报2022.txt"),
+        fixture("001_41152148c7aabaad.txt"),
+    )
+    .expect("w");
+    d.wait_count(CHECKED, 1, 20);
+    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'failed'", 1, 20);
+    // a@lc gets the feedback; the admin gets told about refuse@lc.
+    let got = wait_received(mail_dir.path(), 2, 20);
+    assert_eq!(
+        got.len(),
+        2,
+        "{:?}",
+        got.iter().map(|g| &g.0).collect::<Vec<_>>()
+    );
+    let to_agency = got
+        .iter()
+        .find(|g| g.0 == ["a@lc.example.cn"])
+        .expect("mail to a@lc");
+    let (subject, text, html) = parts(&to_agency.1);
+    assert!(subject.starts_with("【需修改】"), "{subject}");
+    assert!(
+        subject.contains("老城区人民政府办公室")
+            && subject.contains("2022年度")
+            && subject.contains("年报2022.txt"),
+        "{subject}"
+    );
+    let receipt: String = d
+        .db()
+        .expect("db")
+        .query_row("SELECT receipt FROM submissions", [], |r| r.get(0))
+        .expect("receipt");
+    assert!(text.contains(&receipt), "receipt number in the text");
+    assert!(text.contains("发现 21 处错误"), "summary first: {text}");
+    assert!(
+        text.contains("（一）予以公开") && text.contains("7 0 0 0 0 7"),
+        "finding with values"
+    );
+    assert!(html.contains(&receipt));
+    assert!(
+        html.contains("#ffd6d6") && html.contains("未读取"),
+        "the unread rows highlighted in table 2"
+    );
+    let to_admin = got
+        .iter()
+        .find(|g| g.0 == ["admin@office.example.cn"])
+        .expect("notice to the admin");
+    let (subject, text, _) = parts(&to_admin.1);
+    assert!(subject.starts_with("【投递失败】"), "{subject}");
+    assert!(
+        text.contains("refuse@lc.example.cn") && text.contains("550"),
+        "{text}"
+    );
+    let db = d.db().expect("db");
+    let (state, error): (String, String) = db
+        .query_row(
+            "SELECT state, last_error FROM outbox WHERE recipient = 'refuse@lc.example.cn'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("refused row");
+    assert_eq!(state, "failed");
+    assert!(error.contains("550"), "{error}");
+    assert_eq!(d.stop(), Some(0));
+}
+
+#[test]
+fn messages_wait_for_the_server_and_go_out_exactly_once() {
+    let port = free_port();
+    let mail_dir = tempfile::tempdir().expect("tempdir");
+    let mut d = Daemon::with_config("retry_base_s = 1", &smtp_config(port));
+    d.start();
+    std::fs::write(
+        d.inbox().join("xss/r.txt"),
+        fixture("000_d016082c1b868431.txt"),
+    )
+    .expect("w");
+    d.wait_count(CHECKED, 1, 20);
+    // The server is down: the message waits, with failed attempts counted.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while d.count("SELECT attempts FROM outbox WHERE kind = 'feedback'") < 1
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        d.count("SELECT count(*) FROM outbox WHERE kind = 'feedback' AND state = 'pending'"),
+        1
+    );
+    assert!(d.count("SELECT attempts FROM outbox WHERE kind = 'feedback'") >= 1);
+    // Restart the daemon while it waits: nothing is lost, nothing doubled.
+    assert_eq!(d.stop(), Some(0));
+    d.start();
+    let _server = SmtpServer::start(port, mail_dir.path());
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE kind = 'feedback' AND state = 'sent'",
+        1,
+        60,
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let got = received(mail_dir.path());
+    assert_eq!(got.len(), 1, "exactly once");
+    assert_eq!(got[0].0, ["gkb@xss.example.cn"]);
+    let (subject, _, html) = parts(&got[0].1);
+    assert!(subject.starts_with("【已受理】"), "{subject}");
+    assert!(html.contains("已受理"));
+    // `mail resend` queues it again, and the daemon sends it once more.
+    let receipt: String = d
+        .db()
+        .expect("db")
+        .query_row("SELECT receipt FROM submissions", [], |r| r.get(0))
+        .expect("receipt");
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["mail", "resend", &receipt, "--config"])
+        .arg(d.dir.path().join("nianbao.toml"))
+        .output()
+        .expect("mail resend");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = wait_received(mail_dir.path(), 2, 20);
+    assert_eq!(got.len(), 2, "resent once");
+    let queue = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["mail", "queue", "--json", "--config"])
+        .arg(d.dir.path().join("nianbao.toml"))
+        .output()
+        .expect("mail queue");
+    let rows: serde_json::Value = serde_json::from_slice(&queue.stdout).expect("queue json");
+    assert!(
+        rows.as_array()
+            .is_some_and(|r| r.iter().all(|m| m["state"] == "sent")),
+        "{rows}"
+    );
+    assert_eq!(d.stop(), Some(0));
+}
