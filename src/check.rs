@@ -58,26 +58,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     out
 }
 
-/// The current calendar year (UTC), from the system clock.
-pub fn current_year() -> i32 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    year_of_unix_day((secs / 86_400) as i64)
-}
-
-/// The civil year of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn year_of_unix_day(days: i64) -> i32 {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    i32::try_from(year).unwrap_or(i32::MAX)
-}
+pub use crate::time::current_year;
 
 /// Checks the bytes of one file named `name` (the name only breaks format ties), for the
 /// current filing season and without last year's report.
@@ -132,14 +113,6 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_years() {
-        assert_eq!(year_of_unix_day(0), 1970);
-        assert_eq!(year_of_unix_day(20_453), 2025); // 2025-12-31
-        assert_eq!(year_of_unix_day(20_454), 2026); // 2026-01-01
-        assert_eq!(year_of_unix_day(-1), 1969);
-    }
 
     #[test]
     fn sha256_matches_known_vector() {

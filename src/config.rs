@@ -80,6 +80,11 @@ pub struct Mail {
     pub max_attempts: u32,
     /// Write a receipt file `回执/<file>.txt` beside each agency's reports.
     pub receipt_files: bool,
+    /// Daily digest to the admin at this time of day, China Standard Time (UTC+8), e.g.
+    /// `"08:00"`; absent: no digest.
+    pub digest_time: Option<String>,
+    /// The months (1–12) in which the digest is sent: the filing season.
+    pub digest_months: Vec<u32>,
 }
 
 impl Default for Mail {
@@ -91,6 +96,8 @@ impl Default for Mail {
             retry_base_s: 60,
             max_attempts: 12,
             receipt_files: true,
+            digest_time: None,
+            digest_months: vec![1, 2, 3, 4],
         }
     }
 }
@@ -202,6 +209,21 @@ impl Config {
         if let Some(admin) = &self.mail.admin {
             check_address(admin).map_err(|e| format!("[mail] admin {admin:?}: {e}"))?;
         }
+        if let Some(t) = &self.mail.digest_time
+            && parse_hh_mm(t).is_none()
+        {
+            return Err(format!(
+                "[mail] digest_time = {t:?}: use HH:MM, e.g. \"08:00\""
+            ));
+        }
+        if self
+            .mail
+            .digest_months
+            .iter()
+            .any(|m| !(1..=12).contains(m))
+        {
+            return Err("[mail] digest_months: months are 1 to 12".into());
+        }
         if let Some(smtp) = &self.mail.smtp
             && smtp.host.is_empty()
         {
@@ -218,6 +240,13 @@ impl Config {
     pub fn max_file_bytes(&self) -> u64 {
         self.max_file_mb.saturating_mul(1024 * 1024)
     }
+}
+
+/// `"08:00"` -> minutes after midnight.
+pub fn parse_hh_mm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 /// A plain `local@domain` check: enough to catch typos and header-injection attempts; the

@@ -65,29 +65,7 @@ pub struct Pipeline {
     smtp: Option<mail::smtp::SmtpSender>,
 }
 
-/// Now, UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn now_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+pub use crate::time::now_utc;
 
 impl Pipeline {
     pub fn open(config: Config) -> anyhow::Result<Pipeline> {
@@ -572,6 +550,45 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Queues today's digest for the admin once its time has come (China Standard Time),
+    /// in the filing-season months; at most one a day, also across restarts.
+    pub fn queue_digest(&self) -> anyhow::Result<bool> {
+        let (Some(admin), Some(at)) = (&self.config.mail.admin, &self.config.mail.digest_time)
+        else {
+            return Ok(false);
+        };
+        let Some(at) = crate::config::parse_hh_mm(at) else {
+            return Ok(false);
+        };
+        // China Standard Time: UTC+8, no daylight saving.
+        let now = crate::time::now_secs() + 8 * 3600;
+        let minutes = (now.rem_euclid(86_400) / 60) as u32;
+        let date = crate::time::rfc3339(now);
+        let month: u32 = date.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+        if minutes < at || !self.config.mail.digest_months.contains(&month) {
+            return Ok(false);
+        }
+        let day = date.get(..10).unwrap_or_default().to_string();
+        let year = self.filing_year() - 1;
+        let status = {
+            let store = self.store();
+            crate::status::status(&store, &self.config, year)?
+        };
+        let body = crate::status::render(&status);
+        let message = OutboxMessage {
+            kind: "digest",
+            recipient: admin.clone(),
+            subject: format!("【每日汇总】{day} {year}年度政府信息公开工作年度报告报送情况"),
+            body_text: body,
+            body_html: None,
+        };
+        Ok(self
+            .store()
+            .queue_message(None, &format!("digest/{day}"), &message)?)
+    }
+}
+
 fn too_large(name: &str, sub: &Submission, limit: u64) -> CheckResult {
     let mut result = crate::check::check_bytes(&[], name);
     result.sha256 = sub.sha256.clone();
@@ -635,6 +652,9 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
     let mut last_delivery = Instant::now() - Duration::from_secs(60);
     while !stop.load(Ordering::SeqCst) {
         if last_delivery.elapsed() >= Duration::from_millis(500) {
+            if let Err(e) = pipeline.queue_digest() {
+                tracing::warn!(error = %e, "cannot prepare the daily digest");
+            }
             if let Err(e) = pipeline.deliver() {
                 tracing::warn!(error = %e, "delivering messages failed; will retry");
             }

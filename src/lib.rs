@@ -16,5 +16,6 @@ pub mod report;
 pub mod rules;
 pub mod status;
 pub mod store;
+pub mod time;
 pub mod validate;
 pub mod watch;

@@ -328,3 +328,58 @@ fn an_ingest_error_is_retried_once_the_cause_is_gone() {
     assert!(!d.inbox().join("xss/r.txt").exists());
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn the_daily_digest_goes_to_the_admin_once_a_day() {
+    let mut d = Daemon::new();
+    std::fs::write(
+        d.inbox().join("xss/r.txt"),
+        fixture("000_d016082c1b868431.txt"),
+    )
+    .expect("w");
+    d.start();
+    d.wait_count(CHECKED, 1, 20);
+    assert_eq!(d.stop(), Some(0));
+    assert_eq!(
+        d.count("SELECT count(*) FROM outbox WHERE kind = 'digest'"),
+        0,
+        "off by default"
+    );
+    // Turn it on, due since midnight in every month.
+    let config = d.dir.path().join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text.replacen(
+        "[mail]\n",
+        "[mail]\ndigest_time = \"00:00\"\ndigest_months = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\n",
+        1,
+    );
+    std::fs::write(&config, text).expect("config");
+    d.start();
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE kind = 'digest' AND state = 'sent'",
+        1,
+        20,
+    );
+    assert_eq!(d.stop(), Some(0));
+    d.start();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(d.stop(), Some(0));
+    assert_eq!(
+        d.count("SELECT count(*) FROM outbox WHERE kind = 'digest'"),
+        1,
+        "once a day"
+    );
+    let body: String = d
+        .db()
+        .expect("db")
+        .query_row(
+            "SELECT body_text FROM outbox WHERE kind = 'digest'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("digest");
+    // filing_year 2023 in the test config: the 2022 reports. xss submitted, lc is missing.
+    assert!(body.contains("2022 年度报告报送情况"), "{body}");
+    assert!(body.contains("西塞山区政数局：已受理"), "{body}");
+    assert!(body.contains("老城区人民政府办公室：未提交"), "{body}");
+}
