@@ -649,17 +649,30 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
         "watching"
     );
     on_ready();
-    let mut last_delivery = Instant::now() - Duration::from_secs(60);
+    // Delivery has its own thread: a slow or silent mail server never delays the watcher,
+    // the workers, or a stop.
+    let mail_stop = Arc::new(AtomicBool::new(false));
+    let mailer = {
+        let pipeline = Arc::clone(&pipeline);
+        let mail_stop = Arc::clone(&mail_stop);
+        std::thread::Builder::new().name("mail".into()).spawn(move || {
+            while !mail_stop.load(Ordering::SeqCst) {
+                if let Err(e) = pipeline.queue_digest() {
+                    tracing::warn!(error = %e, "cannot prepare the daily digest");
+                }
+                if let Err(e) = pipeline.deliver() {
+                    tracing::warn!(error = %format!("{e:#}"), "delivering messages failed; will retry");
+                }
+                for _ in 0..5 {
+                    if mail_stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        })?
+    };
     while !stop.load(Ordering::SeqCst) {
-        if last_delivery.elapsed() >= Duration::from_millis(500) {
-            if let Err(e) = pipeline.queue_digest() {
-                tracing::warn!(error = %e, "cannot prepare the daily digest");
-            }
-            if let Err(e) = pipeline.deliver() {
-                tracing::warn!(error = %e, "delivering messages failed; will retry");
-            }
-            last_delivery = Instant::now();
-        }
         std::thread::sleep(Duration::from_millis(100));
     }
     tracing::info!("stopping: finishing files in progress");
@@ -667,8 +680,18 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
     for h in handles {
         let _ = h.join();
     }
-    if let Err(e) = pipeline.deliver() {
-        tracing::warn!(error = %e, "delivering messages failed at stop; they stay queued");
+    mail_stop.store(true, Ordering::SeqCst);
+    // Wait a little for a message being sent; what is left stays queued for the next start.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !mailer.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if mailer.is_finished() {
+        let _ = mailer.join();
+    } else {
+        tracing::warn!(
+            "a message is still being sent; it stays queued and is retried at the next start"
+        );
     }
     tracing::info!("stopped");
     Ok(())

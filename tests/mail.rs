@@ -272,3 +272,79 @@ fn messages_wait_for_the_server_and_go_out_exactly_once() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn a_silent_server_neither_hangs_the_daemon_nor_loses_the_message() {
+    // Accepts connections and never says hello.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let silent = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(8) {
+            held.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let config = format!(
+        "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout_s = 1\n"
+    );
+    let mut d = Daemon::with_config("retry_base_s = 1", &config);
+    d.start();
+    std::fs::write(
+        d.inbox().join("xss/r.txt"),
+        fixture("000_d016082c1b868431.txt"),
+    )
+    .expect("w");
+    d.wait_count(CHECKED, 1, 20);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while d.count("SELECT attempts FROM outbox WHERE kind = 'feedback'") < 1
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        d.count("SELECT attempts FROM outbox WHERE kind = 'feedback'") >= 1,
+        "timed out, counted as an attempt"
+    );
+    assert_eq!(
+        d.count("SELECT count(*) FROM outbox WHERE kind = 'feedback' AND state = 'pending'"),
+        1
+    );
+    let started = Instant::now();
+    assert_eq!(d.stop(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}
+
+#[test]
+fn hostile_file_names_do_not_reach_the_headers() {
+    let port = free_port();
+    let mail_dir = tempfile::tempdir().expect("tempdir");
+    let _server = SmtpServer::start(port, mail_dir.path());
+    let mut d = Daemon::with_config("retry_base_s = 1", &smtp_config(port));
+    d.start();
+    let name = "报告\r\nBcc: evil@attacker.example\r\nX-Injected: yes.txt";
+    std::fs::write(
+        d.inbox().join("xss").join(name),
+        fixture("002_5ddfc993aefd2777.txt"),
+    )
+    .expect("w");
+    let got = wait_received(mail_dir.path(), 1, 30);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, ["gkb@xss.example.cn"], "no extra recipient");
+    let raw = String::from_utf8_lossy(&got[0].1);
+    assert!(
+        !raw.contains("\nBcc:") && !raw.contains("\nX-Injected:"),
+        "{raw}"
+    );
+    let (subject, _, _) = parts(&got[0].1);
+    assert!(
+        subject.contains("报告") && subject.contains("evil@attacker.example"),
+        "named, harmlessly: {subject}"
+    );
+    assert_eq!(d.stop(), Some(0));
+}

@@ -80,7 +80,11 @@ fn table2(report: &Report, findings: &[Finding]) -> String {
     out.push_str("</tr>");
     for row in AppRow::for_template(template) {
         out.push_str("<tr>");
-        out.push_str(&label_td(app_row(row).printed));
+        let label = match crate::report::labels::app_row_group(row) {
+            Some(group) => format!("{group} {}", app_row(row).printed),
+            None => app_row(row).printed.to_string(),
+        };
+        out.push_str(&label_td(&label));
         let values = apps.rows.get(&row).cloned().flatten();
         for c in AppColumn::ALL {
             let text = match values {
