@@ -418,12 +418,23 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
 }
 
 fn run(path: Option<&std::path::Path>) -> ExitCode {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    // Under systemd (JOURNAL_STREAM set) logs go to journald with structured fields;
+    // elsewhere, or without a journald socket, to stderr.
+    let journald = std::env::var_os("JOURNAL_STREAM").and_then(|_| tracing_journald::layer().ok());
+    match journald {
+        Some(layer) => tracing_subscriber::registry()
+            .with(filter)
+            .with(layer)
+            .init(),
+        None => tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init(),
+    }
     let config = match load_config(path) {
         Ok(c) => c,
         Err(code) => return code,
@@ -438,13 +449,23 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
         ),
     }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        if let Err(e) = signal_hook::flag::register(signal, std::sync::Arc::clone(&stop)) {
+    let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for (signal, flag) in [
+        (signal_hook::consts::SIGTERM, &stop),
+        (signal_hook::consts::SIGINT, &stop),
+        (signal_hook::consts::SIGHUP, &reload),
+    ] {
+        if let Err(e) = signal_hook::flag::register(signal, std::sync::Arc::clone(flag)) {
             tracing::error!(error = %e, "cannot install the signal handler");
             return ExitCode::from(2);
         }
     }
-    match nianbao::ingest::run(config, stop, || {}) {
+    let control = nianbao::ingest::Control {
+        stop,
+        reload,
+        config_path: path.map(|p| p.to_path_buf()),
+    };
+    match nianbao::ingest::run(config, control) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

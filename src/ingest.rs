@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -57,12 +57,14 @@ impl Paths {
 
 /// Shared state of the pipeline's threads.
 pub struct Pipeline {
-    pub config: Config,
+    /// Swapped whole on reload (SIGHUP): a file being processed keeps the settings it began
+    /// with.
+    config: RwLock<Arc<Config>>,
     pub paths: Paths,
     pub store: Mutex<Store>,
     tmp_counter: AtomicU64,
     /// `None`: messages go to the `.eml` spool.
-    smtp: Option<mail::smtp::SmtpSender>,
+    smtp: RwLock<Option<Arc<mail::smtp::SmtpSender>>>,
 }
 
 pub use crate::time::now_utc;
@@ -83,12 +85,39 @@ impl Pipeline {
             None => None,
         };
         Ok(Pipeline {
-            config,
+            config: RwLock::new(Arc::new(config)),
             paths,
             store: Mutex::new(store),
             tmp_counter: AtomicU64::new(0),
-            smtp,
+            smtp: RwLock::new(smtp.map(Arc::new)),
         })
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn smtp(&self) -> Option<Arc<mail::smtp::SmtpSender>> {
+        self.smtp.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Takes a new configuration (agencies, mail, limits) without stopping; the inbox and
+    /// data folder cannot move while running. The old settings stay if the new ones fail.
+    pub fn reload(&self, new: Config) -> anyhow::Result<()> {
+        let old = self.config();
+        if new.inbox != old.inbox || new.data_dir != old.data_dir {
+            anyhow::bail!(
+                "inbox and data_dir cannot change while running: restart the service for that"
+            );
+        }
+        let smtp = match &new.mail.smtp {
+            Some(smtp) => Some(Arc::new(mail::smtp::SmtpSender::from_config(smtp)?)),
+            None => None,
+        };
+        *self.smtp.write().unwrap_or_else(|e| e.into_inner()) = smtp;
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        Ok(())
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -98,20 +127,21 @@ impl Pipeline {
     }
 
     fn filing_year(&self) -> i32 {
-        if self.config.filing_year > 0 {
-            self.config.filing_year
+        if self.config().filing_year > 0 {
+            self.config().filing_year
         } else {
             current_year()
         }
     }
 
     /// The agency folder of an inbox path, if it is a configured agency's subfolder.
-    pub fn agency_of(&self, path: &Path) -> Option<&crate::config::Agency> {
-        let rel = path.strip_prefix(&self.config.inbox).ok()?;
+    pub fn agency_of(&self, path: &Path) -> Option<crate::config::Agency> {
+        let config = self.config();
+        let rel = path.strip_prefix(&config.inbox).ok()?;
         let mut parts = rel.components();
         let first = parts.next()?;
         parts.next()?; // a file directly in the inbox has no agency
-        self.config.agency(&first.as_os_str().to_string_lossy())
+        config.agency(&first.as_os_str().to_string_lossy()).cloned()
     }
 
     /// Checks submissions archived before a crash or stop but never checked.
@@ -160,8 +190,9 @@ impl Pipeline {
             None => return Ok(()),
         };
         let agency = self.agency_of(path);
+        let agency = agency.as_ref();
         let rel = path
-            .strip_prefix(&self.config.inbox)
+            .strip_prefix(&self.config().inbox)
             .unwrap_or(path)
             .to_string_lossy()
             .into_owned();
@@ -253,10 +284,8 @@ impl Pipeline {
     /// Step 3: read, check, store the outcome and queue the messages.
     fn process(&self, sub: &Submission) -> anyhow::Result<()> {
         let started = Instant::now();
-        let agency = sub
-            .agency_folder
-            .as_deref()
-            .and_then(|f| self.config.agency(f));
+        let config = self.config();
+        let agency = sub.agency_folder.as_deref().and_then(|f| config.agency(f));
         let name = Path::new(&sub.original_name)
             .file_name()
             .map_or(sub.original_name.clone(), |n| {
@@ -288,7 +317,7 @@ impl Pipeline {
             );
             return Ok(());
         }
-        let limit = self.config.max_file_bytes();
+        let limit = config.max_file_bytes();
         let result = if sub.size as u64 > limit {
             too_large(&name, sub, limit)
         } else {
@@ -402,7 +431,7 @@ impl Pipeline {
             })
             .collect();
         if (out.is_empty() || unreadable)
-            && let Some(admin) = &self.config.mail.admin
+            && let Some(admin) = &self.config().mail.admin
         {
             out.push(OutboxMessage {
                 kind: "admin",
@@ -418,7 +447,7 @@ impl Pipeline {
     /// The receipt file beside the agency's reports: `<folder>/回执/<file>.txt`, queued like a
     /// message so that it is written once, and again if the share was unreachable.
     fn receipt_file(&self, sub: &Submission, subject: &str, body: &str) -> Option<OutboxMessage> {
-        if !self.config.mail.receipt_files {
+        if !self.config().mail.receipt_files {
             return None;
         }
         let original = Path::new(&sub.original_name);
@@ -459,13 +488,13 @@ impl Pipeline {
                     self.tell_admin(&m, &e)?;
                 }
                 Err(SendError::Transient(e)) => {
-                    if m.attempts + 1 >= i64::from(self.config.mail.max_attempts) {
+                    if m.attempts + 1 >= i64::from(self.config().mail.max_attempts) {
                         self.store().mark_failed(m.id, &e)?;
                         tracing::warn!(recipient = %m.recipient, error = %e, attempts = m.attempts + 1, "given up; the admin is told");
                         self.tell_admin(&m, &e)?;
                     } else {
                         let delay = self
-                            .config
+                            .config()
                             .mail
                             .retry_base_s
                             .max(1)
@@ -487,14 +516,14 @@ impl Pipeline {
 
     fn send(&self, m: &crate::store::Pending) -> Result<(), SendError> {
         let message = mail::build_message(
-            &self.config.mail.from,
+            &self.config().mail.from,
             &m.recipient,
             &m.subject,
             &m.body_text,
             m.body_html.as_deref(),
         )
         .map_err(|e| SendError::Permanent(format!("message cannot be built: {e}")))?;
-        match &self.smtp {
+        match self.smtp() {
             Some(smtp) => smtp.send(&message),
             None => mail::spool::write(&self.paths.outbox, &m.key, &message.formatted())
                 .map(|_| ())
@@ -513,7 +542,7 @@ impl Pipeline {
                 m.recipient
             )));
         }
-        let path = self.config.inbox.join(rel);
+        let path = self.config().inbox.join(rel);
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(SendError::Permanent(format!(
                 "not a file path: {}",
@@ -527,7 +556,7 @@ impl Pipeline {
 
     /// Tells the admin about a message given up on (once per message).
     fn tell_admin(&self, m: &crate::store::Pending, error: &str) -> anyhow::Result<()> {
-        let Some(admin) = &self.config.mail.admin else {
+        let Some(admin) = &self.config().mail.admin else {
             return Ok(());
         };
         // No notice about a notice, nor about mail to the admin that the admin cannot get.
@@ -554,7 +583,7 @@ impl Pipeline {
     /// Queues today's digest for the admin once its time has come (China Standard Time),
     /// in the filing-season months; at most one a day, also across restarts.
     pub fn queue_digest(&self) -> anyhow::Result<bool> {
-        let (Some(admin), Some(at)) = (&self.config.mail.admin, &self.config.mail.digest_time)
+        let (Some(admin), Some(at)) = (&self.config().mail.admin, &self.config().mail.digest_time)
         else {
             return Ok(false);
         };
@@ -566,14 +595,14 @@ impl Pipeline {
         let minutes = (now.rem_euclid(86_400) / 60) as u32;
         let date = crate::time::rfc3339(now);
         let month: u32 = date.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
-        if minutes < at || !self.config.mail.digest_months.contains(&month) {
+        if minutes < at || !self.config().mail.digest_months.contains(&month) {
             return Ok(false);
         }
         let day = date.get(..10).unwrap_or_default().to_string();
         let year = self.filing_year() - 1;
         let status = {
             let store = self.store();
-            crate::status::status(&store, &self.config, year)?
+            crate::status::status(&store, &self.config(), year)?
         };
         let body = crate::status::render(&status);
         let message = OutboxMessage {
@@ -604,8 +633,30 @@ fn too_large(name: &str, sub: &Submission, limit: u64) -> CheckResult {
     result
 }
 
+/// How the daemon is steered from outside: flags set by signal handlers.
+pub struct Control {
+    /// SIGTERM/SIGINT: finish what is in progress and exit.
+    pub stop: Arc<AtomicBool>,
+    /// SIGHUP: read the configuration file again.
+    pub reload: Arc<AtomicBool>,
+    /// The file to read again on reload (`None`: built-in defaults, nothing to reload).
+    pub config_path: Option<PathBuf>,
+}
+
+/// Tells systemd (when it started us with NOTIFY_SOCKET); a no-op otherwise.
+fn sd_notify(states: &[sd_notify::NotifyState<'_>]) {
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::debug!(error = %e, "sd_notify failed");
+    }
+}
+
 /// Runs the daemon until `stop` is set: resume, watch, ingest on a bounded pool, deliver.
-pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> anyhow::Result<()> {
+pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
+    let Control {
+        stop,
+        reload,
+        config_path,
+    } = control;
     let workers = if config.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -619,7 +670,7 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
     // Bounded: a burst of thousands of files waits in the inbox, not in memory.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Ready>(workers * 4);
     let rx = Arc::new(Mutex::new(rx));
-    let c = &pipeline.config;
+    let c = pipeline.config();
     let watcher = Watcher::start(
         WatchConfig {
             inbox: c.inbox.clone(),
@@ -648,7 +699,6 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
         workers,
         "watching"
     );
-    on_ready();
     // Delivery has its own thread: a slow or silent mail server never delays the watcher,
     // the workers, or a stop.
     let mail_stop = Arc::new(AtomicBool::new(false));
@@ -672,9 +722,74 @@ pub fn run(config: Config, stop: Arc<AtomicBool>, on_ready: impl FnOnce()) -> an
             }
         })?
     };
+    let status = |pipeline: &Pipeline| -> Option<String> {
+        let store = pipeline.store();
+        let count =
+            |sql: &str| -> Option<i64> { store.connection().query_row(sql, [], |r| r.get(0)).ok() };
+        Some(format!(
+            "watching {}; {} files checked; {} messages waiting",
+            pipeline.config().inbox.display(),
+            count("SELECT count(*) FROM submissions WHERE state != 'archived'")?,
+            count("SELECT count(*) FROM outbox WHERE state = 'pending'")?
+        ))
+    };
+    sd_notify(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&status(&pipeline).unwrap_or_default()),
+    ]);
+    let watchdog = sd_notify::watchdog_enabled().map(|d| d / 2);
+    let mut last_ping = Instant::now() - Duration::from_secs(3600);
+    let mut last_status = Instant::now();
     while !stop.load(Ordering::SeqCst) {
+        if reload.swap(false, Ordering::SeqCst) {
+            let mut states = vec![sd_notify::NotifyState::Reloading];
+            if let Ok(now) = sd_notify::NotifyState::monotonic_usec_now() {
+                states.push(now);
+            }
+            sd_notify(&states);
+            match &config_path {
+                None => tracing::info!(
+                    "reload: no configuration file (built-in defaults); nothing to read"
+                ),
+                Some(path) => match Config::load(path)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|c| pipeline.reload(c))
+                {
+                    Ok(()) => {
+                        tracing::info!(config = %path.display(), agencies = pipeline.config().agencies.len(), "configuration reloaded")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "reload failed; the previous configuration stays in force")
+                    }
+                },
+            }
+            sd_notify(&[sd_notify::NotifyState::Ready]);
+        }
+        // The watchdog is fed only while the parts that do the work are alive and the
+        // database answers: a wedged daemon gets restarted by systemd.
+        if let Some(interval) = watchdog
+            && last_ping.elapsed() >= interval
+        {
+            let healthy = watcher.is_alive()
+                && !mailer.is_finished()
+                && handles.iter().any(|h| !h.is_finished())
+                && status(&pipeline).is_some();
+            if healthy {
+                sd_notify(&[sd_notify::NotifyState::Watchdog]);
+                last_ping = Instant::now();
+            } else {
+                tracing::error!("unhealthy: not feeding the watchdog");
+            }
+        }
+        if last_status.elapsed() >= Duration::from_secs(10) {
+            if let Some(line) = status(&pipeline) {
+                sd_notify(&[sd_notify::NotifyState::Status(&line)]);
+            }
+            last_status = Instant::now();
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
+    sd_notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("stopping: finishing files in progress");
     watcher.stop();
     for h in handles {

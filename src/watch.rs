@@ -177,6 +177,11 @@ impl Watcher {
         RetryHandle(self.retry.clone())
     }
 
+    /// Whether the watching thread still runs (for the systemd watchdog).
+    pub fn is_alive(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
     pub fn stats(&self) -> WatchStats {
         WatchStats {
             seen: self.counters.seen.load(Ordering::Relaxed),
