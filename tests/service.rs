@@ -30,7 +30,7 @@ fn until(socket: &UnixDatagram, secs: u64, pred: impl Fn(&str) -> bool) -> Vec<S
 
 #[test]
 fn speaks_sd_notify_and_reloads_on_sighup() {
-    let mut d = Daemon::new();
+    let d = Daemon::new();
     let socket_path = d.dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
     socket
