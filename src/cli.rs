@@ -68,6 +68,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The figures of one report year: one row per agency with every table value and the
+    /// verdict, and a total row over the accepted reports.
+    Export {
+        /// Report year.
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Write here instead of standard output (required for xlsx).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// The mail outbox: what waits, what failed; send a submission's messages again.
     Mail {
         #[command(subcommand)]
@@ -84,6 +98,13 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Xlsx,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +164,12 @@ pub fn main() -> ExitCode {
             status(&config, year, json)
         }
         Command::Mail { command } => mail(command),
+        Command::Export {
+            year,
+            format,
+            output,
+            config,
+        } => export(config.as_deref(), year, format, output.as_deref()),
         Command::Config {
             command: ConfigCommand::Check { config },
         } => match Config::load(&config) {
@@ -471,6 +498,48 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
             tracing::error!("{e:#}");
             eprintln!("nianbao: {e:#}");
             ExitCode::from(1)
+        }
+    }
+}
+
+fn export(
+    config: Option<&std::path::Path>,
+    year: i32,
+    format: ExportFormat,
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    let config = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let db = config.data_dir.join(nianbao::store::DB_FILE);
+    let result = nianbao::store::Store::open_read(&db)
+        .and_then(|store| nianbao::export::export(&store, &config, year))
+        .and_then(|e| match format {
+            ExportFormat::Csv => Ok(nianbao::export::to_csv(&e)),
+            ExportFormat::Xlsx => nianbao::export::to_xlsx(&e),
+            ExportFormat::Json => nianbao::export::to_json(&e),
+        });
+    let bytes = match result {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let written = match output {
+        Some(path) => std::fs::write(path, &bytes),
+        None if matches!(format, ExportFormat::Xlsx) => {
+            eprintln!("nianbao: xlsx is binary: give --output FILE");
+            return ExitCode::from(2);
+        }
+        None => std::io::stdout().lock().write_all(&bytes),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nianbao: cannot write the export: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod config;
+pub mod export;
 pub mod extract;
 pub mod finding;
 pub mod ingest;

@@ -1,0 +1,423 @@
+//! `nianbao export`: the figures the office needs for its own regional summary. One row per
+//! agency (its latest submission for the year that counts: checked, not a duplicate, not
+//! superseded), every table value with the column headers as printed in the template, the
+//! verdict, and a total row that sums the accepted reports.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::report::labels::{T3_COLUMNS, T3_GROUPS, app_column_printed, app_row};
+use crate::report::{AppColumn, AppRow, Template};
+use crate::store::Store;
+
+/// One exported value column: where it is in the store, and its header.
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub table: u8,
+    pub row: &'static str,
+    pub column: &'static str,
+    pub header: String,
+    /// A decimal amount (万元) rather than a count.
+    pub amount: bool,
+}
+
+/// The value columns of a template, in the order the template prints them.
+pub fn columns(template: Template) -> Vec<Column> {
+    let mut out = Vec::new();
+    let mut col = |table, row, column, header: String, amount| {
+        out.push(Column {
+            table,
+            row,
+            column,
+            header,
+            amount,
+        });
+    };
+    match template {
+        Template::V2021 => {
+            for (row, name) in [
+                ("regulations", "规章"),
+                ("normative_documents", "行政规范性文件"),
+            ] {
+                for (column, label) in [
+                    ("issued", "本年制发件数"),
+                    ("repealed", "本年废止件数"),
+                    ("in_force", "现行有效件数"),
+                ] {
+                    col(1, row, column, format!("表一 {name} {label}"), false);
+                }
+            }
+            for (row, name) in [
+                ("administrative_licensing", "行政许可"),
+                ("administrative_punishment", "行政处罚"),
+                ("administrative_enforcement", "行政强制"),
+            ] {
+                col(
+                    1,
+                    row,
+                    "decisions",
+                    format!("表一 {name} 本年处理决定数量"),
+                    false,
+                );
+            }
+            col(
+                1,
+                "administrative_fees",
+                "amount",
+                "表一 行政事业性收费 本年收费金额（单位：万元）".into(),
+                true,
+            );
+        }
+        Template::V2019 => {
+            for (row, name) in [
+                ("regulations", "规章"),
+                ("normative_documents", "规范性文件"),
+            ] {
+                for (column, label) in [
+                    ("made", "本年新制作数量"),
+                    ("published", "本年新公开数量"),
+                    ("total_published", "对外公开总数量"),
+                ] {
+                    col(1, row, column, format!("表一 {name} {label}"), false);
+                }
+            }
+            for (row, name) in [
+                ("administrative_licensing", "行政许可"),
+                ("other_management_services", "其他对外管理服务事项"),
+                ("administrative_punishment", "行政处罚"),
+                ("administrative_enforcement", "行政强制"),
+            ] {
+                for (column, label) in [
+                    ("previous_year", "上一年项目数量"),
+                    ("change", "本年增/减"),
+                    ("decisions", "处理决定数量"),
+                ] {
+                    col(1, row, column, format!("表一 {name} {label}"), false);
+                }
+            }
+            col(
+                1,
+                "administrative_fees",
+                "previous_year",
+                "表一 行政事业性收费 上一年项目数量".into(),
+                false,
+            );
+            col(
+                1,
+                "administrative_fees",
+                "change",
+                "表一 行政事业性收费 本年增/减".into(),
+                false,
+            );
+            col(
+                1,
+                "government_procurement",
+                "projects",
+                "表一 政府集中采购 采购项目数量".into(),
+                false,
+            );
+            col(
+                1,
+                "government_procurement",
+                "amount",
+                "表一 政府集中采购 采购总金额".into(),
+                true,
+            );
+        }
+    }
+    for row in AppRow::for_template(template) {
+        for c in AppColumn::ALL {
+            col(
+                2,
+                row.id(),
+                c.id(),
+                format!("表二 {} {}", app_row(row).printed, app_column_printed(c)),
+                false,
+            );
+        }
+    }
+    for (group, group_label) in T3_GROUPS {
+        for (column, label) in T3_COLUMNS {
+            col(
+                3,
+                group,
+                column,
+                format!("表三 {} {label}", group_label.replace('·', " ")),
+                false,
+            );
+        }
+    }
+    out
+}
+
+/// One agency's line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub agency: String,
+    pub folder: Option<String>,
+    pub receipt: Option<String>,
+    pub verdict: Option<String>,
+    pub errors: Option<i64>,
+    pub warnings: Option<i64>,
+    /// Values in [`Export::columns`] order; `None` where not given (or not submitted).
+    pub values: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    pub year: i32,
+    pub template: Template,
+    pub columns: Vec<Column>,
+    pub lines: Vec<Line>,
+    /// Sums over the accepted reports.
+    pub total: Vec<Option<String>>,
+    pub accepted: usize,
+}
+
+/// Fixed-point value of a decimal with up to 4 places (fees in 万元), for exact sums.
+fn to_ten_thousandths(s: &str) -> Option<i128> {
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |d: &str| d.chars().all(|c| c.is_ascii_digit());
+    if int.is_empty() || frac.len() > 4 || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let v = int.parse::<i128>().ok()? * 10_000 + format!("{frac:0<4}").parse::<i128>().ok()?;
+    Some(if negative { -v } else { v })
+}
+
+fn from_ten_thousandths(v: i128) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let v = v.abs();
+    let (int, frac) = (v / 10_000, v % 10_000);
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{}", format!("{frac:04}").trim_end_matches('0'))
+    }
+}
+
+/// Builds the export of report year `year`.
+pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Export> {
+    let template = if year >= 2021 {
+        Template::V2021
+    } else {
+        Template::V2019
+    };
+    let columns = columns(template);
+    let subs = store.submissions(Some(year))?;
+    // Latest counting submission per agency folder (None: files outside agency folders).
+    let mut latest: BTreeMap<Option<String>, &crate::store::Submission> = BTreeMap::new();
+    for s in subs
+        .iter()
+        .filter(|s| s.state == "checked" && s.superseded_by.is_none())
+    {
+        latest.insert(s.agency_folder.clone(), s);
+    }
+    let mut lines = Vec::new();
+    let mut folders: Vec<Option<String>> = config
+        .agencies
+        .iter()
+        .map(|a| Some(a.folder.clone()))
+        .collect();
+    for f in latest.keys() {
+        if !folders.contains(f) {
+            folders.push(f.clone());
+        }
+    }
+    let mut sums: Vec<i128> = vec![0; columns.len()];
+    let mut accepted = 0;
+    for folder in folders {
+        let sub = latest.get(&folder);
+        let name = folder
+            .as_deref()
+            .and_then(|f| config.agency(f).map(|a| a.name.clone()))
+            .or_else(|| sub.and_then(|s| s.agency_name.clone()))
+            .or_else(|| folder.clone())
+            .unwrap_or_else(|| "（未归属单位的文件）".into());
+        let mut values = vec![None; columns.len()];
+        if let Some(sub) = sub {
+            let cells = store.cells(sub.id)?;
+            for (i, col) in columns.iter().enumerate() {
+                let cell = cells.iter().find(|(t, r, c, _, _)| {
+                    *t == i64::from(col.table) && r == col.row && c == col.column
+                });
+                values[i] =
+                    cell.and_then(|(_, _, _, v, a)| v.map(|v| v.to_string()).or_else(|| a.clone()));
+            }
+            if sub.verdict.as_deref() == Some("accepted") {
+                accepted += 1;
+                for (sum, v) in sums.iter_mut().zip(&values) {
+                    if let Some(n) = v.as_deref().and_then(to_ten_thousandths) {
+                        *sum += n;
+                    }
+                }
+            }
+        }
+        lines.push(Line {
+            agency: name,
+            folder,
+            receipt: sub.map(|s| s.receipt.clone()),
+            verdict: sub.and_then(|s| s.verdict.clone()),
+            errors: sub.and_then(|s| s.errors),
+            warnings: sub.and_then(|s| s.warnings),
+            values,
+        });
+    }
+    let total = sums
+        .into_iter()
+        .map(|s| Some(from_ten_thousandths(s)))
+        .collect();
+    Ok(Export {
+        year,
+        template,
+        columns,
+        lines,
+        total,
+        accepted,
+    })
+}
+
+fn verdict_cn(v: Option<&str>) -> &'static str {
+    match v {
+        Some("accepted") => "已受理",
+        Some("rejected") => "需修改",
+        _ => "未提交",
+    }
+}
+
+/// The header row: fixed columns, then one per value.
+fn header(e: &Export) -> Vec<String> {
+    let mut h: Vec<String> = ["单位", "文件夹", "回执编号", "审核结果", "错误数", "提示数"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    h.extend(e.columns.iter().map(|c| c.header.clone()));
+    h
+}
+
+fn row_cells(l: &Line) -> Vec<String> {
+    let mut r = vec![
+        l.agency.clone(),
+        l.folder.clone().unwrap_or_default(),
+        l.receipt.clone().unwrap_or_default(),
+        verdict_cn(l.verdict.as_deref()).to_string(),
+        l.errors.map(|v| v.to_string()).unwrap_or_default(),
+        l.warnings.map(|v| v.to_string()).unwrap_or_default(),
+    ];
+    r.extend(l.values.iter().map(|v| v.clone().unwrap_or_default()));
+    r
+}
+
+fn total_cells(e: &Export) -> Vec<String> {
+    let mut r = vec![
+        format!("合计（{} 份已受理报告）", e.accepted),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
+    r.extend(e.total.iter().map(|v| v.clone().unwrap_or_default()));
+    r
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// CSV (RFC 4180), UTF-8 with a BOM so that Excel shows the Chinese headers.
+pub fn to_csv(e: &Export) -> Vec<u8> {
+    let mut out = String::from("\u{FEFF}");
+    let mut line = |cells: Vec<String>| {
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    };
+    line(header(e));
+    for l in &e.lines {
+        line(row_cells(l));
+    }
+    line(total_cells(e));
+    out.into_bytes()
+}
+
+/// An .xlsx workbook: one sheet, header in bold, numbers as numbers, first column frozen.
+pub fn to_xlsx(e: &Export) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(format!("{}年度", e.year))?;
+    let bold = Format::new().set_bold().set_text_wrap();
+    for (c, h) in header(e).iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    let mut write_row = |r: u32, cells: Vec<String>| -> anyhow::Result<()> {
+        for (c, v) in cells.iter().enumerate() {
+            let col = c as u16;
+            if c >= 4
+                && !v.is_empty()
+                && let Ok(n) = v.parse::<f64>()
+            {
+                sheet.write_number(r, col, n)?;
+            } else {
+                sheet.write_string(r, col, v)?;
+            }
+        }
+        Ok(())
+    };
+    for (i, l) in e.lines.iter().enumerate() {
+        write_row(i as u32 + 1, row_cells(l))?;
+    }
+    write_row(e.lines.len() as u32 + 1, total_cells(e))?;
+    sheet.set_freeze_panes(1, 1)?;
+    sheet.set_column_width(0, 28)?;
+    Ok(workbook.save_to_buffer()?)
+}
+
+pub fn to_json(e: &Export) -> anyhow::Result<Vec<u8>> {
+    Ok(serde_json::to_vec_pretty(e)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_sums_are_exact() {
+        let sum: i128 = ["0.0125", "96171.6", "3", "0.0001"]
+            .iter()
+            .filter_map(|s| to_ten_thousandths(s))
+            .sum();
+        assert_eq!(from_ten_thousandths(sum), "96174.6126");
+        assert_eq!(
+            to_ten_thousandths("1.23456"),
+            None,
+            "more than 4 places is not summed silently"
+        );
+        assert_eq!(
+            from_ten_thousandths(to_ten_thousandths("-2").unwrap_or(0)),
+            "-2"
+        );
+    }
+
+    #[test]
+    fn columns_cover_every_cell() {
+        assert_eq!(columns(Template::V2021).len(), 10 + 25 * 7 + 15);
+        assert_eq!(columns(Template::V2019).len(), 6 + 12 + 4 + 23 * 7 + 15);
+    }
+}
