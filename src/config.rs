@@ -34,6 +34,7 @@ pub struct Config {
     /// in year N+1.
     pub filing_year: i32,
     pub mail: Mail,
+    pub metrics: MetricsConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -51,6 +52,7 @@ impl Default for Config {
             workers: 0,
             filing_year: 0,
             mail: Mail::default(),
+            metrics: MetricsConfig::default(),
             agencies: Vec::new(),
         }
     }
@@ -61,6 +63,14 @@ impl Default for Config {
 pub enum WatchMode {
     Auto,
     Poll,
+}
+
+/// The optional Prometheus endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// `"127.0.0.1:9464"`: serve `/metrics` there; absent: no endpoint.
+    pub listen: Option<String>,
 }
 
 /// Who mail comes from, who gets what cannot be attributed, and how it is sent.

@@ -65,6 +65,7 @@ pub struct Pipeline {
     tmp_counter: AtomicU64,
     /// `None`: messages go to the `.eml` spool.
     smtp: RwLock<Option<Arc<mail::smtp::SmtpSender>>>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 pub use crate::time::now_utc;
@@ -90,6 +91,7 @@ impl Pipeline {
             store: Mutex::new(store),
             tmp_counter: AtomicU64::new(0),
             smtp: RwLock::new(smtp.map(Arc::new)),
+            metrics: Arc::default(),
         })
     }
 
@@ -210,6 +212,7 @@ impl Pipeline {
             current_year(),
         )?;
         self.remove_from_inbox(path);
+        self.metrics.files_seen.fetch_add(1, Ordering::Relaxed);
         let archived_ms = started.elapsed().as_millis();
         self.process(&sub)?;
         tracing::debug!(receipt = %sub.receipt, archived_ms, "ingested");
@@ -308,6 +311,7 @@ impl Pipeline {
             messages.extend(self.receipt_file(sub, &subject, &body));
             self.store()
                 .store_duplicate(sub.id, &original, &now_utc(), &messages, &sub.receipt)?;
+            self.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 receipt = %sub.receipt,
                 agency = agency.map_or("-", |a| a.name.as_str()),
@@ -364,6 +368,15 @@ impl Pipeline {
             &messages,
             &sub.receipt,
         )?;
+        self.metrics.observe_ms(check_ms);
+        let counter = if unreadable {
+            &self.metrics.unreadable
+        } else if result.accepted() {
+            &self.metrics.accepted
+        } else {
+            &self.metrics.rejected
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             receipt = %sub.receipt,
             agency = agency.map_or("-", |a| a.name.as_str()),
@@ -478,18 +491,23 @@ impl Pipeline {
             match result {
                 Ok(()) => {
                     self.store().mark_sent(m.id, &now_utc())?;
+                    if m.kind != "receipt" {
+                        self.metrics.emails_sent.fetch_add(1, Ordering::Relaxed);
+                    }
                     tracing::info!(kind = %m.kind, recipient = %m.recipient, key = %m.key, "delivered");
                     sent += 1;
                     transient_in_a_row = 0;
                 }
                 Err(SendError::Permanent(e)) => {
                     self.store().mark_failed(m.id, &e)?;
+                    self.metrics.emails_failed.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(recipient = %m.recipient, error = %e, key = %m.key, "refused for good; the admin is told");
                     self.tell_admin(&m, &e)?;
                 }
                 Err(SendError::Transient(e)) => {
                     if m.attempts + 1 >= i64::from(self.config().mail.max_attempts) {
                         self.store().mark_failed(m.id, &e)?;
+                        self.metrics.emails_failed.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(recipient = %m.recipient, error = %e, attempts = m.attempts + 1, "given up; the admin is told");
                         self.tell_admin(&m, &e)?;
                     } else {
@@ -722,6 +740,29 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
             }
         })?
     };
+    let metrics_stop = Arc::new(AtomicBool::new(false));
+    let metrics_server = match pipeline.config().metrics.listen.clone() {
+        Some(listen) => {
+            let p = Arc::clone(&pipeline);
+            Some(crate::metrics::serve(
+                &listen,
+                Arc::clone(&metrics_stop),
+                move || {
+                    let depth = p
+                        .store()
+                        .connection()
+                        .query_row(
+                            "SELECT count(*) FROM outbox WHERE state = 'pending'",
+                            [],
+                            |r| r.get(0),
+                        )
+                        .ok();
+                    p.metrics.render(depth)
+                },
+            )?)
+        }
+        None => None,
+    };
     let status = |pipeline: &Pipeline| -> Option<String> {
         let store = pipeline.store();
         let count =
@@ -796,6 +837,10 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
         let _ = h.join();
     }
     mail_stop.store(true, Ordering::SeqCst);
+    metrics_stop.store(true, Ordering::SeqCst);
+    if let Some(server) = metrics_server {
+        let _ = server.join();
+    }
     // Wait a little for a message being sent; what is left stays queued for the next start.
     let deadline = Instant::now() + Duration::from_secs(5);
     while !mailer.is_finished() && Instant::now() < deadline {

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod finding;
 pub mod ingest;
 pub mod mail;
+pub mod metrics;
 pub mod report;
 pub mod rules;
 pub mod status;

@@ -161,3 +161,54 @@ fn the_unit_file_verifies() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
 }
+
+#[test]
+fn prometheus_metrics_count_what_happened() {
+    use std::io::{Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let mut d = Daemon::with_config("", &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(
+        d.inbox().join("xss/a.txt"),
+        fixture("000_d016082c1b868431.txt"),
+    )
+    .expect("w");
+    std::fs::write(
+        d.inbox().join("lc/b.txt"),
+        fixture("001_41152148c7aabaad.txt"),
+    )
+    .expect("w");
+    std::fs::write(d.inbox().join("lc/c.txt"), b"").expect("w");
+    d.start();
+    d.wait_count(CHECKED, 3, 20);
+    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 20);
+    let scrape = || -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .expect("request");
+        let mut body = String::new();
+        s.read_to_string(&mut body).expect("response");
+        body
+    };
+    let page = scrape();
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    for line in [
+        "nianbao_files_total{outcome=\"accepted\"} 1",
+        "nianbao_files_total{outcome=\"rejected\"} 1",
+        "nianbao_files_total{outcome=\"unreadable\"} 1",
+        "nianbao_files_seen_total 3",
+        "nianbao_check_seconds_count 3",
+        "nianbao_outbox_depth 0",
+    ] {
+        assert!(page.lines().any(|l| l == line), "{line} in\n{page}");
+    }
+    // xss: 1 address; lc: 2 addresses × 2 files; the unreadable one also to the admin.
+    assert!(
+        page.lines()
+            .any(|l| l == "nianbao_emails_total{result=\"sent\"} 6"),
+        "{page}"
+    );
+    assert_eq!(d.stop(), Some(0));
+}
