@@ -42,31 +42,27 @@ pub static FILE_HOSTILE: Rule = Rule {
     why: "保护审核系统不被异常文件拖垮，同时告知提交单位重新保存。",
 };
 
+/// The rules of files that cannot be read at all.
+const FILE_RULES: [&Rule; 6] = [
+    &FILE_EMPTY,
+    &FILE_TOO_LARGE,
+    &FILE_UNKNOWN_FORMAT,
+    &FILE_UNSUPPORTED,
+    &FILE_CORRUPT,
+    &FILE_HOSTILE,
+];
+
 /// The rule of a file-level error, by id.
 pub fn file_rule(id: &str) -> &'static Rule {
-    [
-        &FILE_EMPTY,
-        &FILE_TOO_LARGE,
-        &FILE_UNKNOWN_FORMAT,
-        &FILE_UNSUPPORTED,
-        &FILE_CORRUPT,
-        &FILE_HOSTILE,
-    ]
-    .into_iter()
-    .find(|r| r.id == id)
-    .unwrap_or(&FILE_CORRUPT)
+    FILE_RULES
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or(&FILE_CORRUPT)
 }
 
 /// Every rule, in catalogue order (file, structure, tables, values, …).
 pub fn all() -> Vec<&'static Rule> {
-    let mut rules: Vec<&'static Rule> = vec![
-        &FILE_EMPTY,
-        &FILE_TOO_LARGE,
-        &FILE_UNKNOWN_FORMAT,
-        &FILE_UNSUPPORTED,
-        &FILE_CORRUPT,
-        &FILE_HOSTILE,
-    ];
+    let mut rules: Vec<&'static Rule> = FILE_RULES.to_vec();
     rules.extend(structure_rules());
     rules.extend(table_rules());
     rules.extend(crate::validate::rules());

@@ -28,15 +28,15 @@ fn until(socket: &UnixDatagram, secs: u64, pred: impl Fn(&str) -> bool) -> Vec<S
     panic!("no matching notification within {secs} s; got {got:?}");
 }
 
-#[test]
-fn speaks_sd_notify_and_reloads_on_sighup() {
-    let d = Daemon::new();
+/// The daemon started as systemd would: NOTIFY_SOCKET on a datagram socket we listen on, a
+/// 400 ms watchdog.
+fn start_notified(d: &Daemon) -> (UnixDatagram, std::process::Child) {
     let socket_path = d.dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
     socket
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+    let child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .arg("run")
         .arg("--config")
         .arg(d.dir.path().join("nianbao.toml"))
@@ -46,6 +46,13 @@ fn speaks_sd_notify_and_reloads_on_sighup() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start");
+    (socket, child)
+}
+
+#[test]
+fn speaks_sd_notify_and_reloads_on_sighup() {
+    let d = Daemon::new();
+    let (socket, mut child) = start_notified(&d);
     let pid = child.id().to_string();
     let first = until(&socket, 15, |m| m.contains("READY=1"));
     assert!(
@@ -97,21 +104,7 @@ fn speaks_sd_notify_and_reloads_on_sighup() {
 #[test]
 fn the_watchdog_is_fed_periodically() {
     let d = Daemon::new();
-    let socket_path = d.dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).expect("bind");
-    socket
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .arg("run")
-        .arg("--config")
-        .arg(d.dir.path().join("nianbao.toml"))
-        .env("NOTIFY_SOCKET", &socket_path)
-        .env("WATCHDOG_USEC", "400000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
+    let (socket, mut child) = start_notified(&d);
     until(&socket, 15, |m| m.contains("READY=1"));
     let started = Instant::now();
     let count = std::cell::Cell::new(0);

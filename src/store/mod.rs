@@ -455,21 +455,7 @@ impl Store {
         key: &str,
         m: &OutboxMessage,
     ) -> rusqlite::Result<bool> {
-        let n = self.conn.execute(
-            "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key,
-                 subject, body_text, body_html, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-            params![
-                submission_id,
-                m.kind,
-                m.recipient,
-                key,
-                m.subject,
-                m.body_text,
-                m.body_html
-            ],
-        )?;
-        Ok(n == 1)
+        insert_message(&self.conn, submission_id, key, m)
     }
 
     /// Every message of a receipt, for `mail resend`.
@@ -547,22 +533,33 @@ fn queue(
         // One message per submission, kind and recipient, ever: the key makes a replay after
         // a crash a no-op instead of a second email.
         let key = format!("{receipt}/{}/{}", m.kind, m.recipient);
-        tx.execute(
-            "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key,
-                 subject, body_text, body_html, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-            params![
-                id,
-                m.kind,
-                m.recipient,
-                key,
-                m.subject,
-                m.body_text,
-                m.body_html
-            ],
-        )?;
+        insert_message(tx, Some(id), &key, m)?;
     }
     Ok(())
+}
+
+/// Queues one message under its idempotency key; `false` if the key was queued before.
+fn insert_message(
+    conn: &Connection,
+    submission_id: Option<i64>,
+    key: &str,
+    m: &OutboxMessage,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key,
+             subject, body_text, body_html, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+        params![
+            submission_id,
+            m.kind,
+            m.recipient,
+            key,
+            m.subject,
+            m.body_text,
+            m.body_html
+        ],
+    )?;
+    Ok(n == 1)
 }
 
 fn insert_findings(tx: &Transaction<'_>, id: i64, result: &CheckResult) -> rusqlite::Result<()> {
