@@ -1,5 +1,6 @@
-//! `check` (extraction, reading, validation) per report: each real report of tests/fixtures,
-//! and generated reports as .docx and .html (the generator of tests/support).
+//! `check` (extraction, reading, validation) per report: each real report of tests/fixtures
+//! (text and the 淮安 PDF), and generated reports in every format (the generator of
+//! tests/support; .doc through LibreOffice when it is installed).
 //! Targets (issue 2): under 1 ms per text report, under 5 ms per docx, on 2 cores.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -16,7 +17,7 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt" || x == "pdf"))
         .filter_map(|p| {
             let name = p.file_name()?.to_string_lossy().into_owned();
             Some((name, std::fs::read(&p).ok()?))
@@ -41,6 +42,16 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
             support::TextEncoding::Utf16LeBom,
             "generated-pdftext-utf16.txt",
         ),
+        (
+            support::Layout::Xlsx,
+            support::TextEncoding::Utf8,
+            "generated.xlsx",
+        ),
+        (
+            support::Layout::Pdf,
+            support::TextEncoding::Utf8,
+            "generated-stsong.pdf",
+        ),
     ] {
         let options = support::Options::default();
         files.push((
@@ -48,11 +59,44 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
             support::render(&report, layout, encoding, &options),
         ));
     }
+    if let Some(doc) = libreoffice_doc(&report) {
+        files.push(("generated.doc (LibreOffice)".to_string(), doc));
+    }
     files
+}
+
+/// The generated report saved as Word 97 by LibreOffice, if it is installed.
+fn libreoffice_doc(report: &nianbao::report::Report) -> Option<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!("nianbao-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let docx = support::render(
+        report,
+        support::Layout::Docx,
+        support::TextEncoding::Utf8,
+        &support::Options::default(),
+    );
+    std::fs::write(dir.join("r.docx"), docx).ok()?;
+    let ok = std::process::Command::new("soffice")
+        .args(["--headless", "--convert-to", "doc", "--outdir"])
+        .arg(&dir)
+        .arg(dir.join("r.docx"))
+        .output()
+        .ok()?
+        .status
+        .success();
+    let doc = if ok {
+        std::fs::read(dir.join("r.doc")).ok()
+    } else {
+        None
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    doc
 }
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("check");
+    // LibreOffice takes about a second a file: ten samples are enough.
+    group.sample_size(10);
     for (name, bytes) in fixtures() {
         group.bench_function(&name, |b| {
             b.iter(|| nianbao::check::check_bytes(std::hint::black_box(&bytes), &name))

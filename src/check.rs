@@ -93,9 +93,7 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
         },
         Ok(extracted) => {
             let parsed = report::parse(&extracted);
-            let mut findings = parsed.findings.clone();
-            findings.extend(validate::validate(&parsed, ctx));
-            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            let findings = findings_of(&parsed, ctx);
             CheckResult {
                 file: name.to_string(),
                 format: Some(extracted.format),
@@ -108,6 +106,23 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
             }
         }
     }
+}
+
+/// Validates an already read file again in another context (last year's report, found
+/// once the year was read), without extracting again: for a PDF or .doc that would mean a
+/// second pdftotext or LibreOffice run.
+pub fn revalidate(mut result: CheckResult, ctx: &Context<'_>) -> CheckResult {
+    if let Some(parsed) = &result.parsed {
+        result.findings = findings_of(parsed, ctx);
+    }
+    result
+}
+
+fn findings_of(parsed: &report::Parsed, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut findings = parsed.findings.clone();
+    findings.extend(validate::validate(parsed, ctx));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    findings
 }
 
 #[cfg(test)]

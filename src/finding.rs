@@ -58,7 +58,10 @@ pub struct Location {
     /// Column id (`natural_person`, `issued`, `total`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
-    /// 1-based line in a text file.
+    /// 1-based page of a PDF (`line` is then the line on that page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// 1-based line in a text file, or on the PDF page `page`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     /// Cell reference in a document with real tables (`T2R4C3`: 2nd table, row 4, column 3).
@@ -94,6 +97,7 @@ impl Location {
 
     pub fn at(mut self, at: Option<crate::extract::SourceRef>) -> Location {
         if let Some(at) = at {
+            self.page = at.page();
             self.line = at.line();
             self.cell = at.cell();
         }

@@ -409,9 +409,8 @@ impl Pipeline {
             _ => None,
         };
         match previous {
-            Some(previous) => check_bytes_with(
-                bytes,
-                name,
+            Some(previous) => crate::check::revalidate(
+                first,
                 &Context {
                     previous: Some(&previous),
                     filing_year,

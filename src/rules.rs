@@ -26,7 +26,7 @@ pub static FILE_UNKNOWN_FORMAT: Rule = Rule {
 pub static FILE_UNSUPPORTED: Rule = Rule {
     id: "file.unsupported_format",
     severity: Severity::Error,
-    what: "文件格式可以识别，但尚不支持读取（如旧版 .doc）",
+    what: "文件格式可以识别，但本服务器缺少读取它的组件（如未安装 LibreOffice 时的旧版 .doc/.wps）",
     why: "告诉提交单位改用哪种格式，而不是默默丢弃文件。",
 };
 pub static FILE_CORRUPT: Rule = Rule {
@@ -42,14 +42,29 @@ pub static FILE_HOSTILE: Rule = Rule {
     why: "保护审核系统不被异常文件拖垮，同时告知提交单位重新保存。",
 };
 
+pub static FILE_SCANNED: Rule = Rule {
+    id: "file.scanned",
+    severity: Severity::Error,
+    what: "PDF 没有文字层（扫描件或图片）",
+    why: "扫描件中的数字只能靠识别猜测，审核不猜：需要由 Word/WPS 直接导出的 PDF 或文档原件。",
+};
+pub static FILE_ENCRYPTED: Rule = Rule {
+    id: "file.encrypted",
+    severity: Severity::Error,
+    what: "PDF 已加密或禁止复制文字",
+    why: "加密的文件无法读取其中的表格，请提交未加密的版本。",
+};
+
 /// The rules of files that cannot be read at all.
-const FILE_RULES: [&Rule; 6] = [
+const FILE_RULES: [&Rule; 8] = [
     &FILE_EMPTY,
     &FILE_TOO_LARGE,
     &FILE_UNKNOWN_FORMAT,
     &FILE_UNSUPPORTED,
     &FILE_CORRUPT,
     &FILE_HOSTILE,
+    &FILE_SCANNED,
+    &FILE_ENCRYPTED,
 ];
 
 /// The rule of a file-level error, by id.

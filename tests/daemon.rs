@@ -383,3 +383,42 @@ fn the_daily_digest_goes_to_the_admin_once_a_day() {
     assert!(body.contains("西塞山区政数局：已受理"), "{body}");
     assert!(body.contains("老城区人民政府办公室：未提交"), "{body}");
 }
+
+/// A PDF and a program renamed .doc go through the same pipeline as text: archived,
+/// read, stored with their format, answered.
+#[test]
+fn a_pdf_and_a_program_renamed_doc_go_through_the_pipeline() {
+    let mut d = Daemon::new();
+    d.start();
+    std::fs::write(
+        d.inbox().join("xss/淮安2024.pdf"),
+        fixture("005_huaian-2024.pdf"),
+    )
+    .expect("w");
+    let mut exe = b"MZ\x90\x00".to_vec();
+    exe.extend(std::iter::repeat_n(0u8, 512));
+    std::fs::write(d.inbox().join("lc/年报.doc"), &exe).expect("w");
+    d.wait_count(CHECKED, 2, 30);
+    let db = d.db().expect("db");
+    let (format, year, total): (String, i64, i64) = db
+        .query_row(
+            "SELECT s.format, s.year, c.value FROM submissions s JOIN cells c
+             ON c.submission_id = s.id
+             WHERE s.agency_folder = 'xss' AND c.tbl = 2 AND c.row = 'new_received'
+               AND c.col = 'total'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("pdf row");
+    assert_eq!((format.as_str(), year, total), ("pdf", 2024, 3119));
+    let rule: String = db
+        .query_row(
+            "SELECT f.rule FROM findings f JOIN submissions s ON s.id = f.submission_id
+             WHERE s.agency_folder = 'lc'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("doc finding");
+    assert_eq!(rule, "file.unknown_format");
+    assert_eq!(d.stop(), Some(0));
+}

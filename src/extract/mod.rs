@@ -9,6 +9,10 @@
 
 mod docx;
 mod html;
+mod legacy;
+mod pdf;
+mod sheet;
+mod subprocess;
 mod text;
 
 use std::fmt;
@@ -30,6 +34,14 @@ pub enum Format {
     Docx,
     Xlsx,
     Pdf,
+    /// Excel 97–2003 and WPS spreadsheets (.xls, .et).
+    Xls,
+    /// OpenDocument spreadsheet (.ods).
+    Ods,
+    /// Word 97–2003 and WPS documents (.doc, .wps), read through LibreOffice.
+    Doc,
+    /// OpenDocument text (.odt), read through LibreOffice.
+    Odt,
 }
 
 impl Format {
@@ -40,6 +52,10 @@ impl Format {
             Format::Docx => "docx",
             Format::Xlsx => "xlsx",
             Format::Pdf => "pdf",
+            Format::Xls => "xls",
+            Format::Ods => "ods",
+            Format::Doc => "doc",
+            Format::Odt => "odt",
         }
     }
 }
@@ -59,6 +75,22 @@ pub enum SourceRef {
     Paragraph(u32),
     /// A table cell, all 1-based: the n-th table of the document, its row and column.
     Cell { table: u32, row: u32, col: u32 },
+    /// A visual line of a PDF page, both 1-based.
+    PageLine { page: u32, line: u32 },
+    /// A spreadsheet cell, all 1-based: the n-th visible sheet, its row and column.
+    Sheet { sheet: u32, row: u32, col: u32 },
+}
+
+/// `1` -> `A`, `27` -> `AA`: spreadsheet column letters.
+fn column_letters(mut col: u32) -> String {
+    let mut s = Vec::new();
+    while col > 0 {
+        let r = (col - 1) % 26;
+        s.push(b'A' + r as u8);
+        col = (col - 1) / 26;
+    }
+    s.reverse();
+    String::from_utf8_lossy(&s).into_owned()
 }
 
 impl SourceRef {
@@ -70,13 +102,25 @@ impl SourceRef {
             SourceRef::Cell { table, row, col } => {
                 format!("第{table}个表格第{row}行第{col}列")
             }
+            SourceRef::PageLine { page, line } => format!("第{page}页第{line}行"),
+            SourceRef::Sheet { sheet, row, col } => {
+                format!("第{sheet}个工作表第{row}行第{}列", column_letters(col))
+            }
         }
     }
 
-    /// The 1-based line, for text formats.
+    /// The 1-based line, for text formats and PDF (the line on its page).
     pub fn line(&self) -> Option<u32> {
         match *self {
-            SourceRef::Line(n) => Some(n),
+            SourceRef::Line(n) | SourceRef::PageLine { line: n, .. } => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The 1-based page of a PDF.
+    pub fn page(&self) -> Option<u32> {
+        match *self {
+            SourceRef::PageLine { page, .. } => Some(page),
             _ => None,
         }
     }
@@ -85,6 +129,9 @@ impl SourceRef {
     pub fn cell(&self) -> Option<String> {
         match *self {
             SourceRef::Cell { table, row, col } => Some(format!("T{table}R{row}C{col}")),
+            SourceRef::Sheet { sheet, row, col } => {
+                Some(format!("S{sheet}!{}{row}", column_letters(col)))
+            }
             _ => None,
         }
     }
@@ -127,7 +174,7 @@ pub enum ExtractError {
     #[error("文件过大（{size} 字节，上限 {limit} 字节），请确认提交的是年度报告本身")]
     TooLarge { size: u64, limit: u64 },
     #[error(
-        "无法识别的文件格式（{detail}）。请提交 .docx、.xlsx、.pdf、.html 或 .txt 格式的年度报告"
+        "无法识别的文件格式（{detail}）。请提交 .docx、.doc、.wps、.xlsx、.xls、.pdf、.html 或 .txt 格式的年度报告"
     )]
     UnknownFormat { detail: String },
     #[error("暂不支持 {format} 格式：{hint}")]
@@ -139,6 +186,12 @@ pub enum ExtractError {
     Corrupt { detail: String },
     #[error("文件内容异常（{detail}），已拒绝读取以保护系统，请重新保存后再提交")]
     Hostile { detail: String },
+    #[error(
+        "扫描件，无法读取文字（{pages} 页中只找到 {chars} 个文字），请提交可编辑的文本版本（.docx 或由 Word/WPS 直接导出的 PDF）"
+    )]
+    Scanned { pages: u32, chars: usize },
+    #[error("PDF 已加密或禁止复制文字，无法读取，请提交未加密的版本")]
+    Encrypted,
 }
 
 impl ExtractError {
@@ -151,6 +204,8 @@ impl ExtractError {
             ExtractError::Unsupported { .. } => "file.unsupported_format",
             ExtractError::Corrupt { .. } => "file.corrupt",
             ExtractError::Hostile { .. } => "file.hostile",
+            ExtractError::Scanned { .. } => "file.scanned",
+            ExtractError::Encrypted => "file.encrypted",
         }
     }
 }
@@ -170,6 +225,13 @@ pub fn sniff(bytes: &[u8], name: &str) -> Result<Format, ExtractError> {
         if contains(bytes, b"xl/") {
             return Ok(Format::Xlsx);
         }
+        // OpenDocument puts its uncompressed `mimetype` part first.
+        if contains(&bytes[..bytes.len().min(128)], b"opendocument.spreadsheet") {
+            return Ok(Format::Ods);
+        }
+        if contains(&bytes[..bytes.len().min(128)], b"opendocument.text") {
+            return Ok(Format::Odt);
+        }
         if lower.ends_with(".docx") {
             return Ok(Format::Docx);
         }
@@ -181,9 +243,16 @@ pub fn sniff(bytes: &[u8], name: &str) -> Result<Format, ExtractError> {
         });
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Err(ExtractError::Unsupported {
-            format: "旧版 Office（.doc/.xls/.wps）",
-            hint: "请在 Word 或 WPS 中另存为 .docx 后重新提交",
+        // A compound file: Word and WPS writer files hold a `WordDocument` stream, Excel
+        // and WPS spreadsheets a `Workbook` (or BIFF5 `Book`) stream; names are UTF-16LE.
+        if contains(bytes, &utf16(b"WordDocument")) {
+            return Ok(Format::Doc);
+        }
+        if contains(bytes, &utf16(b"Workbook")) || contains(bytes, &utf16(b"Book")) {
+            return Ok(Format::Xls);
+        }
+        return Err(ExtractError::UnknownFormat {
+            detail: "旧版 Office 文件，但不是 Word、WPS 或 Excel 文档".into(),
         });
     }
     if bytes.starts_with(b"MZ") || bytes.starts_with(b"\x7fELF") {
@@ -231,15 +300,54 @@ pub fn extract(bytes: &[u8], name: &str) -> Result<Extracted, ExtractError> {
         Format::Txt => text::extract(bytes),
         Format::Html => html::extract(bytes),
         Format::Docx => docx::extract(bytes),
-        Format::Xlsx => Err(ExtractError::Unsupported {
-            format: "Excel (.xlsx)",
-            hint: "Excel 读取尚未启用，请提交 .docx 或 .txt 版本",
-        }),
-        Format::Pdf => Err(ExtractError::Unsupported {
-            format: "PDF",
-            hint: "PDF 读取尚未启用，请提交 .docx 或 .txt 版本",
-        }),
+        Format::Xlsx => sheet::extract(bytes, sheet::Kind::Xlsx),
+        Format::Ods => sheet::extract(bytes, sheet::Kind::Ods),
+        Format::Xls => match sheet::extract(bytes, sheet::Kind::Xls) {
+            // WPS's .et is not always BIFF calamine knows: LibreOffice reads the rest.
+            Err(ExtractError::Corrupt { .. }) => {
+                let xlsx = legacy::convert(bytes, "xls", legacy::Target::Xlsx)?;
+                let mut ex = sheet::extract(&xlsx, sheet::Kind::Xlsx)?;
+                ex.format = Format::Xls;
+                Ok(ex)
+            }
+            other => other,
+        },
+        Format::Doc | Format::Odt => {
+            let format = sniff_format_ext(bytes);
+            let docx = legacy::convert(bytes, format, legacy::Target::Docx)?;
+            let mut ex = docx::extract(&docx)?;
+            ex.format = if format == "odt" {
+                Format::Odt
+            } else {
+                Format::Doc
+            };
+            Ok(ex)
+        }
+        Format::Pdf => pdf::extract(bytes),
     }
+}
+
+/// The extension LibreOffice should see for a document it converts.
+fn sniff_format_ext(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"PK") {
+        "odt"
+    } else {
+        "doc"
+    }
+}
+
+fn utf16(ascii: &[u8]) -> Vec<u8> {
+    ascii.iter().flat_map(|&b| [b, 0]).collect()
+}
+
+/// `一、…` to `十、…`: a section heading of the template, in any format.
+pub(crate) fn is_section_heading(text: &str) -> bool {
+    let t = text.trim_start();
+    let numerals = t
+        .chars()
+        .take_while(|c| "一二三四五六七八九十".contains(*c))
+        .count();
+    numerals > 0 && t.chars().nth(numerals) == Some('、')
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -19,6 +19,13 @@ pub enum Layout {
     PdfText,
     Html,
     Docx,
+    /// An Excel workbook: paragraphs in column A, tables as merged cell grids, values as
+    /// numbers, as text or as formulas with cached results; table 3 on a second sheet at
+    /// random.
+    Xlsx,
+    /// A PDF written directly, text in the non-embedded CID font STSong-Light with the
+    /// UniGB-UCS2-H encoding, table rows drawn at cell positions, in a random drawing order.
+    Pdf,
 }
 
 impl Layout {
@@ -32,13 +39,18 @@ impl Layout {
     ];
 
     pub fn is_text(self) -> bool {
-        !matches!(self, Layout::Html | Layout::Docx)
+        !matches!(
+            self,
+            Layout::Html | Layout::Docx | Layout::Xlsx | Layout::Pdf
+        )
     }
 
     pub fn extension(self) -> &'static str {
         match self {
             Layout::Html => "html",
             Layout::Docx => "docx",
+            Layout::Xlsx => "xlsx",
+            Layout::Pdf => "pdf",
             _ => "txt",
         }
     }
@@ -610,6 +622,8 @@ pub fn render(r: &Report, layout: Layout, encoding: TextEncoding, options: &Opti
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(options.seed);
     match layout {
         Layout::Docx => docx(&doc, &mut rng),
+        Layout::Xlsx => xlsx(&doc, &mut rng),
+        Layout::Pdf => pdf(&doc, &mut rng),
         Layout::Html => encoding.encode(&html(&doc, &mut rng, encoding)),
         _ => encoding.encode(&text(&doc, layout, &mut rng)),
     }
@@ -752,7 +766,9 @@ fn text(doc: &[Item], layout: Layout, rng: &mut impl Rng) -> String {
                                 page += 1;
                             }
                         }
-                        Layout::Html | Layout::Docx => unreachable!("not a text layout"),
+                        Layout::Html | Layout::Docx | Layout::Xlsx | Layout::Pdf => {
+                            unreachable!("not a text layout")
+                        }
                     }
                 }
             }
@@ -862,8 +878,9 @@ fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
                 body.push_str(
                     "<w:tbl><w:tblPr><w:tblW w:w=\"0\" w:type=\"auto\"/></w:tblPr><w:tblGrid>",
                 );
+                // The table fits the page's 9000 twips, as Word makes it.
                 for _ in 0..width {
-                    body.push_str("<w:gridCol w:w=\"900\"/>");
+                    body.push_str(&format!("<w:gridCol w:w=\"{}\"/>", 9000 / width.max(1)));
                 }
                 body.push_str("</w:tblGrid>");
                 for row in &slots {
@@ -921,4 +938,210 @@ fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
 /// Column label of table 2, for messages in tests.
 pub fn app_column(c: AppColumn) -> &'static str {
     app_column_printed(c)
+}
+
+fn xlsx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
+    use rust_xlsxwriter::{Formula, Workbook};
+    let mut wb = Workbook::new();
+    let split = rng.random_bool(0.5);
+    let mut sheet = wb.add_worksheet();
+    let mut row: u32 = 0;
+    for item in doc {
+        match item {
+            Item::Heading(t) if split && t.starts_with("四、") => {
+                sheet = wb.add_worksheet();
+                row = 0;
+                sheet.write_string(row, 0, t.as_str()).expect("write");
+            }
+            Item::Title(t) | Item::Heading(t) | Item::Para(t) => {
+                sheet.write_string(row, 0, t.as_str()).expect("write");
+            }
+            Item::Grid(g) => {
+                let slots = dense(g);
+                for (r, line) in slots.iter().enumerate() {
+                    for (c, slot) in line.iter().enumerate() {
+                        let Slot::Origin(cell) = slot else { continue };
+                        let (rr, cc) = (row + r as u32, c as u16);
+                        let text = cell.text.replace('\n', "");
+                        if cell.rowspan > 1 || cell.colspan > 1 {
+                            let fmt = rust_xlsxwriter::Format::new();
+                            sheet
+                                .merge_range(
+                                    rr,
+                                    cc,
+                                    rr + cell.rowspan as u32 - 1,
+                                    cc + cell.colspan as u16 - 1,
+                                    &text,
+                                    &fmt,
+                                )
+                                .expect("merge");
+                            continue;
+                        }
+                        match text.parse::<i64>() {
+                            Ok(n) => match rng.random_range(0..3) {
+                                0 => sheet.write_number(rr, cc, n as f64).map(|_| ()),
+                                1 => sheet.write_string(rr, cc, &text).map(|_| ()),
+                                _ => sheet
+                                    .write_formula(
+                                        rr,
+                                        cc,
+                                        Formula::new(format!("={}+0", n)).set_result(&text),
+                                    )
+                                    .map(|_| ()),
+                            }
+                            .expect("write"),
+                            Err(_) if !text.is_empty() => match text.parse::<f64>() {
+                                Ok(f) if rng.random_bool(0.5) => {
+                                    sheet.write_number(rr, cc, f).map(|_| ()).expect("write")
+                                }
+                                _ => sheet
+                                    .write_string(rr, cc, &text)
+                                    .map(|_| ())
+                                    .expect("write"),
+                            },
+                            Err(_) => {}
+                        }
+                    }
+                }
+                row += slots.len() as u32;
+            }
+        }
+        row += 1;
+    }
+    wb.save_to_buffer().expect("xlsx")
+}
+
+/// A text piece of the PDF: page, x, y (from the top), font size, text.
+type Piece = (usize, f64, f64, f64, String);
+
+fn pdf(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
+    const SIZE: f64 = 8.0;
+    const WIDTH: f64 = 1400.0;
+    const HEIGHT: f64 = 842.0;
+    let em = |s: &str| s.chars().count() as f64 * SIZE;
+    let mut pieces: Vec<Piece> = Vec::new();
+    let (mut page, mut y) = (0usize, 40.0);
+    let advance = |page: &mut usize, y: &mut f64, by: f64| {
+        *y += by;
+        if *y > HEIGHT - 40.0 {
+            *page += 1;
+            *y = 40.0;
+        }
+    };
+    for item in doc {
+        match item {
+            Item::Title(t) | Item::Heading(t) | Item::Para(t) => {
+                // Long paragraphs wrap, as on paper.
+                let chars: Vec<char> = t.chars().collect();
+                for chunk in chars.chunks(80) {
+                    pieces.push((page, 40.0, y, SIZE, chunk.iter().collect()));
+                    advance(&mut page, &mut y, SIZE * 2.0);
+                }
+            }
+            Item::Grid(g) => {
+                let slots = dense(g);
+                let width = slots.first().map_or(0, Vec::len);
+                // Column widths from the widest single-column text in them.
+                let mut col_w = vec![3.0 * SIZE; width];
+                for line in &slots {
+                    for (c, slot) in line.iter().enumerate() {
+                        if let Slot::Origin(cell) = slot
+                            && cell.colspan == 1
+                        {
+                            col_w[c] = col_w[c].max(em(&cell.text.replace('\n', "")) + SIZE);
+                        }
+                    }
+                }
+                for line in &slots {
+                    let mut x = 40.0;
+                    for (c, slot) in line.iter().enumerate() {
+                        if let Slot::Origin(cell) = slot {
+                            let text = cell.text.replace('\n', "");
+                            if !text.is_empty() {
+                                pieces.push((page, x, y, SIZE, text));
+                            }
+                        }
+                        x += col_w[c] + SIZE * 2.0;
+                    }
+                    advance(&mut page, &mut y, SIZE * 3.0);
+                }
+            }
+        }
+    }
+    // Writers draw in their own order: the reader must go by position.
+    for i in (1..pieces.len()).rev() {
+        let j = rng.random_range(0..=i);
+        pieces.swap(i, j);
+    }
+    let pages = pieces.iter().map(|p| p.0).max().unwrap_or(0) + 1;
+    let mut objects: Vec<String> = Vec::new();
+    // 1 catalog, 2 pages, 3 font, 4 cid font, 5 descriptor, then (page, content) pairs.
+    objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
+    let kids: Vec<String> = (0..pages).map(|p| format!("{} 0 R", 6 + 2 * p)).collect();
+    objects.push(format!(
+        "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+        kids.join(" ")
+    ));
+    objects.push(
+        "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H \
+         /DescendantFonts [4 0 R] >>"
+            .into(),
+    );
+    objects.push(
+        "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light \
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> \
+         /FontDescriptor 5 0 R /DW 1000 >>"
+            .into(),
+    );
+    objects.push(
+        "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 \
+         /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 \
+         /CapHeight 880 /StemV 93 >>"
+            .into(),
+    );
+    for p in 0..pages {
+        let mut content = String::new();
+        for (_, x, y, size, text) in pieces.iter().filter(|piece| piece.0 == p) {
+            let hex: String = text.encode_utf16().map(|u| format!("{u:04X}")).collect();
+            content.push_str(&format!(
+                "BT /F1 {size} Tf {x:.2} {:.2} Td <{hex}> Tj ET\n",
+                HEIGHT - y
+            ));
+        }
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] \
+             /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            7 + 2 * p
+        ));
+        objects.push(format!(
+            "<< /Length {} >>\nstream\n{content}endstream",
+            content.len()
+        ));
+    }
+    pdf_file(&objects)
+}
+
+/// A PDF file of `objects` (numbered from 1, the first the catalog) with a correct xref.
+pub fn pdf_file(objects: &[String]) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }
