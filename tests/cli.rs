@@ -299,3 +299,32 @@ fn readme_rule_table_is_generated_from_code() {
         "README.md's rule table is out of date: paste the output of `nianbao rules --markdown`"
     );
 }
+
+/// On a server without poppler or LibreOffice, a PDF or a .doc is answered with the fix the
+/// submitter can make, not a crash or a silent skip.
+#[test]
+fn missing_helpers_name_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut doc = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    doc.extend("WordDocument".encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let doc_path = dir.path().join("年报.doc");
+    std::fs::write(&doc_path, doc).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["check", "--json"])
+        .arg(&doc_path)
+        .arg(fixture("005_huaian-2024.pdf"))
+        // No pdftotext, no soffice on this PATH.
+        .env("PATH", dir.path())
+        .output()
+        .expect("run nianbao");
+    let v = json_lines(&out);
+    assert_eq!(v.len(), 2, "{out:?}");
+    assert_eq!(v[0]["format"], "doc");
+    assert_eq!(v[0]["findings"][0]["rule"], "file.unsupported_format");
+    let m = v[0]["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(m.contains("请另存为 .docx 后重新提交"), "{m}");
+    assert_eq!(v[1]["format"], "pdf");
+    assert_eq!(v[1]["findings"][0]["rule"], "file.unsupported_format");
+    let m = v[1]["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(m.contains("poppler-utils"), "{m}");
+}
