@@ -55,6 +55,9 @@ impl Paths {
     }
 }
 
+/// Messages taken from the outbox per round of the mail thread.
+const DELIVERY_BATCH: usize = 64;
+
 /// Shared state of the pipeline's threads.
 pub struct Pipeline {
     /// Swapped whole on reload (SIGHUP): a file being processed keeps the settings it began
@@ -478,7 +481,7 @@ impl Pipeline {
     /// Delivers due messages: SMTP, or `.eml` files without `[mail.smtp]`; receipt files
     /// into the inbox. Returns how many went out.
     pub fn deliver(&self) -> anyhow::Result<usize> {
-        let pending = self.store().outbox_batch(64)?;
+        let pending = self.store().outbox_batch(DELIVERY_BATCH)?;
         let mut sent = 0;
         let mut transient_in_a_row = 0;
         for m in pending {
@@ -538,6 +541,7 @@ impl Pipeline {
             &m.subject,
             &m.body_text,
             m.body_html.as_deref(),
+            &m.key,
         )
         .map_err(|e| SendError::Permanent(format!("message cannot be built: {e}")))?;
         match self.smtp() {
@@ -727,8 +731,13 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
                 if let Err(e) = pipeline.queue_digest() {
                     tracing::warn!(error = %e, "cannot prepare the daily digest");
                 }
-                if let Err(e) = pipeline.deliver() {
-                    tracing::warn!(error = %format!("{e:#}"), "delivering messages failed; will retry");
+                match pipeline.deliver() {
+                    // A full batch went out: more are probably waiting (a burst); no pause.
+                    Ok(sent) if sent >= DELIVERY_BATCH => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "delivering messages failed; will retry");
+                    }
                 }
                 for _ in 0..5 {
                     if mail_stop.load(Ordering::SeqCst) {

@@ -19,6 +19,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use pdf::blocks_of_tsv;
 pub use text::{decode_text, display_name};
 
 /// Largest input any extractor reads. Bigger files are refused before reading; the daemon has
@@ -283,6 +284,16 @@ pub fn sniff(bytes: &[u8], name: &str) -> Result<Format, ExtractError> {
     Err(ExtractError::UnknownFormat {
         detail: "二进制数据，不是文本".into(),
     })
+}
+
+/// Whether reading `bytes` may start an external program (pdftotext, LibreOffice): the
+/// fuzz targets leave those inputs out, since the programs are not ours and take
+/// milliseconds to seconds per run.
+pub fn uses_helper(bytes: &[u8], name: &str) -> bool {
+    matches!(
+        sniff(bytes, name),
+        Ok(Format::Pdf | Format::Doc | Format::Odt | Format::Xls)
+    )
 }
 
 /// Reads `bytes` (the whole file) into blocks.

@@ -52,6 +52,12 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     })
 }
 
+/// The blocks of `pdftotext -tsv` output, without running it: for the fuzzer, which feeds
+/// arbitrary TSV to the row reconstruction.
+pub fn blocks_of_tsv(tsv: &str) -> Vec<Block> {
+    lines(parse_tsv(tsv).0)
+}
+
 /// What a failed `pdftotext` means to the submitter.
 fn error(e: RunError) -> ExtractError {
     match e {

@@ -19,14 +19,26 @@ pub use render::{Outcome, render};
 /// A message as sent: UTF-8 plain text, and HTML as the alternative when there is one.
 /// Addresses and names come from the configuration; subjects are cleaned of control
 /// characters by the renderer, and lettre encodes them (RFC 2047).
+/// The Message-ID of the message queued under `key`: the same for every attempt, so that
+/// the rare second delivery after a crash (killed between the server's acceptance and the
+/// commit that records it) is recognisably the same message, not a new one.
+pub fn message_id(key: &str) -> String {
+    format!(
+        "<{}@nianbao>",
+        &crate::check::sha256_hex(key.as_bytes())[..32]
+    )
+}
+
 pub fn build_message(
     from: &str,
     to: &str,
     subject: &str,
     text: &str,
     html: Option<&str>,
+    key: &str,
 ) -> anyhow::Result<Message> {
     let builder = Message::builder()
+        .message_id(Some(message_id(key)))
         .from(from.parse()?)
         .to(to.parse()?)
         .subject(render::clean(subject));

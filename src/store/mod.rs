@@ -149,12 +149,20 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let prefix = format!("NB-{receipt_year}-");
-        let next: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(CAST(substr(receipt, ?2) AS INTEGER)), 0) + 1
-             FROM submissions WHERE receipt LIKE ?1 || '%'",
-            params![prefix, prefix.len() as i64 + 1],
-            |r| r.get(0),
-        )?;
+        // Receipts are zero-padded, so the greatest in the year's range of the unique index
+        // is the last one: one index lookup, where `LIKE ?` scanned every submission.
+        let last: Option<String> = tx
+            .query_row(
+                "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
+                 ORDER BY receipt DESC LIMIT 1",
+                params![prefix, format!("NB-{receipt_year}.")],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let next = last
+            .and_then(|r| r[prefix.len()..].parse::<i64>().ok())
+            .unwrap_or(0)
+            + 1;
         let receipt = format!("{prefix}{next:06}");
         tx.execute(
             "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name, size,
@@ -215,7 +223,8 @@ impl Store {
             .query_row(
                 &format!(
                     "SELECT {SUBMISSION_COLUMNS} FROM submissions
-                     WHERE sha256 = ?1 AND agency_folder IS ?2 AND state = 'checked' AND id < ?3
+                     WHERE sha256 = ?1 AND agency_folder IS ?2 AND +state = 'checked'
+                       AND id < ?3
                      ORDER BY id LIMIT 1"
                 ),
                 params![sha256, agency_folder, before_id],
@@ -234,7 +243,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT report_json FROM submissions
-                 WHERE agency_folder = ?1 AND year = ?2 AND state = 'checked'
+                 WHERE agency_folder = ?1 AND year = ?2 AND +state = 'checked'
                    AND report_json IS NOT NULL
                  ORDER BY id DESC LIMIT 1",
                 params![agency_folder, year],
@@ -302,10 +311,12 @@ impl Store {
         // A new version for the same agency and year supersedes the older ones.
         if let Some(year) = year {
             tx.execute(
+                // `+state`: the state index matches nearly every row; the (agency, year)
+                // index matches a handful. Without the `+` the planner scanned all checked
+                // submissions for every file (quadratic; see BENCHMARKS.md).
                 "UPDATE submissions SET superseded_by = ?1
-                 WHERE agency_folder IS (SELECT agency_folder FROM submissions WHERE id = ?1)
-                   AND agency_folder IS NOT NULL
-                   AND year = ?2 AND state = 'checked' AND id < ?1 AND superseded_by IS NULL",
+                 WHERE agency_folder = (SELECT agency_folder FROM submissions WHERE id = ?1)
+                   AND year = ?2 AND +state = 'checked' AND id < ?1 AND superseded_by IS NULL",
                 params![id, year],
             )?;
         }
@@ -563,7 +574,7 @@ fn insert_message(
 }
 
 fn insert_findings(tx: &Transaction<'_>, id: i64, result: &CheckResult) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "INSERT INTO findings (submission_id, seq, rule, severity, section, tbl, row, col,
              line, cell, expected, actual, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -592,7 +603,7 @@ fn insert_findings(tx: &Transaction<'_>, id: i64, result: &CheckResult) -> rusql
 }
 
 fn insert_cells(tx: &Transaction<'_>, id: i64, report: &Report) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "INSERT OR REPLACE INTO cells (submission_id, tbl, row, col, value, amount)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;

@@ -47,7 +47,40 @@ impl Daemon {
     }
 
     pub fn start(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        self.start_with(Command::new(env!("CARGO_BIN_EXE_nianbao")));
+    }
+
+    /// Starts the daemon as an unprivileged user (nobody) when the tests run as root, so
+    /// that file permissions apply to it; its folder is handed to that user first. Returns
+    /// false when neither is possible (not root and no setpriv).
+    pub fn start_unprivileged(&mut self) -> bool {
+        // SAFETY: getuid has no preconditions.
+        let root = unsafe { libc::getuid() } == 0;
+        if !root {
+            self.start();
+            return true;
+        }
+        let chown = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(self.dir.path())
+            .status();
+        if !chown.is_ok_and(|s| s.success()) {
+            return false;
+        }
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            env!("CARGO_BIN_EXE_nianbao"),
+        ]);
+        self.start_with(cmd);
+        true
+    }
+
+    fn start_with(&mut self, mut cmd: Command) {
+        let child = cmd
             .arg("run")
             .arg("--config")
             .arg(self.dir.path().join("nianbao.toml"))
@@ -90,6 +123,19 @@ impl Daemon {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// The daemon's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kb(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
     }
 
     pub fn inbox(&self) -> PathBuf {
