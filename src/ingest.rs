@@ -484,6 +484,13 @@ impl Pipeline {
         let pending = self.store().outbox_batch(DELIVERY_BATCH)?;
         let mut sent = 0;
         let mut transient_in_a_row = 0;
+        // Files (receipt files, and .eml files when there is no SMTP server) are written
+        // under names fixed by their message, so writing one again after a crash replaces
+        // it: their `sent` marks can share one commit at the end of the batch. What went
+        // to an SMTP server is marked at once, to keep a repeat after a crash as unlikely
+        // as it can be.
+        let spool = self.smtp().is_none();
+        let mut written: Vec<i64> = Vec::new();
         for m in pending {
             let result = if m.kind == "receipt" {
                 self.write_receipt(&m)
@@ -492,7 +499,11 @@ impl Pipeline {
             };
             match result {
                 Ok(()) => {
-                    self.store().mark_sent(m.id, &now_utc())?;
+                    if spool || m.kind == "receipt" {
+                        written.push(m.id);
+                    } else {
+                        self.store().mark_sent(m.id, &now_utc())?;
+                    }
                     if m.kind != "receipt" {
                         self.metrics.emails_sent.fetch_add(1, Ordering::Relaxed);
                     }
@@ -530,6 +541,9 @@ impl Pipeline {
                     }
                 }
             }
+        }
+        if !written.is_empty() {
+            self.store().mark_sent_all(&written, &now_utc())?;
         }
         Ok(sent)
     }

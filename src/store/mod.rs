@@ -449,6 +449,21 @@ impl Store {
         Ok(())
     }
 
+    /// Marks several messages sent in one transaction (one commit instead of one each).
+    pub fn mark_sent_all(&mut self, ids: &[i64], at: &str) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1
+                 WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, at])?;
+            }
+        }
+        tx.commit()
+    }
+
     /// A permanent failure: never retried, reported to the admin.
     pub fn mark_failed(&self, id: i64, error: &str) -> rusqlite::Result<()> {
         self.conn.execute(
