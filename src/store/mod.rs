@@ -145,43 +145,60 @@ impl Store {
         new: &NewSubmission<'_>,
         receipt_year: i32,
     ) -> rusqlite::Result<Submission> {
+        self.record_all(std::slice::from_ref(new), receipt_year)?
+            .pop()
+            .ok_or(rusqlite::Error::QueryReturnedNoRows)
+    }
+
+    /// Records several archived files in one transaction (one commit for a batch), with
+    /// consecutive receipt numbers in the order given.
+    pub fn record_all(
+        &mut self,
+        news: &[NewSubmission<'_>],
+        receipt_year: i32,
+    ) -> rusqlite::Result<Vec<Submission>> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let prefix = format!("NB-{receipt_year}-");
-        // Receipts are zero-padded, so the greatest in the year's range of the unique index
-        // is the last one: one index lookup, where `LIKE ?` scanned every submission.
-        let last: Option<String> = tx
-            .query_row(
-                "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
-                 ORDER BY receipt DESC LIMIT 1",
-                params![prefix, format!("NB-{receipt_year}.")],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let next = last
-            .and_then(|r| r[prefix.len()..].parse::<i64>().ok())
-            .unwrap_or(0)
-            + 1;
-        let receipt = format!("{prefix}{next:06}");
-        tx.execute(
-            "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name, size,
-                 sha256, source_identity, received_at, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
-            params![
-                receipt,
-                new.agency_folder,
-                new.agency_name,
-                new.original_name,
-                new.size as i64,
-                new.sha256,
-                new.source_identity,
-                new.received_at
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let mut ids = Vec::with_capacity(news.len());
+        for new in news {
+            // Receipts are zero-padded, so the greatest in the year's range of the unique
+            // index is the last one: one index lookup, where `LIKE ?` scanned every row.
+            let last: Option<String> = tx
+                .query_row(
+                    "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
+                     ORDER BY receipt DESC LIMIT 1",
+                    params![prefix, format!("NB-{receipt_year}.")],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let next = last
+                .and_then(|r| r[prefix.len()..].parse::<i64>().ok())
+                .unwrap_or(0)
+                + 1;
+            let receipt = format!("{prefix}{next:06}");
+            tx.execute(
+                "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name,
+                     size, sha256, source_identity, received_at, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
+                params![
+                    receipt,
+                    new.agency_folder,
+                    new.agency_name,
+                    new.original_name,
+                    new.size as i64,
+                    new.sha256,
+                    new.source_identity,
+                    new.received_at
+                ],
+            )?;
+            ids.push(tx.last_insert_rowid());
+        }
         tx.commit()?;
-        self.get(id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+        ids.into_iter()
+            .map(|id| self.get(id)?.ok_or(rusqlite::Error::QueryReturnedNoRows))
+            .collect()
     }
 
     pub fn get(&self, id: i64) -> rusqlite::Result<Option<Submission>> {
