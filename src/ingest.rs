@@ -163,12 +163,7 @@ impl Pipeline {
         Ok(n)
     }
 
-    /// Steps 1–3 for one completed inbox file.
-    pub fn ingest(&self, ready: &Ready) -> anyhow::Result<()> {
-        self.ingest_batch(std::slice::from_ref(ready))
-    }
-
-    /// Steps 1–3 for completed inbox files taken together (group commit): each is copied
+    /// Steps 1–3 for completed inbox files, taken together (group commit): each is copied
     /// into the archive, the copies are flushed to disk, one
     /// transaction records them all, then they leave the inbox and are checked one by one.
     /// The order per file is the same as alone (durable archive, durable record, removal),

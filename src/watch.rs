@@ -268,6 +268,7 @@ impl Settler {
         let mut last_scan = Instant::now();
         let mut woken_by: Option<Hint> = None;
         let mut last_settle = Instant::now() - Duration::from_secs(1);
+        let mut next_due: Option<Instant> = None;
         while !self.stop.load(Ordering::SeqCst) {
             let mut rescan = false;
             loop {
@@ -298,18 +299,13 @@ impl Settler {
             // During a burst events wake the loop thousands of times a second; looking
             // through all candidates at most every 5 ms keeps that linear.
             if last_settle.elapsed() >= Duration::from_millis(5) {
-                self.settle();
+                next_due = self.settle();
                 last_settle = Instant::now();
             }
             // Sleep until the next candidate is due or an event arrives, at most a tick:
             // a file is taken as soon as it has settled, not up to a tick later.
-            let now = Instant::now();
-            let wait = self
-                .candidates
-                .values()
-                .map(|c| (c.since + self.config.settle).saturating_duration_since(now))
-                .min()
-                .unwrap_or(tick)
+            let wait = next_due
+                .map_or(tick, |due| due.saturating_duration_since(Instant::now()))
                 .clamp(Duration::from_millis(1), tick);
             match self.hints.recv_timeout(wait) {
                 Ok(h) => woken_by = Some(h),
@@ -418,12 +414,21 @@ impl Settler {
     /// to change: size and mtime equal to what they were then mean no write in between,
     /// and any write means waiting a full `settle` again. So a burst of 50,000 files costs
     /// one `stat` per file per `settle`, not one per file per tick.
-    fn settle(&mut self) {
+    ///
+    /// Returns when the next remaining candidate falls due, for the loop's sleep.
+    fn settle(&mut self) -> Option<Instant> {
         let now = Instant::now();
         let mut done: Vec<PathBuf> = Vec::new();
         let mut ready: Vec<Ready> = Vec::new();
+        let mut next_due: Option<Instant> = None;
+        let settle = self.config.settle;
+        let mut wait_for = |since: Instant| {
+            let due = since + settle;
+            next_due = Some(next_due.map_or(due, |d: Instant| d.min(due)));
+        };
         for (path, c) in self.candidates.iter_mut() {
-            if now.duration_since(c.since) < self.config.settle {
+            if now.duration_since(c.since) < settle {
+                wait_for(c.since);
                 continue;
             }
             let meta = match std::fs::symlink_metadata(path) {
@@ -439,6 +444,7 @@ impl Settler {
                 c.size = identity.size;
                 c.mtime_ns = identity.mtime_ns;
                 c.since = now;
+                wait_for(now);
                 continue;
             }
             match std::fs::File::open(path) {
@@ -454,6 +460,7 @@ impl Settler {
                         tracing::warn!(path = %path.display(), error = %e, "cannot open this file (permissions?); will retry");
                     }
                     c.since = now;
+                    wait_for(now);
                 }
             }
         }
@@ -465,9 +472,10 @@ impl Settler {
             self.declared.insert(r.path.clone(), r.identity);
             self.counters.ready.fetch_add(1, Ordering::Relaxed);
             if !self.send(r) {
-                return;
+                return next_due;
             }
         }
+        next_due
     }
 
     /// Hands a file to ingest; waits while the pipeline is busy, gives up on stop.

@@ -323,27 +323,14 @@ pub fn extract(bytes: &[u8], name: &str) -> Result<Extracted, ExtractError> {
             }
             other => other,
         },
-        Format::Doc | Format::Odt => {
-            let format = sniff_format_ext(bytes);
-            let docx = legacy::convert(bytes, format, legacy::Target::Docx)?;
+        format @ (Format::Doc | Format::Odt) => {
+            // LibreOffice reads the content either way; the extension only names the file.
+            let docx = legacy::convert(bytes, format.as_str(), legacy::Target::Docx)?;
             let mut ex = docx::extract(&docx)?;
-            ex.format = if format == "odt" {
-                Format::Odt
-            } else {
-                Format::Doc
-            };
+            ex.format = format;
             Ok(ex)
         }
         Format::Pdf => pdf::extract(bytes),
-    }
-}
-
-/// The extension LibreOffice should see for a document it converts.
-fn sniff_format_ext(bytes: &[u8]) -> &'static str {
-    if bytes.starts_with(b"PK") {
-        "odt"
-    } else {
-        "doc"
     }
 }
 

@@ -161,23 +161,23 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let prefix = format!("NB-{receipt_year}-");
+        // Receipts are zero-padded, so the greatest in the year's range of the unique index
+        // is the last one: one index lookup, where `LIKE ?` scanned every row. The
+        // transaction is IMMEDIATE, so nobody else numbers in between.
+        let last: Option<String> = tx
+            .query_row(
+                "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
+                 ORDER BY receipt DESC LIMIT 1",
+                params![prefix, format!("NB-{receipt_year}.")],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let last = last
+            .and_then(|r| r[prefix.len()..].parse::<i64>().ok())
+            .unwrap_or(0);
         let mut ids = Vec::with_capacity(news.len());
-        for new in news {
-            // Receipts are zero-padded, so the greatest in the year's range of the unique
-            // index is the last one: one index lookup, where `LIKE ?` scanned every row.
-            let last: Option<String> = tx
-                .query_row(
-                    "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
-                     ORDER BY receipt DESC LIMIT 1",
-                    params![prefix, format!("NB-{receipt_year}.")],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let next = last
-                .and_then(|r| r[prefix.len()..].parse::<i64>().ok())
-                .unwrap_or(0)
-                + 1;
-            let receipt = format!("{prefix}{next:06}");
+        for (i, new) in news.iter().enumerate() {
+            let receipt = format!("{prefix}{:06}", last + 1 + i as i64);
             tx.execute(
                 "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name,
                      size, sha256, source_identity, received_at, state)
@@ -458,12 +458,8 @@ impl Store {
         .collect()
     }
 
-    pub fn mark_sent(&self, id: i64, at: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-            params![id, at],
-        )?;
-        Ok(())
+    pub fn mark_sent(&mut self, id: i64, at: &str) -> rusqlite::Result<()> {
+        self.mark_sent_all(&[id], at)
     }
 
     /// Marks several messages sent in one transaction (one commit instead of one each).
