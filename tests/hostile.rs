@@ -274,7 +274,7 @@ fn a_250_byte_name_gets_its_receipt() {
 }
 
 #[test]
-fn a_hard_link_to_a_file_outside_is_refused_and_archives_are_0640() {
+fn hard_links_and_strangers_files_are_refused_and_archives_are_0640() {
     let mut d = Daemon::new();
     let outside = d.dir.path().join("outside");
     std::fs::create_dir_all(&outside).expect("mkdir");
@@ -284,6 +284,15 @@ fn a_hard_link_to_a_file_outside_is_refused_and_archives_are_0640() {
     let secret_hash = sha256(&std::fs::read(&secret).expect("read"));
     let link = d.inbox().join("xss/link.txt");
     std::fs::hard_link(&secret, &link).expect("hard link");
+    // A file of nobody who drops files here: neither the inbox's owner or group, nor the
+    // daemon's user (the daemon runs as the test's user). Only root can make one.
+    let stranger = d.inbox().join("xss/stranger.txt");
+    let root = rustix::process::geteuid().is_root();
+    if root {
+        std::fs::write(&stranger, distinct_report(33)).expect("w");
+        std::os::unix::fs::chown(&stranger, Some(54321), Some(54321)).expect("chown");
+    }
+    let refused: usize = if root { 2 } else { 1 };
     d.start();
     std::fs::write(d.inbox().join("xss/ok.txt"), distinct_report(31)).expect("w");
     d.wait_count(CHECKED, 1, 30);
@@ -299,7 +308,7 @@ fn a_hard_link_to_a_file_outside_is_refused_and_archives_are_0640() {
     assert_eq!(sha256(&std::fs::read(&secret).expect("read")), secret_hash);
     assert_eq!(
         d.log().matches("refused: left in place").count(),
-        1,
+        refused,
         "{}",
         d.log()
     );
@@ -307,6 +316,13 @@ fn a_hard_link_to_a_file_outside_is_refused_and_archives_are_0640() {
         outbox_count(&d, "subject LIKE '【拒收文件】xss/link.txt'"),
         1
     );
+    if root {
+        assert!(stranger.exists(), "the stranger's file was removed");
+        assert_eq!(
+            outbox_count(&d, "subject LIKE '【拒收文件】xss/stranger.txt'"),
+            1
+        );
+    }
     // The archive copy of what was taken is 0640.
     let sha: String = d
         .db()
@@ -325,7 +341,10 @@ fn a_hard_link_to_a_file_outside_is_refused_and_archives_are_0640() {
     std::fs::write(d.inbox().join("xss/ok2.txt"), distinct_report(32)).expect("w");
     d.wait_count(CHECKED, 2, 30);
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(outbox_count(&d, "subject LIKE '【拒收文件】%'"), 1);
+    assert_eq!(
+        outbox_count(&d, "subject LIKE '【拒收文件】%'"),
+        refused as i64
+    );
     assert!(link.exists());
     assert_eq!(d.stop(), Some(0));
 }
