@@ -262,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn a_planted_temporary_name_or_link_is_never_written_through() {
+    fn a_link_folder_is_refused_and_a_link_at_the_final_name_is_replaced_not_followed() {
         let outside = tempfile::tempdir().expect("tempdir");
         let secret = outside.path().join("secret");
         std::fs::write(&secret, b"keep").expect("write");
