@@ -69,6 +69,9 @@ pub struct Pipeline {
     pub paths: Paths,
     pub store: Mutex<Store>,
     tmp_counter: AtomicU64,
+    /// Inbox files refused (hard links, foreign owners) already logged: once per identity,
+    /// not at every rescan.
+    refused: Mutex<std::collections::HashSet<FileIdentity>>,
     /// `None`: messages go to the `.eml` spool.
     smtp: RwLock<Option<Arc<mail::smtp::SmtpSender>>>,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -96,6 +99,7 @@ impl Pipeline {
             paths,
             store: Mutex::new(store),
             tmp_counter: AtomicU64::new(0),
+            refused: Mutex::default(),
             smtp: RwLock::new(smtp.map(Arc::new)),
             metrics: Arc::default(),
         })
@@ -172,6 +176,7 @@ impl Pipeline {
     pub fn ingest_batch(&self, batch: &[Ready]) -> anyhow::Result<()> {
         struct Staged {
             path: PathBuf,
+            identity: FileIdentity,
             key: String,
             sha256: String,
             size: u64,
@@ -203,7 +208,7 @@ impl Pipeline {
             let seen = self.store().by_source_identity(&key)?;
             if let Some(sub) = seen {
                 // Recorded before a crash, or its removal failed: finish, never record twice.
-                self.remove_from_inbox(path);
+                self.remove_from_inbox(path, &identity);
                 if sub.state == "archived" {
                     self.process(&sub)?;
                 }
@@ -219,6 +224,7 @@ impl Pipeline {
                 .into_owned();
             staged.push(Staged {
                 path: path.clone(),
+                identity,
                 key,
                 sha256,
                 size,
@@ -245,7 +251,7 @@ impl Pipeline {
             .collect();
         let subs = self.store().record_all(&news, current_year())?;
         for st in &staged {
-            self.remove_from_inbox(&st.path);
+            self.remove_from_inbox(&st.path, &st.identity);
             self.metrics.files_seen.fetch_add(1, Ordering::Relaxed);
         }
         // Each recorded file is checked even if another one fails: a failure leaves only
@@ -289,36 +295,140 @@ impl Pipeline {
         Ok(())
     }
 
-    fn remove_from_inbox(&self, path: &Path) {
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+    /// Removes the archived file from the inbox, and nothing else. Word and WPS save by
+    /// renaming a new version over the name, at any moment, so "check, then unlink the
+    /// name" could delete a version renamed in between (a preempted thread makes that
+    /// window milliseconds long). Instead the entry is first renamed, atomically, to a
+    /// private name in the same folder (`aside_name`); what was moved is then looked at
+    /// there (`fstatat` without following links, through the folder opened link-free):
+    /// the archived inode (device, inode, size, mtime) is unlinked, anything else is a
+    /// newer version and goes back under its name (`RENAME_NOREPLACE`) for the watcher.
+    ///
+    /// If yet another version took the name while the newer one was aside, the one aside
+    /// stays under its private name, which the watcher does not ignore: it is archived as
+    /// a file of its own rather than lost. So does anything left aside by a crash; the
+    /// archived inode is recognised by its identity then and only removed.
+    fn remove_from_inbox(&self, path: &Path, archived: &FileIdentity) {
+        let removed = (|| -> anyhow::Result<Option<String>> {
+            let Some((dir, name)) = self.inbox_entry(path)? else {
+                return Ok(None);
+            };
+            let aside = aside_name(&name)?;
+            match dir.rename(name.as_os_str(), aside.as_os_str()) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                other => other?,
+            }
+            match dir.stat(aside.as_os_str())? {
+                None => Ok(None),
+                Some(st)
+                    if crate::safe_fs::identity(&st) == *archived
+                        && crate::safe_fs::kind_name(&st) == "file" =>
+                {
+                    dir.unlink(aside.as_os_str())?;
+                    Ok(None)
+                }
+                Some(_) => match dir.rename_noreplace(&aside, &name) {
+                    Ok(()) => Ok(Some(
+                        "replaced by a newer version since it was archived; the newer one is left for the watcher".into(),
+                    )),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Some(format!(
+                        "replaced twice while being removed; the middle version is kept as {}",
+                        aside.to_string_lossy()
+                    ))),
+                    Err(e) => Err(e.into()),
+                },
+            }
+        })();
+        match removed {
+            Ok(None) => {}
+            Ok(Some(what)) => tracing::info!(path = %path.display(), "{what}"),
             Err(e) => tracing::warn!(
                 path = %path.display(),
-                error = %e,
+                error = %format!("{e:#}"),
                 "archived, but cannot remove it from the inbox (check the folder's permissions); it will not be taken twice"
             ),
         }
     }
 
-    /// Copies the file into the archive, hashing as it goes. `None` when it changed while
-    /// being copied (the watcher will declare it again once it settles).
+    /// The folder of an inbox file, opened from the inbox down without following any link,
+    /// and the file's name in it. `None` when a folder on the way is gone or is not a real
+    /// folder (never followed).
+    fn inbox_entry(
+        &self,
+        path: &Path,
+    ) -> anyhow::Result<Option<(crate::safe_fs::Dir, std::ffi::OsString)>> {
+        let inbox = &self.config().inbox;
+        let rel = path.strip_prefix(inbox).unwrap_or(path);
+        let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+            return Ok(None);
+        };
+        let root = crate::safe_fs::Dir::open(inbox)
+            .with_context(|| format!("cannot open the inbox {}", inbox.display()))?;
+        match root.open_below(parent, false) {
+            Ok(dir) => Ok(Some((dir, name.to_os_string()))),
+            Err(crate::safe_fs::DirError::Io { source, .. })
+                if source.kind() != std::io::ErrorKind::NotFound =>
+            {
+                Err(source).with_context(|| format!("cannot open the folder of {}", path.display()))
+            }
+            Err(e) => {
+                tracing::debug!(path = %path.display(), error = %e, "its folder is gone or not a folder");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Copies the file into the archive (mode 0640), hashing as it goes. `None` when it
+    /// changed or went away (the watcher will declare it again once it settles), or when it
+    /// is refused (see `refusal`).
+    ///
+    /// The bytes come from one descriptor, opened without following links through the
+    /// link-free folder, whose `fstat` must show the settled identity before the copy and
+    /// again after it: a file swapped between the watcher's look and the open, or written
+    /// to during the copy, is not archived under the settled identity.
     fn archive(
         &self,
         path: &Path,
         identity: &FileIdentity,
     ) -> anyhow::Result<Option<(String, u64)>> {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let Some((dir, name)) = self.inbox_entry(path)? else {
+            return Ok(None);
+        };
+        let mut src = match dir.open_read(name.as_os_str()) {
+            Ok(f) => f,
+            // Gone, or now a link (ELOOP): not the file that settled.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    || e.raw_os_error() == Some(libc::ELOOP) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+        };
+        let meta = src
+            .metadata()
+            .with_context(|| format!("cannot stat {}", path.display()))?;
+        if !meta.file_type().is_file() || FileIdentity::of(&meta) != *identity {
+            return Ok(None);
+        }
+        if let Some(reason) = self.refusal(&meta)? {
+            self.refuse(path, identity, &reason)?;
+            return Ok(None);
+        }
         let tmp_dir = self.paths.archive.join("tmp");
         std::fs::create_dir_all(&tmp_dir)?;
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
         let tmp = tmp_dir.join(format!("{}-{n}", std::process::id()));
-        let mut src = match std::fs::File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
-        };
-        let mut dst = std::fs::File::create(&tmp)
+        let mut dst = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o640)
+            .open(&tmp)
             .with_context(|| format!("cannot write the archive {}", tmp.display()))?;
+        // Exactly 0640 whatever the umask: the archive is the daemon's (and its group's).
+        dst.set_permissions(std::fs::Permissions::from_mode(0o640))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
         let mut size = 0u64;
@@ -333,9 +443,7 @@ impl Pipeline {
         }
         // Made durable by `flush_archive` for the whole batch, before anything is recorded.
         drop(dst);
-        let after = std::fs::symlink_metadata(path)
-            .map(|m| FileIdentity::of(&m))
-            .ok();
+        let after = src.metadata().map(|m| FileIdentity::of(&m)).ok();
         if after.as_ref() != Some(identity) || size != identity.size {
             let _ = std::fs::remove_file(&tmp);
             return Ok(None);
@@ -348,6 +456,66 @@ impl Pipeline {
         }
         std::fs::rename(&tmp, &dest)?;
         Ok(Some((sha256, size)))
+    }
+
+    /// Why an inbox file is not taken, if it is not: a file with more than one hard link
+    /// (a link to `/etc/passwd` or someone else's file made in the share), or one owned
+    /// by nobody who drops files here: its owner must be the inbox's owner or the daemon's
+    /// own user, or its group the inbox's group (the share's group, README "Guarantees").
+    fn refusal(&self, meta: &std::fs::Metadata) -> anyhow::Result<Option<String>> {
+        use std::os::unix::fs::MetadataExt as _;
+        if meta.nlink() > 1 {
+            return Ok(Some(format!(
+                "它有 {} 个硬链接，可能是系统中其他文件的链接（has {} hard links）",
+                meta.nlink(),
+                meta.nlink()
+            )));
+        }
+        let inbox = &self.config().inbox;
+        let owner = std::fs::metadata(inbox)
+            .with_context(|| format!("cannot stat the inbox {}", inbox.display()))?;
+        let daemon = rustix::process::geteuid().as_raw();
+        if meta.uid() == owner.uid() || meta.gid() == owner.gid() || meta.uid() == daemon {
+            return Ok(None);
+        }
+        Ok(Some(format!(
+            "它的属主（uid {}，gid {}）既不是收件箱的属主或属组，也不是本服务的用户（owned by a stranger）",
+            meta.uid(),
+            meta.gid()
+        )))
+    }
+
+    /// Leaves a refused file where it is: logged once per identity, and the admin told once
+    /// (the notice's key is the identity, so a restart does not tell again).
+    fn refuse(&self, path: &Path, identity: &FileIdentity, reason: &str) -> anyhow::Result<()> {
+        let first = self
+            .refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(*identity);
+        if !first {
+            return Ok(());
+        }
+        tracing::warn!(path = %path.display(), reason, "refused: left in place, not archived, not removed; the admin is told");
+        let Some(admin) = &self.config().mail.admin else {
+            return Ok(());
+        };
+        let rel = path.strip_prefix(&self.config().inbox).unwrap_or(path);
+        let notice = OutboxMessage {
+            kind: "notice",
+            recipient: admin.clone(),
+            subject: format!("【拒收文件】{}", rel.display()),
+            body_text: format!(
+                "收件箱中的文件 {} 没有被接收：{reason}。
+
+文件留在原处，没有归档，也没有删除。如果它确是报送的年度报告，请报送单位把文件另存为一个新文件后重新放入；否则请查明是谁放入了这个文件，并将其删除。",
+                rel.display()
+            ),
+            body_html: None,
+        };
+        self.store()
+            .queue_message(None, &format!("refused/{}", identity.key()), &notice)?;
+        Ok(())
     }
 
     /// Step 3: read, check, store the outcome and queue the messages.
@@ -531,7 +699,10 @@ impl Pipeline {
         let original = Path::new(&sub.original_name);
         let name = original.file_name()?.to_string_lossy().into_owned();
         let folder = original.parent().unwrap_or(Path::new(""));
-        let path = folder.join("回执").join(format!("{name}.txt"));
+        // `<name>.txt` within the 255-byte limit of a file name, cut at a character.
+        let path = folder
+            .join("回执")
+            .join(crate::safe_fs::fit_name(&name, ".txt", 255));
         Some(OutboxMessage {
             kind: "receipt",
             recipient: path.to_string_lossy().into_owned(),
@@ -556,7 +727,17 @@ impl Pipeline {
         let mut written: Vec<i64> = Vec::new();
         for m in pending {
             let result = if m.kind == "receipt" {
-                self.write_receipt(&m)
+                match self.write_receipt(&m) {
+                    Ok(()) => Ok(()),
+                    Err(ReceiptError::Failed(e)) => Err(e),
+                    Err(ReceiptError::Refused(e)) => {
+                        // Not retried, and not a notice per receipt: the admin was told
+                        // once about the folder (`write_receipt`).
+                        self.store().mark_failed(m.id, &e)?;
+                        tracing::warn!(path = %m.recipient, error = %e, "receipt not written");
+                        continue;
+                    }
+                }
             } else {
                 self.send(&m)
             };
@@ -629,27 +810,86 @@ impl Pipeline {
         }
     }
 
-    fn write_receipt(&self, m: &crate::store::Pending) -> Result<(), SendError> {
+    /// Writes a receipt file into the agency's folder without following any link: the
+    /// folders are opened one at a time from the inbox down (`O_NOFOLLOW`), `回执` is made
+    /// if missing, and the file is written there under a random temporary name and renamed
+    /// (`safe_fs::Dir::write_atomic`). A `回执` (or a folder above it) that is a link, a
+    /// file or anything but a folder is refused and reported to the admin once per such
+    /// entry.
+    fn write_receipt(&self, m: &crate::store::Pending) -> Result<(), ReceiptError> {
+        let failed = |e: String| ReceiptError::Failed(SendError::Transient(e));
         let rel = Path::new(&m.recipient);
         if rel
             .components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            return Err(SendError::Permanent(format!(
+            return Err(ReceiptError::Failed(SendError::Permanent(format!(
                 "not a path inside the inbox: {}",
                 m.recipient
-            )));
+            ))));
         }
-        let path = self.config().inbox.join(rel);
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            return Err(SendError::Permanent(format!(
+        let (Some(folder), Some(name)) = (rel.parent(), rel.file_name()) else {
+            return Err(ReceiptError::Failed(SendError::Permanent(format!(
                 "not a file path: {}",
                 m.recipient
-            )));
+            ))));
         };
-        mail::spool::write_atomic(dir, &name.to_string_lossy(), m.body_text.as_bytes())
-            .map(|_| ())
-            .map_err(|e| SendError::Transient(format!("cannot write the receipt file: {e}")))
+        let inbox = self.config().inbox.clone();
+        let root = crate::safe_fs::Dir::open(&inbox)
+            .map_err(|e| failed(format!("cannot open the inbox {}: {e}", inbox.display())))?;
+        let dir = match root.open_below(folder, true) {
+            Ok(dir) => dir,
+            Err(crate::safe_fs::DirError::NotAFolder {
+                path,
+                what,
+                identity,
+            }) => {
+                let error = format!(
+                    "{path} in the inbox is a {what}, not a folder: receipts are never written through it"
+                );
+                self.tell_admin_receipt_folder(m, &path, what, &identity)
+                    .map_err(|e| failed(format!("{error}; and cannot queue the notice: {e:#}")))?;
+                return Err(ReceiptError::Refused(error));
+            }
+            Err(e) => return Err(failed(e.to_string())),
+        };
+        dir.write_atomic(&name.to_string_lossy(), m.body_text.as_bytes(), 0o666)
+            .map_err(|e| failed(format!("cannot write the receipt file: {e}")))
+    }
+
+    /// Tells the admin, once per offending entry (its identity is in the key), that a
+    /// receipt folder is not a real folder and receipts are not being written.
+    fn tell_admin_receipt_folder(
+        &self,
+        m: &crate::store::Pending,
+        path: &str,
+        what: &str,
+        identity: &FileIdentity,
+    ) -> anyhow::Result<()> {
+        let Some(admin) = &self.config().mail.admin else {
+            return Ok(());
+        };
+        let what_zh = match what {
+            "symbolic link" => "符号链接",
+            "file" => "文件",
+            _ => "特殊文件",
+        };
+        let notice = OutboxMessage {
+            kind: "notice",
+            recipient: admin.clone(),
+            subject: format!("【回执目录异常】{path}"),
+            body_text: format!(
+                "收件箱中的 {path} 是一个{what_zh}，不是文件夹。为安全起见，回执文件不会写入或经由它写到别处；该单位的邮件照常发送。\n\n请删除或改名 {path}（回执文件夹会自动重建），然后用 `nianbao mail resend <回执编号>` 重新生成回执。\n\n第一份受影响的回执：{}",
+                m.recipient
+            ),
+            body_html: None,
+        };
+        self.store().queue_message(
+            None,
+            &format!("notice/receipt-folder/{path}/{}", identity.key()),
+            &notice,
+        )?;
+        Ok(())
     }
 
     /// Tells the admin about a message given up on (once per message).
@@ -714,6 +954,26 @@ impl Pipeline {
             .store()
             .queue_message(None, &format!("digest/{day}"), &message)?)
     }
+}
+
+/// The private name an inbox file is moved to while it is checked for removal: random
+/// (nobody renames onto it by accident), not hidden and without an ignored ending (a file
+/// left there by a crash is still seen by the watcher), with the original extension.
+fn aside_name(name: &std::ffi::OsStr) -> anyhow::Result<std::ffi::OsString> {
+    let ext = Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .filter(|e| e.len() <= 16 && !crate::watch::is_ignored_name(&format!("x.{e}")))
+        .map_or(String::new(), |e| format!(".{e}"));
+    Ok(format!("nianbao-{}{ext}", crate::safe_fs::random_hex()?).into())
+}
+
+/// Why a receipt file was not written (`Pipeline::write_receipt`).
+enum ReceiptError {
+    /// Retried and given up on like a message (the share may be unreachable).
+    Failed(SendError),
+    /// Its folder is not a real folder: never written through, not retried.
+    Refused(String),
 }
 
 fn too_large(name: &str, sub: &Submission, limit: u64) -> CheckResult {

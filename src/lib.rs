@@ -16,6 +16,7 @@ pub mod mail;
 pub mod metrics;
 pub mod report;
 pub mod rules;
+pub mod safe_fs;
 pub mod status;
 pub mod store;
 pub mod time;

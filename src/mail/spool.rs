@@ -2,12 +2,18 @@
 //! RFC 2047 subject) under `data_dir/outbox/`, named by its idempotency key, so writing it
 //! again after a crash replaces the same file instead of adding a second one.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use crate::safe_fs::Dir;
+
+/// Longest file name kept whole; a longer one is cut and made unique again by a hash of the
+/// whole key (file names may not exceed 255 bytes, and keys carry the agency's file name).
+const MAX_NAME: usize = 200;
 
 /// The file name of a message's idempotency key.
 fn file_name(key: &str) -> String {
-    key.chars()
+    let name: String = key
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
                 c
@@ -15,22 +21,41 @@ fn file_name(key: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if name.len() <= MAX_NAME {
+        return name;
+    }
+    let hash = crate::check::sha256_hex(key.as_bytes());
+    // ASCII only: any byte is a character boundary.
+    format!("{}-{}", &name[..MAX_NAME - 17], &hash[..16])
 }
 
-/// Writes `bytes` atomically (temporary file, fsync, rename) as `dir/<name>`.
+/// Writes `bytes` atomically as `dir/<name>` (see `Dir::write_atomic`), creating `dir`.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
+    Dir::open(dir)?.write_atomic(name, bytes, 0o666)?;
+    Ok(dir.join(name))
 }
 
 /// Writes one message as `<key>.eml`.
 pub fn write(dir: &Path, key: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     write_atomic(dir, &format!("{}.eml", file_name(key)), bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_keys_make_distinct_names_that_fit() {
+        let long = "a".repeat(300);
+        let a = file_name(&format!("NB-1/receipt/{long}1"));
+        let b = file_name(&format!("NB-1/receipt/{long}2"));
+        assert_ne!(a, b);
+        assert!(a.len() + ".eml".len() <= 255);
+        assert_eq!(
+            file_name("NB-2023-000001/feedback/a@b.cn"),
+            "NB-2023-000001_feedback_a_b.cn"
+        );
+    }
 }
