@@ -12,7 +12,9 @@
 //! inbox file, which is recognised by its identity and only removed. A crash during 3 rolls
 //! the transaction back; the submission is checked again at start.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
@@ -27,6 +29,7 @@ use crate::config::{Config, WatchMode};
 use crate::finding::{Finding, Location};
 use crate::mail::smtp::SendError;
 use crate::mail::{self, Outcome};
+use crate::recovery::{Failure, NOTIFY_AFTER, Streak, Wakeup, payload_text, root_cause};
 use crate::store::{NewSubmission, OutboxMessage, Store, Submission};
 use crate::validate::Context;
 use crate::watch::{FileIdentity, Ready, RetryHandle, WatchConfig, Watcher};
@@ -72,9 +75,99 @@ pub struct Pipeline {
     /// `None`: messages go to the `.eml` spool.
     smtp: RwLock<Option<Arc<mail::smtp::SmtpSender>>>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Submissions being checked right now: the periodic retry leaves them to their worker.
+    in_flight: Mutex<HashSet<i64>>,
+    /// Held (shared) while a file is copied into the archive; the clean-up of temporary
+    /// files after a failure takes it exclusively, so it never removes a copy in progress.
+    archiving: RwLock<()>,
+    /// Runs of identical failures: bounded logs, growing pauses, one admin notice each.
+    ingest_failures: Streak,
+    retry_failures: Streak,
+    mail_failures: Streak,
+    /// Set once the database has reported damage: the watchdog is no longer fed.
+    db_damaged: AtomicBool,
+    /// Wakes the retry of unchecked submissions early (an ingest works again) and ends it.
+    pub retry_wakeup: Wakeup,
+    /// Ends the pauses of workers backing off, at stop.
+    pub stopping: Wakeup,
 }
 
 pub use crate::time::now_utc;
+
+/// Kinds of work whose repeated failures are counted apart (see `Pipeline::note_failure`).
+#[derive(Debug, Clone, Copy)]
+pub enum Activity {
+    Ingest,
+    Retry,
+    Mail,
+}
+
+impl Activity {
+    fn name(self) -> &'static str {
+        match self {
+            Activity::Ingest => "ingest",
+            Activity::Retry => "retry",
+            Activity::Mail => "mail",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Activity::Ingest => "cannot ingest; will retry",
+            Activity::Retry => "cannot check an archived submission; will retry",
+            Activity::Mail => "delivering messages failed; will retry",
+        }
+    }
+
+    fn chinese(self) -> &'static str {
+        match self {
+            Activity::Ingest => "收件夹中的文件无法归档或登记",
+            Activity::Retry => "已归档的文件无法审核",
+            Activity::Mail => "邮件无法投递",
+        }
+    }
+}
+
+/// Marks a submission as being checked; released when dropped.
+struct Claim<'a> {
+    set: &'a Mutex<HashSet<i64>>,
+    id: i64,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
+}
+
+/// Opens the database and refuses a damaged one: on a damaged file every write can lose
+/// more, and the daemon used to log "malformed" every 500 ms forever while looking alive.
+fn open_store(db: &Path) -> anyhow::Result<Store> {
+    let store = match Store::open(db) {
+        Ok(store) => store,
+        Err(e) if crate::store::is_corruption(&e) => return Err(damaged(db, &format!("{e:#}"))),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot open the database {}", db.display()));
+        }
+    };
+    match store.quick_check() {
+        None => Ok(store),
+        Some(problem) => Err(damaged(db, &problem)),
+    }
+}
+
+fn damaged(db: &Path, problem: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the database {} is damaged ({problem}); nianbao does not start on a damaged database. \
+         Stop the service, keep a copy of the damaged file, restore it from the last backup \
+         (with its -wal file, if any), and confirm with `nianbao db check --config FILE` \
+         before starting again",
+        db.display()
+    )
+}
 
 impl Pipeline {
     pub fn open(config: Config) -> anyhow::Result<Pipeline> {
@@ -85,8 +178,7 @@ impl Pipeline {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let store = Store::open(&paths.db)
-            .with_context(|| format!("cannot open the database {}", paths.db.display()))?;
+        let store = open_store(&paths.db)?;
         let smtp = match &config.mail.smtp {
             Some(smtp) => Some(mail::smtp::SmtpSender::from_config(smtp)?),
             None => None,
@@ -98,6 +190,14 @@ impl Pipeline {
             tmp_counter: AtomicU64::new(0),
             smtp: RwLock::new(smtp.map(Arc::new)),
             metrics: Arc::default(),
+            in_flight: Mutex::default(),
+            archiving: RwLock::default(),
+            ingest_failures: Streak::default(),
+            retry_failures: Streak::default(),
+            mail_failures: Streak::default(),
+            db_damaged: AtomicBool::new(false),
+            retry_wakeup: Wakeup::default(),
+            stopping: Wakeup::default(),
         })
     }
 
@@ -152,15 +252,289 @@ impl Pipeline {
         config.agency(&first.as_os_str().to_string_lossy()).cloned()
     }
 
-    /// Checks submissions archived before a crash or stop but never checked.
+    /// Checks submissions archived but never checked: left by a crash or a stop (at start),
+    /// or by a failure after they were recorded (a full disk, a busy database; on a timer
+    /// while running). One that cannot be checked at all is recorded as failed and the admin
+    /// told (see `process`), so it never stops a start; any other failure leaves the rest
+    /// for the next round. Returns how many were done.
     pub fn resume(&self) -> anyhow::Result<usize> {
         let unfinished = self.store().unfinished()?;
-        let n = unfinished.len();
-        for sub in unfinished {
-            tracing::info!(receipt = %sub.receipt, "resuming a submission archived before the last stop");
-            self.process(&sub)?;
+        let mut done = 0;
+        for sub in &unfinished {
+            if self.retry_wakeup.is_stopped() {
+                break;
+            }
+            match self.process(sub) {
+                Ok(()) => done += 1,
+                Err(e) => {
+                    let e = e.context(format!("receipt {}", sub.receipt));
+                    self.note_failure(Activity::Retry, &e);
+                    return Ok(done);
+                }
+            }
         }
-        Ok(n)
+        if !unfinished.is_empty() {
+            self.note_success(Activity::Retry);
+        }
+        Ok(done)
+    }
+
+    fn streak(&self, activity: Activity) -> &Streak {
+        match activity {
+            Activity::Ingest => &self.ingest_failures,
+            Activity::Retry => &self.retry_failures,
+            Activity::Mail => &self.mail_failures,
+        }
+    }
+
+    /// A failure of `activity`: logged at its first occurrence and then once a minute while
+    /// it repeats (not 60 lines a second), the admin told once per run of failures, damage
+    /// to the database noted. Returns how long to pause before trying again.
+    pub fn note_failure(&self, activity: Activity, e: &anyhow::Error) -> Duration {
+        self.note_db_error(e);
+        let f = self.streak(activity).fail(&root_cause(e));
+        let what = activity.what();
+        if f.log && f.count == 1 {
+            tracing::error!(error = %format!("{e:#}"), "{what}");
+        } else if f.log {
+            tracing::error!(error = %format!("{e:#}"), failures = f.count, since = %f.since, "{what} (still failing; logged once a minute)");
+        } else {
+            tracing::debug!(error = %format!("{e:#}"), failures = f.count, "{what}");
+        }
+        if f.notify && self.notify_failing(activity, &root_cause(e), &f, false) {
+            self.streak(activity).notified();
+        }
+        f.pause
+    }
+
+    /// `activity` worked: ends a run of failures (logged; the admin told if the run was
+    /// long and no notice could be queued while it lasted, e.g. on a full disk), and wakes
+    /// the retry of unchecked submissions.
+    pub fn note_success(&self, activity: Activity) {
+        let Some(f) = self.streak(activity).succeed() else {
+            return;
+        };
+        tracing::info!(
+            failures = f.count,
+            since = %f.since,
+            "{}: working again",
+            activity.name()
+        );
+        if !f.notified && f.count >= NOTIFY_AFTER {
+            let run = Failure {
+                log: false,
+                count: f.count,
+                pause: Duration::ZERO,
+                notify: true,
+                since: f.since,
+            };
+            self.notify_failing(activity, "", &run, true);
+        }
+        self.retry_wakeup.kick();
+    }
+
+    /// Queues the admin's notice of a run of failures (one per run: its key holds the run's
+    /// start). `false` when it cannot be queued now (the database may be what fails).
+    fn notify_failing(
+        &self,
+        activity: Activity,
+        cause: &str,
+        f: &Failure,
+        recovered: bool,
+    ) -> bool {
+        let Some(admin) = self.config().mail.admin.clone() else {
+            return true;
+        };
+        let body_text = if recovered {
+            format!(
+                "自 {}（UTC）起{}，连续失败 {} 次，现已恢复，积压的文件正在处理，无需操作。\n\n\
+                 故障期间没有文件丢失：未归档的文件留在收件夹中，已归档的已自动补审。",
+                f.since,
+                activity.chinese(),
+                f.count
+            )
+        } else {
+            format!(
+                "自 {}（UTC）起{}，已连续失败 {} 次，仍在按逐渐加长的间隔重试：\n{cause}\n\n\
+                 没有文件丢失：未归档的文件留在收件夹中，已归档的会在恢复后自动审核，无需重启。\n\
+                 请检查数据目录（data_dir）所在磁盘的剩余空间（df -h）和权限，以及服务日志\
+                 （journalctl -u nianbao）。",
+                f.since,
+                activity.chinese(),
+                f.count
+            )
+        };
+        let message = OutboxMessage {
+            kind: "notice",
+            recipient: admin,
+            subject: format!("【故障】{}", activity.chinese()),
+            body_text,
+            body_html: None,
+        };
+        let key = format!("notice/{}-failing/{}", activity.name(), f.since);
+        match self.store().queue_message(None, &key, &message) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot queue the admin's notice yet");
+                false
+            }
+        }
+    }
+
+    /// Notes an error that says the database is damaged: from then on the watchdog is not
+    /// fed (systemd restarts the service, which then refuses the damaged file with a message
+    /// saying what to do), and the admin is told once.
+    pub fn note_db_error(&self, e: &anyhow::Error) {
+        if !crate::store::is_corruption(e) || self.db_damaged.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tracing::error!(
+            error = %format!("{e:#}"),
+            "the database is damaged: not feeding the watchdog any more; restore it from the last backup (see `nianbao db check`)"
+        );
+        self.tell_admin_db_damaged(e);
+    }
+
+    pub fn db_damaged(&self) -> bool {
+        self.db_damaged.load(Ordering::SeqCst)
+    }
+
+    /// Tells the admin that the database is damaged by a message written straight into the
+    /// `.eml` spool (and sent by SMTP at once when configured), not through the outbox: the
+    /// outbox is a table of that very database, so a notice queued there may never be read
+    /// back, and the mail thread that would send it fails on the same database.
+    fn tell_admin_db_damaged(&self, e: &anyhow::Error) {
+        let config = self.config();
+        let Some(admin) = &config.mail.admin else {
+            return;
+        };
+        let now = now_utc();
+        let key = format!("notice/database-damaged/{now}");
+        let body = format!(
+            "nianbao 的数据库 {} 已损坏（{now} UTC 发现）：\n{e:#}\n\n\
+             服务已停止向 systemd 报告健康，将被重启，并会拒绝在损坏的数据库上启动。\n\
+             请停止服务，保留损坏文件的副本，从最近的备份恢复数据库，\
+             用 `nianbao db check --config <配置文件>` 确认完好后再启动。\n\
+             收件夹中的文件不会丢失，恢复后会被处理。",
+            self.paths.db.display()
+        );
+        let message = match mail::build_message(
+            &config.mail.from,
+            admin,
+            "【紧急】nianbao 数据库已损坏",
+            &body,
+            None,
+            &key,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the admin's notice of the damaged database");
+                return;
+            }
+        };
+        match mail::spool::write(&self.paths.outbox, &key, &message.formatted()) {
+            Ok(path) => {
+                tracing::info!(path = %path.display(), "the admin's notice of the damaged database is in the spool")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot write the admin's notice of the damaged database")
+            }
+        }
+        if let Some(smtp) = self.smtp()
+            && let Err(e) = smtp.send(&message)
+        {
+            tracing::error!(error = ?e, "cannot send the admin's notice of the damaged database");
+        }
+    }
+
+    /// Removes every temporary file of the archive (`data/archive/tmp`): copies that a
+    /// failure (a full disk) or a crash left behind. Only files, never through a link.
+    /// Called at start, before any copy begins, and by `clean_after_failure`.
+    pub fn clean_archive_tmp(&self) -> usize {
+        let dir = self.paths.archive.join("tmp");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// After a failed ingest: removes the temporary copies it left, unless another worker
+    /// is copying a file right now (its copy is left for the next clean-up).
+    fn clean_after_failure(&self) {
+        if let Ok(_alone) = self.archiving.try_write() {
+            let removed = self.clean_archive_tmp();
+            if removed > 0 {
+                tracing::debug!(
+                    removed,
+                    "removed temporary archive copies left by a failure"
+                );
+            }
+        }
+    }
+
+    /// Claims a submission for checking; `None` when another thread is checking it.
+    fn claim(&self, id: i64) -> Option<Claim<'_>> {
+        let mut set = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert(id).then_some(Claim {
+            set: &self.in_flight,
+            id,
+        })
+    }
+
+    /// Records that a submission cannot be checked at all (its archived copy is missing or
+    /// not the file that was received) and tells the admin, once: it is not retried, so it
+    /// can stop neither a start nor the inbox.
+    fn fail(&self, sub: &Submission, reason: &str) -> anyhow::Result<()> {
+        let config = self.config();
+        let notice = config.mail.admin.as_ref().map(|admin| {
+            (
+                format!("{}/notice/{admin}", sub.receipt),
+                OutboxMessage {
+                    kind: "notice",
+                    recipient: admin.clone(),
+                    subject: format!(
+                        "【无法审核】{} {} {}",
+                        sub.receipt,
+                        sub.agency_name.as_deref().unwrap_or("（未登记单位）"),
+                        sub.original_name
+                    ),
+                    body_text: format!(
+                        "回执 {}（{}，文件 {}，{} 收到）无法审核，已标记为失败，不会自动重试：\n{reason}\n\n\
+                         提交单位还没有收到审核结果。请从备份恢复归档文件 archive/{}/{}，\
+                         或请该单位重新提交同一文件。",
+                        sub.receipt,
+                        sub.agency_name.as_deref().unwrap_or("未登记单位"),
+                        sub.original_name,
+                        sub.received_at,
+                        sub.sha256.get(..2).unwrap_or("xx"),
+                        sub.sha256
+                    ),
+                    body_html: None,
+                },
+            )
+        });
+        let changed = self.store().fail_submission(
+            sub.id,
+            reason,
+            &now_utc(),
+            notice.as_ref().map(|(k, m)| (k.as_str(), m)),
+        )?;
+        if changed {
+            tracing::error!(
+                receipt = %sub.receipt,
+                file = %sub.original_name,
+                reason,
+                "cannot be checked: recorded as failed, the admin is told"
+            );
+        }
+        Ok(())
     }
 
     /// Steps 1–3 for completed inbox files, taken together (group commit): each is copied
@@ -169,7 +543,8 @@ impl Pipeline {
     /// The order per file is the same as alone (durable archive, durable record, removal),
     /// so a crash anywhere loses nothing and records nothing twice; what changes is that a
     /// burst costs one `record` commit per batch instead of one per file.
-    pub fn ingest_batch(&self, batch: &[Ready]) -> anyhow::Result<()> {
+    /// Returns how many files it recorded.
+    pub fn ingest_batch(&self, batch: &[Ready]) -> anyhow::Result<usize> {
         struct Staged {
             path: PathBuf,
             key: String,
@@ -209,7 +584,11 @@ impl Pipeline {
                 }
                 continue;
             }
-            let Some((sha256, size)) = self.archive(path, &identity)? else {
+            let archived = {
+                let _copying = self.archiving.read().unwrap_or_else(|e| e.into_inner());
+                self.archive(path, &identity)?
+            };
+            let Some((sha256, size)) = archived else {
                 continue;
             };
             let rel = path
@@ -227,7 +606,7 @@ impl Pipeline {
             });
         }
         if staged.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         self.flush_archive(staged.iter().map(|st| st.sha256.as_str()))?;
         let received_at = now_utc();
@@ -249,17 +628,19 @@ impl Pipeline {
             self.metrics.files_seen.fetch_add(1, Ordering::Relaxed);
         }
         // Each recorded file is checked even if another one fails: a failure leaves only
-        // its own submission for the next start's resume.
+        // its own submission, in state `archived`, for the retry (`resume`, on a timer).
         let mut first_error = None;
         for sub in &subs {
             if let Err(e) = self.process(sub) {
-                tracing::error!(receipt = %sub.receipt, error = %format!("{e:#}"), "cannot check; will resume at the next start");
-                first_error.get_or_insert(e);
+                first_error.get_or_insert(e.context(format!(
+                    "receipt {}: archived and recorded, not yet checked",
+                    sub.receipt
+                )));
             }
         }
         match first_error {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => Ok(subs.len()),
         }
     }
 
@@ -351,7 +732,16 @@ impl Pipeline {
     }
 
     /// Step 3: read, check, store the outcome and queue the messages.
+    ///
+    /// A submission whose archived copy is missing or is not the file received (sha256) is
+    /// recorded as failed (`fail`); a panic of the checker becomes the finding
+    /// `file.internal_error` and a notice to the admin. Any other error (disk, database)
+    /// leaves it `archived`, for the retry.
     fn process(&self, sub: &Submission) -> anyhow::Result<()> {
+        let Some(_claim) = self.claim(sub.id) else {
+            // Being checked by another thread (a worker, or the retry).
+            return Ok(());
+        };
         let started = Instant::now();
         let config = self.config();
         let agency = sub.agency_folder.as_deref().and_then(|f| config.agency(f));
@@ -388,13 +778,48 @@ impl Pipeline {
             return Ok(());
         }
         let limit = config.max_file_bytes();
+        let mut internal_error = None;
         let result = if sub.size as u64 > limit {
             too_large(&name, sub, limit)
         } else {
             let path = self.paths.archived(&sub.sha256);
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("cannot read the archived original {}", path.display()))?;
-            self.check(&bytes, &name, sub.agency_folder.as_deref())
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return self.fail(
+                        sub,
+                        &format!("the archived copy {} is missing", path.display()),
+                    );
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot read the archived original {}", path.display())
+                    });
+                }
+            };
+            let found = crate::check::sha256_hex(&bytes);
+            if found != sub.sha256 {
+                return self.fail(
+                    sub,
+                    &format!(
+                        "the archived copy {} is not the file received: its sha256 is {found}, the recorded one {}",
+                        path.display(),
+                        sub.sha256
+                    ),
+                );
+            }
+            // A bug in an extractor or a rule costs this file, never the worker.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                self.check(&bytes, &name, sub.agency_folder.as_deref())
+            })) {
+                Ok(result) => result,
+                Err(payload) => {
+                    let panic = payload_text(payload.as_ref());
+                    tracing::error!(receipt = %sub.receipt, file = %sub.original_name, error = %panic, "the checker failed on this file (a bug); answered with file.internal_error, the admin is told");
+                    internal_error = Some(panic);
+                    internal_error_result(&name, sub)
+                }
+            }
         };
         let check_ms = started.elapsed().as_millis() as u64;
         let (subject, body) = match &result.findings.first() {
@@ -426,6 +851,23 @@ impl Pipeline {
         });
         let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_deref());
         messages.extend(self.receipt_file(sub, &subject, &body));
+        if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
+            messages.push(OutboxMessage {
+                kind: "notice",
+                recipient: admin.clone(),
+                subject: format!("【程序错误】{} {}", sub.receipt, sub.original_name),
+                body_text: format!(
+                    "审核程序读取回执 {} 的文件 {} 时出错（程序缺陷，不是文件的问题）：\n{panic}\n\n\
+                     提交单位已收到“政务公开办会人工查看”的答复。请人工审核归档文件 archive/{}/{}，\
+                     并把该文件交给维护人员复现。",
+                    sub.receipt,
+                    sub.original_name,
+                    sub.sha256.get(..2).unwrap_or("xx"),
+                    sub.sha256
+                ),
+                body_html: None,
+            });
+        }
         self.store().store_outcome(
             sub.id,
             &result,
@@ -459,6 +901,7 @@ impl Pipeline {
 
     /// Checks bytes with last year's report of the same agency, when stored.
     fn check(&self, bytes: &[u8], name: &str, agency_folder: Option<&str>) -> CheckResult {
+        test_panic_hook(name);
         let filing_year = self.filing_year();
         let first = check_bytes_with(
             bytes,
@@ -469,9 +912,19 @@ impl Pipeline {
             },
         );
         let previous = match (agency_folder, first.report.as_ref().and_then(|r| r.year)) {
-            (Some(folder), Some(year)) => {
-                self.store().latest_report(folder, year - 1).ok().flatten()
-            }
+            (Some(folder), Some(year)) => match self.store().latest_report(folder, year - 1) {
+                Ok(previous) => previous,
+                Err(e) => {
+                    tracing::warn!(
+                        file = name,
+                        agency = folder,
+                        year = year - 1,
+                        error = %format!("{e:#}"),
+                        "cannot read last year's report; the cross-year rules are skipped for this file"
+                    );
+                    None
+                }
+            },
             _ => None,
         };
         match previous {
@@ -716,6 +1169,38 @@ impl Pipeline {
     }
 }
 
+/// Test hook: panics while checking a file whose name contains the value of
+/// `NIANBAO_TEST_PANIC_ON`, so that the tests can prove on the real daemon that a panic in
+/// the checker costs one file, not a worker or the daemon. Compiled only into debug builds
+/// (`debug_assertions`): the released binary has no such hook, and an agency controls file
+/// names but never the daemon's environment, so it cannot be reached from the inbox.
+#[cfg(debug_assertions)]
+fn test_panic_hook(name: &str) {
+    if let Some(needle) = std::env::var_os("NIANBAO_TEST_PANIC_ON")
+        && !needle.is_empty()
+        && name.contains(needle.to_string_lossy().as_ref())
+    {
+        panic!("NIANBAO_TEST_PANIC_ON: deliberate panic while checking {name}");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn test_panic_hook(_name: &str) {}
+
+/// The outcome of a file the checker failed on (a panic): one finding that tells the clerk
+/// the office will look at it.
+fn internal_error_result(name: &str, sub: &Submission) -> CheckResult {
+    let mut result = crate::check::check_bytes(&[], name);
+    result.sha256 = sub.sha256.clone();
+    result.findings = vec![Finding::new(
+        &crate::rules::FILE_INTERNAL_ERROR,
+        Location::default(),
+        "审核程序在读取本文件时发生内部错误，这不是贵单位文件的问题。文件已妥善存档，\
+         政务公开办会人工查看并另行答复，暂时无需重新提交。",
+    )];
+    result
+}
+
 fn too_large(name: &str, sub: &Submission, limit: u64) -> CheckResult {
     let mut result = crate::check::check_bytes(&[], name);
     result.sha256 = sub.sha256.clone();
@@ -760,7 +1245,18 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     } else {
         config.workers
     };
+    // One daemon per data folder, before anything in it is touched (see store::lock).
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let _lock = crate::store::lock::DataDirLock::acquire(&config.data_dir)?;
     let pipeline = Arc::new(Pipeline::open(config)?);
+    let cleaned = pipeline.clean_archive_tmp();
+    if cleaned > 0 {
+        tracing::info!(
+            cleaned,
+            "removed temporary archive copies left by the last run"
+        );
+    }
     let resumed = pipeline.resume()?;
     if resumed > 0 {
         tracing::info!(resumed, "finished submissions left by the last stop");
@@ -803,27 +1299,48 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     let mailer = {
         let pipeline = Arc::clone(&pipeline);
         let mail_stop = Arc::clone(&mail_stop);
-        std::thread::Builder::new().name("mail".into()).spawn(move || {
-            while !mail_stop.load(Ordering::SeqCst) {
-                if let Err(e) = pipeline.queue_digest() {
-                    tracing::warn!(error = %e, "cannot prepare the daily digest");
-                }
-                match pipeline.deliver() {
-                    // A full batch went out: more are probably waiting (a burst); no pause.
-                    Ok(sent) if sent >= DELIVERY_BATCH => continue,
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %format!("{e:#}"), "delivering messages failed; will retry");
+        std::thread::Builder::new()
+            .name("mail".into())
+            .spawn(move || {
+                while !mail_stop.load(Ordering::SeqCst) {
+                    if let Err(e) = pipeline.queue_digest() {
+                        tracing::warn!(error = %e, "cannot prepare the daily digest");
+                    }
+                    match pipeline.deliver() {
+                        // A full batch went out: more are probably waiting (a burst); no pause.
+                        Ok(sent) if sent >= DELIVERY_BATCH => {
+                            pipeline.note_success(Activity::Mail);
+                            continue;
+                        }
+                        Ok(_) => pipeline.note_success(Activity::Mail),
+                        Err(e) => {
+                            pipeline.note_failure(Activity::Mail, &e);
+                        }
+                    }
+                    for _ in 0..5 {
+                        if mail_stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
                     }
                 }
-                for _ in 0..5 {
-                    if mail_stop.load(Ordering::SeqCst) {
-                        break;
+            })?
+    };
+    // Submissions recorded but left unchecked by a failure (a full disk, a busy database)
+    // are retried while running, not only at the next start: at every rescan interval, and
+    // at once when an ingest works again. A condition-variable wait: no spinning.
+    let retrier = {
+        let pipeline = Arc::clone(&pipeline);
+        let every = Duration::from_secs(c.rescan_interval_s.max(1));
+        std::thread::Builder::new()
+            .name("retry".into())
+            .spawn(move || {
+                while pipeline.retry_wakeup.wait(every) {
+                    if let Err(e) = pipeline.resume() {
+                        pipeline.note_failure(Activity::Retry, &e);
                     }
-                    std::thread::sleep(Duration::from_millis(100));
                 }
-            }
-        })?
+            })?
     };
     let metrics_stop = Arc::new(AtomicBool::new(false));
     let metrics_server = match pipeline.config().metrics.listen.clone() {
@@ -849,15 +1366,30 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
         None => None,
     };
     let status = |pipeline: &Pipeline| -> Option<String> {
-        let store = pipeline.store();
-        let count =
-            |sql: &str| -> Option<i64> { store.connection().query_row(sql, [], |r| r.get(0)).ok() };
-        Some(format!(
-            "watching {}; {} files checked; {} messages waiting",
-            pipeline.config().inbox.display(),
-            count("SELECT count(*) FROM submissions WHERE state != 'archived'")?,
-            count("SELECT count(*) FROM outbox WHERE state = 'pending'")?
-        ))
+        let counts = {
+            let store = pipeline.store();
+            let count = |sql: &str| -> Result<i64, crate::store::SqlError> {
+                store.connection().query_row(sql, [], |r| r.get(0))
+            };
+            count("SELECT count(*) FROM submissions WHERE state != 'archived'").and_then(
+                |checked| {
+                    Ok((
+                        checked,
+                        count("SELECT count(*) FROM outbox WHERE state = 'pending'")?,
+                    ))
+                },
+            )
+        };
+        match counts {
+            Ok((checked, waiting)) => Some(format!(
+                "watching {}; {checked} files checked; {waiting} messages waiting",
+                pipeline.config().inbox.display(),
+            )),
+            Err(e) => {
+                pipeline.note_db_error(&e.into());
+                None
+            }
+        }
     };
     sd_notify(&[
         sd_notify::NotifyState::Ready,
@@ -898,8 +1430,10 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
         {
             let healthy = watcher.is_alive()
                 && !mailer.is_finished()
+                && !retrier.is_finished()
                 && handles.iter().any(|h| !h.is_finished())
-                && status(&pipeline).is_some();
+                && status(&pipeline).is_some()
+                && !pipeline.db_damaged();
             if healthy {
                 sd_notify(&[sd_notify::NotifyState::Watchdog]);
                 last_ping = Instant::now();
@@ -917,10 +1451,13 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     }
     sd_notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("stopping: finishing files in progress");
+    pipeline.stopping.stop();
+    pipeline.retry_wakeup.stop();
     watcher.stop();
     for h in handles {
         let _ = h.join();
     }
+    let _ = retrier.join();
     mail_stop.store(true, Ordering::SeqCst);
     metrics_stop.store(true, Ordering::SeqCst);
     if let Some(server) = metrics_server {
@@ -959,10 +1496,26 @@ fn worker(pipeline: &Pipeline, rx: &Mutex<Receiver<Ready>>, retry: &RetryHandle)
             }
             batch
         };
-        if let Err(e) = pipeline.ingest_batch(&batch) {
-            tracing::error!(files = batch.len(), error = %format!("{e:#}"), "cannot ingest; will retry at the next rescan");
-            for ready in batch {
-                retry.retry(ready.path);
+        // A panic outside the checker (which catches its own) still costs no worker.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| pipeline.ingest_batch(&batch)))
+            .unwrap_or_else(|payload| {
+                Err(anyhow::anyhow!(
+                    "ingest failed (a bug): {}",
+                    payload_text(payload.as_ref())
+                ))
+            });
+        match outcome {
+            Ok(0) => {}
+            Ok(_) => pipeline.note_success(Activity::Ingest),
+            Err(e) => {
+                pipeline.clean_after_failure();
+                // The same failure again (a full disk) waits longer each time and is logged
+                // once a minute; the files stay in the inbox meanwhile.
+                let pause = pipeline.note_failure(Activity::Ingest, &e);
+                pipeline.stopping.wait(pause);
+                for ready in batch {
+                    retry.retry(ready.path);
+                }
             }
         }
     }
