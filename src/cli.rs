@@ -677,7 +677,10 @@ fn db_check(config: Option<&std::path::Path>) -> ExitCode {
     };
     let db = config.data_dir.join(nianbao::store::DB_FILE);
     if !db.exists() {
-        eprintln!("nianbao: {}: no database here (check data_dir)", db.display());
+        eprintln!(
+            "nianbao: {}: no database here (check data_dir)",
+            db.display()
+        );
         return ExitCode::from(2);
     }
     let verdict = nianbao::store::Store::open_read(&db).map(|store| store.integrity_check(20));
