@@ -481,8 +481,13 @@ impl Pipeline {
 
     /// Claims a submission for checking; `None` when another thread is checking it.
     fn claim(&self, id: i64) -> Option<Claim<'_>> {
-        let mut set = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        set.insert(id).then_some(Claim {
+        let fresh = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id);
+        // Lazily: a `Claim` made and dropped here would release the other thread's claim.
+        fresh.then(|| Claim {
             set: &self.in_flight,
             id,
         })
