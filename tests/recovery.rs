@@ -29,7 +29,7 @@ fn insert_archived(d: &Daemon, receipt: &str, sha256: &str, name: &str, size: us
 fn daemon_with_database() -> Daemon {
     let mut d = Daemon::new();
     d.start();
-    d.wait_log("watching", 30);
+    d.wait_log("watching", 60);
     assert_eq!(d.stop(), Some(0));
     d
 }
@@ -57,13 +57,13 @@ fn a_submission_whose_archived_copy_is_missing_is_failed_and_the_daemon_carries_
     let never = nianbao::check::sha256_hex(b"never archived");
     insert_archived(&d, "NB-2025-900001", &never, "xss/lost.txt", 14);
     d.start();
-    d.wait_log("watching", 30);
+    d.wait_log("watching", 60);
     // The inbox is not held up by it.
     std::fs::write(d.inbox().join("xss/fresh.txt"), distinct_report(1)).expect("w");
     d.wait_count(
         "SELECT count(*) FROM submissions WHERE state = 'checked'",
         1,
-        30,
+        60,
     );
     assert!(
         state_of(&d, "NB-2025-900001").starts_with("failed: ")
@@ -85,7 +85,7 @@ fn a_submission_whose_archived_copy_is_missing_is_failed_and_the_daemon_carries_
     d.wait_count(
         "SELECT count(*) FROM submissions WHERE state = 'checked'",
         2,
-        30,
+        60,
     );
     assert_eq!(d.stop(), Some(0));
     assert_eq!(notices_for(&d, "NB-2025-900001"), 1);
@@ -118,7 +118,7 @@ fn a_swapped_archive_file_is_reported_not_checked_as_the_original() {
     d.wait_count(
         "SELECT count(*) FROM submissions WHERE receipt = 'NB-2025-900002' AND state = 'failed'",
         1,
-        30,
+        60,
     );
     assert!(
         state_of(&d, "NB-2025-900002").contains("sha256"),
@@ -135,10 +135,14 @@ fn a_swapped_archive_file_is_reported_not_checked_as_the_original() {
     assert_eq!(d.stop(), Some(0));
 }
 
+/// The test hook, and no backtraces (symbolising one takes seconds on a loaded machine).
+const PANIC_ON_BOOM: &[(&str, &str)] =
+    &[("NIANBAO_TEST_PANIC_ON", "boom"), ("RUST_BACKTRACE", "0")];
+
 #[test]
 fn a_panic_while_checking_one_file_is_caught_and_workers_survive() {
     let mut d = Daemon::new();
-    d.start_with_env("NIANBAO_TEST_PANIC_ON", "boom");
+    d.start_with_env(PANIC_ON_BOOM);
     // More panicking files than workers (2), one at a time: a worker that died with the
     // first would leave none for the third.
     for i in 0..3 {
@@ -147,10 +151,10 @@ fn a_panic_while_checking_one_file_is_caught_and_workers_survive() {
             distinct_report(10 + i),
         )
         .expect("w");
-        d.wait_count(CHECKED, i as i64 + 1, 30);
+        d.wait_count(CHECKED, i as i64 + 1, 60);
     }
     std::fs::write(d.inbox().join("xss/fine.txt"), distinct_report(20)).expect("w");
-    d.wait_count(CHECKED, 4, 30);
+    d.wait_count(CHECKED, 4, 60);
     assert_eq!(
         d.count(
             "SELECT count(*) FROM findings f JOIN submissions s ON s.id = f.submission_id
@@ -181,9 +185,9 @@ fn a_panic_while_checking_one_file_is_caught_and_workers_survive() {
     assert!(panics >= 3, "{}", d.log());
     // A restart does not check them again (no panic at every start).
     assert_eq!(d.stop(), Some(0));
-    d.start_with_env("NIANBAO_TEST_PANIC_ON", "boom");
+    d.start_with_env(PANIC_ON_BOOM);
     std::fs::write(d.inbox().join("xss/fine2.txt"), distinct_report(21)).expect("w");
-    d.wait_count(CHECKED, 5, 30);
+    d.wait_count(CHECKED, 5, 60);
     assert_eq!(d.log().matches("panicked").count(), panics, "{}", d.log());
     assert_eq!(d.stop(), Some(0));
 }
@@ -192,7 +196,7 @@ fn a_panic_while_checking_one_file_is_caught_and_workers_survive() {
 fn a_second_daemon_on_the_same_data_dir_is_refused_and_names_the_first() {
     let mut first = Daemon::new();
     first.start();
-    first.wait_log("watching", 30);
+    first.wait_log("watching", 60);
     let pid = first.pid().expect("pid");
     let err = first.dir.path().join("second.log");
     let mut second = Command::new(env!("CARGO_BIN_EXE_nianbao"))
@@ -225,7 +229,7 @@ fn a_second_daemon_on_the_same_data_dir_is_refused_and_names_the_first() {
     let lock = std::fs::read_to_string(first.dir.path().join("data/nianbao.lock")).expect("lock");
     assert_eq!(lock.trim(), pid.to_string());
     std::fs::write(first.inbox().join("xss/a.txt"), distinct_report(5)).expect("w");
-    first.wait_count(CHECKED, 1, 30);
+    first.wait_count(CHECKED, 1, 60);
     assert_eq!(first.stop(), Some(0));
 }
 
@@ -274,7 +278,7 @@ fn a_full_disk_backs_off_cleans_up_and_recovers_without_a_restart() {
     let _unmount = Unmount(data.clone());
     d.start();
     std::fs::write(d.inbox().join("xss/before.txt"), distinct_report(30)).expect("w");
-    d.wait_count(CHECKED, 1, 30);
+    d.wait_count(CHECKED, 1, 60);
     d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 20);
     fill(&data.join("filler"));
     let log_before = d.log().lines().count();
@@ -311,14 +315,14 @@ fn a_full_disk_backs_off_cleans_up_and_recovers_without_a_restart() {
     d.wait_count(
         "SELECT count(*) FROM outbox WHERE kind = 'feedback' AND state = 'sent'",
         1 + 3 * 2,
-        30,
+        60,
     );
     assert_eq!(files_in(&tmp), 0);
     // The admin was told once.
     d.wait_count(
         "SELECT count(*) FROM outbox WHERE kind = 'notice' AND idempotency_key LIKE 'notice/ingest-failing/%'",
         1,
-        30,
+        60,
     );
     assert_eq!(d.stop(), Some(0));
 }
@@ -327,7 +331,7 @@ fn a_full_disk_backs_off_cleans_up_and_recovers_without_a_restart() {
 fn an_unchecked_submission_is_retried_while_running() {
     let mut d = Daemon::new();
     d.start();
-    d.wait_log("watching", 30);
+    d.wait_log("watching", 60);
     // Storing any outcome fails, as on a full disk, after the file was archived and recorded.
     d.db_rw()
         .execute_batch(
@@ -340,9 +344,9 @@ fn an_unchecked_submission_is_retried_while_running() {
     d.wait_count(
         "SELECT count(*) FROM submissions WHERE state = 'archived'",
         1,
-        30,
+        60,
     );
-    d.wait_log("simulated: database or disk is full", 30);
+    d.wait_log("simulated: database or disk is full", 60);
     d.db_rw()
         .execute_batch("DROP TRIGGER no_outcome")
         .expect("drop trigger");
@@ -351,9 +355,27 @@ fn an_unchecked_submission_is_retried_while_running() {
     d.wait_count(
         "SELECT count(*) FROM outbox WHERE kind = 'feedback' AND state = 'sent'",
         1,
-        30,
+        60,
     );
     assert_eq!(d.stop(), Some(0));
+}
+
+/// A stopped daemon whose database holds six checked reports (a few dozen pages) and no
+/// message still waiting.
+fn stopped_with_reports(first: usize) -> Daemon {
+    let mut d = Daemon::new();
+    d.start();
+    for i in 0..6 {
+        std::fs::write(
+            d.inbox().join(format!("xss/r{i}.txt")),
+            distinct_report(first + i),
+        )
+        .expect("w");
+    }
+    d.wait_count(CHECKED, 6, 60);
+    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 60);
+    assert_eq!(d.stop(), Some(0));
+    d
 }
 
 /// Overwrites the middle third of the file with a pattern.
@@ -372,18 +394,7 @@ fn damage(path: &Path) {
 
 #[test]
 fn a_damaged_database_is_refused_at_start_and_db_check_says_so() {
-    let mut d = Daemon::new();
-    d.start();
-    for i in 0..6 {
-        std::fs::write(
-            d.inbox().join(format!("xss/r{i}.txt")),
-            distinct_report(50 + i),
-        )
-        .expect("w");
-    }
-    d.wait_count(CHECKED, 6, 60);
-    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 30);
-    assert_eq!(d.stop(), Some(0));
+    let mut d = stopped_with_reports(50);
     let (code, out, err) = d.cli(&["db", "check"]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("ok"), "{out}");
@@ -416,7 +427,7 @@ fn mail_resend_fails_on_a_database_error() {
     let mut d = Daemon::new();
     d.start();
     std::fs::write(d.inbox().join("xss/a.txt"), distinct_report(60)).expect("w");
-    d.wait_count(CHECKED, 1, 30);
+    d.wait_count(CHECKED, 1, 60);
     assert_eq!(d.stop(), Some(0));
     let receipt: String = d
         .db()
@@ -438,7 +449,7 @@ fn mail_resend_fails_on_a_database_error() {
 fn an_unreadable_report_of_last_year_is_logged_and_the_file_still_checked() {
     let mut d = Daemon::new();
     d.start();
-    d.wait_log("watching", 30);
+    d.wait_log("watching", 60);
     // The fixture is a 2022 report; its agency's 2021 report is stored, but broken.
     d.db_rw()
         .execute(
@@ -450,9 +461,73 @@ fn an_unreadable_report_of_last_year_is_logged_and_the_file_still_checked() {
         )
         .expect("insert");
     std::fs::write(d.inbox().join("xss/2022.txt"), distinct_report(70)).expect("w");
-    d.wait_count(CHECKED, 2, 30);
+    d.wait_count(CHECKED, 2, 60);
     let log = d.log();
     assert!(log.contains("last year's report"), "{log}");
     assert!(log.contains("NB-2022-000001"), "{log}");
     assert_eq!(d.stop(), Some(0));
+}
+
+/// The first error a full read of every table gives on a damaged database.
+fn read_error(db: &Path) -> Option<rusqlite::Error> {
+    let conn = rusqlite::Connection::open(db).ok()?;
+    ["submissions", "cells", "findings", "outbox"]
+        .iter()
+        .find_map(|table| {
+            conn.prepare(&format!("SELECT * FROM {table}"))
+                .and_then(|mut stmt| {
+                    let n = stmt.column_count();
+                    let mut rows = stmt.query([])?;
+                    while let Some(row) = rows.next()? {
+                        for i in 0..n {
+                            let _ = row.get_ref(i)?;
+                        }
+                    }
+                    Ok(())
+                })
+                .err()
+        })
+}
+
+#[test]
+fn damage_found_while_running_stops_the_watchdog_and_is_spooled_to_the_admin() {
+    // A real damage error, from a real damaged database file.
+    let d = stopped_with_reports(80);
+    let db = d.dir.path().join("data/nianbao.sqlite");
+    damage(&db);
+    let error = read_error(&db).expect("the damaged database reads without an error");
+    // A pipeline that is running (its own, sound data folder) meets that error.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = nianbao::config::Config {
+        inbox: dir.path().join("inbox"),
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    };
+    config.mail.admin = Some(ADMIN.to_string());
+    let pipeline = nianbao::ingest::Pipeline::open(config).expect("open");
+    assert!(!pipeline.db_damaged());
+    let error = anyhow::Error::from(error).context("cannot record the batch");
+    pipeline.note_db_error(&error);
+    pipeline.note_db_error(&error);
+    assert!(pipeline.db_damaged(), "{error:#}");
+    let spooled: Vec<_> = std::fs::read_dir(dir.path().join("data/outbox"))
+        .expect("outbox")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert_eq!(spooled.len(), 1, "{spooled:?}");
+    let text = std::fs::read_to_string(&spooled[0]).expect("eml");
+    assert!(text.contains(ADMIN), "{text}");
+    // Written straight to the spool: the outbox table knows nothing of it.
+    assert_eq!(
+        pipeline
+            .store
+            .lock()
+            .expect("store")
+            .pending_messages()
+            .expect("pending")
+            .len(),
+        0
+    );
 }

@@ -224,10 +224,10 @@ impl Daemon {
         self.child.as_ref().map(Child::id)
     }
 
-    /// Starts the daemon with one more environment variable (e.g. a debug-only test hook).
-    pub fn start_with_env(&mut self, key: &str, value: &str) {
+    /// Starts the daemon with more environment variables (e.g. a debug-only test hook).
+    pub fn start_with_env(&mut self, vars: &[(&str, &str)]) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_nianbao"));
-        cmd.env(key, value);
+        cmd.envs(vars.iter().copied());
         self.start_with(cmd);
     }
 
