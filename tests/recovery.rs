@@ -292,6 +292,11 @@ fn a_full_disk_backs_off_cleans_up_and_recovers_without_a_restart() {
     // Many settle periods and rescans (each a retry in the old daemon).
     std::thread::sleep(Duration::from_secs(12));
     let tmp = data.join("archive/tmp");
+    eprintln!(
+        "full disk, after 12 s: {} temp files, {} log lines since the disk filled",
+        files_in(&tmp),
+        d.log().lines().count() - log_before
+    );
     assert!(files_in(&tmp) <= 2, "{} temp files left", files_in(&tmp));
     let log = d.log();
     let complaints: Vec<&str> = log
