@@ -87,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Database commands.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Configuration commands.
     Config {
         #[command(subcommand)]
@@ -120,6 +125,17 @@ enum MailCommand {
     Resend {
         /// The receipt number, e.g. NB-2026-000123.
         receipt: String,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Check the whole database file (`PRAGMA integrity_check`) and say whether it is sound.
+    ///
+    /// Exit status: 0 when it is, 1 when it is damaged (or cannot be read), 2 on usage.
+    Check {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
@@ -193,6 +209,9 @@ pub fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Db {
+            command: DbCommand::Check { config },
+        } => db_check(config.as_deref()),
         Command::Rules { markdown } => {
             print_rules(markdown);
             ExitCode::SUCCESS
@@ -620,19 +639,70 @@ fn mail(command: MailCommand) -> ExitCode {
                 );
                 return ExitCode::from(1);
             }
-            let submission = store.by_receipt(&receipt).ok().flatten().map(|s| s.id);
+            // A database error fails the command: "queued" must mean queued.
+            let submission = match store.by_receipt(&receipt) {
+                Ok(s) => s.map(|s| s.id),
+                Err(e) => {
+                    eprintln!("nianbao: cannot read the submission {receipt}: {e}");
+                    return ExitCode::from(1);
+                }
+            };
             let stamp = nianbao::ingest::now_utc();
             let mut queued = 0;
             for (key, m) in &messages {
-                if store
-                    .queue_message(submission, &format!("{key}/resend-{stamp}"), m)
-                    .unwrap_or(false)
-                {
-                    queued += 1;
+                match store.queue_message(submission, &format!("{key}/resend-{stamp}"), m) {
+                    Ok(true) => queued += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        eprintln!(
+                            "nianbao: cannot queue the messages of {receipt}: {e} ({queued} of {} queued); try again",
+                            messages.len()
+                        );
+                        return ExitCode::from(1);
+                    }
                 }
             }
             println!("{receipt}: {queued} 条消息已重新排队，运行中的守护进程会发送。");
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `nianbao db check`: the thorough check, for the admin after a crash, a disk error or a
+/// refused start (the daemon itself runs the quick one at every start).
+fn db_check(config: Option<&std::path::Path>) -> ExitCode {
+    let config = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let db = config.data_dir.join(nianbao::store::DB_FILE);
+    if !db.exists() {
+        eprintln!(
+            "nianbao: {}: no database here (check data_dir)",
+            db.display()
+        );
+        return ExitCode::from(2);
+    }
+    let verdict = nianbao::store::Store::open_read(&db).map(|store| store.integrity_check(20));
+    match verdict {
+        Ok(None) => {
+            println!(
+                "{}: ok, the database is sound (PRAGMA integrity_check)",
+                db.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Some(problems)) => {
+            println!(
+                "{}: damaged: {problems}\nRestore it from the last backup (stop the service first); \
+                 the daemon refuses to start on it.",
+                db.display()
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            println!("{}: damaged or unreadable: {e:#}", db.display());
+            ExitCode::from(1)
         }
     }
 }

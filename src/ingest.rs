@@ -12,7 +12,9 @@
 //! inbox file, which is recognised by its identity and only removed. A crash during 3 rolls
 //! the transaction back; the submission is checked again at start.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
@@ -27,9 +29,15 @@ use crate::config::{Config, WatchMode};
 use crate::finding::{Finding, Location};
 use crate::mail::smtp::SendError;
 use crate::mail::{self, Outcome};
+use crate::recovery::{Streak, Wakeup, payload_text};
 use crate::store::{NewSubmission, OutboxMessage, Store, Submission};
 use crate::validate::Context;
 use crate::watch::{FileIdentity, Ready, RetryHandle, WatchConfig, Watcher};
+
+mod failures;
+
+pub use failures::Activity;
+use failures::{internal_error_result, open_store, test_panic_hook};
 
 /// Where the daemon keeps things under `data_dir`.
 pub struct Paths {
@@ -75,6 +83,21 @@ pub struct Pipeline {
     /// `None`: messages go to the `.eml` spool.
     smtp: RwLock<Option<Arc<mail::smtp::SmtpSender>>>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Submissions being checked right now: the periodic retry leaves them to their worker.
+    in_flight: Mutex<HashSet<i64>>,
+    /// Held (shared) while a file is copied into the archive; the clean-up of temporary
+    /// files after a failure takes it exclusively, so it never removes a copy in progress.
+    archiving: RwLock<()>,
+    /// Runs of identical failures: bounded logs, growing pauses, one admin notice each.
+    ingest_failures: Streak,
+    retry_failures: Streak,
+    mail_failures: Streak,
+    /// Set once the database has reported damage: the watchdog is no longer fed.
+    db_damaged: AtomicBool,
+    /// Wakes the retry of unchecked submissions early (an ingest works again) and ends it.
+    pub retry_wakeup: Wakeup,
+    /// Ends the pauses of workers backing off, at stop.
+    pub stopping: Wakeup,
 }
 
 pub use crate::time::now_utc;
@@ -88,8 +111,7 @@ impl Pipeline {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let store = Store::open(&paths.db)
-            .with_context(|| format!("cannot open the database {}", paths.db.display()))?;
+        let store = open_store(&paths.db)?;
         let smtp = match &config.mail.smtp {
             Some(smtp) => Some(mail::smtp::SmtpSender::from_config(smtp)?),
             None => None,
@@ -102,6 +124,14 @@ impl Pipeline {
             refused: Mutex::default(),
             smtp: RwLock::new(smtp.map(Arc::new)),
             metrics: Arc::default(),
+            in_flight: Mutex::default(),
+            archiving: RwLock::default(),
+            ingest_failures: Streak::default(),
+            retry_failures: Streak::default(),
+            mail_failures: Streak::default(),
+            db_damaged: AtomicBool::new(false),
+            retry_wakeup: Wakeup::default(),
+            stopping: Wakeup::default(),
         })
     }
 
@@ -156,15 +186,31 @@ impl Pipeline {
         config.agency(&first.as_os_str().to_string_lossy()).cloned()
     }
 
-    /// Checks submissions archived before a crash or stop but never checked.
+    /// Checks submissions archived but never checked: left by a crash or a stop (at start),
+    /// or by a failure after they were recorded (a full disk, a busy database; on a timer
+    /// while running). One that cannot be checked at all is recorded as failed and the admin
+    /// told (see `process`), so it never stops a start; any other failure leaves the rest
+    /// for the next round. Returns how many were done.
     pub fn resume(&self) -> anyhow::Result<usize> {
         let unfinished = self.store().unfinished()?;
-        let n = unfinished.len();
-        for sub in unfinished {
-            tracing::info!(receipt = %sub.receipt, "resuming a submission archived before the last stop");
-            self.process(&sub)?;
+        let mut done = 0;
+        for sub in &unfinished {
+            if self.retry_wakeup.is_stopped() {
+                break;
+            }
+            match self.process(sub) {
+                Ok(()) => done += 1,
+                Err(e) => {
+                    let e = e.context(format!("receipt {}", sub.receipt));
+                    self.note_failure(Activity::Retry, &e);
+                    return Ok(done);
+                }
+            }
         }
-        Ok(n)
+        if !unfinished.is_empty() {
+            self.note_success(Activity::Retry);
+        }
+        Ok(done)
     }
 
     /// Steps 1–3 for completed inbox files, taken together (group commit): each is copied
@@ -173,7 +219,8 @@ impl Pipeline {
     /// The order per file is the same as alone (durable archive, durable record, removal),
     /// so a crash anywhere loses nothing and records nothing twice; what changes is that a
     /// burst costs one `record` commit per batch instead of one per file.
-    pub fn ingest_batch(&self, batch: &[Ready]) -> anyhow::Result<()> {
+    /// Returns how many files it recorded.
+    pub fn ingest_batch(&self, batch: &[Ready]) -> anyhow::Result<usize> {
         struct Staged {
             path: PathBuf,
             identity: FileIdentity,
@@ -214,7 +261,11 @@ impl Pipeline {
                 }
                 continue;
             }
-            let Some((sha256, size)) = self.archive(path, &identity)? else {
+            let archived = {
+                let _copying = self.archiving.read().unwrap_or_else(|e| e.into_inner());
+                self.archive(path, &identity)?
+            };
+            let Some((sha256, size)) = archived else {
                 continue;
             };
             let rel = path
@@ -233,7 +284,7 @@ impl Pipeline {
             });
         }
         if staged.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         self.flush_archive(staged.iter().map(|st| st.sha256.as_str()))?;
         let received_at = now_utc();
@@ -255,17 +306,19 @@ impl Pipeline {
             self.metrics.files_seen.fetch_add(1, Ordering::Relaxed);
         }
         // Each recorded file is checked even if another one fails: a failure leaves only
-        // its own submission for the next start's resume.
+        // its own submission, in state `archived`, for the retry (`resume`, on a timer).
         let mut first_error = None;
         for sub in &subs {
             if let Err(e) = self.process(sub) {
-                tracing::error!(receipt = %sub.receipt, error = %format!("{e:#}"), "cannot check; will resume at the next start");
-                first_error.get_or_insert(e);
+                first_error.get_or_insert(e.context(format!(
+                    "receipt {}: archived and recorded, not yet checked",
+                    sub.receipt
+                )));
             }
         }
         match first_error {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => Ok(subs.len()),
         }
     }
 
@@ -519,7 +572,16 @@ impl Pipeline {
     }
 
     /// Step 3: read, check, store the outcome and queue the messages.
+    ///
+    /// A submission whose archived copy is missing or is not the file received (sha256) is
+    /// recorded as failed (`fail`); a panic of the checker becomes the finding
+    /// `file.internal_error` and a notice to the admin. Any other error (disk, database)
+    /// leaves it `archived`, for the retry.
     fn process(&self, sub: &Submission) -> anyhow::Result<()> {
+        let Some(_claim) = self.claim(sub.id) else {
+            // Being checked by another thread (a worker, or the retry).
+            return Ok(());
+        };
         let started = Instant::now();
         let config = self.config();
         let agency = sub.agency_folder.as_deref().and_then(|f| config.agency(f));
@@ -556,13 +618,48 @@ impl Pipeline {
             return Ok(());
         }
         let limit = config.max_file_bytes();
+        let mut internal_error = None;
         let result = if sub.size as u64 > limit {
             too_large(&name, sub, limit)
         } else {
             let path = self.paths.archived(&sub.sha256);
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("cannot read the archived original {}", path.display()))?;
-            self.check(&bytes, &name, sub.agency_folder.as_deref())
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return self.fail(
+                        sub,
+                        &format!("the archived copy {} is missing", path.display()),
+                    );
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot read the archived original {}", path.display())
+                    });
+                }
+            };
+            let found = crate::check::sha256_hex(&bytes);
+            if found != sub.sha256 {
+                return self.fail(
+                    sub,
+                    &format!(
+                        "the archived copy {} is not the file received: its sha256 is {found}, the recorded one {}",
+                        path.display(),
+                        sub.sha256
+                    ),
+                );
+            }
+            // A bug in an extractor or a rule costs this file, never the worker.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                self.check(&bytes, &name, sub.agency_folder.as_deref())
+            })) {
+                Ok(result) => result,
+                Err(payload) => {
+                    let panic = payload_text(payload.as_ref());
+                    tracing::error!(receipt = %sub.receipt, file = %sub.original_name, error = %panic, "the checker failed on this file (a bug); answered with file.internal_error, the admin is told");
+                    internal_error = Some(panic);
+                    internal_error_result(&name, sub)
+                }
+            }
         };
         let check_ms = started.elapsed().as_millis() as u64;
         let (subject, body) = match &result.findings.first() {
@@ -594,6 +691,23 @@ impl Pipeline {
         });
         let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_deref());
         messages.extend(self.receipt_file(sub, &subject, &body));
+        if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
+            messages.push(OutboxMessage {
+                kind: "notice",
+                recipient: admin.clone(),
+                subject: format!("【程序错误】{} {}", sub.receipt, sub.original_name),
+                body_text: format!(
+                    "审核程序读取回执 {} 的文件 {} 时出错（程序缺陷，不是文件的问题）：\n{panic}\n\n\
+                     提交单位已收到“政务公开办会人工查看”的答复。请人工审核归档文件 archive/{}/{}，\
+                     并把该文件交给维护人员复现。",
+                    sub.receipt,
+                    sub.original_name,
+                    sub.sha256.get(..2).unwrap_or("xx"),
+                    sub.sha256
+                ),
+                body_html: None,
+            });
+        }
         self.store().store_outcome(
             sub.id,
             &result,
@@ -627,6 +741,7 @@ impl Pipeline {
 
     /// Checks bytes with last year's report of the same agency, when stored.
     fn check(&self, bytes: &[u8], name: &str, agency_folder: Option<&str>) -> CheckResult {
+        test_panic_hook(name);
         let filing_year = self.filing_year();
         let first = check_bytes_with(
             bytes,
@@ -637,9 +752,19 @@ impl Pipeline {
             },
         );
         let previous = match (agency_folder, first.report.as_ref().and_then(|r| r.year)) {
-            (Some(folder), Some(year)) => {
-                self.store().latest_report(folder, year - 1).ok().flatten()
-            }
+            (Some(folder), Some(year)) => match self.store().latest_report(folder, year - 1) {
+                Ok(previous) => previous,
+                Err(e) => {
+                    tracing::warn!(
+                        file = name,
+                        agency = folder,
+                        year = year - 1,
+                        error = %format!("{e:#}"),
+                        "cannot read last year's report; the cross-year rules are skipped for this file"
+                    );
+                    None
+                }
+            },
             _ => None,
         };
         match previous {
@@ -1020,7 +1145,18 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     } else {
         config.workers
     };
+    // One daemon per data folder, before anything in it is touched (see store::lock).
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let _lock = crate::store::lock::DataDirLock::acquire(&config.data_dir)?;
     let pipeline = Arc::new(Pipeline::open(config)?);
+    let cleaned = pipeline.clean_archive_tmp();
+    if cleaned > 0 {
+        tracing::info!(
+            cleaned,
+            "removed temporary archive copies left by the last run"
+        );
+    }
     let resumed = pipeline.resume()?;
     if resumed > 0 {
         tracing::info!(resumed, "finished submissions left by the last stop");
@@ -1063,27 +1199,48 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     let mailer = {
         let pipeline = Arc::clone(&pipeline);
         let mail_stop = Arc::clone(&mail_stop);
-        std::thread::Builder::new().name("mail".into()).spawn(move || {
-            while !mail_stop.load(Ordering::SeqCst) {
-                if let Err(e) = pipeline.queue_digest() {
-                    tracing::warn!(error = %e, "cannot prepare the daily digest");
-                }
-                match pipeline.deliver() {
-                    // A full batch went out: more are probably waiting (a burst); no pause.
-                    Ok(sent) if sent >= DELIVERY_BATCH => continue,
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %format!("{e:#}"), "delivering messages failed; will retry");
+        std::thread::Builder::new()
+            .name("mail".into())
+            .spawn(move || {
+                while !mail_stop.load(Ordering::SeqCst) {
+                    if let Err(e) = pipeline.queue_digest() {
+                        tracing::warn!(error = %e, "cannot prepare the daily digest");
+                    }
+                    match pipeline.deliver() {
+                        // A full batch went out: more are probably waiting (a burst); no pause.
+                        Ok(sent) if sent >= DELIVERY_BATCH => {
+                            pipeline.note_success(Activity::Mail);
+                            continue;
+                        }
+                        Ok(_) => pipeline.note_success(Activity::Mail),
+                        Err(e) => {
+                            pipeline.note_failure(Activity::Mail, &e);
+                        }
+                    }
+                    for _ in 0..5 {
+                        if mail_stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
                     }
                 }
-                for _ in 0..5 {
-                    if mail_stop.load(Ordering::SeqCst) {
-                        break;
+            })?
+    };
+    // Submissions recorded but left unchecked by a failure (a full disk, a busy database)
+    // are retried while running, not only at the next start: at every rescan interval, and
+    // at once when an ingest works again. A condition-variable wait: no spinning.
+    let retrier = {
+        let pipeline = Arc::clone(&pipeline);
+        let every = Duration::from_secs(c.rescan_interval_s.max(1));
+        std::thread::Builder::new()
+            .name("retry".into())
+            .spawn(move || {
+                while pipeline.retry_wakeup.wait(every) {
+                    if let Err(e) = pipeline.resume() {
+                        pipeline.note_failure(Activity::Retry, &e);
                     }
-                    std::thread::sleep(Duration::from_millis(100));
                 }
-            }
-        })?
+            })?
     };
     let metrics_stop = Arc::new(AtomicBool::new(false));
     let metrics_server = match pipeline.config().metrics.listen.clone() {
@@ -1109,15 +1266,30 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
         None => None,
     };
     let status = |pipeline: &Pipeline| -> Option<String> {
-        let store = pipeline.store();
-        let count =
-            |sql: &str| -> Option<i64> { store.connection().query_row(sql, [], |r| r.get(0)).ok() };
-        Some(format!(
-            "watching {}; {} files checked; {} messages waiting",
-            pipeline.config().inbox.display(),
-            count("SELECT count(*) FROM submissions WHERE state != 'archived'")?,
-            count("SELECT count(*) FROM outbox WHERE state = 'pending'")?
-        ))
+        let counts = {
+            let store = pipeline.store();
+            let count = |sql: &str| -> Result<i64, crate::store::SqlError> {
+                store.connection().query_row(sql, [], |r| r.get(0))
+            };
+            count("SELECT count(*) FROM submissions WHERE state != 'archived'").and_then(
+                |checked| {
+                    Ok((
+                        checked,
+                        count("SELECT count(*) FROM outbox WHERE state = 'pending'")?,
+                    ))
+                },
+            )
+        };
+        match counts {
+            Ok((checked, waiting)) => Some(format!(
+                "watching {}; {checked} files checked; {waiting} messages waiting",
+                pipeline.config().inbox.display(),
+            )),
+            Err(e) => {
+                pipeline.note_db_error(&e.into());
+                None
+            }
+        }
     };
     sd_notify(&[
         sd_notify::NotifyState::Ready,
@@ -1158,8 +1330,10 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
         {
             let healthy = watcher.is_alive()
                 && !mailer.is_finished()
+                && !retrier.is_finished()
                 && handles.iter().any(|h| !h.is_finished())
-                && status(&pipeline).is_some();
+                && status(&pipeline).is_some()
+                && !pipeline.db_damaged();
             if healthy {
                 sd_notify(&[sd_notify::NotifyState::Watchdog]);
                 last_ping = Instant::now();
@@ -1177,10 +1351,13 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     }
     sd_notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("stopping: finishing files in progress");
+    pipeline.stopping.stop();
+    pipeline.retry_wakeup.stop();
     watcher.stop();
     for h in handles {
         let _ = h.join();
     }
+    let _ = retrier.join();
     mail_stop.store(true, Ordering::SeqCst);
     metrics_stop.store(true, Ordering::SeqCst);
     if let Some(server) = metrics_server {
@@ -1219,10 +1396,26 @@ fn worker(pipeline: &Pipeline, rx: &Mutex<Receiver<Ready>>, retry: &RetryHandle)
             }
             batch
         };
-        if let Err(e) = pipeline.ingest_batch(&batch) {
-            tracing::error!(files = batch.len(), error = %format!("{e:#}"), "cannot ingest; will retry at the next rescan");
-            for ready in batch {
-                retry.retry(ready.path);
+        // A panic outside the checker (which catches its own) still costs no worker.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| pipeline.ingest_batch(&batch)))
+            .unwrap_or_else(|payload| {
+                Err(anyhow::anyhow!(
+                    "ingest failed (a bug): {}",
+                    payload_text(payload.as_ref())
+                ))
+            });
+        match outcome {
+            Ok(0) => {}
+            Ok(_) => pipeline.note_success(Activity::Ingest),
+            Err(e) => {
+                pipeline.clean_after_failure();
+                // The same failure again (a full disk) waits longer each time and is logged
+                // once a minute; the files stay in the inbox meanwhile.
+                let pause = pipeline.note_failure(Activity::Ingest, &e);
+                pipeline.stopping.wait(pause);
+                for ready in batch {
+                    retry.retry(ready.path);
+                }
             }
         }
     }

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;
+pub mod recovery;
 pub mod report;
 pub mod rules;
 pub mod safe_fs;

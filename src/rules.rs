@@ -54,9 +54,15 @@ pub static FILE_ENCRYPTED: Rule = Rule {
     what: "PDF 已加密或禁止复制文字",
     why: "加密的文件无法读取其中的表格，请提交未加密的版本。",
 };
+pub static FILE_INTERNAL_ERROR: Rule = Rule {
+    id: "file.internal_error",
+    severity: Severity::Error,
+    what: "审核程序读取本文件时发生内部错误（不是文件本身的问题）",
+    why: "程序的错误不应由提交单位承担：文件已存档，政务公开办会人工查看并另行答复，暂时无需重新提交。",
+};
 
 /// The rules of files that cannot be read at all.
-const FILE_RULES: [&Rule; 8] = [
+const FILE_RULES: [&Rule; 9] = [
     &FILE_EMPTY,
     &FILE_TOO_LARGE,
     &FILE_UNKNOWN_FORMAT,
@@ -65,6 +71,7 @@ const FILE_RULES: [&Rule; 8] = [
     &FILE_HOSTILE,
     &FILE_SCANNED,
     &FILE_ENCRYPTED,
+    &FILE_INTERNAL_ERROR,
 ];
 
 /// The rule of a file-level error, by id.

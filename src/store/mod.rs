@@ -17,6 +17,8 @@ use crate::report::{ActiveDisclosure, AppColumn, Report};
 
 pub use rusqlite::Error as SqlError;
 
+pub mod lock;
+
 /// The database's file name under `data_dir`.
 pub const DB_FILE: &str = "nianbao.sqlite";
 
@@ -251,23 +253,66 @@ impl Store {
     }
 
     /// The latest accepted-or-not report of `agency_folder` for `year` (for cross-year rules).
-    pub fn latest_report(
-        &self,
-        agency_folder: &str,
-        year: i32,
-    ) -> rusqlite::Result<Option<Report>> {
-        let json: Option<String> = self
+    /// A stored report that cannot be read back is an error naming its receipt, not "none":
+    /// the caller says that the cross-year rules were skipped.
+    pub fn latest_report(&self, agency_folder: &str, year: i32) -> anyhow::Result<Option<Report>> {
+        let row: Option<(String, String)> = self
             .conn
             .query_row(
-                "SELECT report_json FROM submissions
+                "SELECT receipt, report_json FROM submissions
                  WHERE agency_folder = ?1 AND year = ?2 AND +state = 'checked'
                    AND report_json IS NOT NULL
                  ORDER BY id DESC LIMIT 1",
                 params![agency_folder, year],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+        let Some((receipt, json)) = row else {
+            return Ok(None);
+        };
+        let report = serde_json::from_str(&json).map_err(|e| {
+            anyhow::anyhow!("the stored report of {receipt} cannot be read back: {e}")
+        })?;
+        Ok(Some(report))
+    }
+
+    /// Records that a submission cannot be checked at all (`reason` says why) and queues the
+    /// admin's notice with it, in one transaction; a no-op unless it is still `archived`, so
+    /// the admin is told once.
+    pub fn fail_submission(
+        &mut self,
+        id: i64,
+        reason: &str,
+        failed_at: &str,
+        notice: Option<(&str, &OutboxMessage)>,
+    ) -> rusqlite::Result<bool> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE submissions SET state = 'failed', failure = ?2, checked_at = ?3
+             WHERE id = ?1 AND state = 'archived'",
+            params![id, reason, failed_at],
+        )?;
+        if changed == 1
+            && let Some((key, m)) = notice
+        {
+            insert_message(&tx, Some(id), key, m)?;
+        }
+        tx.commit()?;
+        Ok(changed == 1)
+    }
+
+    /// `PRAGMA quick_check` (the cheap one, for every start): `None` when the database is
+    /// sound, else what SQLite found.
+    pub fn quick_check(&self) -> Option<String> {
+        pragma_check(&self.conn, "quick_check", 10)
+    }
+
+    /// `PRAGMA integrity_check` (the thorough one, for `nianbao db check`): `None` when the
+    /// database is sound, else what SQLite found (at most `max` problems).
+    pub fn integrity_check(&self, max: u32) -> Option<String> {
+        pragma_check(&self.conn, "integrity_check", max)
     }
 
     /// Stores the outcome of checking a submission and queues its messages, in one
@@ -560,6 +605,34 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Runs `PRAGMA <pragma>(<max>)`; `None` for its single `ok`, else its lines (a database so
+/// damaged that the pragma itself fails reports that error).
+fn pragma_check(conn: &Connection, pragma: &str, max: u32) -> Option<String> {
+    let lines: rusqlite::Result<Vec<String>> = conn
+        .prepare(&format!("PRAGMA {pragma}({max})"))
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect());
+    match lines {
+        Ok(lines) if lines.len() == 1 && lines[0] == "ok" => None,
+        Ok(lines) => Some(lines.join("; ")),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// Whether an error says the database file is damaged (not busy, not full: damaged).
+pub fn is_corruption(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<rusqlite::Error>()
+            .and_then(rusqlite::Error::sqlite_error_code)
+            .is_some_and(|code| {
+                matches!(
+                    code,
+                    rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+                )
+            })
+    })
 }
 
 fn queue(

@@ -4,8 +4,9 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "
+    Migrations::new(vec![
+        M::up(
+            "
         CREATE TABLE submissions (
             id              INTEGER PRIMARY KEY,
             receipt         TEXT NOT NULL UNIQUE,      -- NB-2026-000123
@@ -81,7 +82,12 @@ pub fn migrations() -> Migrations<'static> {
         );
         CREATE INDEX outbox_state ON outbox(state, next_attempt_at);
         ",
-    )])
+        ),
+        // State `failed`: a submission that cannot be checked at all (its archived copy is
+        // missing or no longer matches its sha256). `failure` says why, for the admin; the
+        // submission is never taken again by itself, so one bad file cannot stop a start.
+        M::up("ALTER TABLE submissions ADD COLUMN failure TEXT;"),
+    ])
 }
 
 #[cfg(test)]

@@ -216,3 +216,60 @@ pub fn distinct_report(i: usize) -> Vec<u8> {
 }
 
 pub const CHECKED: &str = "SELECT count(*) FROM submissions WHERE state != 'archived'";
+
+// Helpers of tests/recovery.rs.
+impl Daemon {
+    /// The running daemon's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Starts the daemon with more environment variables (e.g. a debug-only test hook).
+    pub fn start_with_env(&mut self, vars: &[(&str, &str)]) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nianbao"));
+        cmd.envs(vars.iter().copied());
+        self.start_with(cmd);
+    }
+
+    /// Whether the daemon has exited, and how (`None` while it runs).
+    pub fn exited(&mut self) -> Option<Option<i32>> {
+        let status = self.child.as_mut()?.try_wait().ok()??;
+        self.child = None;
+        Some(status.code())
+    }
+
+    /// Waits until the log contains `text` (or panics with the log after `secs`).
+    pub fn wait_log(&self, text: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if self.log().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no `{text}` in the log after {secs} s\n{}", self.log());
+    }
+
+    /// A writable connection to the daemon's database (for tests that damage or lock it).
+    pub fn db_rw(&self) -> Connection {
+        let c = Connection::open(self.dir.path().join("data/nianbao.sqlite")).expect("open db");
+        c.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        c
+    }
+
+    /// Runs `nianbao <args> --config <its config>` to the end: (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .args(args)
+            .arg("--config")
+            .arg(self.dir.path().join("nianbao.toml"))
+            .output()
+            .expect("run nianbao");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
