@@ -386,7 +386,10 @@ mod tests {
             ("[mail]\nfrom = \"a@x.cn\\r\\nBcc: z@w.cn\"", "line break"),
             ("[mail]\nfrom = \"a@x.cn, b@x.cn\"", "list"),
             ("[mail]\nadmin = \"a@x.cn,b@x.cn\"", "admin"),
-            ("[[agency]]\nfolder = \"回执\"\nname = \"x\"", "receipts folder"),
+            (
+                "[[agency]]\nfolder = \"回执\"\nname = \"x\"",
+                "receipts folder",
+            ),
             ("[[agency]]\nfolder = \".hidden\"\nname = \"x\"", "ignores"),
             ("[[agency]]\nfolder = \"a.tmp\"\nname = \"x\"", "ignores"),
         ] {

@@ -695,8 +695,8 @@ impl Pipeline {
         };
         // The office's day: Asia/Shanghai.
         let now = crate::time::china_now();
-        let minutes = u32::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute()))
-            .unwrap_or_default();
+        let minutes =
+            u32::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).unwrap_or_default();
         let month = u32::try_from(now.month()).unwrap_or_default();
         if minutes < at || !self.config().mail.digest_months.contains(&month) {
             return Ok(false);

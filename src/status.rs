@@ -142,7 +142,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
             }),
         }
     }
-    other_years.sort_by(|a, b| b.year.cmp(&a.year));
+    other_years.sort_by_key(|o| std::cmp::Reverse(o.year));
     Ok(Status {
         year,
         submissions,
@@ -162,9 +162,7 @@ fn inbox_folders(config: &Config) -> Vec<String> {
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| {
-            !crate::watch::is_ignored_name(name) && name != crate::watch::RECEIPT_DIR
-        })
+        .filter(|name| !crate::watch::is_ignored_name(name) && name != crate::watch::RECEIPT_DIR)
         .collect();
     folders.sort();
     folders

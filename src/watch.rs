@@ -745,7 +745,9 @@ mod tests {
         // Nothing arrives and the next rescan is a minute away: no scan, (almost) no wake-up.
         // Reads of the inbox (our own scans, anyone's `ls`) are no reason to wake.
         for i in 0..50 {
-            std::fs::read_dir(inbox.join(format!("a{i}"))).unwrap().for_each(drop);
+            std::fs::read_dir(inbox.join(format!("a{i}")))
+                .unwrap()
+                .for_each(drop);
             std::fs::read(inbox.join(format!("a{i}/回执/r.txt"))).unwrap();
         }
         std::thread::sleep(Duration::from_millis(1500));

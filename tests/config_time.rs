@@ -172,7 +172,10 @@ fn config_check_refuses_folders_the_watcher_never_reads() {
         let shown = text(&out);
         assert_eq!(out.status.code(), Some(2), "{folder:?}: {shown}");
         assert!(shown.contains("东湖区财政局"), "{folder:?}: {shown}");
-        assert!(shown.contains(&format!("{folder:?}")), "{folder:?}: {shown}");
+        assert!(
+            shown.contains(&format!("{folder:?}")),
+            "{folder:?}: {shown}"
+        );
     }
 }
 
@@ -194,7 +197,10 @@ fn control_characters_in_file_names_are_escaped_in_log_and_status() {
     );
     let checked: Vec<&str> = log.lines().filter(|l| l.contains("checked")).collect();
     assert_eq!(checked.len(), 1, "{log}");
-    assert!(checked[0].contains("bad\\x1b[31mred\\x07\\nINFO fake record.txt"), "{log}");
+    assert!(
+        checked[0].contains("bad\\x1b[31mred\\x07\\nINFO fake record.txt"),
+        "{log}"
+    );
     assert!(
         !log.lines().any(|l| l.starts_with("INFO fake")),
         "a name split a record:\n{log}"
@@ -206,7 +212,10 @@ fn control_characters_in_file_names_are_escaped_in_log_and_status() {
         !shown.chars().any(|c| c.is_control() && c != '\n'),
         "{shown:?}"
     );
-    assert!(shown.contains("bad\\x1b[31mred\\x07\\nINFO fake record.txt"), "{shown}");
+    assert!(
+        shown.contains("bad\\x1b[31mred\\x07\\nINFO fake record.txt"),
+        "{shown}"
+    );
     // JSON keeps the real name (JSON escapes it itself).
     let out = nianbao(&["status", "--json"], &config_path(&d), &[]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -217,7 +226,9 @@ fn control_characters_in_file_names_are_escaped_in_log_and_status() {
 
 #[test]
 fn without_agencies_each_folder_is_an_agency_of_its_own() {
-    let mut d = daemon("filing_year = 2023\n[[agency]]\nfolder = \"lc\"\nname = \"老城区人民政府办公室\"\n");
+    let mut d = daemon(
+        "filing_year = 2023\n[[agency]]\nfolder = \"lc\"\nname = \"老城区人民政府办公室\"\n",
+    );
     for f in ["a", "b", "lc", "quiet"] {
         std::fs::create_dir_all(d.inbox().join(f)).expect("folder");
     }
@@ -242,7 +253,12 @@ fn without_agencies_each_folder_is_an_agency_of_its_own() {
     );
     let out = nianbao(&["status"], &config_path(&d), &[]);
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
-    for line in ["  a：已受理", "  b：已受理", "  老城区人民政府办公室：未提交", "  quiet：未提交"] {
+    for line in [
+        "  a：已受理",
+        "  b：已受理",
+        "  老城区人民政府办公室：未提交",
+        "  quiet：未提交",
+    ] {
         assert!(shown.contains(line), "{line}\n{shown}");
     }
     assert!(shown.contains("收件箱根目录"), "{shown}");

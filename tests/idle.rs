@@ -79,7 +79,10 @@ fn measure(d: &Daemon) -> (u64, u64) {
     std::thread::sleep(IDLE);
     let after = context_switches(pid);
     let bound = 2 * TIMER_WAKEUPS_PER_S * IDLE.as_secs() + 20;
-    eprintln!("{} context switches in {IDLE:?}, bound {bound}", after - before);
+    eprintln!(
+        "{} context switches in {IDLE:?}, bound {bound}",
+        after - before
+    );
     (after - before, bound)
 }
 
@@ -102,11 +105,7 @@ fn idle_daemon_wakes_only_for_its_timers() {
     )
     .expect("drop");
     d.wait_count(CHECKED, 1, 30);
-    d.wait_count(
-        "SELECT count(*) FROM outbox WHERE state = 'pending'",
-        0,
-        30,
-    );
+    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 30);
     std::thread::sleep(Duration::from_secs(1));
     let (switches, bound) = measure(&d);
     assert!(
