@@ -364,6 +364,11 @@ mod tests {
     }
 
     #[test]
+    fn built_in_defaults_pass_the_checks() {
+        assert_eq!(Config::default().check(), Ok(()));
+    }
+
+    #[test]
     fn empty_file_is_all_defaults() {
         let config: Config = toml::from_str("").expect("empty");
         assert_eq!(config, Config::default());
