@@ -62,9 +62,13 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Report year (default: the year before the filing year).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all")]
         year: Option<i32>,
-        /// Print JSON: `submissions` (every submission) and `agencies`.
+        /// Every report year with submissions, newest first.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON: `submissions` (every submission), `agencies` and `other_years`
+        /// (with --all: a list, one such object per year).
         #[arg(long)]
         json: bool,
     },
@@ -172,12 +176,17 @@ pub fn main() -> ExitCode {
             filing_year,
         } => check(&files, json, show, previous.as_deref(), filing_year),
         Command::Run { config } => run(config.as_deref()),
-        Command::Status { config, year, json } => {
+        Command::Status {
+            config,
+            year,
+            all,
+            json,
+        } => {
             let config = match load_config(config.as_deref()) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            status(&config, year, json)
+            status(&config, year, all, json)
         }
         Command::Mail { command } => mail(command),
         Command::Export {
@@ -478,7 +487,13 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
             .init(),
         None => tracing_subscriber::registry()
             .with(filter)
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            // Control characters in file names are escaped record by record (a newline
+            // would split one record into lines); no colours, since ESC is escaped too.
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(nianbao::escape::stderr),
+            )
             .init(),
     }
     let config = match load_config(path) {
@@ -607,15 +622,18 @@ fn mail(command: MailCommand) -> ExitCode {
                             _ => (p, f),
                         });
                 println!("待发送 {pending}，失败 {failed}，共 {} 条", rows.len());
+                // Recipients (receipt-file paths) and server replies come from outside:
+                // their control characters are shown escaped, never sent to the terminal.
+                use nianbao::escape::controls;
                 for r in rows.iter().filter(|r| r.state != "sent") {
                     println!(
                         "  {:<8} {:<15} {:<9} {} 次  {}  {}",
-                        r.state,
-                        r.receipt,
-                        r.kind,
+                        controls(&r.state),
+                        controls(&r.receipt),
+                        controls(&r.kind),
                         r.attempts,
-                        r.recipient,
-                        r.last_error.as_deref().unwrap_or("")
+                        controls(&r.recipient),
+                        controls(r.last_error.as_deref().unwrap_or(""))
                     );
                 }
                 ExitCode::SUCCESS
@@ -707,7 +725,7 @@ fn db_check(config: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
-fn status(config: &Config, year: Option<i32>, json: bool) -> ExitCode {
+fn status(config: &Config, year: Option<i32>, all: bool, json: bool) -> ExitCode {
     let db = config.data_dir.join(nianbao::store::DB_FILE);
     let store = match nianbao::store::Store::open_read(&db) {
         Ok(s) => s,
@@ -721,9 +739,32 @@ fn status(config: &Config, year: Option<i32>, json: bool) -> ExitCode {
     } else {
         current_year()
     };
-    let year = year.unwrap_or(filing - 1);
-    match nianbao::status::status(&store, config, year) {
-        Ok(s) if json => match serde_json::to_string_pretty(&s) {
+    let default = filing - 1;
+    let years = if all {
+        nianbao::status::years(&store, default)
+    } else {
+        Ok(vec![year.unwrap_or(default)])
+    };
+    let overviews: anyhow::Result<Vec<nianbao::status::Status>> = years.and_then(|years| {
+        years
+            .into_iter()
+            .map(|y| nianbao::status::status(&store, config, y))
+            .collect()
+    });
+    let overviews = match overviews {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        let text = if all {
+            serde_json::to_string_pretty(&overviews)
+        } else {
+            serde_json::to_string_pretty(&overviews[0])
+        };
+        return match text {
             Ok(text) => {
                 println!("{text}");
                 ExitCode::SUCCESS
@@ -732,16 +773,22 @@ fn status(config: &Config, year: Option<i32>, json: bool) -> ExitCode {
                 eprintln!("nianbao: {e}");
                 ExitCode::from(2)
             }
-        },
-        Ok(s) => {
-            print!("{}", nianbao::status::render(&s));
-            ExitCode::SUCCESS
+        };
+    }
+    for (i, s) in overviews.iter().enumerate() {
+        if i > 0 {
+            println!();
         }
-        Err(e) => {
-            eprintln!("nianbao: {e:#}");
-            ExitCode::from(2)
+        if all {
+            // Every year is shown: no pointers to the others.
+            let mut s = s.clone();
+            s.other_years.clear();
+            print!("{}", nianbao::status::render(&s));
+        } else {
+            print!("{}", nianbao::status::render(s));
         }
     }
+    ExitCode::SUCCESS
 }
 
 fn print_rules(markdown: bool) {

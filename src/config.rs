@@ -198,16 +198,12 @@ impl Config {
         }
         let mut folders = std::collections::HashSet::new();
         for a in &self.agencies {
-            if a.folder.is_empty()
-                || a.folder.contains(['/', '\\'])
-                || a.folder == "."
-                || a.folder == ".."
-            {
-                return Err(format!(
-                    "[[agency]] folder = {:?}: must be the name of one subfolder of the inbox",
-                    a.folder
-                ));
-            }
+            check_folder(&a.folder).map_err(|why| {
+                format!(
+                    "[[agency]] {:?} (name {:?}): folder = {:?} {why}",
+                    a.folder, a.name, a.folder
+                )
+            })?;
             if !folders.insert(a.folder.as_str()) {
                 return Err(format!("[[agency]] folder = {:?} appears twice", a.folder));
             }
@@ -216,6 +212,12 @@ impl Config {
                     .map_err(|e| format!("[[agency]] {:?}: email {address:?}: {e}", a.folder))?;
             }
         }
+        check_mailbox(&self.mail.from).map_err(|e| {
+            format!(
+                "[mail] from = {:?}: {e}; give one sender, e.g. \"政务公开办 <gkb@example.gov.cn>\"",
+                self.mail.from
+            )
+        })?;
         if let Some(admin) = &self.mail.admin {
             check_address(admin).map_err(|e| format!("[mail] admin {admin:?}: {e}"))?;
         }
@@ -247,6 +249,17 @@ impl Config {
         self.agencies.iter().find(|a| a.folder == folder)
     }
 
+    /// The agency of inbox folder `folder`: the configured one, or else an agency of its
+    /// own named by the folder, with no addresses (its mail goes to the admin) until it is
+    /// configured.
+    pub fn agency_or_folder(&self, folder: &str) -> Agency {
+        self.agency(folder).cloned().unwrap_or_else(|| Agency {
+            folder: folder.to_string(),
+            name: folder.to_string(),
+            email: Vec::new(),
+        })
+    }
+
     pub fn max_file_bytes(&self) -> u64 {
         self.max_file_mb.saturating_mul(1024 * 1024)
     }
@@ -259,20 +272,66 @@ pub fn parse_hh_mm(s: &str) -> Option<u32> {
     (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
-/// A plain `local@domain` check: enough to catch typos and header-injection attempts; the
-/// mail server has the last word.
-fn check_address(address: &str) -> Result<(), &'static str> {
+/// Why the watcher would never read an agency folder of this name, if it would not: the
+/// agency's reports would lie in the inbox unanswered while its configuration looks fine.
+fn check_folder(folder: &str) -> Result<(), String> {
+    if folder.is_empty() || folder.contains(['/', '\\']) || folder == "." || folder == ".." {
+        return Err("must be the name of one subfolder of the inbox (no / or ..)".into());
+    }
+    if folder.chars().any(char::is_control) {
+        return Err("contains control characters".into());
+    }
+    if folder == crate::watch::RECEIPT_DIR {
+        return Err(format!(
+            "is the receipts folder ({}), which the watcher never reads; choose another name",
+            crate::watch::RECEIPT_DIR
+        ));
+    }
+    if crate::watch::is_ignored_name(folder) {
+        return Err("is a name the watcher ignores (hidden, temporary or lock-file names such as .x, ~$x, x.tmp, x.part); rename the folder".into());
+    }
+    Ok(())
+}
+
+/// One mailbox, as lettre will parse it when building a message: `name@domain` or
+/// `Name <name@domain>`. lettre's parser stops at the first mailbox and ignores the rest, so
+/// a list (`a@x.cn, b@x.cn`) or a line break (`a@x.cn\r\nBcc: ...`) would pass it and then
+/// fail, or worse, at send time; both are refused here.
+fn check_mailbox(mailbox: &str) -> Result<(), String> {
+    use lettre::message::{Mailbox, Mailboxes};
+    if mailbox.chars().any(char::is_control) {
+        return Err("contains a line break or control character".into());
+    }
+    let list: Mailboxes = mailbox
+        .parse()
+        .map_err(|_| "not an address like name@example.gov.cn".to_string())?;
+    if list.iter().count() != 1 {
+        return Err("a list of addresses; give exactly one".into());
+    }
+    let parsed: Mailbox = mailbox
+        .parse()
+        .map_err(|_| "not an address like name@example.gov.cn".to_string())?;
+    let email = parsed.email.to_string();
+    let rest = mailbox.trim();
+    if !(rest == email || rest.ends_with(&format!("<{email}>"))) {
+        return Err("has something after the address; give exactly one".into());
+    }
+    Ok(())
+}
+
+/// A recipient: one plain `local@domain`, parsed as lettre parses it, no display name.
+fn check_address(address: &str) -> Result<(), String> {
     let (local, domain) = address.rsplit_once('@').ok_or("no @")?;
     if local.is_empty() || domain.is_empty() || !domain.contains('.') {
-        return Err("not an address like name@example.gov.cn");
+        return Err("not an address like name@example.gov.cn".into());
     }
     if address
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
     {
-        return Err("contains spaces, control characters or <>,;");
+        return Err("contains spaces, control characters or <>,;".into());
     }
-    Ok(())
+    check_mailbox(address)
 }
 
 #[cfg(test)]
@@ -305,6 +364,11 @@ mod tests {
     }
 
     #[test]
+    fn built_in_defaults_pass_the_checks() {
+        assert_eq!(Config::default().check(), Ok(()));
+    }
+
+    #[test]
     fn empty_file_is_all_defaults() {
         let config: Config = toml::from_str("").expect("empty");
         assert_eq!(config, Config::default());
@@ -324,6 +388,15 @@ mod tests {
                 "twice",
             ),
             ("[mail.smtp]\nhost = \"h\"\nsecurity = \"ssl\"", "security"),
+            ("[mail]\nfrom = \"a@x.cn\\r\\nBcc: z@w.cn\"", "line break"),
+            ("[mail]\nfrom = \"a@x.cn, b@x.cn\"", "list"),
+            ("[mail]\nadmin = \"a@x.cn,b@x.cn\"", "admin"),
+            (
+                "[[agency]]\nfolder = \"回执\"\nname = \"x\"",
+                "receipts folder",
+            ),
+            ("[[agency]]\nfolder = \".hidden\"\nname = \"x\"", "ignores"),
+            ("[[agency]]\nfolder = \"a.tmp\"\nname = \"x\"", "ignores"),
         ] {
             let result = toml::from_str::<Config>(text)
                 .map_err(|e| e.to_string())

@@ -69,6 +69,9 @@ const INGEST_BATCH: usize = 32;
 /// Messages taken from the outbox per round of the mail thread.
 const DELIVERY_BATCH: usize = 64;
 
+/// The mail thread looks at the outbox this often when it is idle.
+const MAIL_ROUND: Duration = Duration::from_millis(500);
+
 /// Shared state of the pipeline's threads.
 pub struct Pipeline {
     /// Swapped whole on reload (SIGHUP): a file being processed keeps the settings it began
@@ -176,14 +179,16 @@ impl Pipeline {
         }
     }
 
-    /// The agency folder of an inbox path, if it is a configured agency's subfolder.
+    /// The agency of an inbox path: the one configured for its top-level folder, or else
+    /// the folder itself, named by the folder (on built-in defaults every folder is an
+    /// agency). `None` for a file directly in the inbox.
     pub fn agency_of(&self, path: &Path) -> Option<crate::config::Agency> {
         let config = self.config();
         let rel = path.strip_prefix(&config.inbox).ok()?;
         let mut parts = rel.components();
         let first = parts.next()?;
         parts.next()?; // a file directly in the inbox has no agency
-        config.agency(&first.as_os_str().to_string_lossy()).cloned()
+        Some(config.agency_or_folder(&first.as_os_str().to_string_lossy()))
     }
 
     /// Checks submissions archived but never checked: left by a crash or a stop (at start),
@@ -584,7 +589,13 @@ impl Pipeline {
         };
         let started = Instant::now();
         let config = self.config();
-        let agency = sub.agency_folder.as_deref().and_then(|f| config.agency(f));
+        // An unconfigured folder is an agency of its own, named by the folder (no address:
+        // its messages go to the admin).
+        let folder_agency = sub
+            .agency_folder
+            .as_deref()
+            .map(|f| config.agency_or_folder(f));
+        let agency = folder_agency.as_ref();
         let name = Path::new(&sub.original_name)
             .file_name()
             .map_or(sub.original_name.clone(), |n| {
@@ -1053,15 +1064,15 @@ impl Pipeline {
         let Some(at) = crate::config::parse_hh_mm(at) else {
             return Ok(false);
         };
-        // China Standard Time: UTC+8, no daylight saving.
-        let now = crate::time::now_secs() + 8 * 3600;
-        let minutes = (now.rem_euclid(86_400) / 60) as u32;
-        let date = crate::time::rfc3339(now);
-        let month: u32 = date.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+        // The office's day: Asia/Shanghai.
+        let now = crate::time::china_now();
+        let minutes =
+            u32::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).unwrap_or_default();
+        let month = u32::try_from(now.month()).unwrap_or_default();
         if minutes < at || !self.config().mail.digest_months.contains(&month) {
             return Ok(false);
         }
-        let day = date.get(..10).unwrap_or_default().to_string();
+        let day = now.strftime("%Y-%m-%d").to_string();
         let year = self.filing_year() - 1;
         let status = {
             let store = self.store();
@@ -1217,11 +1228,10 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
                             pipeline.note_failure(Activity::Mail, &e);
                         }
                     }
-                    for _ in 0..5 {
-                        if mail_stop.load(Ordering::SeqCst) {
-                            break;
-                        }
-                        std::thread::sleep(Duration::from_millis(100));
+                    // One wake-up per round, not five: an idle daemon must stay cheap. A stop
+                    // unparks the thread at once.
+                    if !mail_stop.load(Ordering::SeqCst) {
+                        std::thread::park_timeout(MAIL_ROUND);
                     }
                 }
             })?
@@ -1359,6 +1369,7 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     }
     let _ = retrier.join();
     mail_stop.store(true, Ordering::SeqCst);
+    mailer.thread().unpark();
     metrics_stop.store(true, Ordering::SeqCst);
     if let Some(server) = metrics_server {
         let _ = server.join();

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod config;
+pub mod escape;
 pub mod export;
 pub mod extract;
 pub mod finding;

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::escape::controls;
 use crate::store::{Store, Submission};
 
 /// One agency's standing for a report year.
@@ -41,11 +42,35 @@ pub struct SubmissionStatus {
     pub superseded: bool,
 }
 
+/// Submissions for a report year other than the one shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherYear {
+    pub year: i64,
+    pub submissions: usize,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub year: i32,
     pub submissions: Vec<SubmissionStatus>,
     pub agencies: Vec<AgencyStatus>,
+    /// Years with submissions that this overview does not show (a 2022 report dropped in
+    /// the 2024 season is not "nothing received"), newest first.
+    pub other_years: Vec<OtherYear>,
+}
+
+/// Every report year with submissions, newest first (`status --all`); `default` too, so
+/// that missing agencies of the season are listed even before anything arrived.
+pub fn years(store: &Store, default: i32) -> anyhow::Result<Vec<i32>> {
+    let mut years: Vec<i32> = store
+        .submissions(None)?
+        .iter()
+        .filter_map(|s| s.year.and_then(|y| i32::try_from(y).ok()))
+        .chain([default])
+        .collect();
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    years.dedup();
+    Ok(years)
 }
 
 /// The overview for report year `year`: every submission of that year (and those whose
@@ -82,10 +107,12 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         .iter()
         .map(|a| agency_status(Some(&a.folder), Some(&a.name), true, &of_year))
         .collect();
-    // Folders that sent files but are not configured, and files with no agency at all.
+    // Folders that sent files but are not configured, folders of the inbox not configured
+    // (on built-in defaults every folder is an agency), and files with no agency at all.
     let mut unknown: Vec<Option<String>> = of_year
         .iter()
         .map(|s| s.agency_folder.clone())
+        .chain(inbox_folders(config).into_iter().map(Some))
         .filter(|f| f.as_deref().is_none_or(|f| config.agency(f).is_none()))
         .collect();
     unknown.sort();
@@ -102,11 +129,43 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
             &of_year,
         ));
     }
+    let mut other_years: Vec<OtherYear> = Vec::new();
+    for y in all.iter().filter_map(|s| s.year) {
+        if y == i64::from(year) {
+            continue;
+        }
+        match other_years.iter_mut().find(|o| o.year == y) {
+            Some(o) => o.submissions += 1,
+            None => other_years.push(OtherYear {
+                year: y,
+                submissions: 1,
+            }),
+        }
+    }
+    other_years.sort_by_key(|o| std::cmp::Reverse(o.year));
     Ok(Status {
         year,
         submissions,
         agencies,
+        other_years,
     })
+}
+
+/// The agency folders present in the inbox: top-level folders the watcher reads (no
+/// symlinks, no hidden or temporary names, not `回执`). Empty when the inbox cannot be
+/// listed (e.g. `status` run elsewhere than the daemon).
+fn inbox_folders(config: &Config) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(&config.inbox) else {
+        return Vec::new();
+    };
+    let mut folders: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| !crate::watch::is_ignored_name(name) && name != crate::watch::RECEIPT_DIR)
+        .collect();
+    folders.sort();
+    folders
 }
 
 fn agency_status(
@@ -145,9 +204,9 @@ pub fn render(status: &Status) -> String {
     for a in &status.agencies {
         let who = a
             .name
-            .clone()
-            .or_else(|| a.folder.clone())
-            .unwrap_or_else(|| "（收件箱根目录，未归属单位）".to_string());
+            .as_deref()
+            .or(a.folder.as_deref())
+            .map_or("（收件箱根目录，未归属单位）".into(), controls);
         let line = match (a.submitted, a.verdict.as_deref()) {
             (false, _) => {
                 missing += 1;
@@ -157,8 +216,8 @@ pub fn render(status: &Status) -> String {
                 accepted += 1;
                 format!(
                     "已受理  {}  {}（{} 条提示）",
-                    a.receipt.as_deref().unwrap_or(""),
-                    a.file.as_deref().unwrap_or(""),
+                    controls(a.receipt.as_deref().unwrap_or("")),
+                    controls(a.file.as_deref().unwrap_or("")),
                     a.warnings.unwrap_or(0)
                 )
             }
@@ -166,8 +225,8 @@ pub fn render(status: &Status) -> String {
                 rejected += 1;
                 format!(
                     "需修改  {}  {}（{} 个错误，{} 条提示）",
-                    a.receipt.as_deref().unwrap_or(""),
-                    a.file.as_deref().unwrap_or(""),
+                    controls(a.receipt.as_deref().unwrap_or("")),
+                    controls(a.file.as_deref().unwrap_or("")),
                     a.errors.unwrap_or(0),
                     a.warnings.unwrap_or(0)
                 )
@@ -184,5 +243,11 @@ pub fn render(status: &Status) -> String {
         "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}；共收到文件 {} 个。\n",
         status.submissions.len()
     ));
+    for o in &status.other_years {
+        out.push_str(&format!(
+            "另有 {} 年度 {} 份，用 --year {} 查看\n",
+            o.year, o.submissions, o.year
+        ));
+    }
     out
 }

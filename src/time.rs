@@ -1,47 +1,95 @@
-//! Dates without a date crate: the daemon needs only "now" as RFC 3339 UTC, the current
-//! year, and China Standard Time for the digest.
+//! Time: "now" as stored (RFC 3339, UTC) and the calendar the office lives in.
+//!
+//! Years, receipt numbers, filing deadlines and the digest follow China Standard Time
+//! (Asia/Shanghai): at 07:30 on 1 January in Beijing it is still 31 December in UTC, and a
+//! report for the year just ended must not be told that its year has not ended. The zone
+//! comes from `jiff` with its time-zone data compiled in, so the daemon does not depend on
+//! the host's (or a sandbox's) `/usr/share/zoneinfo`.
+
+use std::sync::OnceLock;
+
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ZonedDateTime};
+
+/// The time zone of the office's calendar.
+pub const ZONE: &str = "Asia/Shanghai";
+
+/// Debug builds only: the daemon's clock starts at this RFC 3339 instant (and runs on from
+/// there), so that tests can drop a file at 07:30 on 1 January in Beijing. Release builds
+/// ignore it: a stray variable in a service's environment cannot move its calendar.
+pub const TEST_CLOCK_ENV: &str = "NIANBAO_TEST_NOW";
+
+/// The offset of the test clock from the real one, in seconds (0 without one).
+fn test_offset_secs() -> i64 {
+    static OFFSET: OnceLock<i64> = OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        if !cfg!(debug_assertions) {
+            return 0;
+        }
+        let Some(text) = std::env::var_os(TEST_CLOCK_ENV) else {
+            return 0;
+        };
+        match text.to_string_lossy().parse::<Timestamp>() {
+            Ok(at) => at.as_second() - Timestamp::now().as_second(),
+            Err(e) => {
+                eprintln!("nianbao: {TEST_CLOCK_ENV}: not an RFC 3339 time ({e}); ignored");
+                0
+            }
+        }
+    })
+}
+
+/// Now (the test clock in debug builds when set).
+pub fn now() -> Timestamp {
+    let real = Timestamp::now();
+    match test_offset_secs() {
+        0 => real,
+        offset => real
+            .checked_add(jiff::SignedDuration::from_secs(offset))
+            .unwrap_or(real),
+    }
+}
 
 /// Seconds since 1970-01-01 UTC.
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()) as i64
+    now().as_second()
 }
 
-/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+/// The office's time zone. The data is bundled, so the lookup does not fail in practice;
+/// if it ever did, China has had no daylight saving since 1991, so UTC+8 is the same zone.
+pub fn china() -> TimeZone {
+    static TZ: OnceLock<TimeZone> = OnceLock::new();
+    TZ.get_or_init(|| {
+        TimeZone::get(ZONE).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "no {ZONE} time-zone data; using UTC+8");
+            TimeZone::fixed(jiff::tz::offset(8))
+        })
+    })
+    .clone()
+}
+
+/// Now on the office's calendar.
+pub fn china_now() -> ZonedDateTime {
+    now().to_zoned_datetime(china())
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time.
 pub fn rfc3339(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    match Timestamp::from_second(secs) {
+        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => "1970-01-01T00:00:00Z".to_string(),
+    }
 }
 
-/// Now, UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+/// Now, UTC, as `YYYY-MM-DDTHH:MM:SSZ` (how times are stored).
 pub fn now_utc() -> String {
     rfc3339(now_secs())
 }
 
-/// The current calendar year (UTC).
+/// The current calendar year in China: the year reports are filed in, and the year of
+/// receipt numbers.
 pub fn current_year() -> i32 {
-    let (y, _, _) = civil_from_days(now_secs().div_euclid(86_400));
-    i32::try_from(y).unwrap_or(i32::MAX)
+    i32::from(china_now().year())
 }
 
 #[cfg(test)]
@@ -50,11 +98,18 @@ mod tests {
 
     #[test]
     fn known_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_453), (2025, 12, 31));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400 + 3723), "2000-02-29T01:02:03Z");
+    }
+
+    #[test]
+    fn beijing_new_year_comes_eight_hours_before_utc() {
+        // 2025-12-31T23:30:00Z is 07:30 on 1 January 2026 in Beijing.
+        let t: Timestamp = "2025-12-31T23:30:00Z".parse().unwrap();
+        let z = t.to_zoned_datetime(china());
+        assert_eq!((z.year(), z.month(), z.day(), z.hour()), (2026, 1, 1, 7));
+        let before: Timestamp = "2025-12-31T15:59:59Z".parse().unwrap();
+        assert_eq!(before.to_zoned_datetime(china()).year(), 2025);
     }
 }

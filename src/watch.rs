@@ -68,6 +68,10 @@ impl FileIdentity {
     }
 }
 
+/// The folder of receipt files in each agency folder: the daemon writes there, the
+/// watcher never reads it.
+pub const RECEIPT_DIR: &str = "回执";
+
 /// Whether a file or folder name is never a report: office lock files, temporary and
 /// partial downloads, hidden files, desktop litter.
 pub fn is_ignored_name(name: &str) -> bool {
@@ -93,6 +97,8 @@ pub struct WatchStats {
     pub seen: u64,
     pub ready: u64,
     pub rescans: u64,
+    /// Times the settler's loop went to sleep: what an idle daemon must keep low.
+    pub wakeups: u64,
 }
 
 #[derive(Default)]
@@ -100,12 +106,16 @@ struct Counters {
     seen: AtomicU64,
     ready: AtomicU64,
     rescans: AtomicU64,
+    wakeups: AtomicU64,
 }
 
 enum Hint {
     Path(PathBuf),
     Rescan,
     Retry(PathBuf),
+    /// Wakes the settler so that it sees the stop flag at once (it may sleep until the
+    /// next rescan when nothing is pending).
+    Wake,
 }
 
 /// See [`Watcher::retry_handle`].
@@ -165,6 +175,7 @@ impl Watcher {
     /// giving up).
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        let _ = self.retry.send(Hint::Wake);
         self._events = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -187,6 +198,7 @@ impl Watcher {
             seen: self.counters.seen.load(Ordering::Relaxed),
             ready: self.counters.ready.load(Ordering::Relaxed),
             rescans: self.counters.rescans.load(Ordering::Relaxed),
+            wakeups: self.counters.wakeups.load(Ordering::Relaxed),
         }
     }
 }
@@ -194,16 +206,40 @@ impl Watcher {
 impl Drop for Watcher {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        let _ = self.retry.send(Hint::Wake);
     }
 }
 
-/// notify's recommended watcher, forwarding paths as hints. `None` (rescans only) when it
-/// cannot watch, e.g. past the inotify watch limit.
+/// Whether an event can mean that a file appeared, changed or went away.
+///
+/// notify's inotify backend also subscribes to `IN_OPEN` and reports `IN_CLOSE_NOWRITE`
+/// and reads: those come from every reader, the watcher's own rescans included. Letting
+/// them through made each rescan's directory reads wake the next rescan, a loop that kept
+/// an idle daemon at a full core.
+pub fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        // close-write: a writer finished; the only access that says something changed.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        // Unknown kinds (`Any`, `Other`, e.g. a queue overflow) might be changes.
+        EventKind::Any | EventKind::Other => true,
+    }
+}
+
+/// notify's recommended watcher, forwarding the paths of changes as hints (reads and opens
+/// are dropped, see [`is_change`]). `None` (rescans only) when it cannot watch, e.g. past
+/// the inotify watch limit.
 fn kernel_events(inbox: &Path, hints: Sender<Hint>) -> Option<notify::RecommendedWatcher> {
     let handler = move |event: notify::Result<notify::Event>| match event {
         Ok(event) => {
             if event.need_rescan() {
                 let _ = hints.send(Hint::Rescan);
+            }
+            if !is_change(&event.kind) {
+                return;
             }
             for path in event.paths {
                 let _ = hints.send(Hint::Path(path));
@@ -278,12 +314,17 @@ impl Settler {
                 };
                 match hint {
                     Ok(Hint::Rescan) => rescan = true,
+                    Ok(Hint::Wake) => {}
                     Ok(Hint::Retry(p)) => {
                         self.declared.remove(&p);
                     }
                     Ok(Hint::Path(p)) => {
                         // A folder created or moved in: its files came with it, unannounced.
-                        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                        // Not for folders never read (`回执`, hidden): the receipts the
+                        // daemon writes would otherwise start a rescan each.
+                        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir())
+                            && !self.in_ignored_folder(&p)
+                        {
                             rescan = true;
                         } else {
                             self.consider(&p);
@@ -303,17 +344,37 @@ impl Settler {
                 last_settle = Instant::now();
             }
             // Sleep until the next candidate is due or an event arrives, at most a tick:
-            // a file is taken as soon as it has settled, not up to a tick later.
-            let wait = next_due
-                .map_or(tick, |due| due.saturating_duration_since(Instant::now()))
-                .clamp(Duration::from_millis(1), tick);
+            // a file is taken as soon as it has settled, not up to a tick later. With
+            // nothing pending, sleep until the next rescan: an idle daemon wakes only for
+            // events and rescans.
+            let wait = match next_due {
+                Some(due) => due
+                    .saturating_duration_since(Instant::now())
+                    .clamp(Duration::from_millis(1), tick),
+                None if self.candidates.is_empty() => period
+                    .saturating_sub(last_scan.elapsed())
+                    .max(Duration::from_millis(1)),
+                None => tick,
+            };
+            self.counters.wakeups.fetch_add(1, Ordering::Relaxed);
             match self.hints.recv_timeout(wait) {
                 Ok(h) => woken_by = Some(h),
                 Err(RecvTimeoutError::Timeout) => {}
                 // Kernel events and retries are gone: rescans still find every file.
-                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait.min(tick)),
             }
         }
+    }
+
+    /// Whether `path` lies in (or is) a folder the watcher never reads: `回执`, hidden and
+    /// temporary names.
+    fn in_ignored_folder(&self, path: &Path) -> bool {
+        path.strip_prefix(&self.config.inbox).is_ok_and(|rel| {
+            rel.components().any(|part| {
+                let name = part.as_os_str().to_string_lossy();
+                is_ignored_name(&name) || self.config.ignore_dirs.iter().any(|d| *d == name)
+            })
+        })
     }
 
     /// Whether `path` is a regular file inside the inbox, reached without any symlink, in
@@ -665,6 +726,41 @@ mod tests {
         assert_eq!(got.len(), 1000);
         assert_eq!(unique.len(), 1000);
         w.stop();
+    }
+
+    #[test]
+    fn idle_watcher_sleeps_until_the_next_rescan() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path().to_path_buf();
+        for i in 0..50 {
+            std::fs::create_dir_all(inbox.join(format!("a{i}/回执"))).unwrap();
+            std::fs::write(inbox.join(format!("a{i}/回执/r.txt")), "r").unwrap();
+        }
+        let (tx, rx) = mpsc::sync_channel(16);
+        let mut cfg = config(&inbox, false);
+        cfg.rescan = Duration::from_secs(60);
+        let w = Watcher::start(cfg, tx).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let before = w.stats();
+        // Nothing arrives and the next rescan is a minute away: no scan, (almost) no wake-up.
+        // Reads of the inbox (our own scans, anyone's `ls`) are no reason to wake.
+        for i in 0..50 {
+            std::fs::read_dir(inbox.join(format!("a{i}")))
+                .unwrap()
+                .for_each(drop);
+            std::fs::read(inbox.join(format!("a{i}/回执/r.txt"))).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        let after = w.stats();
+        assert_eq!(after.rescans, before.rescans, "{before:?} {after:?}");
+        assert!(after.wakeups - before.wakeups <= 2, "{before:?} {after:?}");
+        // A real change still wakes it at once.
+        std::fs::write(inbox.join("a1/new.txt"), "n").unwrap();
+        let got = collect(&rx, Duration::from_millis(1500));
+        assert_eq!(names(&got), ["new.txt"]);
+        let started = Instant::now();
+        w.stop();
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[test]

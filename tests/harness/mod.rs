@@ -79,6 +79,19 @@ impl Daemon {
         true
     }
 
+    /// Starts the daemon with more environment variables (e.g. the debug-build test clock
+    /// `NIANBAO_TEST_NOW`).
+    pub fn start_env(&mut self, vars: &[(&str, &str)]) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nianbao"));
+        cmd.envs(vars.iter().copied());
+        self.start_with(cmd);
+    }
+
+    /// The daemon's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     fn start_with(&mut self, mut cmd: Command) {
         let child = cmd
             .arg("run")
