@@ -220,3 +220,162 @@ fn forty_random_defects_stay_within_fifteen_items() {
         }
     }
 }
+
+/// Changes one value of table 2 or 3 by a random non-zero amount; returns the cell, the
+/// wrong value and the right one.
+fn break_one_cell(
+    report: &mut Report,
+    rng: &mut StdRng,
+    table: u8,
+) -> (&'static str, &'static str, i64, i64) {
+    let delta = |rng: &mut StdRng, right: i64| loop {
+        let d = rng.random_range(-9i64..=40);
+        if d != 0 && right + d >= 0 {
+            return right + d;
+        }
+    };
+    if table == 2 {
+        let apps = report.applications.as_mut().expect("table 2");
+        let rows: Vec<AppRow> = apps
+            .rows
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(r, _)| *r)
+            .collect();
+        let row = rows[rng.random_range(0..rows.len())];
+        let column = AppColumn::ALL[rng.random_range(0..7)];
+        let values = apps
+            .rows
+            .get_mut(&row)
+            .and_then(Option::as_mut)
+            .expect("row");
+        let right = values[column.index()].expect("value");
+        let wrong = delta(rng, right);
+        values[column.index()] = Some(wrong);
+        (row.id(), column.id(), wrong, right)
+    } else {
+        let t3 = report.reviews_and_litigation.as_mut().expect("table 3");
+        let group = rng.random_range(0..3);
+        let g = match group {
+            0 => &mut t3.review,
+            1 => &mut t3.litigation_direct,
+            _ => &mut t3.litigation_after_review,
+        };
+        let k = rng.random_range(0..5);
+        let mut values = g.values();
+        let right = values[k].expect("value");
+        let wrong = delta(rng, right);
+        values[k] = Some(wrong);
+        *g = ReviewGroup::from_values(values);
+        let groups = ["review", "litigation_direct", "litigation_after_review"];
+        let columns = ["upheld", "corrected", "other", "pending", "total"];
+        (groups[group], columns[k], wrong, right)
+    }
+}
+
+#[test]
+fn a_single_wrong_cell_of_table_2_is_named_with_its_right_value() {
+    let mut named = 0;
+    for seed in 0..300u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let template = if seed % 2 == 0 {
+            Template::V2021
+        } else {
+            Template::V2019
+        };
+        let mut report = random_report(&mut rng, template);
+        let (row, column, wrong, right) = break_one_cell(&mut report, &mut rng, 2);
+        let layout = Layout::ALL[rng.random_range(0..Layout::ALL.len())];
+        let bytes = support::render(
+            &report,
+            layout,
+            TextEncoding::Utf8,
+            &Options {
+                defects: Vec::new(),
+                seed,
+            },
+        );
+        let result = check(
+            &bytes,
+            &format!("r.{}", layout.extension()),
+            report.year.unwrap_or(2023) + 1,
+        );
+        let arithmetic = result
+            .findings
+            .iter()
+            .filter(|f| f.rule.starts_with("sum."))
+            .count();
+        let found = nianbao::validate::culprit::find(result.report.as_ref().expect("read"));
+        assert_eq!(
+            found.len(),
+            1,
+            "seed {seed} {layout:?}: {row}/{column} {right}->{wrong}: {found:?}"
+        );
+        let culprit = &found[0];
+        assert_eq!(
+            (culprit.cell.table, culprit.cell.row, culprit.cell.column),
+            (2, row, column),
+            "seed {seed}"
+        );
+        assert_eq!(
+            (culprit.actual, culprit.expected),
+            (wrong, right),
+            "seed {seed}"
+        );
+        assert_eq!(culprit.explains, arithmetic, "seed {seed}");
+        // And it is the first item the clerk reads.
+        let (body, _) = mail_and_receipt(&result);
+        let first = body
+            .lines()
+            .find(|l| l.starts_with("1. "))
+            .unwrap_or_default();
+        assert!(first.contains("最可能的原因"), "seed {seed}: {first}");
+        assert!(
+            first.contains(&format!("应为 {right}")),
+            "seed {seed}: {first}"
+        );
+        named += 1;
+    }
+    assert_eq!(named, 300);
+}
+
+#[test]
+fn two_wrong_cells_or_an_ambiguous_one_name_no_culprit() {
+    for seed in 0..200u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut report = random_report(&mut rng, Template::V2021);
+        if seed % 2 == 0 {
+            // Two cells of table 2 in different rows and columns.
+            let (r1, c1, ..) = break_one_cell(&mut report, &mut rng, 2);
+            loop {
+                let mut again = report.clone();
+                let (r2, c2, ..) = break_one_cell(&mut again, &mut rng, 2);
+                if r2 != r1 && c2 != c1 {
+                    report = again;
+                    break;
+                }
+            }
+        } else {
+            // Table 3 has one relation per group: any of its five cells would balance it.
+            break_one_cell(&mut report, &mut rng, 3);
+        }
+        let bytes = support::render(
+            &report,
+            Layout::TabRows,
+            TextEncoding::Utf8,
+            &Options::default(),
+        );
+        let result = check(&bytes, "r.txt", report.year.unwrap_or(2023) + 1);
+        assert!(
+            result.findings.iter().any(|f| f.rule.starts_with("sum.")),
+            "seed {seed}: the broken sums were not found"
+        );
+        assert_eq!(
+            nianbao::validate::culprit::find(result.report.as_ref().expect("read")),
+            vec![],
+            "seed {seed}"
+        );
+        let (body, _) = mail_and_receipt(&result);
+        assert!(!body.contains("最可能的原因"), "seed {seed}");
+    }
+}
