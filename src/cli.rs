@@ -25,12 +25,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check report files and print what is wrong with each.
+    /// Check report files, or whole folders of them, and print what is wrong with each.
+    ///
+    /// Folders are read recursively (links are not followed; temporary files, hidden files and
+    /// 回执 folders are skipped, as the daemon skips them). With more than one file, a summary
+    /// table ends the output (on stderr with --json); on a terminal a progress bar shows how far
+    /// it is.
     ///
     /// Exit status: 0 when no file has an error, 1 when at least one has, 2 when a file could
     /// not be checked at all (missing, unreadable).
     Check {
-        /// Report files (txt, html, docx; any text encoding).
+        /// Report files or folders (txt in any encoding, html, docx, xlsx/xls/et/ods, pdf,
+        /// doc/wps/odt through LibreOffice).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print one JSON object per file (JSON Lines), as documented in docs/check-json.md.
@@ -238,11 +244,35 @@ fn check(
         previous: previous.as_ref(),
         filing_year: filing_year.unwrap_or_else(current_year),
     };
-    let outcomes = check_parallel(files, &ctx);
+    let files = match expand(files) {
+        Ok(files) if !files.is_empty() => files,
+        Ok(_) => {
+            eprintln!("nianbao: no report files found (folders are read recursively)");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("nianbao: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Hidden when stderr is not a terminal (indicatif checks), and for a file or two.
+    let bar = if files.len() > 3 {
+        indicatif::ProgressBar::new(files.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 份 {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let outcomes = check_parallel(&files, &ctx, &bar);
+    bar.finish_and_clear();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut status = 0u8;
+    let mut tally = Tally::default();
     for (path, outcome) in files.iter().zip(outcomes) {
+        tally.add(&outcome);
         match outcome {
             Outcome::Unreadable(msg) => {
                 eprintln!("nianbao: {}: {msg}", path.display());
@@ -266,11 +296,121 @@ fn check(
             }
         }
     }
+    if files.len() > 1 {
+        // JSON Lines stay machine-readable: the table goes to stderr then.
+        let written = if json {
+            tally.write(&mut std::io::stderr().lock())
+        } else {
+            tally.write(&mut out)
+        };
+        if written.is_err() {
+            return ExitCode::from(status);
+        }
+    }
     ExitCode::from(status)
 }
 
+/// The summary of a folder: how many files were accepted, need changes, could not be read.
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    accepted: usize,
+    rejected: usize,
+    unreadable: usize,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: &Outcome) {
+        self.files += 1;
+        match outcome {
+            Outcome::Unreadable(_) => self.unreadable += 1,
+            // Not a report at all (format, damage, scan): unreadable, not merely wrong.
+            Outcome::Checked(r)
+                if r.report.is_none()
+                    || r.findings.iter().any(|f| {
+                        f.rule.starts_with("file.") || f.rule == "structure.not_a_report"
+                    }) =>
+            {
+                self.unreadable += 1
+            }
+            Outcome::Checked(r) if r.accepted() => self.accepted += 1,
+            Outcome::Checked(_) => self.rejected += 1,
+        }
+    }
+
+    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let header = ["文件", "已受理", "需修改", "无法读取"];
+        let values =
+            [self.files, self.accepted, self.rejected, self.unreadable].map(|n| n.to_string());
+        writeln!(out, "汇总")?;
+        let widths: Vec<usize> = header
+            .iter()
+            .zip(&values)
+            .map(|(h, v)| display_width(h).max(v.len()))
+            .collect();
+        let line = |cells: Vec<&str>| -> String {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, &w)| pad_left(c, w))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        writeln!(out, "{}", line(header.to_vec()))?;
+        writeln!(out, "{}", line(values.iter().map(String::as_str).collect()))
+    }
+}
+
+/// Columns in a terminal: CJK characters take two.
+fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+fn pad_left(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
+/// Files named on the command line, and every file below a folder named there, sorted.
+/// Links inside a folder are not followed (a link to `/` must not walk the disk); names the
+/// daemon ignores (temporary, hidden, lock files) and `回执` folders are skipped.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => walk(path, &mut out)
+                .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?,
+            // Files, and paths that fail (reported per file as unreadable).
+            _ => out.push(path.clone()),
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if nianbao::watch::is_ignored_name(&name) || name == "回执" {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(&entry.path(), out)?;
+        } else if kind.is_file() {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
 /// Checks files on all cores, keeping their order.
-fn check_parallel(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Outcome> {
+fn check_parallel(
+    files: &[PathBuf],
+    ctx: &Context<'_>,
+    bar: &indicatif::ProgressBar,
+) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
@@ -279,7 +419,16 @@ fn check_parallel(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Outcome> {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|paths| {
-                scope.spawn(move || paths.iter().map(|p| check_path(p, ctx)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    paths
+                        .iter()
+                        .map(|p| {
+                            let outcome = check_path(p, ctx);
+                            bar.inc(1);
+                            outcome
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         handles
