@@ -5,6 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde::Serialize;
 
@@ -61,12 +64,30 @@ pub fn sentence_overlap(old: &str, new: &str) -> Overlap {
     overlap
 }
 
-/// The comparable sentences of a text: (as written, trimmed; normal form).
+/// The comparable sentences of a text: (as written, trimmed; normal form). Numbered
+/// headings, on a line of their own or run into the text (`（四）政府信息公开平台建设情况。
+/// 进一步优化……`), are left out: the template suggests them to every agency, so sharing them
+/// says nothing about copying.
 fn sentences(text: &str) -> impl Iterator<Item = (&str, String)> {
     text.split(['。', '！', '？', '；', '!', '?', ';', '\n', '\r'])
         .map(str::trim)
+        .filter(|s| !is_heading(s))
         .map(|s| (s, normalize(s)))
         .filter(|(_, n)| n.chars().count() >= MIN_SENTENCE_CHARS)
+}
+
+/// A numbered piece (`一、…`, `（一）…`, `(1)…`, `1.…`, `1、…`) of at most 16 characters
+/// after its number: a heading such as `（三）政府信息管理情况`.
+fn is_heading(sentence: &str) -> bool {
+    static NUMBERED: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d０-９]+\s*[）)]|[一二三四五六七八九十]+\s*[、.．]|[\d０-９]+\s*[、.．](?:\D|$))")
+            .ok()
+    });
+    const MAX_HEADING_CHARS: usize = 16;
+    NUMBERED
+        .as_ref()
+        .and_then(|re| re.find(sentence))
+        .is_some_and(|m| normalize(&sentence[m.end()..]).chars().count() <= MAX_HEADING_CHARS)
 }
 
 /// Digits runs to `#`, whitespace and punctuation dropped. Punctuation inside a number
@@ -456,6 +477,32 @@ mod tests {
         // A different word is a different sentence.
         let o = sentence_overlap(old, "全年共受理行政诉讼12件，其中维持原行政行为1件");
         assert_eq!((o.shared, o.total), (0, 1));
+    }
+
+    #[test]
+    fn numbered_headings_are_not_sentences() {
+        for heading in [
+            "（四）政府信息公开平台建设情况",
+            "(1) 政府信息主动公开情况",
+            "一、总体情况及主要工作",
+            "2.本年度政府信息管理情况",
+        ] {
+            assert!(is_heading(heading), "{heading}");
+            let o = sentence_overlap(heading, heading);
+            assert_eq!((o.shared, o.total), (0, 0), "{heading}");
+        }
+        // Run into the text: the heading is left out, the text after it counts.
+        let text = "(四)政府信息公开平台建设情况。2022年,按照省里的要求优化政务公开专栏设置";
+        let o = sentence_overlap(text, &text.replace("2022", "2023"));
+        assert_eq!((o.shared, o.total), (1, 1));
+        // A long numbered sentence is a sentence; so is one starting with a decimal figure.
+        for line in [
+            "1.印发《关于进一步加强西塞山区政务工作的通知》等文件",
+            "2.5万元的信息处理费全部用于平台维护工作",
+            "我局全年主动公开本部门制作的政府信息共计7条",
+        ] {
+            assert!(!is_heading(line), "{line}");
+        }
     }
 
     #[test]

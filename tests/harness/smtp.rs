@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -55,16 +55,7 @@ pub fn free_port() -> u16 {
 
 /// Received messages: (envelope recipients, raw bytes).
 pub fn received(dir: &Path) -> Vec<(Vec<String>, Vec<u8>)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    super::eml_files_in(dir)
         .into_iter()
         .filter_map(|p| {
             let envelope: serde_json::Value =
