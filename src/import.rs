@@ -103,14 +103,15 @@ impl Summary {
 }
 
 /// Every report file below `dir`, read, checked for the year and attributed, stored as
-/// history of `year`. `progress` is called once per file, after it. Errors are only those
-/// that stop the whole import (the folder or the database); a bad file is an outcome.
+/// history of `year`. `progress(done, total)` is called before the first file and after
+/// each. Errors are only those that stop the whole import (the folder or the database); a
+/// bad file is an outcome.
 pub fn import(
     store: &Store,
     config: &Config,
     dir: &Path,
     year: i32,
-    progress: &dyn Fn(&Path),
+    progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<Summary> {
     if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
         anyhow::bail!(
@@ -123,14 +124,15 @@ pub fn import(
         year,
         files: Vec::with_capacity(files.len()),
     };
-    for path in files {
-        let rel = path.strip_prefix(dir).unwrap_or(&path);
-        let outcome = import_file(store, config, &path, rel, year)?;
+    progress(0, files.len());
+    for (done, path) in files.iter().enumerate() {
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let outcome = import_file(store, config, path, rel, year)?;
         summary.files.push(FileOutcome {
             file: rel.display().to_string(),
             outcome,
         });
-        progress(&path);
+        progress(done + 1, files.len());
     }
     Ok(summary)
 }

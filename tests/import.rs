@@ -213,6 +213,19 @@ fn imported_history_fires_the_cross_year_rules_of_the_next_season() {
         .expect("status");
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
     assert_eq!(status["submissions"], serde_json::json!([]), "{status}");
+    let export = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["export", "--year", "2022", "--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .expect("export");
+    let export: serde_json::Value = serde_json::from_slice(&export.stdout).expect("export JSON");
+    let lines = export["lines"].as_array().expect("lines");
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|l| l["receipt"].is_null()),
+        "imported reports are not exported as submitted: {export}"
+    );
+    assert_eq!(export["accepted"], 0);
 
     // Next season, through the real daemon: 上年结转 off by one for xss, lc and gen, equal
     // for jn; ctl has no history, so no cross-year rule can fire for it.

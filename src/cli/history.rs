@@ -26,14 +26,16 @@ pub fn import(dir: &Path, year: i32, config: Option<&Path>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let total = nianbao::files::report_files(&[dir.to_path_buf()]).map_or(0, |f| f.len());
     // Drawn on stderr, and not at all when stderr is not a terminal (indicatif checks).
-    let bar = indicatif::ProgressBar::new(total as u64);
+    let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 份 {elapsed} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let summary = nianbao::import::import(&store, &config, dir, year, &|_| bar.inc(1));
+    let summary = nianbao::import::import(&store, &config, dir, year, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
     bar.finish_and_clear();
     let summary = match summary {
         Ok(s) => s,

@@ -99,3 +99,90 @@ impl Store {
             .optional()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewSubmission;
+
+    fn report(agency: &str, year: i32) -> Report {
+        Report {
+            agency: Some(agency.to_string()),
+            year: Some(year),
+            ..Report::default()
+        }
+    }
+
+    fn history<'a>(report: &'a Report, sha256: &'a str) -> NewHistory<'a> {
+        NewHistory {
+            agency_folder: "xss",
+            agency_name: Some("西塞山区政数局"),
+            year: 2022,
+            sha256,
+            original_name: "xss/2022.pdf",
+            size: 1,
+            format: Some("pdf"),
+            report,
+        }
+    }
+
+    #[test]
+    fn history_is_the_fallback_of_latest_report_and_imported_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&dir.path().join("db.sqlite")).expect("open");
+        assert_eq!(store.latest_report("xss", 2022).expect("query"), None);
+        let imported = report("历史", 2022);
+        let now = "2026-01-01T00:00:00Z";
+        assert!(
+            store
+                .add_history(&history(&imported, "aa"), now)
+                .expect("add")
+        );
+        assert!(
+            !store
+                .add_history(&history(&imported, "aa"), now)
+                .expect("again")
+        );
+        assert_eq!(store.history(Some(2022)).expect("list").len(), 1);
+        assert_eq!(
+            store.latest_report("xss", 2022).expect("query"),
+            Some(imported.clone())
+        );
+        // Not another agency's, not another year's.
+        assert_eq!(store.latest_report("lc", 2022).expect("query"), None);
+        assert_eq!(store.latest_report("xss", 2021).expect("query"), None);
+
+        // A checked submission of that agency and year comes first.
+        let sub = store
+            .record(
+                &NewSubmission {
+                    agency_folder: Some("xss"),
+                    agency_name: Some("西塞山区政数局"),
+                    original_name: "xss/2022.txt",
+                    size: 1,
+                    sha256: "bb",
+                    source_identity: "1:2:3:4",
+                    received_at: now,
+                },
+                2023,
+            )
+            .expect("record");
+        // Archived but not checked yet: history still answers.
+        assert_eq!(
+            store.latest_report("xss", 2022).expect("query"),
+            Some(imported)
+        );
+        let mut result = crate::check::check_bytes(b"", "xss/2022.txt");
+        let submitted = report("报送", 2022);
+        result.report = Some(submitted.clone());
+        store
+            .store_outcome(sub.id, &result, 1, now, &[], &sub.receipt)
+            .expect("outcome");
+        assert_eq!(
+            store.latest_report("xss", 2022).expect("query"),
+            Some(submitted)
+        );
+        // History is never a submission.
+        assert_eq!(store.submissions(None).expect("list").len(), 1);
+    }
+}
