@@ -12,6 +12,8 @@ use nianbao::finding::Severity;
 use nianbao::report::{ActiveDisclosure, AppColumn, AppRow, Report};
 use nianbao::validate::Context;
 
+mod history;
+
 #[derive(Parser)]
 #[command(
     name = "nianbao",
@@ -97,6 +99,41 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Import last year's published reports as history, for the cross-year rules of
+    /// nianbao's first season (not submissions: no receipt, no mail, not in status or export).
+    ///
+    /// DIR is read recursively like `check DIR`. Each file goes to the agency whose folder it
+    /// is in (the first folder below DIR that is a configured agency folder; without
+    /// configured agencies, the folder name), or else whose configured name the report's
+    /// title gives. Files of another year, unreadable or unattributable ones are listed and
+    /// skipped. Running it again changes nothing.
+    ///
+    /// Exit status: 0 when every file is in the store, 1 when some were skipped, 2 when the
+    /// import could not run (folder, configuration, database).
+    Import {
+        /// The folder of published reports (PDF, docx and every format `check` reads).
+        dir: PathBuf,
+        /// The report year of these reports, e.g. 2025 to check 2026's reports against.
+        #[arg(long)]
+        year: i32,
+        /// Configuration file: the agencies and data_dir (default: built-in defaults).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Two reports side by side: tables 1–3 value by value with differences marked (≠), and
+    /// per section the share of NEW's sentences found in OLD once years and numbers are
+    /// masked. For judging a 内容雷同 (copied report) warning.
+    ///
+    /// Exit status: 0 when both were compared, 2 when one cannot be read as a report.
+    Compare {
+        /// The older report (e.g. last year's).
+        old: PathBuf,
+        /// The newer report.
+        new: PathBuf,
+        /// Print the comparison as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the rule catalogue (id, severity, what, why).
     Rules {
@@ -199,6 +236,8 @@ pub fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Import { dir, year, config } => history::import(&dir, year, config.as_deref()),
+        Command::Compare { old, new, json } => history::compare(&old, &new, json),
         Command::Rules { markdown } => {
             print_rules(markdown);
             ExitCode::SUCCESS
@@ -244,7 +283,7 @@ fn check(
         previous: previous.as_ref(),
         filing_year: filing_year.unwrap_or_else(current_year),
     };
-    let files = match expand(files) {
+    let files = match nianbao::files::report_files(files) {
         Ok(files) if !files.is_empty() => files,
         Ok(_) => {
             eprintln!("nianbao: no report files found (folders are read recursively)");
@@ -325,14 +364,7 @@ impl Tally {
         match outcome {
             Outcome::Unreadable(_) => self.unreadable += 1,
             // Not a report at all (format, damage, scan): unreadable, not merely wrong.
-            Outcome::Checked(r)
-                if r.report.is_none()
-                    || r.findings.iter().any(|f| {
-                        f.rule.starts_with("file.") || f.rule == "structure.not_a_report"
-                    }) =>
-            {
-                self.unreadable += 1
-            }
+            Outcome::Checked(r) if r.readable_report().is_none() => self.unreadable += 1,
             Outcome::Checked(r) if r.accepted() => self.accepted += 1,
             Outcome::Checked(_) => self.rejected += 1,
         }
@@ -340,25 +372,33 @@ impl Tally {
 
     fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
         let header = ["文件", "已受理", "需修改", "无法读取"];
-        let values =
-            [self.files, self.accepted, self.rejected, self.unreadable].map(|n| n.to_string());
-        writeln!(out, "汇总")?;
-        let widths: Vec<usize> = header
-            .iter()
-            .zip(&values)
-            .map(|(h, v)| display_width(h).max(v.len()))
-            .collect();
-        let line = |cells: Vec<&str>| -> String {
-            cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, &w)| pad_left(c, w))
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        writeln!(out, "{}", line(header.to_vec()))?;
-        writeln!(out, "{}", line(values.iter().map(String::as_str).collect()))
+        write_counts(
+            out,
+            &header,
+            &[self.files, self.accepted, self.rejected, self.unreadable],
+        )
     }
+}
+
+/// `汇总`, then a header and a line of counts, right-aligned by display width.
+fn write_counts(out: &mut impl Write, header: &[&str], counts: &[usize]) -> std::io::Result<()> {
+    let values: Vec<String> = counts.iter().map(usize::to_string).collect();
+    writeln!(out, "汇总")?;
+    let widths: Vec<usize> = header
+        .iter()
+        .zip(&values)
+        .map(|(h, v)| display_width(h).max(v.len()))
+        .collect();
+    let line = |cells: Vec<&str>| -> String {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| pad_left(c, w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    writeln!(out, "{}", line(values.iter().map(String::as_str).collect()))
 }
 
 /// Columns in a terminal: CJK characters take two.
@@ -368,41 +408,6 @@ fn display_width(s: &str) -> usize {
 
 fn pad_left(s: &str, width: usize) -> String {
     format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
-}
-
-/// Files named on the command line, and every file below a folder named there, sorted.
-/// Links inside a folder are not followed (a link to `/` must not walk the disk); names the
-/// daemon ignores (temporary, hidden, lock files) and `回执` folders are skipped.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for path in paths {
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => walk(path, &mut out)
-                .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?,
-            // Files, and paths that fail (reported per file as unreadable).
-            _ => out.push(path.clone()),
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for entry in entries {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if nianbao::watch::is_ignored_name(&name) || name == "回执" {
-            continue;
-        }
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            walk(&entry.path(), out)?;
-        } else if kind.is_file() {
-            out.push(entry.path());
-        }
-    }
-    Ok(())
 }
 
 /// Checks files on all cores, keeping their order.

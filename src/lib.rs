@@ -7,10 +7,13 @@
 //! daemon's stages built on them.
 
 pub mod check;
+pub mod compare;
 pub mod config;
 pub mod export;
 pub mod extract;
+pub mod files;
 pub mod finding;
+pub mod import;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;

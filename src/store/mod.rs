@@ -4,6 +4,7 @@
 //! their own. WAL mode lets them read while it writes. Every table cell is a row in `cells`
 //! so that the export and the cross-year rules query values, not JSON blobs.
 
+mod history;
 mod schema;
 
 use std::path::Path;
@@ -15,6 +16,7 @@ use crate::check::CheckResult;
 use crate::finding::Severity;
 use crate::report::{ActiveDisclosure, AppColumn, Report};
 
+pub use history::{HistoryEntry, NewHistory};
 pub use rusqlite::Error as SqlError;
 
 /// The database's file name under `data_dir`.
@@ -250,7 +252,8 @@ impl Store {
             .optional()
     }
 
-    /// The latest accepted-or-not report of `agency_folder` for `year` (for cross-year rules).
+    /// The latest accepted-or-not report of `agency_folder` for `year` (for cross-year rules);
+    /// without a checked submission of that year, the report imported as history, if any.
     pub fn latest_report(
         &self,
         agency_folder: &str,
@@ -267,6 +270,10 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
+        let json = match json {
+            Some(j) => Some(j),
+            None => self.history_report(agency_folder, year)?,
+        };
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 

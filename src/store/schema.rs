@@ -4,8 +4,9 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "
+    Migrations::new(vec![
+        M::up(
+            "
         CREATE TABLE submissions (
             id              INTEGER PRIMARY KEY,
             receipt         TEXT NOT NULL UNIQUE,      -- NB-2026-000123
@@ -81,7 +82,28 @@ pub fn migrations() -> Migrations<'static> {
         );
         CREATE INDEX outbox_state ON outbox(state, next_attempt_at);
         ",
-    )])
+        ),
+        // Published reports of past years brought in by `nianbao import`: the cross-year
+        // rules' previous report in nianbao's first season. Never submissions: no receipt,
+        // no mail, not in status, export or digest.
+        M::up(
+            "
+        CREATE TABLE history (
+            id            INTEGER PRIMARY KEY,
+            agency_folder TEXT NOT NULL,               -- the agency's inbox folder
+            agency_name   TEXT,
+            year          INTEGER NOT NULL,
+            sha256        TEXT NOT NULL,
+            original_name TEXT NOT NULL,               -- path relative to the imported folder
+            size          INTEGER NOT NULL,
+            format        TEXT,
+            report_json   TEXT NOT NULL,
+            imported_at   TEXT NOT NULL,               -- UTC
+            UNIQUE (agency_folder, year, sha256)
+        );
+        ",
+        ),
+    ])
 }
 
 #[cfg(test)]
