@@ -71,9 +71,15 @@ pub fn sentence_overlap(old: &str, new: &str) -> Overlap {
 fn sentences(text: &str) -> impl Iterator<Item = (&str, String)> {
     text.split(['。', '！', '？', '；', '!', '?', ';', '\n', '\r'])
         .map(str::trim)
-        .filter(|s| !is_heading(s))
+        .filter(|s| !is_heading(s) && !is_template_sentence(s))
         .map(|s| (s, normalize(s)))
         .filter(|(_, n)| n.chars().count() >= MIN_SENTENCE_CHARS)
+}
+
+/// The template's own sentences, which every report repeats every year (the statistics
+/// period, "…统计如下表"): sharing them says nothing about copying.
+fn is_template_sentence(sentence: &str) -> bool {
+    sentence.contains("统计期限") || sentence.contains("如下表")
 }
 
 /// A numbered piece (`一、…`, `（一）…`, `(1)…`, `1.…`, `1、…`) of at most 16 characters

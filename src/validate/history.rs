@@ -66,7 +66,7 @@ fn text_copied(report: &Report, previous: &Report, prev_year: &str, findings: &m
         else {
             continue;
         };
-        let overlap = sentence_overlap(&before.text, &section.text);
+        let overlap = crate::compare::sentence_overlap(&before.text, &section.text);
         if overlap.total < COPIED_MIN_SENTENCES
             || (overlap.shared as f64) < COPIED_SHARE * overlap.total as f64
         {
@@ -86,7 +86,10 @@ fn text_copied(report: &Report, previous: &Report, prev_year: &str, findings: &m
                     CN_NUMBERS[usize::from(section.number).min(6)],
                     overlap.total,
                     overlap.shared,
-                    overlap.example.unwrap_or_default()
+                    overlap
+                        .example
+                        .map(|e| e.chars().take(60).collect::<String>())
+                        .unwrap_or_default()
                 ),
             )
             .expected(format!("< {}%", (COPIED_SHARE * 100.0) as u32))
@@ -96,68 +99,6 @@ fn text_copied(report: &Report, previous: &Report, prev_year: &str, findings: &m
 }
 
 const CN_NUMBERS: [&str; 7] = ["", "一", "二", "三", "四", "五", "六"];
-
-/// How much of a new text's sentences an old text already had.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overlap {
-    /// Sentences of the new text found in the old one.
-    pub shared: usize,
-    /// Sentences of the new text that count (long enough, not template wording).
-    pub total: usize,
-    /// One shared sentence as written in the new text (at most 60 characters).
-    pub example: Option<String>,
-}
-
-/// The share of `new`'s sentences that `old` has too, once years and numbers are masked and
-/// whitespace and punctuation dropped. Sentences under 8 characters, and the template's own
-/// (统计期限…, …如下表) that every report must repeat, do not count.
-pub fn sentence_overlap(old: &str, new: &str) -> Overlap {
-    let before: std::collections::HashSet<String> =
-        sentences(old).map(|(_, masked)| masked).collect();
-    let mut overlap = Overlap {
-        shared: 0,
-        total: 0,
-        example: None,
-    };
-    for (written, masked) in sentences(new) {
-        overlap.total += 1;
-        if before.contains(&masked) {
-            overlap.shared += 1;
-            if overlap.example.is_none() {
-                overlap.example = Some(written.chars().take(60).collect());
-            }
-        }
-    }
-    overlap
-}
-
-/// The sentences that count, as written and masked.
-fn sentences(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    text.split(['。', '！', '？', '；', '\n', '!', '?', ';'])
-        .map(str::trim)
-        .filter(|s| !s.contains("统计期限") && !s.contains("如下表"))
-        .map(|s| (s.to_string(), mask(s)))
-        .filter(|(_, masked)| masked.chars().count() >= 8)
-}
-
-/// Digits (ASCII or full-width) in runs become one `#`; whitespace and punctuation go.
-fn mask(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() || ('０'..='９').contains(&c) {
-            if !out.ends_with('#') {
-                out.push('#');
-            }
-        } else if !(c.is_whitespace() || c.is_ascii_punctuation() || is_cjk_punctuation(c)) {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn is_cjk_punctuation(c: char) -> bool {
-    matches!(c, '\u{3000}'..='\u{303F}' | '\u{FF00}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}' | '“' | '”' | '‘' | '’' | '…' | '—' | '·')
-}
 
 /// From this factor on, a total that changed is worth a second look.
 const JUMP_FACTOR: f64 = 10.0;
