@@ -45,6 +45,16 @@ impl CheckResult {
     pub fn accepted(&self) -> bool {
         self.errors() == 0
     }
+
+    /// The report, when the file is one at all: read, and neither refused as a file (format,
+    /// damage, scan) nor found to be something other than an annual report.
+    pub fn readable_report(&self) -> Option<&Report> {
+        let refused = self
+            .findings
+            .iter()
+            .any(|f| f.rule.starts_with("file.") || f.rule == "structure.not_a_report");
+        self.report.as_ref().filter(|_| !refused)
+    }
 }
 
 /// Hex-encoded SHA-256 (sha2 0.11 digests have no `LowerHex`).

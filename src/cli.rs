@@ -12,6 +12,8 @@ use nianbao::finding::Severity;
 use nianbao::report::{ActiveDisclosure, AppColumn, AppRow, Report};
 use nianbao::validate::Context;
 
+mod history;
+
 #[derive(Parser)]
 #[command(
     name = "nianbao",
@@ -25,12 +27,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check report files and print what is wrong with each.
+    /// Check report files, or whole folders of them, and print what is wrong with each.
+    ///
+    /// Folders are read recursively (links are not followed; temporary files, hidden files and
+    /// 回执 folders are skipped, as the daemon skips them). With more than one file, a summary
+    /// table ends the output (on stderr with --json); on a terminal a progress bar shows how far
+    /// it is.
     ///
     /// Exit status: 0 when no file has an error, 1 when at least one has, 2 when a file could
     /// not be checked at all (missing, unreadable).
     Check {
-        /// Report files (txt, html, docx; any text encoding).
+        /// Report files or folders (txt in any encoding, html, docx, xlsx/xls/et/ods, pdf,
+        /// doc/wps/odt through LibreOffice).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print one JSON object per file (JSON Lines), as documented in docs/check-json.md.
@@ -100,6 +108,41 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Import last year's published reports as history, for the cross-year rules of
+    /// nianbao's first season (not submissions: no receipt, no mail, not in status or export).
+    ///
+    /// DIR is read recursively like `check DIR`. Each file goes to the agency whose folder it
+    /// is in (the first folder below DIR that is a configured agency folder; without
+    /// configured agencies, the folder name), or else whose configured name the report's
+    /// title gives. Files of another year, unreadable or unattributable ones are listed and
+    /// skipped. Running it again changes nothing.
+    ///
+    /// Exit status: 0 when every file is in the store, 1 when some were skipped, 2 when the
+    /// import could not run (folder, configuration, database).
+    Import {
+        /// The folder of published reports (PDF, docx and every format `check` reads).
+        dir: PathBuf,
+        /// The report year of these reports, e.g. 2025 to check 2026's reports against.
+        #[arg(long)]
+        year: i32,
+        /// Configuration file: the agencies and data_dir (default: built-in defaults).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Two reports side by side: tables 1–3 value by value with differences marked (≠), and
+    /// per section the share of NEW's sentences found in OLD once years and numbers are
+    /// masked. For judging a 内容雷同 (copied report) warning.
+    ///
+    /// Exit status: 0 when both were compared, 2 when one cannot be read as a report.
+    Compare {
+        /// The older report (e.g. last year's).
+        old: PathBuf,
+        /// The newer report.
+        new: PathBuf,
+        /// Print the comparison as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the rule catalogue (id, severity, what, why).
     Rules {
@@ -221,6 +264,8 @@ pub fn main() -> ExitCode {
         Command::Db {
             command: DbCommand::Check { config },
         } => db_check(config.as_deref()),
+        Command::Import { dir, year, config } => history::import(&dir, year, config.as_deref()),
+        Command::Compare { old, new, json } => history::compare(&old, &new, json),
         Command::Rules { markdown } => {
             print_rules(markdown);
             ExitCode::SUCCESS
@@ -266,11 +311,35 @@ fn check(
         previous: previous.as_ref(),
         filing_year: filing_year.unwrap_or_else(current_year),
     };
-    let outcomes = check_parallel(files, &ctx);
+    let files = match nianbao::files::report_files(files) {
+        Ok(files) if !files.is_empty() => files,
+        Ok(_) => {
+            eprintln!("nianbao: no report files found (folders are read recursively)");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("nianbao: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Hidden when stderr is not a terminal (indicatif checks), and for a file or two.
+    let bar = if files.len() > 3 {
+        indicatif::ProgressBar::new(files.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 份 {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let outcomes = check_parallel(&files, &ctx, &bar);
+    bar.finish_and_clear();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut status = 0u8;
+    let mut tally = Tally::default();
     for (path, outcome) in files.iter().zip(outcomes) {
+        tally.add(&outcome);
         match outcome {
             Outcome::Unreadable(msg) => {
                 eprintln!("nianbao: {}: {msg}", path.display());
@@ -294,11 +363,87 @@ fn check(
             }
         }
     }
+    if files.len() > 1 {
+        // JSON Lines stay machine-readable: the table goes to stderr then.
+        let written = if json {
+            tally.write(&mut std::io::stderr().lock())
+        } else {
+            tally.write(&mut out)
+        };
+        if written.is_err() {
+            return ExitCode::from(status);
+        }
+    }
     ExitCode::from(status)
 }
 
+/// The summary of a folder: how many files were accepted, need changes, could not be read.
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    accepted: usize,
+    rejected: usize,
+    unreadable: usize,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: &Outcome) {
+        self.files += 1;
+        match outcome {
+            Outcome::Unreadable(_) => self.unreadable += 1,
+            // Not a report at all (format, damage, scan): unreadable, not merely wrong.
+            Outcome::Checked(r) if r.readable_report().is_none() => self.unreadable += 1,
+            Outcome::Checked(r) if r.accepted() => self.accepted += 1,
+            Outcome::Checked(_) => self.rejected += 1,
+        }
+    }
+
+    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let header = ["文件", "已受理", "需修改", "无法读取"];
+        write_counts(
+            out,
+            &header,
+            &[self.files, self.accepted, self.rejected, self.unreadable],
+        )
+    }
+}
+
+/// `汇总`, then a header and a line of counts, right-aligned by display width.
+fn write_counts(out: &mut impl Write, header: &[&str], counts: &[usize]) -> std::io::Result<()> {
+    let values: Vec<String> = counts.iter().map(usize::to_string).collect();
+    writeln!(out, "汇总")?;
+    let widths: Vec<usize> = header
+        .iter()
+        .zip(&values)
+        .map(|(h, v)| display_width(h).max(v.len()))
+        .collect();
+    let line = |cells: Vec<&str>| -> String {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| pad_left(c, w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    writeln!(out, "{}", line(values.iter().map(String::as_str).collect()))
+}
+
+/// Columns in a terminal: CJK characters take two.
+fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+fn pad_left(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
 /// Checks files on all cores, keeping their order.
-fn check_parallel(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Outcome> {
+fn check_parallel(
+    files: &[PathBuf],
+    ctx: &Context<'_>,
+    bar: &indicatif::ProgressBar,
+) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
@@ -307,7 +452,16 @@ fn check_parallel(files: &[PathBuf], ctx: &Context<'_>) -> Vec<Outcome> {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|paths| {
-                scope.spawn(move || paths.iter().map(|p| check_path(p, ctx)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    paths
+                        .iter()
+                        .map(|p| {
+                            let outcome = check_path(p, ctx);
+                            bar.inc(1);
+                            outcome
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         handles

@@ -701,7 +701,8 @@ impl Pipeline {
             )
         });
         let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_deref());
-        messages.extend(self.receipt_file(sub, &subject, &body));
+        let receipt_body = format!("{body}{}", mail::items::appendix(&result.findings));
+        messages.extend(self.receipt_file(sub, &subject, &receipt_body));
         if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
             messages.push(OutboxMessage {
                 kind: "notice",

@@ -7,11 +7,14 @@
 //! daemon's stages built on them.
 
 pub mod check;
+pub mod compare;
 pub mod config;
 pub mod escape;
 pub mod export;
 pub mod extract;
+pub mod files;
 pub mod finding;
+pub mod import;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;

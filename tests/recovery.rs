@@ -142,7 +142,7 @@ const PANIC_ON_BOOM: &[(&str, &str)] =
 #[test]
 fn a_panic_while_checking_one_file_is_caught_and_workers_survive() {
     let mut d = Daemon::new();
-    d.start_with_env(PANIC_ON_BOOM);
+    d.start_env(PANIC_ON_BOOM);
     // More panicking files than workers (2), one at a time: a worker that died with the
     // first would leave none for the third.
     for i in 0..3 {
@@ -185,7 +185,7 @@ fn a_panic_while_checking_one_file_is_caught_and_workers_survive() {
     assert!(panics >= 3, "{}", d.log());
     // A restart does not check them again (no panic at every start).
     assert_eq!(d.stop(), Some(0));
-    d.start_with_env(PANIC_ON_BOOM);
+    d.start_env(PANIC_ON_BOOM);
     std::fs::write(d.inbox().join("xss/fine2.txt"), distinct_report(21)).expect("w");
     d.wait_count(CHECKED, 5, 60);
     assert_eq!(d.log().matches("panicked").count(), panics, "{}", d.log());

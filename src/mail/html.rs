@@ -222,6 +222,14 @@ pub fn render(
     });
     if !result.findings.is_empty() {
         out.push_str("<ol>");
+        // The likely culprit first, as in the plain text; then every finding.
+        for lead in super::render::lead_items(result) {
+            out.push_str(&format!(
+                "<li style=\"margin:6px 0\"><b style=\"color:#b00020\">【{}】</b><b>{}</b></li>",
+                lead.severity.label(),
+                esc(&lead.text)
+            ));
+        }
         for f in &result.findings {
             let (badge, color) = match f.severity {
                 Severity::Error => ("错误", "#b00020"),

@@ -6,6 +6,7 @@
 //! otherwise `.eml` files in `data_dir/outbox/`.
 
 pub mod html;
+pub mod items;
 pub mod render;
 pub mod smtp;
 pub mod spool;

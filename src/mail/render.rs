@@ -1,7 +1,6 @@
 //! One renderer for every channel (mail, receipt file): subject and plain text.
 
 use crate::check::CheckResult;
-use crate::finding::Severity;
 
 /// What happened to a submission, as the message must tell it.
 pub enum Outcome<'a> {
@@ -67,13 +66,8 @@ pub fn render(
                     }
                 ));
             }
-            for (i, f) in result.findings.iter().enumerate() {
-                let mark = match f.severity {
-                    Severity::Error => "错误",
-                    Severity::Warning => "提示",
-                };
-                body.push_str(&format!("\n{}. 【{mark}】{}\n", i + 1, f.message));
-            }
+            let listing = super::items::listing(&result.findings, lead_items(result));
+            body.push_str(&super::items::render_text(&listing));
             body.push_str(if accepted {
                 "\n下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。\n"
             } else {
@@ -108,6 +102,23 @@ pub fn render(
     }
     body.push_str("\n（本邮件由年度报告审核系统自动发送，请勿直接回复。）\n");
     (clean(&subject), body)
+}
+
+/// What comes before the grouped findings: the likely culprit, when one cell explains every
+/// failed sum.
+pub fn lead_items(result: &CheckResult) -> Vec<super::items::Item> {
+    result
+        .report
+        .as_ref()
+        .map(crate::validate::culprit::find)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| super::items::Item {
+            severity: crate::finding::Severity::Error,
+            text: c.message(),
+            findings: Vec::new(),
+        })
+        .collect()
 }
 
 /// Names from the share are untrusted: no control characters (header injection), bounded

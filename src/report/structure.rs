@@ -281,7 +281,9 @@ pub fn period(sections: &[Section], blocks: &[Block], outline: &Outline) -> Opti
     None
 }
 
-/// `YYYY年M月D日` dates in order, as `YYYY-MM-DD`; malformed ones are skipped.
+/// `YYYY年M月D日` dates in order, as `YYYY-MM-DD`; malformed ones are skipped. A later date
+/// written without its year (“从2019年1月1日到12月31日止”) takes the year of the date before
+/// it, as a reader does.
 fn dates_in(s: &str) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
@@ -294,8 +296,23 @@ fn dates_in(s: &str) -> Vec<String> {
         let n: String = chars[from..j].iter().collect();
         (j, n.parse().ok())
     };
+    let mut last_year: Option<u32> = None;
     while i < chars.len() {
         let (j, y) = digits(i, 4);
+        let after_digit = i > 0 && chars[i - 1].is_ascii_digit();
+        if (1..=2).contains(&(j - i)) && chars.get(j) == Some(&'月') && !after_digit {
+            let m = y;
+            let (l, d) = digits(j + 1, 2);
+            if chars.get(l) == Some(&'日')
+                && let (Some(y), Some(m), Some(d)) = (last_year, m, d)
+                && (1..=12).contains(&m)
+                && (1..=31).contains(&d)
+            {
+                out.push(format!("{y:04}-{m:02}-{d:02}"));
+                i = l + 1;
+                continue;
+            }
+        }
         if j - i == 4 && chars.get(j) == Some(&'年') {
             let (k, m) = digits(j + 1, 2);
             if chars.get(k) == Some(&'月') {
@@ -306,6 +323,7 @@ fn dates_in(s: &str) -> Vec<String> {
                     && (1..=31).contains(&d)
                 {
                     out.push(format!("{y:04}-{m:02}-{d:02}"));
+                    last_year = Some(y);
                     i = l + 1;
                     continue;
                 }
@@ -361,6 +379,21 @@ pub fn check_readable(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_date_without_its_year_takes_the_first_ones() {
+        assert_eq!(
+            dates_in("统计期限从2019年1月1日到12月31日止"),
+            ["2019-01-01", "2019-12-31"]
+        );
+        assert_eq!(
+            dates_in("统计期限自2024年1月1日起至2024年12月31日止"),
+            ["2024-01-01", "2024-12-31"]
+        );
+        // Still malformed: the month glued to the year, and a month-day before any year.
+        assert_eq!(dates_in("自2025年1月1日至202512月31日"), ["2025-01-01"]);
+        assert!(dates_in("自1月1日至12月31日").is_empty());
+    }
 
     #[test]
     fn headings() {

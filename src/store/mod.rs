@@ -4,6 +4,7 @@
 //! their own. WAL mode lets them read while it writes. Every table cell is a row in `cells`
 //! so that the export and the cross-year rules query values, not JSON blobs.
 
+mod history;
 mod schema;
 
 use std::path::Path;
@@ -15,6 +16,7 @@ use crate::check::CheckResult;
 use crate::finding::Severity;
 use crate::report::{ActiveDisclosure, AppColumn, Report};
 
+pub use history::{HistoryEntry, NewHistory};
 pub use rusqlite::Error as SqlError;
 
 pub mod lock;
@@ -252,7 +254,8 @@ impl Store {
             .optional()
     }
 
-    /// The latest accepted-or-not report of `agency_folder` for `year` (for cross-year rules).
+    /// The latest accepted-or-not report of `agency_folder` for `year` (for cross-year rules);
+    /// without a checked submission of that year, the report imported as history, if any.
     /// A stored report that cannot be read back is an error naming its receipt, not "none":
     /// the caller says that the cross-year rules were skipped.
     pub fn latest_report(&self, agency_folder: &str, year: i32) -> anyhow::Result<Option<Report>> {
@@ -268,7 +271,15 @@ impl Store {
             )
             .optional()?;
         let Some((receipt, json)) = row else {
-            return Ok(None);
+            let Some(json) = self.history_report(agency_folder, year)? else {
+                return Ok(None);
+            };
+            let report = serde_json::from_str(&json).map_err(|e| {
+                anyhow::anyhow!(
+                    "the imported report of {agency_folder} for {year} cannot be read back: {e}"
+                )
+            })?;
+            return Ok(Some(report));
         };
         let report = serde_json::from_str(&json).map_err(|e| {
             anyhow::anyhow!("the stored report of {receipt} cannot be read back: {e}")

@@ -87,6 +87,26 @@ pub fn migrations() -> Migrations<'static> {
         // missing or no longer matches its sha256). `failure` says why, for the admin; the
         // submission is never taken again by itself, so one bad file cannot stop a start.
         M::up("ALTER TABLE submissions ADD COLUMN failure TEXT;"),
+        // Published reports of past years brought in by `nianbao import`: the cross-year
+        // rules' previous report in nianbao's first season. Never submissions: no receipt,
+        // no mail, not in status, export or digest.
+        M::up(
+            "
+        CREATE TABLE history (
+            id            INTEGER PRIMARY KEY,
+            agency_folder TEXT NOT NULL,               -- the agency's inbox folder
+            agency_name   TEXT,
+            year          INTEGER NOT NULL,
+            sha256        TEXT NOT NULL,
+            original_name TEXT NOT NULL,               -- path relative to the imported folder
+            size          INTEGER NOT NULL,
+            format        TEXT,
+            report_json   TEXT NOT NULL,
+            imported_at   TEXT NOT NULL,               -- UTC
+            UNIQUE (agency_folder, year, sha256)
+        );
+        ",
+        ),
     ])
 }
 

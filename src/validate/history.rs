@@ -1,8 +1,9 @@
 //! Across years, same agency: what was carried forward last year is carried over this year,
-//! and 现行有效件数 follows from last year's.
+//! and 现行有效件数 follows from last year's. The same report as last year (tables copied, a
+//! total off by a factor of ten) is what supervising offices return most often.
 
 use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::{ActiveDisclosure, AppColumn, AppRow};
+use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report};
 
 use super::{Validation, where_};
 
@@ -19,8 +20,263 @@ pub static IN_FORCE: Rule = Rule {
     why: "现行有效的规章和规范性文件逐年累计；不连续说明某年的数字有误（也可能是清理或划转，请说明）。",
 };
 
+pub static TABLES_IDENTICAL: Rule = Rule {
+    id: "history.tables_identical",
+    severity: Severity::Warning,
+    what: "表一至表三的每个数都与上一年度报告相同",
+    why: "两年的统计数字完全一样，几乎只会是套用了上年的报告而没有更新数据（两年全为 0 的除外）。",
+};
+pub static JUMP: Rule = Rule {
+    id: "history.jump",
+    severity: Severity::Warning,
+    what: "总数与上一年度相差 10 倍以上（两年都不少于 20；收费金额两年都不为 0）",
+    why: "相差一个数量级多半是多打或少打了一位数，或把“元”当成了“万元”；确属实情的，请在正文中说明原因。",
+};
+
+pub static TEXT_COPIED: Rule = Rule {
+    id: "history.text_copied",
+    severity: Severity::Warning,
+    what: "某部分的正文大部分与上一年度报告相同（年份和数字除外）",
+    why: "“内容雷同”是上级通报最多的问题之一：年度报告应写本年度的工作，照搬上年的文字只改年份，等于没有报告。",
+};
+
 pub fn rules() -> Vec<&'static Rule> {
-    vec![&CARRY_OVER, &IN_FORCE]
+    vec![
+        &CARRY_OVER,
+        &IN_FORCE,
+        &TABLES_IDENTICAL,
+        &JUMP,
+        &TEXT_COPIED,
+    ]
+}
+
+/// From this share of a section's sentences found in last year's text on, it is copied.
+const COPIED_SHARE: f64 = 0.8;
+/// A section needs this many sentences (of some length, template sentences left out) to be
+/// judged: one shared sentence in a two-line section says nothing.
+const COPIED_MIN_SENTENCES: usize = 3;
+
+/// Sections whose prose is mostly last year's once years and numbers are masked.
+fn text_copied(report: &Report, previous: &Report, prev_year: &str, findings: &mut Vec<Finding>) {
+    for section in &report.sections {
+        let Some(before) = previous
+            .sections
+            .iter()
+            .find(|s| s.number == section.number)
+        else {
+            continue;
+        };
+        let overlap = crate::compare::sentence_overlap(&before.text, &section.text);
+        if overlap.total < COPIED_MIN_SENTENCES
+            || (overlap.shared as f64) < COPIED_SHARE * overlap.total as f64
+        {
+            continue;
+        }
+        let share = overlap.shared * 100 / overlap.total;
+        let name = crate::report::labels::SECTIONS
+            .get(usize::from(section.number).saturating_sub(1))
+            .map_or(String::new(), |h| format!("“{}”", h.standard));
+        findings.push(
+            Finding::new(
+                &TEXT_COPIED,
+                Location::section(section.number),
+                format!(
+                    "第{}部分{name}的正文有 {share}%（{} 句中的 {} 句）与{prev_year}报告相同（年份和数字除外），\
+                     例如：“{}”。请按本年度的实际工作重新撰写，不要照搬上年的文字。",
+                    CN_NUMBERS[usize::from(section.number).min(6)],
+                    overlap.total,
+                    overlap.shared,
+                    overlap
+                        .example
+                        .map(|e| e.chars().take(60).collect::<String>())
+                        .unwrap_or_default()
+                ),
+            )
+            .expected(format!("< {}%", (COPIED_SHARE * 100.0) as u32))
+            .actual(format!("{share}%")),
+        );
+    }
+}
+
+const CN_NUMBERS: [&str; 7] = ["", "一", "二", "三", "四", "五", "六"];
+
+/// From this factor on, a total that changed is worth a second look.
+const JUMP_FACTOR: f64 = 10.0;
+/// Small counts move a lot by themselves (2 → 25 is no typo): only totals of at least this
+/// many in both years are compared.
+const JUMP_FLOOR: i64 = 20;
+
+/// Every value of tables 1–3 equals last year's (and not everything is 0 in both).
+fn tables_identical(report: &Report, previous: &Report, prev_year: &str) -> Option<Finding> {
+    let (Some(t1), Some(t2), Some(t3)) = (
+        &report.active_disclosure,
+        &report.applications,
+        &report.reviews_and_litigation,
+    ) else {
+        return None;
+    };
+    let same = previous.active_disclosure.as_ref() == Some(t1)
+        && previous.applications.as_ref() == Some(t2)
+        && previous.reviews_and_litigation.as_ref() == Some(t3);
+    if !same || all_zero(report) {
+        return None;
+    }
+    Some(Finding::new(
+        &TABLES_IDENTICAL,
+        Location::table(1),
+        format!(
+            "表一、表二、表三的每个数都与{prev_year}报告完全相同。请核对是否套用了上年的报告而没有更新本年度的数据；\
+             如确实两年数字一样，请在正文中说明。"
+        ),
+    ))
+}
+
+/// Whether every count of tables 1–3 is 0 (a small office with nothing to report, both years).
+fn all_zero(report: &Report) -> bool {
+    let Ok(json) = serde_json::to_value((
+        &report.active_disclosure,
+        &report.applications,
+        &report.reviews_and_litigation,
+    )) else {
+        return false;
+    };
+    fn zero(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
+            // The fee amount is a decimal string ("0", "0.0000").
+            serde_json::Value::String(s) => s.parse::<f64>().is_ok_and(|x| x == 0.0),
+            serde_json::Value::Array(a) => a.iter().all(zero),
+            serde_json::Value::Object(o) => o.values().all(zero),
+            _ => true,
+        }
+    }
+    zero(&json)
+}
+
+/// The totals compared across years: where each is, how it is named, its value.
+fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
+    let mut out = Vec::new();
+    if let Some(apps) = &report.applications {
+        for (row, name) in [
+            (AppRow::NewReceived, "本年新收政府信息公开申请数量"),
+            (AppRow::TotalHandled, "本年度办理结果（七）总计"),
+        ] {
+            if let Some(v) = apps.get(row).and_then(|v| v[AppColumn::Total.index()]) {
+                out.push((
+                    Location::table(2).row(row.id()).column("total"),
+                    format!("表二“{name}”的总计"),
+                    v as f64,
+                    false,
+                ));
+            }
+        }
+    }
+    if let Some(t3) = &report.reviews_and_litigation {
+        for ((id, group), (_, printed)) in t3
+            .groups()
+            .into_iter()
+            .zip(crate::report::labels::T3_GROUPS)
+        {
+            if let Some(v) = group.total {
+                out.push((
+                    Location::table(3).row(id).column("total"),
+                    format!("表三“{}”的总计", printed.replace('·', "—")),
+                    v as f64,
+                    false,
+                ));
+            }
+        }
+    }
+    if let Some(ActiveDisclosure::V2021(t1)) = &report.active_disclosure {
+        for (id, name, v) in [
+            (
+                "administrative_licensing",
+                "行政许可",
+                t1.administrative_licensing,
+            ),
+            (
+                "administrative_punishment",
+                "行政处罚",
+                t1.administrative_punishment,
+            ),
+            (
+                "administrative_enforcement",
+                "行政强制",
+                t1.administrative_enforcement,
+            ),
+        ] {
+            if let Some(v) = v {
+                out.push((
+                    Location::table(1).row(id),
+                    format!("表一“{name}”"),
+                    v as f64,
+                    false,
+                ));
+            }
+        }
+        if let Some(fee) = t1
+            .administrative_fees
+            .as_deref()
+            .and_then(|f| f.parse::<f64>().ok())
+        {
+            out.push((
+                Location::table(1)
+                    .row("administrative_fees")
+                    .column("amount"),
+                "表一“行政事业性收费”金额（万元）".to_string(),
+                fee,
+                true,
+            ));
+        }
+    }
+    out
+}
+
+/// Totals that moved by a factor of [`JUMP_FACTOR`] or more.
+fn jumps(report: &Report, previous: &Report, prev_year: &str, findings: &mut Vec<Finding>) {
+    let before = totals(previous);
+    for (location, name, now, is_fee) in totals(report) {
+        let Some((_, _, then, _)) = before.iter().find(|(l, ..)| *l == location) else {
+            continue;
+        };
+        let then = *then;
+        let comparable = if is_fee {
+            now > 0.0 && then > 0.0
+        } else {
+            now >= JUMP_FLOOR as f64 && then >= JUMP_FLOOR as f64
+        };
+        if !comparable || now.max(then) < JUMP_FACTOR * now.min(then) {
+            continue;
+        }
+        let hint = if is_fee {
+            "请核对是否把“元”当成了“万元”（金额单位为万元），或多打、少打了位数"
+        } else {
+            "请核对是否多打或少打了一位数"
+        };
+        let factor = (now.max(then) / now.min(then)).round();
+        findings.push(
+            Finding::new(
+                &JUMP,
+                location,
+                format!(
+                    "{name}本年为 {}，{prev_year}报告为 {}，相差约 {factor} 倍。{hint}；确属实情的，请在正文中说明原因。",
+                    shown(now),
+                    shown(then)
+                ),
+            )
+            .expected(format!("~{}", shown(then)))
+            .actual(shown(now)),
+        );
+    }
+}
+
+/// 3060 not 3060.0; 0.0125 as written.
+fn shown(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
@@ -66,6 +322,9 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
             }
         }
     }
+    text_copied(report, previous, &prev_year, findings);
+    findings.extend(tables_identical(report, previous, &prev_year));
+    jumps(report, previous, &prev_year, findings);
     if let (Some(ActiveDisclosure::V2021(now)), Some(ActiveDisclosure::V2021(before))) =
         (&report.active_disclosure, &previous.active_disclosure)
     {

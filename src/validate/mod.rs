@@ -6,6 +6,7 @@
 //! cell.
 
 mod arithmetic;
+pub mod culprit;
 mod history;
 mod narrative;
 mod structure;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -193,17 +195,22 @@ impl Daemon {
     }
 
     pub fn eml_files(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("data/outbox"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
+        eml_files_in(&self.dir.path().join("data/outbox"))
     }
+}
+
+/// The `.eml` files in a folder, sorted (none when it does not exist).
+pub fn eml_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 impl Drop for Daemon {
@@ -232,18 +239,6 @@ pub const CHECKED: &str = "SELECT count(*) FROM submissions WHERE state != 'arch
 
 // Helpers of tests/recovery.rs.
 impl Daemon {
-    /// The running daemon's process id.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    /// Starts the daemon with more environment variables (e.g. a debug-only test hook).
-    pub fn start_with_env(&mut self, vars: &[(&str, &str)]) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nianbao"));
-        cmd.envs(vars.iter().copied());
-        self.start_with(cmd);
-    }
-
     /// Whether the daemon has exited, and how (`None` while it runs).
     pub fn exited(&mut self) -> Option<Option<i32>> {
         let status = self.child.as_mut()?.try_wait().ok()??;

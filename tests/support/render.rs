@@ -511,11 +511,17 @@ fn document(r: &Report, defects: &[Defect]) -> Vec<Item> {
                 total(AppRow::TotalHandled),
                 total(AppRow::CarriedForward)
             ),
-            "（三）政府信息管理。严格执行保密审查制度，动态更新政府信息公开指南和目录。"
-                .to_string(),
-            "（四）平台建设。持续优化政府网站信息公开专栏，及时更新栏目内容。".to_string(),
-            "（五）监督保障。将政务公开纳入年度绩效考核，开展业务培训。".to_string(),
-        ],
+        ]
+        .into_iter()
+        .chain(super::narrative::paragraphs(r, 1).unwrap_or_else(|| {
+            vec![
+                "（三）政府信息管理。严格执行保密审查制度，动态更新政府信息公开指南和目录。"
+                    .to_string(),
+                "（四）平台建设。持续优化政府网站信息公开专栏，及时更新栏目内容。".to_string(),
+                "（五）监督保障。将政务公开纳入年度绩效考核，开展业务培训。".to_string(),
+            ]
+        }))
+        .collect(),
         None,
     );
     section(
@@ -544,13 +550,15 @@ fn document(r: &Report, defects: &[Defect]) -> Vec<Item> {
     section(
         5,
         "五、存在的主要问题及改进情况",
-        vec!["政策解读的形式较为单一，部分栏目更新不够及时。下一步将丰富解读形式，压实栏目更新责任，提升公开质量。".to_string()],
+        super::narrative::paragraphs(r, 5).unwrap_or_else(|| vec!["政策解读的形式较为单一，部分栏目更新不够及时。下一步将丰富解读形式，压实栏目更新责任，提升公开质量。".to_string()]),
         None,
     );
     section(
         6,
         "六、其他需要报告的事项",
-        vec!["本年度未收取政府信息公开信息处理费。".to_string()],
+        std::iter::once("本年度未收取政府信息公开信息处理费。".to_string())
+            .chain(super::narrative::paragraphs(r, 6).unwrap_or_default())
+            .collect(),
         None,
     );
     // Cell overrides.
