@@ -442,16 +442,16 @@ mod tests {
     #[test]
     fn the_same_text_for_another_year_is_all_shared() {
         let old = "2022年，我局共收到政府信息公开申请15件，全部按时答复。\
-                   本报告中所列数据的统计期限自2022年1月1日起至2022年12月31日止。";
+                   本年度发生政府信息公开行政复议2件，均已在2022年12月审结。";
         let new = "2023年，我局共收到政府信息公开申请３件，全部按时答复。\
-                   本报告中所列数据的统计期限自2023年1月1日起至2023年12月31日止。";
+                   本年度发生政府信息公开行政复议7件，均已在2023年12月审结。";
         let o = sentence_overlap(old, new);
         assert_eq!((o.shared, o.total), (2, 2));
         assert_eq!(o.ratio(), 1.0);
         // The example is NEW's own wording, and the longest shared sentence.
         assert_eq!(
             o.example.as_deref(),
-            Some("本报告中所列数据的统计期限自2023年1月1日起至2023年12月31日止")
+            Some("本年度发生政府信息公开行政复议7件，均已在2023年12月审结")
         );
     }
 

@@ -174,6 +174,8 @@ fn messages_wait_for_the_server_and_go_out_exactly_once() {
     );
     let got = wait_received(mail_dir.path(), 2, 20);
     assert_eq!(got.len(), 2, "resent once");
+    // The server stores a message before it answers 250: wait for the daemon's "sent" mark.
+    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'sent'", 4, 20);
     let queue = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .args(["mail", "queue", "--json", "--config"])
         .arg(d.dir.path().join("nianbao.toml"))
