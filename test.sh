@@ -7,7 +7,6 @@
 #   poppler-utils, poppler-data            pdftotext and the CJK CMaps, for PDF reports
 #   libreoffice-writer/calc-nogui          .doc/.wps/.et/.odt reports, and PDFs made from docx
 #   fonts-wqy-zenhei, fonts-noto-cjk       the two CJK fonts LibreOffice renders test PDFs with
-#   faketime                               the clock on either side of midnight in Beijing
 #   prometheus                             promtool, which validates the /metrics output
 #   chromium, chromium-driver              headless browser for the rendered email and console
 # Debian packages are installed with apt-get (as root, or through sudo); nothing is
@@ -30,7 +29,6 @@ need libreoffice-writer-nogui command -v soffice
 need libreoffice-calc-nogui test -e /usr/lib/libreoffice/program/libsclo.so
 need fonts-wqy-zenhei test -d /usr/share/fonts/truetype/wqy
 need fonts-noto-cjk test -d /usr/share/fonts/opentype/noto
-need faketime command -v faketime
 need prometheus command -v promtool
 need chromium command -v chromium
 need chromium-driver command -v chromedriver
