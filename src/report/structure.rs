@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use crate::extract::{Block, SourceRef};
 use crate::finding::{Finding, Location, Rule, Severity};
 
-use super::labels::{SECTIONS, is_cjk, normalize};
 use super::model::{Period, Report, Section};
+use super::normalize::{is_cjk, normalize};
+use super::schema::SECTIONS;
 use super::tokens::{Token, is_page_marker};
 
 pub static NOT_A_REPORT: Rule = Rule {

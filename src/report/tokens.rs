@@ -7,7 +7,7 @@
 
 use crate::extract::{Block, SourceRef};
 
-use super::labels::normalize;
+use super::normalize::normalize;
 
 /// What a token says.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use nianbao::report::labels::{APP_ROWS, app_column_printed};
+use nianbao::report::schema::{APP_ROWS, app_column_printed};
 use nianbao::report::*;
 use rand::Rng;
 
@@ -387,11 +387,11 @@ fn t2_grid(apps: &Applications, template: Template) -> Vec<Vec<GCell>> {
                 r.push(span("三、本年度办理结果", outcome_count + 1, 1));
                 first_outcome = false;
             }
-            match nianbao::report::labels::app_row_group(row) {
+            match nianbao::report::schema::app_row_group(row) {
                 Some(group) => {
                     if !group_seen.contains(&group) {
                         let n = AppRow::for_template(template)
-                            .filter(|x| nianbao::report::labels::app_row_group(*x) == Some(group))
+                            .filter(|x| nianbao::report::schema::app_row_group(*x) == Some(group))
                             .count();
                         r.push(span(group, n, 1));
                         group_seen.push(group);
@@ -433,7 +433,7 @@ fn t3_grid(t: &ReviewsAndLitigation) -> Vec<Vec<GCell>> {
     );
     let mut data = Vec::new();
     for (id, group) in t.groups() {
-        for ((column, _), v) in nianbao::report::labels::T3_COLUMNS
+        for ((column, _), v) in nianbao::report::schema::T3_COLUMNS
             .iter()
             .zip(group.values())
         {
