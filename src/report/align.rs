@@ -29,6 +29,9 @@ const FITS: f32 = 0.05;
 pub struct Observed<'a> {
     pub text: &'a str,
     pub lead: &'a str,
+    /// The lead may hold the next row's own (misspelt) label: good enough for a similarity,
+    /// never for an exact match.
+    pub lead_is_row: bool,
     pub values: usize,
 }
 
@@ -153,18 +156,21 @@ pub fn align(observed: &[Observed<'_>], template: &[Row<'_>]) -> Vec<Outcome> {
 /// otherwise every row gets its edit-distance similarity.
 fn row_scores(o: &Observed<'_>, template: &[Row<'_>]) -> Vec<Option<Score>> {
     let fits = |r: &Row<'_>| if o.values == r.columns { FITS } else { 0.0 };
-    // A label wrapped below its values: its head ends the text, its tail ends the lead
-    // (which may start with a piece of a vertical group label).
+    // A label wrapped below its values: its head ends the text, its tail is in the lead
+    // (which may start or end with pieces of a vertical group label).
     let wrapped = |label: &Label| -> Option<LabelMatch> {
-        if o.lead.is_empty() {
+        if o.lead.is_empty() || o.lead_is_row {
             return None;
         }
         label
             .wordings()
             .filter(|(l, _)| {
-                l.char_indices()
-                    .skip(2)
-                    .any(|(at, _)| o.text.ends_with(&l[..at]) && o.lead.ends_with(&l[at..]))
+                l.char_indices().skip(2).any(|(at, _)| {
+                    let tail = &l[at..];
+                    o.text.ends_with(&l[..at])
+                        && (o.lead.ends_with(tail)
+                            || (tail.chars().nth(1).is_some() && o.lead.starts_with(tail)))
+                })
             })
             .map(|(l, standard)| LabelMatch {
                 standard,
@@ -173,7 +179,8 @@ fn row_scores(o: &Observed<'_>, template: &[Row<'_>]) -> Vec<Option<Score>> {
             .max_by_key(|m| (m.len, m.standard))
     };
     let joined;
-    let texts: &[&str] = if o.lead.is_empty() {
+    // For exact matches, the text alone and the text with the whole lead.
+    let texts: &[&str] = if o.lead.is_empty() || o.lead_is_row {
         &[o.text][..]
     } else {
         joined = [o.text, o.lead].concat();
@@ -200,14 +207,15 @@ fn row_scores(o: &Observed<'_>, template: &[Row<'_>]) -> Vec<Option<Score>> {
         });
         return out;
     }
+    let text: Vec<char> = o.text.chars().collect();
+    let lead: Vec<char> = o.lead.chars().collect();
     template
         .iter()
         .map(|r| {
-            let chars: Vec<Vec<char>> = texts.iter().map(|t| t.chars().collect()).collect();
             let s = r
                 .label
                 .wordings()
-                .flat_map(|(l, _)| chars.iter().map(move |t| suffix_similarity(t, l)))
+                .map(|(l, _)| similarity(&text, &lead, l))
                 .fold(0.0f32, f32::max);
             (s > 0.0).then_some(Score {
                 similarity: s + fits(r),
@@ -219,28 +227,64 @@ fn row_scores(o: &Observed<'_>, template: &[Row<'_>]) -> Vec<Option<Score>> {
 
 /// 1 − (edit distance between `label` and the best suffix of `text`) / label length.
 pub fn suffix_similarity(text: &[char], label: &str) -> f32 {
+    similarity(text, &[], label)
+}
+
+/// 1 − (edit distance between `label` and the best suffix of `text` followed by the best
+/// prefix of `lead`) / label length: a label may start anywhere in the run (after pieces of
+/// group labels and headers) and end anywhere in the tail it left below its values.
+fn similarity(text: &[char], lead: &[char], label: &str) -> f32 {
     let label: Vec<char> = label.chars().collect();
     let m = label.len();
     if m == 0 {
         return 0.0;
     }
-    // Reversed, so that the text's end is anchored and any prefix of it is free.
-    let take = text.len().min(m + m / 2 + 2);
-    let tail: Vec<char> = text[text.len() - take..].iter().rev().copied().collect();
-    let lab: Vec<char> = label.iter().rev().copied().collect();
+    let t = text.len().min(m + m / 2 + 2);
+    let s: Vec<char> = text[text.len() - t..]
+        .iter()
+        .chain(lead.iter().take(2 * m + 2))
+        .copied()
+        .collect();
+    // The label starts in the text, at least one character before its end (the head of a
+    // wrapped label), unless the text ends with the row's number (`（一）`, or the `（一` a
+    // wrap cut): a label that starts in the lead is the next row's.
+    let last_start = if lead.is_empty() || ends_with_number(&text[text.len() - t..]) {
+        t
+    } else {
+        t.saturating_sub(1)
+    };
+    // prev[j]: distance of label[..j] to the best piece of `s` ending at the current place.
     let mut prev: Vec<usize> = (0..=m).collect();
-    let mut best = prev[m];
+    let mut best = if t == 0 { prev[m] } else { usize::MAX };
     let mut cur = vec![0usize; m + 1];
-    for (a, &tc) in tail.iter().enumerate() {
-        cur[0] = a + 1;
-        for b in 1..=m {
-            let sub = prev[b - 1] + usize::from(tc != lab[b - 1]);
-            cur[b] = sub.min(prev[b] + 1).min(cur[b - 1] + 1);
+    for (i, &c) in s.iter().enumerate() {
+        let i = i + 1;
+        cur[0] = i.saturating_sub(last_start);
+        for j in 1..=m {
+            let sub = prev[j - 1] + usize::from(c != label[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
         }
-        best = best.min(cur[m]);
+        if i >= t {
+            best = best.min(cur[m]);
+        }
         std::mem::swap(&mut prev, &mut cur);
     }
-    1.0 - best as f32 / m as f32
+    1.0 - best.min(m) as f32 / m as f32
+}
+
+/// Whether `text` ends with an item number or a piece of one: `（一）`, `（一`, `（`, `3`,
+/// `3.`, `三、`.
+fn ends_with_number(text: &[char]) -> bool {
+    let numeral = |c: char| "一二三四五六七八九十".contains(c);
+    match text {
+        [.., '（'] => true,
+        [.., '（', c, '）'] if numeral(*c) => true,
+        [.., c] if c.is_ascii_digit() => true,
+        [.., c, '.'] if c.is_ascii_digit() => true,
+        [.., '（', c] if numeral(*c) => true,
+        [.., c, '、'] if numeral(*c) => true,
+        _ => false,
+    }
 }
 
 /// Where the text of a run stops being a wrapped label's tail: at the first numbering mark
@@ -279,6 +323,7 @@ mod tests {
         Observed {
             text,
             lead: "",
+            lead_is_row: false,
             values: 7,
         }
     }
@@ -444,6 +489,7 @@ mod tests {
                 &[Observed {
                     text,
                     lead: "",
+                    lead_is_row: false,
                     values: 1,
                 }],
                 &template,
@@ -481,6 +527,7 @@ mod tests {
             Observed {
                 text: "5.要求行政机关确认或重新出具",
                 lead: "已获取信息",
+                lead_is_row: false,
                 values: 7,
             },
         ];
@@ -497,6 +544,7 @@ mod tests {
             Observed {
                 text: "年度办（二）部分公开",
                 lead: "理结果（区分处理的，只计这一情形，不计其他情形）",
+                lead_is_row: false,
                 values: 7,
             },
             obs("理结果（区分处理的，只计这一情形，不计其他情形）（三）1.属于国家秘密"),
@@ -505,6 +553,23 @@ mod tests {
         assert_eq!(
             out,
             vec![matched(0, true), matched(1, true), matched(2, true)]
+        );
+    }
+
+    #[test]
+    fn similarity_ignores_a_prefix_and_what_follows_a_wrapped_tail() {
+        let chars = |s: &str| s.chars().collect::<Vec<char>>();
+        // 信访举报投诉类申请, wrapped around its values with a typo in the tail, and a piece of
+        // the vertical （五）不予处理 after it.
+        let s = similarity(
+            &chars("（五1.信访举报投"),
+            &chars("类在请）不"),
+            "信访举报投诉类申请",
+        );
+        assert!((s - 7.0 / 9.0).abs() < 1e-6, "{s}");
+        assert_eq!(
+            similarity(&chars("予以"), &chars("公开（二）"), "予以公开"),
+            1.0
         );
     }
 

@@ -9,7 +9,7 @@ pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if c.is_whitespace() || is_invisible(c) {
+        if c.is_whitespace() || is_invisible(c) || matches!(c, '|' | '｜' | '¦') {
             continue;
         }
         let c = match c {
@@ -47,6 +47,34 @@ pub fn normalize(s: &str) -> String {
             }
         }
         out.push(c);
+    }
+    if out.contains('）') {
+        out = item_numbers(&out);
+    }
+    out
+}
+
+/// `（1）`, `1）` and `(1)` item numbers as `1.`, the template's own numbering.
+fn item_numbers(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let open = chars[i] == '（';
+        let start = i + usize::from(open);
+        let digits = chars[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let before_ok = open || i == 0 || !(chars[i - 1].is_ascii_digit() || chars[i - 1] == '（');
+        if (1..=2).contains(&digits) && before_ok && chars.get(start + digits) == Some(&'）') {
+            out.extend(&chars[start..start + digits]);
+            out.push('.');
+            i = start + digits + 1;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
     }
     out
 }
@@ -211,5 +239,16 @@ mod tests {
         assert_eq!(normalize("數(shù)量"), "数量");
         assert_eq!(normalize("结 果\n维持"), "结果维持");
         assert_eq!(normalize("（单位：万元）"), "（单位：万元）");
+        // Numbering variants are wording: 1、 1． （1） (1) 1) all read as 1.
+        for n in ["1、", "1．", "（1）", "(1)", "1)", "１．"] {
+            assert_eq!(
+                normalize(&format!("{n}属于国家秘密")),
+                "1.属于国家秘密",
+                "{n}"
+            );
+        }
+        assert_eq!(normalize("（三）不予公开（2）其他"), "（三）不予公开2.其他");
+        assert_eq!(normalize("第（一）项"), "第（一）项");
+        assert_eq!(normalize("| 予以公开 |"), "予以公开");
     }
 }

@@ -138,24 +138,43 @@ fn title(blocks: &[Block]) -> Option<Title> {
             _ => None,
         })
         .collect();
-    let i = lines.iter().position(|(l, _)| {
-        let n = normalize(l);
+    let is_title = |n: &str| {
         (n.contains("年度报告") || n.contains("工作报告"))
             && n.contains("信息公开")
             // Portal breadcrumbs: `您现在的位置：首页 > 政府信息公开 > 政府信息公开年度报告`.
             && !n.contains(['>', '»', '›'])
             && !n.contains("当前位置")
             && !n.contains("现在的位置")
+    };
+    // A short line is a title's first half when the next line completes it
+    // (`…2024年政府信息公开` / `工作年度报告`).
+    let short = |n: &str| n.chars().count() <= 40 && !n.contains(['。', '：']);
+    let (i, mut text) = lines.iter().enumerate().find_map(|(i, (l, _))| {
+        let n = normalize(l);
+        if is_title(&n) {
+            return Some((i, n));
+        }
+        let next = lines.get(i + 1).map(|(l, _)| normalize(l))?;
+        let joined = format!("{n}{next}");
+        (short(&n) && !n.is_empty() && !is_title(&next) && is_title(&joined)).then_some((i, joined))
     })?;
-    let (line, at) = lines[i];
-    let mut text = normalize(line);
-    // `2024年政府信息公开工作年度报告` under a line with the agency's name.
-    if text.chars().next().is_some_and(|c| c.is_ascii_digit()) && i > 0 {
+    let at = lines[i].1;
+    // `2024年政府信息公开工作年度报告` under a line with the agency's name, or
+    // `年政府信息公开工作年度报告` under `南岸区住房和城乡建设委员会 2024` (wrapped after the year).
+    if i > 0 {
         let prev = normalize(lines[i - 1].0);
-        if prev.chars().count() <= 30
-            && prev.chars().all(|c| is_cjk(c) || "（）()·".contains(c))
-            && !prev.is_empty()
-        {
+        let agency_only = prev.chars().all(|c| is_cjk(c) || "（）()·".contains(c));
+        let year_end = prev
+            .chars()
+            .rev()
+            .take(4)
+            .filter(|c| c.is_ascii_digit())
+            .count()
+            == 4
+            && prev.chars().any(is_cjk);
+        let fits = (text.chars().next().is_some_and(|c| c.is_ascii_digit()) && agency_only)
+            || (text.starts_with('年') && year_end);
+        if fits && short(&prev) && !prev.is_empty() {
             text = format!("{prev}{text}");
         }
     }
@@ -397,6 +416,42 @@ mod tests {
             split_title("某街道政府信息公开工作年度报告"),
             (Some("某街道".into()), None)
         );
+    }
+
+    #[test]
+    fn wrapped_titles_are_read_whole() {
+        let blocks = |lines: &[&str]| -> Vec<Block> {
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Block::Text {
+                    text: l.to_string(),
+                    at: SourceRef::Line(i as u32 + 1),
+                })
+                .collect()
+        };
+        let agency = "南岸区住房和城乡建设委员会";
+        for lines in [
+            vec![
+                "南岸区住房和城乡建设委员会 2024",
+                "年政府信息公开工作年度报告",
+            ],
+            vec![
+                "南岸区住房和城乡建设委员会2024年政府信息公开",
+                "工作年度报告",
+            ],
+            vec![
+                "南岸区住房和城乡建设委员会",
+                "2024年政府信息公开工作年度报告",
+            ],
+            vec!["南岸区住房和城乡建设委员会2024年政府信息公开工作年度报告"],
+        ] {
+            let t = title(&blocks(&lines)).expect("a title");
+            assert_eq!(t.agency.as_deref(), Some(agency), "{lines:?}");
+            assert_eq!(t.year, Some(2024), "{lines:?}");
+        }
+        let t = title(&blocks(&["一、总体情况", "2024年政府信息公开工作年度报告"])).expect("title");
+        assert_eq!(t.agency, None);
     }
 
     #[test]

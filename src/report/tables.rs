@@ -341,22 +341,25 @@ struct Hit<'r> {
 
 /// The text a label wrapped below its values left at the start of the next run: the run's
 /// text before its own label (when it ends with one) and before its first numbering mark.
-fn lead<'t>(next: &'t Region, rows: &[align::Row<'_>]) -> &'t str {
-    let own = rows
-        .iter()
-        .filter_map(|r| r.label.match_suffix(&next.text))
-        .map(|m| m.len)
-        .max();
+fn lead<'t>(next: &'t Region, rows: &[align::Row<'_>]) -> (&'t str, bool) {
+    // Words without values are no row of their own, whatever they say.
+    let own = if next.values.is_empty() {
+        None
+    } else {
+        rows.iter()
+            .filter_map(|r| r.label.match_suffix(&next.text))
+            .map(|m| m.len)
+            .max()
+    };
     let text = match own {
         Some(len) => &next.text[..next.text.len() - len],
         None => next.text.as_str(),
     };
     let cut = align::lead_end(text);
-    // A row of its own whose label fits nothing exactly is not a tail, unless numbered.
-    if own.is_none() && !next.values.is_empty() && cut == text.len() {
-        return "";
-    }
-    &text[..cut]
+    // A row whose own label fits nothing exactly may be all label, unless a number starts it.
+    let is_row = own.is_none() && !next.values.is_empty() && cut == text.len();
+    // The rest of a number the wrap cut (`（一` / `）予以公开`) is not part of the label.
+    (text[..cut].trim_start_matches(['）', '、', '.']), is_row)
 }
 
 /// Aligns the regions to the template `rows` ([`align`]); reports rows with numbers that
@@ -395,10 +398,14 @@ fn match_rows<'r>(
     }
     let observed: Vec<align::Observed<'_>> = candidates
         .iter()
-        .map(|&k| align::Observed {
-            text: &regions[k].text,
-            lead: regions.get(k + 1).map_or("", |next| lead(next, rows)),
-            values: regions[k].values.len(),
+        .map(|&k| {
+            let (lead, lead_is_row) = regions.get(k + 1).map_or(("", false), |n| lead(n, rows));
+            align::Observed {
+                text: &regions[k].text,
+                lead,
+                lead_is_row,
+                values: regions[k].values.len(),
+            }
         })
         .collect();
     let outcomes = align::align(&observed, rows);

@@ -6,6 +6,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod mutations;
 pub mod render;
 
 use std::collections::BTreeMap;

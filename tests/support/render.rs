@@ -6,6 +6,8 @@ use nianbao::report::schema::{APP_ROWS, app_column_printed};
 use nianbao::report::*;
 use rand::Rng;
 
+mod wild;
+
 /// How the file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -26,6 +28,11 @@ pub enum Layout {
     /// A PDF written directly, text in the non-embedded CID font STSong-Light with the
     /// UniGB-UCS2-H encoding, table rows drawn at cell positions, in a random drawing order.
     Pdf,
+    /// Text perturbed the ways real reports differ ([`wild`]).
+    Wild,
+    /// Wild, and a 2021 report's three （六） sub-rows written as the single 2019-style
+    /// （六）其他处理 row with their sum.
+    WildSix,
 }
 
 impl Layout {
@@ -625,6 +632,8 @@ pub fn render(r: &Report, layout: Layout, encoding: TextEncoding, options: &Opti
         Layout::Xlsx => xlsx(&doc, &mut rng),
         Layout::Pdf => pdf(&doc, &mut rng),
         Layout::Html => encoding.encode(&html(&doc, &mut rng, encoding)),
+        Layout::Wild => encoding.encode(&wild::text(&doc, false, &mut rng)),
+        Layout::WildSix => encoding.encode(&wild::text(&doc, true, &mut rng)),
         _ => encoding.encode(&text(&doc, layout, &mut rng)),
     }
 }
@@ -766,7 +775,12 @@ fn text(doc: &[Item], layout: Layout, rng: &mut impl Rng) -> String {
                                 page += 1;
                             }
                         }
-                        Layout::Html | Layout::Docx | Layout::Xlsx | Layout::Pdf => {
+                        Layout::Html
+                        | Layout::Docx
+                        | Layout::Xlsx
+                        | Layout::Pdf
+                        | Layout::Wild
+                        | Layout::WildSix => {
                             unreachable!("not a text layout")
                         }
                     }
