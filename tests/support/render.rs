@@ -866,6 +866,16 @@ fn xml_escape(s: &str) -> String {
 
 /// A paragraph with its text split over several runs, as Word writes it.
 fn w_p(text: &str, rng: &mut impl Rng) -> String {
+    w_p_font(text, None, rng)
+}
+
+fn w_p_font(text: &str, font: Option<&str>, rng: &mut impl Rng) -> String {
+    let fonts = match font {
+        Some(f) => format!(
+            "<w:rFonts w:ascii=\"{f}\" w:hAnsi=\"{f}\" w:eastAsia=\"{f}\" w:hint=\"eastAsia\"/>"
+        ),
+        None => "<w:rFonts w:hint=\"eastAsia\"/>".to_string(),
+    };
     let chars: Vec<char> = text.chars().collect();
     let mut runs = String::new();
     let mut i = 0;
@@ -875,30 +885,69 @@ fn w_p(text: &str, rng: &mut impl Rng) -> String {
             .min(chars.len() - i)
             .max(1);
         let part: String = chars[i..i + n].iter().collect();
-        runs.push_str(&format!("<w:r><w:rPr><w:rFonts w:hint=\"eastAsia\"/></w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>", xml_escape(&part)));
+        runs.push_str(&format!(
+            "<w:r><w:rPr>{fonts}</w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>",
+            xml_escape(&part)
+        ));
         i += n;
     }
     format!("<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr>{runs}</w:p>")
 }
 
 fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
+    docx_page(doc, &Page::default(), rng)
+}
+
+/// How a docx is laid out on paper, for PDFs that LibreOffice makes from it.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The font of every run (`WenQuanYi Zen Hei`, `Noto Sans CJK SC`); none: the default.
+    pub font: Option<&'static str>,
+    /// A4 landscape rather than portrait.
+    pub landscape: bool,
+    /// The width of each table's first column in twips (a narrow one wraps labels and
+    /// headers); the others share the rest of the page.
+    pub first_col: Option<usize>,
+    /// Group labels (merged over several rows) written vertically, as WPS draws them.
+    pub vertical_groups: bool,
+}
+
+/// The report as a docx laid out as `page` says.
+pub fn render_docx_page(r: &Report, options: &Options, page: &Page) -> Vec<u8> {
+    let doc = document(r, &options.defects);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(options.seed);
+    docx_page(&doc, page, &mut rng)
+}
+
+fn docx_page(doc: &[Item], page: &Page, rng: &mut impl Rng) -> Vec<u8> {
+    let text_width: usize = if page.landscape { 13800 } else { 9000 };
     let mut body = String::new();
     for item in doc {
         match item {
-            Item::Title(t) | Item::Heading(t) | Item::Para(t) => body.push_str(&w_p(t, rng)),
+            Item::Title(t) | Item::Heading(t) | Item::Para(t) => {
+                body.push_str(&w_p_font(t, page.font, rng))
+            }
             Item::Grid(g) => {
                 let slots = dense(g);
                 let width = slots.first().map_or(0, Vec::len);
                 body.push_str(
                     "<w:tbl><w:tblPr><w:tblW w:w=\"0\" w:type=\"auto\"/></w:tblPr><w:tblGrid>",
                 );
-                // The table fits the page's 9000 twips, as Word makes it.
-                for _ in 0..width {
-                    body.push_str(&format!("<w:gridCol w:w=\"{}\"/>", 9000 / width.max(1)));
+                // The table fits the page's width (9000 twips in portrait), as Word makes it.
+                for i in 0..width {
+                    let w = match page.first_col {
+                        Some(first) if i == 0 => first,
+                        Some(first) => text_width.saturating_sub(first) / (width - 1).max(1),
+                        None => text_width / width.max(1),
+                    };
+                    body.push_str(&format!("<w:gridCol w:w=\"{w}\"/>"));
                 }
                 body.push_str("</w:tblGrid>");
                 for row in &slots {
                     body.push_str("<w:tr>");
+                    let values_row = row
+                        .iter()
+                        .any(|s| matches!(s, Slot::Origin(c) if c.key.is_some()));
                     for s in row {
                         let (c, continuation) = match s {
                             Slot::Origin(c) => (c, false),
@@ -914,10 +963,17 @@ fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
                         } else if c.rowspan > 1 {
                             props.push_str("<w:vMerge w:val=\"restart\"/>");
                         }
+                        // A group label over several rows of values, written top to bottom.
+                        if page.vertical_groups && values_row && c.rowspan > 2 && c.key.is_none() {
+                            props.push_str("<w:textDirection w:val=\"tbRlV\"/>");
+                        }
                         let paras: String = if continuation {
                             "<w:p/>".to_string()
                         } else {
-                            c.text.split('\n').map(|line| w_p(line, rng)).collect()
+                            c.text
+                                .split('\n')
+                                .map(|line| w_p_font(line, page.font, rng))
+                                .collect()
                         };
                         body.push_str(&format!("<w:tc><w:tcPr>{props}</w:tcPr>{paras}</w:tc>"));
                     }
@@ -929,7 +985,14 @@ fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
     }
     let document = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-         <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}<w:sectPr/></w:body></w:document>"
+         <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}{}</w:body></w:document>",
+        if page.landscape {
+            "<w:sectPr><w:pgSz w:w=\"16838\" w:h=\"11906\" w:orient=\"landscape\"/><w:pgMar w:top=\"1440\" w:right=\"1440\" w:bottom=\"1440\" w:left=\"1440\"/></w:sectPr>"
+        } else if page.font.is_some() {
+            "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1440\" w:right=\"1440\" w:bottom=\"1440\" w:left=\"1440\"/></w:sectPr>"
+        } else {
+            "<w:sectPr/>"
+        }
     );
     let mut buf = std::io::Cursor::new(Vec::new());
     {
