@@ -182,3 +182,48 @@ fn every_defect_is_caught_in_wild_layouts() {
     }
     assert!(mutated >= 150, "{mutated} mutated");
 }
+
+/// A single （六）其他处理 row that does not balance the table is no group total: its three
+/// 2021 sub-rows are reported missing, besides template.mixed.
+#[test]
+fn six_row_that_does_not_balance_leaves_its_sub_rows_missing() {
+    let mut rng = StdRng::seed_from_u64(seed() ^ 0x6);
+    let mut report = random_report(&mut rng, Template::V2021);
+    let options = Options {
+        defects: vec![],
+        seed: rng.random(),
+    };
+    // One more application under 3.其他 than （七）总计 counts.
+    if let Some(Some(v)) = report
+        .applications
+        .as_mut()
+        .and_then(|a| a.rows.get_mut(&AppRow::OtherOther))
+    {
+        v[0] = v[0].map(|x| x + 1);
+        v[6] = v[6].map(|x| x + 1);
+    }
+    let bytes = render(&report, Layout::WildSix, TextEncoding::Utf8, &options);
+    let r = check(&bytes, &report);
+    let rules = |rule: &str| -> Vec<Option<String>> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.location.row.clone())
+            .collect()
+    };
+    assert_eq!(rules("template.mixed").len(), 1, "{:#?}", r.findings);
+    let mut missing = rules("table.row_missing");
+    missing.sort();
+    assert_eq!(
+        missing,
+        vec![
+            Some("other_other".to_string()),
+            Some("other_overdue_correction".to_string()),
+            Some("other_unpaid_fee".to_string()),
+        ],
+        "{:#?}\n{}",
+        r.findings,
+        text_of(&bytes)
+    );
+    assert!(!r.accepted());
+}

@@ -132,14 +132,15 @@ pub fn align(observed: &[Observed<'_>], template: &[Row<'_>]) -> Vec<Outcome> {
         if *o != Outcome::Unmatched {
             continue;
         }
-        // Unaligned: name the row its label is, if it clearly is one.
+        // Unaligned: name the row its label is, if it is one word for word (a label only
+        // like a row is not that row repeated).
         let best = scores[i]
             .iter()
             .enumerate()
             .filter_map(|(j, s)| s.map(|s| (j, s.similarity)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((j, s)) = best
-            && s - NO_ROW >= MARGIN - 1e-4
+            && s >= 1.0
         {
             *o = if taken[j] {
                 Outcome::Duplicate { row: j }
