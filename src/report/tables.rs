@@ -519,11 +519,11 @@ fn cn_table(table: u8) -> &'static str {
 }
 
 /// One cell a row must give: where it goes in the model, its printed label, what it accepts.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct CellSpec {
     row: &'static str,
     column: &'static str,
-    label: &'static str,
+    label: std::borrow::Cow<'static, str>,
     want: Want,
 }
 
@@ -552,7 +552,7 @@ fn read_row(
     let label_at = tokens[region.last].at;
     if values.len() != n {
         let shown = shown_values(tokens, &values);
-        let names: Vec<&str> = cells.iter().map(|c| c.label).collect();
+        let names: Vec<&str> = cells.iter().map(|c| c.label.as_ref()).collect();
         let message = if values.is_empty() {
             format!(
                 "表{}“{}”行（{}）没有数字。请按模板逐列填写（{}），没有的填 0。",
@@ -587,7 +587,7 @@ fn read_row(
     }
     let mut out = Vec::with_capacity(n);
     for (&v, spec) in values.iter().zip(cells) {
-        let (want, col_label) = (spec.want, spec.label);
+        let (want, col_label) = (spec.want, spec.label.as_ref());
         let t = &tokens[v];
         let loc = Location::table(table)
             .row(spec.row)
@@ -767,7 +767,7 @@ fn read_t2(
             .map(|c| CellSpec {
                 row: label.id,
                 column: c.id(),
-                label: app_column_printed(*c),
+                label: app_column_printed(*c).into(),
                 want: Want::Count,
             })
             .collect();
@@ -934,7 +934,7 @@ fn read_t1(
             .map(|c| CellSpec {
                 row: label.id,
                 column: c.id,
-                label: c.printed,
+                label: c.printed.into(),
                 want: c.want,
             })
             .collect();
@@ -991,7 +991,7 @@ fn read_t3(
             cells.push(CellSpec {
                 row: group,
                 column,
-                label: t3_label(group_label, column_label),
+                label: format!("{group_label}·{column_label}").into(),
                 want: Want::Count,
             });
         }
@@ -1006,37 +1006,4 @@ fn read_t3(
     t3.litigation_direct = group(5);
     t3.litigation_after_review = group(10);
     Some((t3, (start, end)))
-}
-
-/// `行政复议·结果维持`: printed group and column, for messages. Static, since labels are.
-fn t3_label(group: &'static str, column: &'static str) -> &'static str {
-    const LABELS: [[&str; 5]; 3] = [
-        [
-            "行政复议·结果维持",
-            "行政复议·结果纠正",
-            "行政复议·其他结果",
-            "行政复议·尚未审结",
-            "行政复议·总计",
-        ],
-        [
-            "行政诉讼·未经复议直接起诉·结果维持",
-            "行政诉讼·未经复议直接起诉·结果纠正",
-            "行政诉讼·未经复议直接起诉·其他结果",
-            "行政诉讼·未经复议直接起诉·尚未审结",
-            "行政诉讼·未经复议直接起诉·总计",
-        ],
-        [
-            "行政诉讼·复议后起诉·结果维持",
-            "行政诉讼·复议后起诉·结果纠正",
-            "行政诉讼·复议后起诉·其他结果",
-            "行政诉讼·复议后起诉·尚未审结",
-            "行政诉讼·复议后起诉·总计",
-        ],
-    ];
-    let g = T3_GROUPS.iter().position(|(_, l)| *l == group).unwrap_or(0);
-    let c = T3_COLUMNS
-        .iter()
-        .position(|(_, l)| *l == column)
-        .unwrap_or(0);
-    LABELS[g][c]
 }
