@@ -11,7 +11,9 @@ use nianbao::report::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::mutations::{Found, found, mutations};
-use support::{Layout, Options, TextEncoding, check_filed, random_report, render, tables_of};
+use support::{
+    Layout, Options, TextEncoding, check_filed, random_report, render, render_wild_cells, tables_of,
+};
 
 fn seed() -> u64 {
     std::env::var("NIANBAO_SEED")
@@ -134,6 +136,48 @@ fn wild_layouts_read_back_identically() {
     }
     // The perturbations really happen: many reports carry wording warnings.
     assert!(nonstandard > runs / 10, "{nonstandard} of {runs}");
+}
+
+#[test]
+fn wild_labels_in_real_tables_read_back_identically() {
+    let base = seed();
+    let mut rng = StdRng::seed_from_u64(base ^ 0x7ab1e);
+    for i in 0..90 {
+        let template = if rng.random_bool(0.6) {
+            Template::V2021
+        } else {
+            Template::V2019
+        };
+        let report = random_report(&mut rng, template);
+        let layout = [Layout::Docx, Layout::Html, Layout::Xlsx][i % 3];
+        let options = Options {
+            defects: vec![],
+            seed: rng.random(),
+        };
+        let bytes = render_wild_cells(&report, layout, TextEncoding::Utf8, &options);
+        let name = format!("wild.{}", layout.extension());
+        let r = check_filed(&bytes, &name, report.year.unwrap_or(2023));
+        let ctx = format!(
+            "seed {base} #{i} {layout:?} (options seed {})",
+            options.seed
+        );
+        let read = r
+            .report
+            .as_ref()
+            .unwrap_or_else(|| panic!("{ctx}: not read: {:#?}", r.findings));
+        assert_eq!(
+            tables_of(read),
+            tables_of(&report),
+            "{ctx}: {:#?}",
+            r.findings
+        );
+        for f in &r.findings {
+            assert!(
+                f.severity == Severity::Warning && f.rule == "label.nonstandard",
+                "{ctx}: {f:#?}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -36,6 +36,13 @@ impl Label {
 
     /// The longest wording for which `found` holds, standard first among equals.
     fn best(&self, found: impl Fn(&str) -> bool) -> Option<LabelMatch> {
+        // The standard wording first: it wins whenever it is found.
+        if found(self.core) {
+            return Some(LabelMatch {
+                standard: true,
+                len: self.core.len(),
+            });
+        }
         self.wordings()
             .filter(|(w, _)| found(w))
             .map(|(w, standard)| LabelMatch {

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use nianbao::report::*;
 use rand::Rng;
 
-pub use render::{Defect, Layout, Options, Page, TextEncoding, render, render_docx_page};
+pub use render::{
+    Defect, Layout, Options, Page, TextEncoding, render, render_docx_page, render_wild_cells,
+};
 
 const PLACES: &[&str] = &[
     "西塞山",

@@ -623,6 +623,24 @@ fn dense(g: &[Vec<GCell>]) -> Vec<Vec<Slot<'_>>> {
         .collect()
 }
 
+/// Renders a report in a real-table layout (docx, html, xlsx) with wild row labels: typos
+/// and numbering variants ([`wild::perturb_cells`]).
+pub fn render_wild_cells(
+    r: &Report,
+    layout: Layout,
+    encoding: TextEncoding,
+    options: &Options,
+) -> Vec<u8> {
+    let mut doc = document(r, &options.defects);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(options.seed);
+    wild::perturb_cells(&mut doc, &mut rng);
+    match layout {
+        Layout::Docx => docx(&doc, &mut rng),
+        Layout::Xlsx => xlsx(&doc, &mut rng),
+        _ => encoding.encode(&html(&doc, &mut rng, encoding)),
+    }
+}
+
 /// Renders a report. `Options::defects` put mistakes in; `seed` varies spacing and breaks.
 pub fn render(r: &Report, layout: Layout, encoding: TextEncoding, options: &Options) -> Vec<u8> {
     let doc = document(r, &options.defects);

@@ -372,3 +372,29 @@ fn piece(c: &GCell, offset: usize) -> String {
         .take(per)
         .collect::<String>()
 }
+
+/// Wild labels in real tables (docx, html, xlsx): typos and numbering variants in the row
+/// label cells; cells keep their borders, so nothing is wrapped or re-separated.
+pub fn perturb_cells(doc: &mut [Item], rng: &mut impl Rng) {
+    for item in doc.iter_mut() {
+        let Item::Grid(g) = item else { continue };
+        for row in g.iter_mut() {
+            if !row.iter().any(|c| c.key.is_some()) {
+                continue;
+            }
+            for c in row.iter_mut().filter(|c| c.key.is_none() && c.rowspan == 1) {
+                let label = c.text.replace('\n', "");
+                let label = if rng.random_bool(0.3) {
+                    numbering(&label, rng)
+                } else {
+                    label
+                };
+                c.text = if rng.random_bool(0.3) {
+                    typo(&label, rng)
+                } else {
+                    label
+                };
+            }
+        }
+    }
+}
