@@ -33,8 +33,19 @@ fn libreoffice_pdfs_in_every_page_setup_and_font_read_back_exactly() {
         .unwrap_or(2024);
     let mut rng = StdRng::seed_from_u64(base);
     let mut cases = Vec::new();
-    for template in [Template::V2021, Template::V2019] {
-        let report = random_report(&mut rng, template);
+    for (template, long_name) in [
+        (Template::V2021, false),
+        (Template::V2019, false),
+        (Template::V2021, true),
+    ] {
+        let mut report = random_report(&mut rng, template);
+        if long_name {
+            // A title that wraps on an A4 line, after the agency or inside the words.
+            let agency = "重庆市南岸区住房和城乡建设委员会（区人民防空办公室、区城市更新中心）";
+            let year = report.year.unwrap_or(2024);
+            report.agency = Some(agency.to_string());
+            report.title = Some(format!("{agency}{year}年政府信息公开工作年度报告"));
+        }
         let options = Options {
             defects: vec![],
             seed: rng.random(),

@@ -148,7 +148,7 @@ fn title(blocks: &[Block]) -> Option<Title> {
     };
     // A short line is a title's first half when the next line completes it
     // (`…2024年政府信息公开` / `工作年度报告`).
-    let short = |n: &str| n.chars().count() <= 40 && !n.contains(['。', '：']);
+    let short = |n: &str| n.chars().count() <= 60 && !n.contains(['。', '：']);
     let (i, mut text) = lines.iter().enumerate().find_map(|(i, (l, _))| {
         let n = normalize(l);
         if is_title(&n) {
@@ -159,23 +159,23 @@ fn title(blocks: &[Block]) -> Option<Title> {
         (short(&n) && !n.is_empty() && !is_title(&next) && is_title(&joined)).then_some((i, joined))
     })?;
     let at = lines[i].1;
-    // `2024年政府信息公开工作年度报告` under a line with the agency's name, or
-    // `年政府信息公开工作年度报告` under `南岸区住房和城乡建设委员会 2024` (wrapped after the year).
+    // The title's first part on the line above: the agency alone (`淮安市人民政府` /
+    // `2024年…`), the agency and the year (`南岸区住房和城乡建设委员会 2024` / `年政府…`), or
+    // a long agency wrapped anywhere (`…（区人民防空办公室）2023年政府` / `信息公开工作年度报告`):
+    // joined when the title alone lacks the agency or the year and the join supplies it.
     if i > 0 {
         let prev = normalize(lines[i - 1].0);
-        let agency_only = prev.chars().all(|c| is_cjk(c) || "（）()·".contains(c));
-        let year_end = prev
-            .chars()
-            .rev()
-            .take(4)
-            .filter(|c| c.is_ascii_digit())
-            .count()
-            == 4
-            && prev.chars().any(is_cjk);
-        let fits = (text.chars().next().is_some_and(|c| c.is_ascii_digit()) && agency_only)
-            || (text.starts_with('年') && year_end);
-        if fits && short(&prev) && !prev.is_empty() {
-            text = format!("{prev}{text}");
+        let (agency, year) = split_title(&text);
+        if short(&prev)
+            && prev.chars().any(is_cjk)
+            && heading(lines[i - 1].0).is_none()
+            && (agency.is_none() || year.is_none())
+        {
+            let joined = format!("{prev}{text}");
+            let (a, y) = split_title(&joined);
+            if (a.is_some() && agency.is_none()) || (y.is_some() && year.is_none()) {
+                text = joined;
+            }
         }
     }
     let (agency, year) = split_title(&text);
@@ -450,6 +450,14 @@ mod tests {
             assert_eq!(t.agency.as_deref(), Some(agency), "{lines:?}");
             assert_eq!(t.year, Some(2024), "{lines:?}");
         }
+        let long = "重庆市南岸区住房和城乡建设委员会（区人民防空办公室、区城市更新中心）";
+        let t = title(&blocks(&[
+            &format!("{long}2024年政府"),
+            "信息公开工作年度报告",
+        ]))
+        .expect("a title");
+        assert_eq!(t.agency.as_deref(), Some(long));
+        assert_eq!(t.year, Some(2024));
         let t = title(&blocks(&["一、总体情况", "2024年政府信息公开工作年度报告"])).expect("title");
         assert_eq!(t.agency, None);
     }
