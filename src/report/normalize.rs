@@ -48,7 +48,7 @@ pub fn normalize(s: &str) -> String {
         }
         out.push(c);
     }
-    if out.contains('）') {
+    if out.contains('）') && out.bytes().any(|b| b.is_ascii_digit()) {
         out = item_numbers(&out);
     }
     out
