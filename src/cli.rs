@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use nianbao::check::{CheckResult, check_bytes, check_bytes_with, current_year};
 use nianbao::config::Config;
 use nianbao::finding::Severity;
-use nianbao::report::{ActiveDisclosure, AppColumn, AppRow, Report};
+use nianbao::report::{AppColumn, AppRow, Report, schema};
 use nianbao::validate::Context;
 
 mod history;
@@ -553,31 +553,21 @@ fn cell(v: Option<i64>) -> String {
 fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     writeln!(out, "  表一 主动公开政府信息情况")?;
     match &r.active_disclosure {
-        Some(ActiveDisclosure::V2021(t)) => {
-            for (name, d) in [
-                ("规章", &t.regulations),
-                ("行政规范性文件", &t.normative_documents),
-            ] {
-                let d = d.unwrap_or_default();
-                writeln!(
-                    out,
-                    "    {name}：制发 {} 废止 {} 现行有效 {}",
-                    cell(d.issued),
-                    cell(d.repealed),
-                    cell(d.in_force)
-                )?;
+        Some(t) => {
+            for row in schema::t1_rows(t.template()) {
+                let values = t.row_values(row.label.id);
+                let cells: Vec<String> = row
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(k, c)| {
+                        let v = values.as_ref().and_then(|v| v.get(k).cloned().flatten());
+                        let v = schema::T1Value::shown(&v).unwrap_or_else(|| "—".into());
+                        format!("{} {v}", c.brief)
+                    })
+                    .collect();
+                writeln!(out, "    {}：{}", row.label.printed, cells.join(" "))?;
             }
-            writeln!(out, "    行政许可 {}", cell(t.administrative_licensing))?;
-            writeln!(out, "    行政处罚 {}", cell(t.administrative_punishment))?;
-            writeln!(out, "    行政强制 {}", cell(t.administrative_enforcement))?;
-            writeln!(
-                out,
-                "    行政事业性收费（万元） {}",
-                t.administrative_fees.as_deref().unwrap_or("—")
-            )?;
-        }
-        Some(ActiveDisclosure::V2019(t)) => {
-            writeln!(out, "    {}", serde_json::to_string(t).unwrap_or_default())?;
         }
         None => writeln!(out, "    （未读取）")?,
     }
@@ -586,7 +576,7 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         Some(apps) => {
             let header: Vec<&str> = AppColumn::ALL
                 .iter()
-                .map(|c| nianbao::report::labels::app_column_printed(*c))
+                .map(|c| schema::app_column_printed(*c))
                 .collect();
             writeln!(out, "    {:<28}{}", "", header.join(" | "))?;
             for row in AppRow::ALL {
@@ -597,11 +587,7 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
                     Some(v) => v.iter().map(|x| cell(*x)).collect::<Vec<_>>().join(" | "),
                     None => "（未读取）".to_string(),
                 };
-                writeln!(
-                    out,
-                    "    {:<28}{shown}",
-                    nianbao::report::labels::app_row(row).printed
-                )?;
+                writeln!(out, "    {:<28}{shown}", schema::app_row(row).printed)?;
             }
         }
         None => writeln!(out, "    （未读取）")?,
@@ -612,11 +598,7 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     )?;
     match &r.reviews_and_litigation {
         Some(t3) => {
-            for (name, g) in [
-                ("行政复议", &t3.review),
-                ("未经复议直接起诉", &t3.litigation_direct),
-                ("复议后起诉", &t3.litigation_after_review),
-            ] {
+            for ((_, g), (_, name)) in t3.groups().into_iter().zip(schema::T3_GROUPS) {
                 let v: Vec<String> = g.values().iter().map(|x| cell(*x)).collect();
                 writeln!(out, "    {name}：{}", v.join(" "))?;
             }

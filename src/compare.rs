@@ -11,7 +11,7 @@ use regex::Regex;
 
 use serde::Serialize;
 
-use crate::report::labels::{SECTIONS, app_row_group};
+use crate::report::schema::{SECTIONS, app_row_group};
 use crate::report::{AppRow, Report, Template};
 
 /// How much of NEW's narrative is found in OLD: `shared` of NEW's `total` sentences (those of

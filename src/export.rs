@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::report::labels::{T3_COLUMNS, T3_GROUPS, app_column_printed, app_row};
+use crate::report::schema::{T3_COLUMNS, T3_GROUPS, Want, app_column_printed, app_row, t1_rows};
 use crate::report::{AppColumn, AppRow, Template};
 use crate::store::Store;
 
@@ -35,95 +35,14 @@ pub fn columns(template: Template) -> Vec<Column> {
             amount,
         });
     };
-    match template {
-        Template::V2021 => {
-            for (row, name) in [
-                ("regulations", "规章"),
-                ("normative_documents", "行政规范性文件"),
-            ] {
-                for (column, label) in [
-                    ("issued", "本年制发件数"),
-                    ("repealed", "本年废止件数"),
-                    ("in_force", "现行有效件数"),
-                ] {
-                    col(1, row, column, format!("表一 {name} {label}"), false);
-                }
-            }
-            for (row, name) in [
-                ("administrative_licensing", "行政许可"),
-                ("administrative_punishment", "行政处罚"),
-                ("administrative_enforcement", "行政强制"),
-            ] {
-                col(
-                    1,
-                    row,
-                    "decisions",
-                    format!("表一 {name} 本年处理决定数量"),
-                    false,
-                );
-            }
+    for row in t1_rows(template) {
+        for c in row.columns {
             col(
                 1,
-                "administrative_fees",
-                "amount",
-                "表一 行政事业性收费 本年收费金额（单位：万元）".into(),
-                true,
-            );
-        }
-        Template::V2019 => {
-            for (row, name) in [
-                ("regulations", "规章"),
-                ("normative_documents", "规范性文件"),
-            ] {
-                for (column, label) in [
-                    ("made", "本年新制作数量"),
-                    ("published", "本年新公开数量"),
-                    ("total_published", "对外公开总数量"),
-                ] {
-                    col(1, row, column, format!("表一 {name} {label}"), false);
-                }
-            }
-            for (row, name) in [
-                ("administrative_licensing", "行政许可"),
-                ("other_management_services", "其他对外管理服务事项"),
-                ("administrative_punishment", "行政处罚"),
-                ("administrative_enforcement", "行政强制"),
-            ] {
-                for (column, label) in [
-                    ("previous_year", "上一年项目数量"),
-                    ("change", "本年增/减"),
-                    ("decisions", "处理决定数量"),
-                ] {
-                    col(1, row, column, format!("表一 {name} {label}"), false);
-                }
-            }
-            col(
-                1,
-                "administrative_fees",
-                "previous_year",
-                "表一 行政事业性收费 上一年项目数量".into(),
-                false,
-            );
-            col(
-                1,
-                "administrative_fees",
-                "change",
-                "表一 行政事业性收费 本年增/减".into(),
-                false,
-            );
-            col(
-                1,
-                "government_procurement",
-                "projects",
-                "表一 政府集中采购 采购项目数量".into(),
-                false,
-            );
-            col(
-                1,
-                "government_procurement",
-                "amount",
-                "表一 政府集中采购 采购总金额".into(),
-                true,
+                row.label.id,
+                c.id,
+                format!("表一 {} {}", row.label.printed, c.printed),
+                c.want == Want::Amount,
             );
         }
     }

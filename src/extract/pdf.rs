@@ -448,6 +448,41 @@ fn join_row_labels(lines: &mut [Line]) {
     }
 }
 
+/// Leaves out the glyphs of text drawn rotated (a group label written vertically in a merged
+/// cell, `本年度办理结果`): pdftotext gives them as one-character words at one `left`, their
+/// boxes overlapping (closer than a line of horizontal text ever is), so that they would tie together the visual lines of all the rows
+/// they stand beside and glue pieces of those rows' labels together. They are a group label,
+/// which carries no value and belongs to no row.
+fn drop_rotated(words: Vec<Word>) -> Vec<Word> {
+    let mut order: Vec<usize> = (0..words.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&words[a], &words[b]);
+        a.page
+            .cmp(&b.page)
+            .then(a.left.total_cmp(&b.left))
+            .then(a.top.total_cmp(&b.top))
+    });
+    let mut rotated = vec![false; words.len()];
+    for pair in order.windows(2) {
+        let (a, b) = (&words[pair[0]], &words[pair[1]]);
+        let close = a.page == b.page
+            && (a.left - b.left).abs() < 0.5
+            && (b.top - a.top).abs() < 0.9 * a.height.min(b.height)
+            && a.text.chars().count() == 1
+            && b.text.chars().count() == 1;
+        if close {
+            rotated[pair[0]] = true;
+            rotated[pair[1]] = true;
+        }
+    }
+    words
+        .into_iter()
+        .zip(rotated)
+        .filter(|(_, r)| !r)
+        .map(|(w, _)| w)
+        .collect()
+}
+
 /// Rows from positions. Two shapes of the template break a row over several visual lines:
 ///
 /// - a row label that wraps inside its cell, with the row's values centred beside it, so
@@ -459,7 +494,7 @@ fn join_row_labels(lines: &mut [Line]) {
 ///   a fragment is joined by the one straight below it in the same column (within three
 ///   line heights) on the next such line.
 fn lines(words: Vec<Word>) -> Vec<Block> {
-    let mut lines = visual_lines(words);
+    let mut lines = visual_lines(drop_rotated(words));
     stack_headers(&mut lines);
     join_row_labels(&mut lines);
     let mut blocks = Vec::new();

@@ -4,8 +4,10 @@
 
 use crate::check::CheckResult;
 use crate::finding::{Finding, Severity};
-use crate::report::labels::{T3_COLUMNS, T3_GROUPS, app_column_printed, app_row};
-use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
+use crate::report::schema::{
+    T1Value, T3_COLUMNS, T3_GROUPS, app_column_printed, app_row, app_row_group, t1_rows,
+};
+use crate::report::{AppColumn, AppRow, Report, Template};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -80,7 +82,7 @@ fn table2(report: &Report, findings: &[Finding]) -> String {
     out.push_str("</tr>");
     for row in AppRow::for_template(template) {
         out.push_str("<tr>");
-        let label = match crate::report::labels::app_row_group(row) {
+        let label = match app_row_group(row) {
             Some(group) => format!("{group} {}", app_row(row).printed),
             None => app_row(row).printed.to_string(),
         };
@@ -124,68 +126,41 @@ fn table3(report: &Report, findings: &[Finding]) -> String {
 }
 
 fn table1(report: &Report, findings: &[Finding]) -> String {
-    let Some(ActiveDisclosure::V2021(t)) = &report.active_disclosure else {
+    let Some(t) = &report.active_disclosure else {
+        return String::new();
+    };
+    let rows = t1_rows(t.template());
+    let Some(first) = rows.first() else {
         return String::new();
     };
     let mut out = String::from(
         "<h3>表一 主动公开政府信息情况</h3><table style=\"border-collapse:collapse;font-size:13px\">",
     );
-    out.push_str(&format!(
-        "<tr>{}{}{}{}</tr>",
-        th("信息内容"),
-        th("本年制发件数"),
-        th("本年废止件数"),
-        th("现行有效件数")
-    ));
-    for (id, label, c) in [
-        ("regulations", "规章", t.regulations),
-        (
-            "normative_documents",
-            "行政规范性文件",
-            t.normative_documents,
-        ),
-    ] {
-        let c = c.unwrap_or_default();
-        out.push_str(&format!(
-            "<tr>{}{}{}{}</tr>",
-            label_td(label),
-            td(&shown(c.issued), &marks(findings, 1, id, "issued")),
-            td(&shown(c.repealed), &marks(findings, 1, id, "repealed")),
-            td(&shown(c.in_force), &marks(findings, 1, id, "in_force")),
-        ));
+    let header: String = first.columns.iter().map(|c| th(c.printed)).collect();
+    out.push_str(&format!("<tr>{}{header}</tr>", th("信息内容")));
+    for row in rows {
+        let id = row.label.id;
+        // Rows under another sub-table header say their columns after the label.
+        let label = if std::ptr::eq(row.columns, first.columns) {
+            row.label.printed.to_string()
+        } else {
+            let briefs: Vec<&str> = row.columns.iter().map(|c| c.brief).collect();
+            format!("{}（{}）", row.label.printed, briefs.join("、"))
+        };
+        let values = t.row_values(id);
+        let cells: String = row
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let v = values.as_ref().and_then(|v| v.get(k).cloned().flatten());
+                let text = T1Value::shown(&v).unwrap_or_else(|| "（空）".into());
+                td(&text, &marks(findings, 1, id, c.id))
+            })
+            .collect();
+        out.push_str(&format!("<tr>{}{cells}</tr>", label_td(&label)));
     }
-    for (id, label, v) in [
-        (
-            "administrative_licensing",
-            "行政许可（本年处理决定数量）",
-            t.administrative_licensing,
-        ),
-        (
-            "administrative_punishment",
-            "行政处罚（本年处理决定数量）",
-            t.administrative_punishment,
-        ),
-        (
-            "administrative_enforcement",
-            "行政强制（本年处理决定数量）",
-            t.administrative_enforcement,
-        ),
-    ] {
-        out.push_str(&format!(
-            "<tr>{}{}</tr>",
-            label_td(label),
-            td(&shown(v), &marks(findings, 1, id, "decisions"))
-        ));
-    }
-    let fee = t
-        .administrative_fees
-        .clone()
-        .unwrap_or_else(|| "（空）".into());
-    out.push_str(&format!(
-        "<tr>{}{}</tr></table>",
-        label_td("行政事业性收费（本年收费金额，万元）"),
-        td(&fee, &marks(findings, 1, "administrative_fees", "amount"))
-    ));
+    out.push_str("</table>");
     out
 }
 

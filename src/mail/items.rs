@@ -10,7 +10,7 @@
 //! table keep every finding.
 
 use crate::finding::{Finding, Severity};
-use crate::report::labels;
+use crate::report::schema;
 
 /// At most this many numbered items in a mail or a receipt.
 pub const MAX_ITEMS: usize = 15;
@@ -173,32 +173,10 @@ fn cn_table(table: u8) -> &'static str {
     }
 }
 
-/// The printed name of a row id in a table, for naming places compactly.
-fn row_name(table: u8, row: &str) -> Option<String> {
-    match table {
-        1 => labels::T1_ROWS
-            .iter()
-            .find(|l| l.id == row)
-            .map(|l| l.printed.to_string()),
-        2 => crate::report::model::AppRow::ALL
-            .iter()
-            .find(|r| r.id() == row)
-            .map(|r| labels::app_row(*r).printed.to_string()),
-        3 => labels::T3_GROUPS
-            .iter()
-            .find(|(id, _)| *id == row)
-            .map(|(_, printed)| printed.to_string()),
-        _ => None,
-    }
-}
-
 /// "“（一）予以公开”行" or, for a finding without a row, its line.
 fn place(table: u8, f: &Finding) -> String {
     match f.location.row.as_deref() {
-        Some(row) => format!(
-            "“{}”行",
-            row_name(table, row).unwrap_or_else(|| row.to_string())
-        ),
+        Some(row) => format!("“{}”行", schema::row_printed(table, row).unwrap_or(row)),
         None => match f.location.line {
             Some(line) => format!("第{line}行"),
             None => "（位置不明）".to_string(),

@@ -6,8 +6,10 @@
 //! after ([`tables`]). A row whose values cannot be assigned to columns with certainty becomes
 //! a finding and stays `None`: nianbao never guesses a number.
 
-pub mod labels;
+pub mod align;
 pub mod model;
+pub mod normalize;
+pub mod schema;
 pub mod structure;
 mod tables;
 pub mod tokens;

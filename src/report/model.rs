@@ -171,31 +171,6 @@ impl AppColumn {
         AppColumn::Total,
     ];
 
-    pub fn id(self) -> &'static str {
-        match self {
-            AppColumn::NaturalPerson => "natural_person",
-            AppColumn::CommercialEnterprise => "commercial_enterprise",
-            AppColumn::ResearchInstitution => "research_institution",
-            AppColumn::SocialWelfareOrganization => "social_welfare_organization",
-            AppColumn::LegalServiceInstitution => "legal_service_institution",
-            AppColumn::OtherOrganization => "other_organization",
-            AppColumn::Total => "total",
-        }
-    }
-
-    /// The column label as printed in the template (法人或其他组织 columns with their group).
-    pub fn label(self) -> &'static str {
-        match self {
-            AppColumn::NaturalPerson => "自然人",
-            AppColumn::CommercialEnterprise => "法人或其他组织·商业企业",
-            AppColumn::ResearchInstitution => "法人或其他组织·科研机构",
-            AppColumn::SocialWelfareOrganization => "法人或其他组织·社会公益组织",
-            AppColumn::LegalServiceInstitution => "法人或其他组织·法律服务机构",
-            AppColumn::OtherOrganization => "法人或其他组织·其他",
-            AppColumn::Total => "总计",
-        }
-    }
-
     pub fn index(self) -> usize {
         self as usize
     }
@@ -284,10 +259,6 @@ impl AppRow {
                 | AppRow::TotalHandled
                 | AppRow::CarriedForward
         )
-    }
-
-    pub fn id(self) -> &'static str {
-        super::labels::app_row(self).id
     }
 }
 

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use crate::extract::{Block, SourceRef};
 use crate::finding::{Finding, Location, Rule, Severity};
 
-use super::labels::{SECTIONS, is_cjk, normalize};
 use super::model::{Period, Report, Section};
+use super::normalize::{is_cjk, normalize};
+use super::schema::SECTIONS;
 use super::tokens::{Token, is_page_marker};
 
 pub static NOT_A_REPORT: Rule = Rule {
@@ -137,25 +138,44 @@ fn title(blocks: &[Block]) -> Option<Title> {
             _ => None,
         })
         .collect();
-    let i = lines.iter().position(|(l, _)| {
-        let n = normalize(l);
+    let is_title = |n: &str| {
         (n.contains("年度报告") || n.contains("工作报告"))
             && n.contains("信息公开")
             // Portal breadcrumbs: `您现在的位置：首页 > 政府信息公开 > 政府信息公开年度报告`.
             && !n.contains(['>', '»', '›'])
             && !n.contains("当前位置")
             && !n.contains("现在的位置")
+    };
+    // A short line is a title's first half when the next line completes it
+    // (`…2024年政府信息公开` / `工作年度报告`).
+    let short = |n: &str| n.chars().count() <= 60 && !n.contains(['。', '：']);
+    let (i, mut text) = lines.iter().enumerate().find_map(|(i, (l, _))| {
+        let n = normalize(l);
+        if is_title(&n) {
+            return Some((i, n));
+        }
+        let next = lines.get(i + 1).map(|(l, _)| normalize(l))?;
+        let joined = format!("{n}{next}");
+        (short(&n) && !n.is_empty() && !is_title(&next) && is_title(&joined)).then_some((i, joined))
     })?;
-    let (line, at) = lines[i];
-    let mut text = normalize(line);
-    // `2024年政府信息公开工作年度报告` under a line with the agency's name.
-    if text.chars().next().is_some_and(|c| c.is_ascii_digit()) && i > 0 {
+    let at = lines[i].1;
+    // The title's first part on the line above: the agency alone (`淮安市人民政府` /
+    // `2024年…`), the agency and the year (`南岸区住房和城乡建设委员会 2024` / `年政府…`), or
+    // a long agency wrapped anywhere (`…（区人民防空办公室）2023年政府` / `信息公开工作年度报告`):
+    // joined when the title alone lacks the agency or the year and the join supplies it.
+    if i > 0 {
         let prev = normalize(lines[i - 1].0);
-        if prev.chars().count() <= 30
-            && prev.chars().all(|c| is_cjk(c) || "（）()·".contains(c))
-            && !prev.is_empty()
+        let (agency, year) = split_title(&text);
+        if short(&prev)
+            && prev.chars().any(is_cjk)
+            && heading(lines[i - 1].0).is_none()
+            && (agency.is_none() || year.is_none())
         {
-            text = format!("{prev}{text}");
+            let joined = format!("{prev}{text}");
+            let (a, y) = split_title(&joined);
+            if (a.is_some() && agency.is_none()) || (y.is_some() && year.is_none()) {
+                text = joined;
+            }
         }
     }
     let (agency, year) = split_title(&text);
@@ -429,6 +449,50 @@ mod tests {
             split_title("某街道政府信息公开工作年度报告"),
             (Some("某街道".into()), None)
         );
+    }
+
+    #[test]
+    fn wrapped_titles_are_read_whole() {
+        let blocks = |lines: &[&str]| -> Vec<Block> {
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Block::Text {
+                    text: l.to_string(),
+                    at: SourceRef::Line(i as u32 + 1),
+                })
+                .collect()
+        };
+        let agency = "南岸区住房和城乡建设委员会";
+        for lines in [
+            vec![
+                "南岸区住房和城乡建设委员会 2024",
+                "年政府信息公开工作年度报告",
+            ],
+            vec![
+                "南岸区住房和城乡建设委员会2024年政府信息公开",
+                "工作年度报告",
+            ],
+            vec![
+                "南岸区住房和城乡建设委员会",
+                "2024年政府信息公开工作年度报告",
+            ],
+            vec!["南岸区住房和城乡建设委员会2024年政府信息公开工作年度报告"],
+        ] {
+            let t = title(&blocks(&lines)).expect("a title");
+            assert_eq!(t.agency.as_deref(), Some(agency), "{lines:?}");
+            assert_eq!(t.year, Some(2024), "{lines:?}");
+        }
+        let long = "重庆市南岸区住房和城乡建设委员会（区人民防空办公室、区城市更新中心）";
+        let t = title(&blocks(&[
+            &format!("{long}2024年政府"),
+            "信息公开工作年度报告",
+        ]))
+        .expect("a title");
+        assert_eq!(t.agency.as_deref(), Some(long));
+        assert_eq!(t.year, Some(2024));
+        let t = title(&blocks(&["一、总体情况", "2024年政府信息公开工作年度报告"])).expect("title");
+        assert_eq!(t.agency, None);
     }
 
     #[test]

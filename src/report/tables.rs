@@ -13,11 +13,12 @@ use crate::extract::SourceRef;
 use crate::finding::{Finding, Location, Rule, Severity};
 
 use super::CellKey;
-use super::labels::{
-    APP_ROWS, Label, T1_HEADERS_2019, T1_HEADERS_2021, T1_NORMATIVE_2019, T1_ROWS, T3_COLUMNS,
-    T3_GROUPS, app_column_printed, app_row, app_row_described,
-};
+use super::align;
 use super::model::*;
+use super::schema::{
+    APP_ROWS, Label, T1_HEADERS_2019, T1_HEADERS_2021, T1Value, T3_COLUMNS, T3_GROUPS, Want,
+    app_column_printed, app_row, app_row_described, app_row_group, t1_rows,
+};
 use super::structure::Outline;
 use super::tokens::{Kind, Token};
 
@@ -199,9 +200,20 @@ pub fn read_tables(
         mark(&mut tables.consumed_blocks, tokens, span);
         let mut apps = apps;
         if let Some(template) = template {
-            apps.rows
-                .retain(|row, _| AppRow::for_template(template).any(|r| r == *row));
+            // A 2019-style single （六）其他处理 row in a 2021 report (template.mixed, said
+            // above) is the group's total: kept, and its three sub-rows are not missing,
+            // when it balances the table.
+            let six_as_total = template == Template::V2021 && six_balances(&apps);
+            apps.rows.retain(|row, _| {
+                AppRow::for_template(template).any(|r| r == *row)
+                    || (six_as_total && *row == AppRow::OtherHandling)
+            });
             for row in AppRow::for_template(template) {
+                if six_as_total
+                    && app_row_group(row) == app_row_group(AppRow::OtherOverdueCorrection)
+                {
+                    continue;
+                }
                 if let std::collections::btree_map::Entry::Vacant(slot) = apps.rows.entry(row) {
                     findings.push(
                         Finding::new(
@@ -258,6 +270,30 @@ pub fn read_tables(
     tables
 }
 
+/// Whether table 2 has a single （六）其他处理 row and none of its 2021 sub-rows, and
+/// （七）总计 equals the outcome rows with it, column by column.
+fn six_balances(apps: &Applications) -> bool {
+    let subs = [
+        AppRow::OtherOverdueCorrection,
+        AppRow::OtherUnpaidFee,
+        AppRow::OtherOther,
+    ];
+    if apps.get(AppRow::OtherHandling).is_none() || subs.iter().any(|r| apps.rows.contains_key(r)) {
+        return false;
+    }
+    let Some(total) = apps.get(AppRow::TotalHandled) else {
+        return false;
+    };
+    (0..AppColumn::ALL.len()).all(|c| {
+        let sum = AppRow::ALL
+            .iter()
+            .filter(|r| r.is_outcome() && !subs.contains(r))
+            .map(|r| apps.get(*r).and_then(|v| v[c]))
+            .try_fold(0i64, |acc, v| v.map(|v| acc.saturating_add(v)));
+        sum.is_some() && sum == total[c]
+    })
+}
+
 fn mark(consumed: &mut HashSet<usize>, tokens: &[Token], span: (usize, usize)) {
     for t in &tokens[span.0..span.1.min(tokens.len())] {
         consumed.insert(t.block);
@@ -296,94 +332,167 @@ fn anchor(tokens: &[Token], range: (usize, usize), anchors: &[&str]) -> Option<u
     Some(start)
 }
 
-/// A matched row: which label, the region, and whether its wording is standard.
+/// A matched row: which template row, the region, and whether its wording is standard.
 struct Hit<'r> {
     label: usize,
     region: &'r Region,
     standard: bool,
 }
 
-/// Matches regions to `labels`; reports unrecognized rows with numbers and duplicates.
-/// Stops at narrative text after the table (a run with `。` once a row was found).
-/// Returns the hits and the token span consumed.
+/// The text a label wrapped below its values left at the start of the next run: the run's
+/// text before its own label (when it ends with one) and before its first numbering mark.
+fn lead<'t>(next: &'t Region, rows: &[align::Row<'_>]) -> (&'t str, bool) {
+    // Words without values are no row of their own, whatever they say.
+    let own = if next.values.is_empty() {
+        None
+    } else {
+        rows.iter()
+            .filter_map(|r| r.label.match_suffix(&next.text))
+            .map(|m| m.len)
+            .max()
+    };
+    let text = match own {
+        Some(len) => &next.text[..next.text.len() - len],
+        None => next.text.as_str(),
+    };
+    let cut = align::lead_end(text);
+    // A row whose own label fits nothing exactly may be all label, unless a number starts it.
+    let is_row = own.is_none() && !next.values.is_empty() && cut == text.len();
+    // The rest of a number the wrap cut (`（一` / `）予以公开`) is not part of the label.
+    (text[..cut].trim_start_matches(['）', '、', '.']), is_row)
+}
+
+/// Aligns the regions to the template `rows` ([`align`]); reports rows with numbers that
+/// fit no row, fit two, repeat a row or stand out of order. Stops at narrative text after
+/// the table (a run with `。` once a row was found). Returns the hits and the token span
+/// consumed.
 fn match_rows<'r>(
     tokens: &[Token],
     regions: &'r [Region],
-    labels: &[&Label],
+    rows: &[align::Row<'_>],
     table: u8,
     findings: &mut Vec<Finding>,
 ) -> (Vec<Hit<'r>>, usize) {
-    let mut hits: Vec<Hit<'r>> = Vec::new();
-    let mut end = regions.first().map_or(0, |r| r.first);
-    for region in regions {
-        if !hits.is_empty() && (region.text.contains('。') || region.text.chars().count() > 200) {
-            break;
-        }
-        let best = labels
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| l.match_suffix(&region.text).map(|m| (i, m)))
-            .max_by_key(|(i, m)| (m.len, !hits.iter().any(|h| h.label == *i)));
-        let has_numbers = region.values.iter().any(|&v| {
+    let has_numbers = |region: &Region| {
+        region.values.iter().any(|&v| {
             matches!(
                 tokens[v].kind,
                 Kind::Int(_) | Kind::Decimal(_) | Kind::WithUnit(..)
             )
-        });
-        match best {
-            Some((i, m)) if !region.values.is_empty() => {
-                if hits.iter().any(|h| h.label == i) {
-                    findings.push(
-                        Finding::new(
-                            &ROW_DUPLICATE,
-                            Location::table(table)
-                                .row(labels[i].id)
-                                .at(Some(tokens[region.last].at)),
-                            format!(
-                                "表{}中“{}”行出现了两次（{}），只读取了第一次出现的数据。请删除重复的行。",
-                                cn_table(table),
-                                labels[i].printed,
-                                tokens[region.last].at.describe()
-                            ),
-                        ),
-                    );
-                } else {
-                    hits.push(Hit {
-                        label: i,
-                        region,
-                        standard: m.standard,
-                    });
-                }
-                end = region.values.last().map_or(region.last, |&v| v) + 1;
+        })
+    };
+    // The candidate rows: regions with values, up to the narrative after the table.
+    let mut candidates: Vec<usize> = Vec::new();
+    let mut any_label = false;
+    for (k, region) in regions.iter().enumerate() {
+        if any_label && (region.text.contains('。') || region.text.chars().count() > 200) {
+            break;
+        }
+        if region.values.is_empty() {
+            continue;
+        }
+        any_label |= rows
+            .iter()
+            .any(|r| r.label.match_suffix(&region.text).is_some());
+        candidates.push(k);
+    }
+    let observed: Vec<align::Observed<'_>> = candidates
+        .iter()
+        .map(|&k| {
+            let (lead, lead_is_row) = regions.get(k + 1).map_or(("", false), |n| lead(n, rows));
+            align::Observed {
+                text: &regions[k].text,
+                lead,
+                lead_is_row,
+                values: regions[k].values.len(),
             }
-            None if has_numbers => {
-                let tail: String = {
-                    let chars: Vec<char> = region.text.chars().collect();
-                    chars[chars.len().saturating_sub(24)..].iter().collect()
-                };
+        })
+        .collect();
+    let outcomes = align::align(&observed, rows);
+    let mut hits: Vec<Hit<'r>> = Vec::new();
+    let mut end = regions.first().map_or(0, |r| r.first);
+    for (&k, outcome) in candidates.iter().zip(&outcomes) {
+        let region = &regions[k];
+        let region_end = region.values.last().map_or(region.last, |&v| v) + 1;
+        let at = tokens[region.last].at;
+        let printed = |j: usize| rows[j].label.printed;
+        match *outcome {
+            align::Outcome::Matched { row, standard } => {
+                hits.push(Hit {
+                    label: row,
+                    region,
+                    standard,
+                });
+                end = region_end;
+            }
+            align::Outcome::Duplicate { row } => {
+                findings.push(Finding::new(
+                    &ROW_DUPLICATE,
+                    Location::table(table).row(rows[row].label.id).at(Some(at)),
+                    format!(
+                        "表{}中“{}”行出现了两次（{}），只读取了第一次出现的数据。请删除重复的行。",
+                        cn_table(table),
+                        printed(row),
+                        at.describe()
+                    ),
+                ));
+                end = region_end;
+            }
+            _ if !has_numbers(region) => {}
+            align::Outcome::OutOfOrder { row } => {
                 let shown = shown_values(tokens, &region.values);
                 findings.push(
                     Finding::new(
                         &ROW_UNRECOGNIZED,
-                        Location::table(table).at(Some(tokens[region.last].at)),
+                        Location::table(table).row(rows[row].label.id).at(Some(at)),
                         format!(
-                            "表{}{}：“{}”后面有数字（{}），但“{}”不是模板中的行名称，这些数字无法对应到表格的行。\
-                             请使用模板原有的行名称。",
+                            "表{}{}：“{}”行（数字 {}）不在模板规定的位置上（行的顺序被调换或移动），\
+                             这些数字未读取。请按模板的行顺序填写。",
                             cn_table(table),
-                            tokens[region.last].at.describe(),
-                            tail,
-                            shown,
-                            tail
+                            at.describe(),
+                            printed(row),
+                            shown
+                        ),
+                    )
+                    .expected(printed(row))
+                    .actual(shown),
+                );
+                end = region_end;
+            }
+            align::Outcome::Ambiguous { .. } | align::Outcome::Unmatched => {
+                let tail = tail(&region.text);
+                let shown = shown_values(tokens, &region.values);
+                let why = match *outcome {
+                    align::Outcome::Ambiguous { rows: [a, b] } => format!(
+                        "这个行名称既像模板的“{}”行，又像“{}”行，无法确定是哪一行，这些数字未读取",
+                        printed(a),
+                        printed(b)
+                    ),
+                    _ => format!("“{tail}”不是模板中的行名称，这些数字无法对应到表格的行"),
+                };
+                findings.push(
+                    Finding::new(
+                        &ROW_UNRECOGNIZED,
+                        Location::table(table).at(Some(at)),
+                        format!(
+                            "表{}{}：“{tail}”后面有数字（{shown}），但{why}。请使用模板原有的行名称。",
+                            cn_table(table),
+                            at.describe(),
                         ),
                     )
                     .actual(shown),
                 );
-                end = region.values.last().map_or(region.last, |&v| v) + 1;
+                end = region_end;
             }
-            _ => {}
         }
     }
     (hits, end)
+}
+
+/// The last 24 characters of a run, for messages.
+fn tail(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    chars[chars.len().saturating_sub(24)..].iter().collect()
 }
 
 fn shown_values(tokens: &[Token], values: &[usize]) -> String {
@@ -409,29 +518,12 @@ fn cn_table(table: u8) -> &'static str {
     }
 }
 
-/// What a column accepts.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Want {
-    /// A non-negative integer (negatives are read and left to validation).
-    Count,
-    /// A signed integer (2019's 本年增/减).
-    Signed,
-    /// A decimal amount (fees, procurement).
-    Amount,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Value {
-    Int(i64),
-    Amount(String),
-}
-
 /// One cell a row must give: where it goes in the model, its printed label, what it accepts.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct CellSpec {
     row: &'static str,
     column: &'static str,
-    label: &'static str,
+    label: std::borrow::Cow<'static, str>,
     want: Want,
 }
 
@@ -445,7 +537,7 @@ fn read_row(
     row_label: &str,
     findings: &mut Vec<Finding>,
     sources: &mut Sources,
-) -> Option<Vec<Option<Value>>> {
+) -> Option<Vec<Option<T1Value>>> {
     let n = cells.len();
     let row_id = cells.first().map_or("", |c| c.row);
     let mut values = region.values.clone();
@@ -460,7 +552,7 @@ fn read_row(
     let label_at = tokens[region.last].at;
     if values.len() != n {
         let shown = shown_values(tokens, &values);
-        let names: Vec<&str> = cells.iter().map(|c| c.label).collect();
+        let names: Vec<&str> = cells.iter().map(|c| c.label.as_ref()).collect();
         let message = if values.is_empty() {
             format!(
                 "表{}“{}”行（{}）没有数字。请按模板逐列填写（{}），没有的填 0。",
@@ -495,7 +587,7 @@ fn read_row(
     }
     let mut out = Vec::with_capacity(n);
     for (&v, spec) in values.iter().zip(cells) {
-        let (want, col_label) = (spec.want, spec.label);
+        let (want, col_label) = (spec.want, spec.label.as_ref());
         let t = &tokens[v];
         let loc = Location::table(table)
             .row(spec.row)
@@ -503,8 +595,8 @@ fn read_row(
             .at(Some(t.at));
         let cell = format!("表{}“{}”行“{}”列", cn_table(table), row_label, col_label);
         let value = match (&t.kind, want) {
-            (Kind::Int(i), _) => Some(Value::Int(*i)),
-            (Kind::Decimal(d), Want::Amount) => Some(Value::Amount(d.clone())),
+            (Kind::Int(i), _) => Some(T1Value::Int(*i)),
+            (Kind::Decimal(d), Want::Amount) => Some(T1Value::Amount(d.clone())),
             (Kind::WithUnit(num, unit), _) => {
                 findings.push(
                     Finding::new(
@@ -518,8 +610,8 @@ fn read_row(
                     .actual(&t.raw),
                 );
                 match (super::tokens::classify(num).0, want) {
-                    (Kind::Int(i), _) => Some(Value::Int(i)),
-                    (Kind::Decimal(d), Want::Amount) => Some(Value::Amount(d)),
+                    (Kind::Int(i), _) => Some(T1Value::Int(i)),
+                    (Kind::Decimal(d), Want::Amount) => Some(T1Value::Amount(d)),
                     _ => None,
                 }
             }
@@ -580,19 +672,8 @@ fn read_row(
     Some(out)
 }
 
-fn int(v: &Option<Value>) -> Option<i64> {
-    match v {
-        Some(Value::Int(i)) => Some(*i),
-        _ => None,
-    }
-}
-
-fn amount(v: &Option<Value>) -> Option<String> {
-    match v {
-        Some(Value::Int(i)) => Some(i.to_string()),
-        Some(Value::Amount(a)) => Some(a.clone()),
-        None => None,
-    }
+fn int(v: &Option<T1Value>) -> Option<i64> {
+    T1Value::int(v)
 }
 
 fn nonstandard_label(
@@ -663,8 +744,14 @@ fn read_t2(
         ],
     )?;
     let regions = regions(tokens, (start, range.1));
-    let labels: Vec<&Label> = APP_ROWS.iter().collect();
-    let (hits, end) = match_rows(tokens, &regions, &labels, 2, findings);
+    let rows: Vec<align::Row<'_>> = APP_ROWS
+        .iter()
+        .map(|label| align::Row {
+            label,
+            columns: AppColumn::ALL.len(),
+        })
+        .collect();
+    let (hits, end) = match_rows(tokens, &regions, &rows, 2, findings);
     if hits.is_empty() {
         return None;
     }
@@ -680,7 +767,7 @@ fn read_t2(
             .map(|c| CellSpec {
                 row: label.id,
                 column: c.id(),
-                label: app_column_printed(*c),
+                label: app_column_printed(*c).into(),
                 want: Want::Count,
             })
             .collect();
@@ -777,52 +864,6 @@ fn decide_template(
 
 // ---------------------------------------------------------------- table 1
 
-/// Template rows of table 1: label index in [`T1_ROWS`], value kinds, column ids and labels.
-type T1Row = (
-    usize,
-    &'static [Want],
-    &'static [(&'static str, &'static str)],
-);
-
-const DOCS_2021: &[(&str, &str)] = &[
-    ("issued", "本年制发件数"),
-    ("repealed", "本年废止件数"),
-    ("in_force", "现行有效件数"),
-];
-const DECISIONS_2021: &[(&str, &str)] = &[("decisions", "本年处理决定数量")];
-const FEES_2021: &[(&str, &str)] = &[("amount", "本年收费金额（单位：万元）")];
-const DOCS_2019: &[(&str, &str)] = &[
-    ("made", "本年新制作数量"),
-    ("published", "本年新公开数量"),
-    ("total_published", "对外公开总数量"),
-];
-const ITEMS_2019: &[(&str, &str)] = &[
-    ("previous_year", "上一年项目数量"),
-    ("change", "本年增/减"),
-    ("decisions", "处理决定数量"),
-];
-const FEES_2019: &[(&str, &str)] = &[("previous_year", "上一年项目数量"), ("change", "本年增/减")];
-const PROCUREMENT_2019: &[(&str, &str)] = &[("projects", "采购项目数量"), ("amount", "采购总金额")];
-
-const ROWS_2021: &[T1Row] = &[
-    (0, &[Want::Count; 3], DOCS_2021),
-    (1, &[Want::Count; 3], DOCS_2021),
-    (2, &[Want::Count], DECISIONS_2021),
-    (4, &[Want::Count], DECISIONS_2021),
-    (5, &[Want::Count], DECISIONS_2021),
-    (6, &[Want::Amount], FEES_2021),
-];
-const ROWS_2019: &[T1Row] = &[
-    (0, &[Want::Count; 3], DOCS_2019),
-    (1, &[Want::Count; 3], DOCS_2019),
-    (2, &[Want::Count, Want::Signed, Want::Count], ITEMS_2019),
-    (3, &[Want::Count, Want::Signed, Want::Count], ITEMS_2019),
-    (4, &[Want::Count, Want::Signed, Want::Count], ITEMS_2019),
-    (5, &[Want::Count, Want::Signed, Want::Count], ITEMS_2019),
-    (6, &[Want::Count, Want::Signed], FEES_2019),
-    (7, &[Want::Count, Want::Amount], PROCUREMENT_2019),
-];
-
 fn read_t1(
     tokens: &[Token],
     range: (usize, usize),
@@ -833,18 +874,15 @@ fn read_t1(
     let template = template?;
     let start = anchor(tokens, range, &["第二十条", "信息内容"])?;
     let regions = regions(tokens, (start, range.1));
-    let rows = match template {
-        Template::V2021 => ROWS_2021,
-        Template::V2019 => ROWS_2019,
-    };
-    let t1_label = |i: usize| -> &'static Label {
-        match (template, i) {
-            (Template::V2019, 1) => &T1_NORMATIVE_2019,
-            _ => &T1_ROWS[i],
-        }
-    };
-    let labels: Vec<&Label> = rows.iter().map(|(i, _, _)| t1_label(*i)).collect();
-    let (hits, end) = match_rows(tokens, &regions, &labels, 1, findings);
+    let schema = t1_rows(template);
+    let rows: Vec<align::Row<'_>> = schema
+        .iter()
+        .map(|r| align::Row {
+            label: &r.label,
+            columns: r.columns.len(),
+        })
+        .collect();
+    let (hits, end) = match_rows(tokens, &regions, &rows, 1, findings);
     if hits.is_empty() {
         return None;
     }
@@ -883,21 +921,21 @@ fn read_t1(
         }
     }
 
-    let mut read: BTreeMap<usize, Vec<Option<Value>>> = BTreeMap::new();
+    let mut read: BTreeMap<&'static str, Vec<Option<T1Value>>> = BTreeMap::new();
     for hit in &hits {
-        let (index, wants, columns) = rows[hit.label];
-        let label = t1_label(index);
+        let row = &schema[hit.label];
+        let label = &row.label;
         if !hit.standard {
             nonstandard_label(1, label.id, label.printed, hit.region, tokens, findings);
         }
-        let cells: Vec<CellSpec> = wants
+        let cells: Vec<CellSpec> = row
+            .columns
             .iter()
-            .zip(columns.iter())
-            .map(|(&want, &(column, printed))| CellSpec {
+            .map(|c| CellSpec {
                 row: label.id,
-                column,
-                label: printed,
-                want,
+                column: c.id,
+                label: c.printed.into(),
+                want: c.want,
             })
             .collect();
         if let Some(v) = read_row(
@@ -909,12 +947,12 @@ fn read_t1(
             findings,
             sources,
         ) {
-            read.insert(index, v);
+            read.insert(label.id, v);
         }
     }
-    for (k, (index, _, _)) in rows.iter().enumerate() {
+    for (k, row) in schema.iter().enumerate() {
         if !hits.iter().any(|h| h.label == k) {
-            let label = &T1_ROWS[*index];
+            let label = &row.label;
             findings.push(
                 Finding::new(
                     &ROW_MISSING,
@@ -928,58 +966,8 @@ fn read_t1(
             );
         }
     }
-    let get = |i: usize| read.get(&i);
-    let t1 = match template {
-        Template::V2021 => ActiveDisclosure::V2021(ActiveDisclosure2021 {
-            regulations: get(0).map(|v| docs(v)),
-            normative_documents: get(1).map(|v| docs(v)),
-            administrative_licensing: get(2).and_then(|v| int(&v[0])),
-            administrative_punishment: get(4).and_then(|v| int(&v[0])),
-            administrative_enforcement: get(5).and_then(|v| int(&v[0])),
-            administrative_fees: get(6).and_then(|v| amount(&v[0])),
-        }),
-        Template::V2019 => ActiveDisclosure::V2019(ActiveDisclosure2019 {
-            regulations: get(0).map(|v| published(v)),
-            normative_documents: get(1).map(|v| published(v)),
-            administrative_licensing: get(2).map(|v| items(v)),
-            other_management_services: get(3).map(|v| items(v)),
-            administrative_punishment: get(4).map(|v| items(v)),
-            administrative_enforcement: get(5).map(|v| items(v)),
-            administrative_fees: get(6).map(|v| FeeItems {
-                previous_year: int(&v[0]),
-                change: int(&v[1]),
-            }),
-            government_procurement: get(7).map(|v| Procurement {
-                projects: int(&v[0]),
-                amount: amount(&v[1]),
-            }),
-        }),
-    };
+    let t1 = ActiveDisclosure::from_rows(template, |id| read.get(id).cloned());
     Some((t1, (start, end)))
-}
-
-fn docs(v: &[Option<Value>]) -> DocumentCounts {
-    DocumentCounts {
-        issued: int(&v[0]),
-        repealed: int(&v[1]),
-        in_force: int(&v[2]),
-    }
-}
-
-fn published(v: &[Option<Value>]) -> PublishedCounts {
-    PublishedCounts {
-        made: int(&v[0]),
-        published: int(&v[1]),
-        total_published: int(&v[2]),
-    }
-}
-
-fn items(v: &[Option<Value>]) -> ItemCounts {
-    ItemCounts {
-        previous_year: int(&v[0]),
-        change: int(&v[1]),
-        decisions: int(&v[2]),
-    }
 }
 
 // ---------------------------------------------------------------- table 3
@@ -1003,7 +991,7 @@ fn read_t3(
             cells.push(CellSpec {
                 row: group,
                 column,
-                label: t3_label(group_label, column_label),
+                label: format!("{group_label}·{column_label}").into(),
                 want: Want::Count,
             });
         }
@@ -1018,37 +1006,4 @@ fn read_t3(
     t3.litigation_direct = group(5);
     t3.litigation_after_review = group(10);
     Some((t3, (start, end)))
-}
-
-/// `行政复议·结果维持`: printed group and column, for messages. Static, since labels are.
-fn t3_label(group: &'static str, column: &'static str) -> &'static str {
-    const LABELS: [[&str; 5]; 3] = [
-        [
-            "行政复议·结果维持",
-            "行政复议·结果纠正",
-            "行政复议·其他结果",
-            "行政复议·尚未审结",
-            "行政复议·总计",
-        ],
-        [
-            "行政诉讼·未经复议直接起诉·结果维持",
-            "行政诉讼·未经复议直接起诉·结果纠正",
-            "行政诉讼·未经复议直接起诉·其他结果",
-            "行政诉讼·未经复议直接起诉·尚未审结",
-            "行政诉讼·未经复议直接起诉·总计",
-        ],
-        [
-            "行政诉讼·复议后起诉·结果维持",
-            "行政诉讼·复议后起诉·结果纠正",
-            "行政诉讼·复议后起诉·其他结果",
-            "行政诉讼·复议后起诉·尚未审结",
-            "行政诉讼·复议后起诉·总计",
-        ],
-    ];
-    let g = T3_GROUPS.iter().position(|(_, l)| *l == group).unwrap_or(0);
-    let c = T3_COLUMNS
-        .iter()
-        .position(|(_, l)| *l == column)
-        .unwrap_or(0);
-    LABELS[g][c]
 }

@@ -7,7 +7,7 @@
 
 use crate::extract::{Block, SourceRef};
 
-use super::labels::normalize;
+use super::normalize::normalize;
 
 /// What a token says.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +82,26 @@ pub fn is_page_marker(line: &str) -> bool {
         return page(a) && total(b);
     }
     false
+}
+
+/// A cell border in a line of text: white space of any width (tabs, runs of spaces,
+/// full-width spaces, `&nbsp;`) and the pipes of tables copied from portal pages and
+/// markdown. A separator is never part of a label.
+pub fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '|' | '｜' | '¦')
+}
+
+/// A markdown table rule (`|---|:--:|`) or a drawn border (`+----+----+`): no content.
+pub fn is_table_rule(line: &str) -> bool {
+    let t = line.trim();
+    t.contains(['-', '—', '─', '='])
+        && t.chars().all(|c| {
+            is_separator(c) || matches!(c, '-' | '—' | '─' | '=' | ':' | '+' | '┼' | '├' | '┤')
+        })
+        && !t
+            .trim_matches(|c: char| c.is_whitespace())
+            .chars()
+            .all(|c| c == '-' || c == '—')
 }
 
 /// Classifies one cell or word. `s` may contain white space (a cell of a real table).
@@ -174,10 +194,10 @@ pub fn tokenize(blocks: &[Block]) -> Vec<Token> {
     for (index, block) in blocks.iter().enumerate() {
         match block {
             Block::Text { text, at } => {
-                if is_page_marker(text) {
+                if is_page_marker(text) || is_table_rule(text) {
                     continue;
                 }
-                for word in text.split(|c: char| c.is_whitespace()) {
+                for word in text.split(is_separator) {
                     if word.is_empty() {
                         continue;
                     }
@@ -261,6 +281,34 @@ mod tests {
         assert_eq!(classify("1.").0, Kind::Text);
         assert_eq!(classify("1.属于国家秘密").0, Kind::Text);
         assert_eq!(classify("99999999999999999999").0, Kind::Text);
+    }
+
+    #[test]
+    fn separators_are_never_part_of_a_label() {
+        let words = |line: &str| -> Vec<String> {
+            let block = Block::Text {
+                text: line.to_string(),
+                at: SourceRef::Line(1),
+            };
+            tokenize(&[block]).into_iter().map(|t| t.norm).collect()
+        };
+        let expected = ["2.其他法律行政法规禁止公开", "0", "12", "0"];
+        assert_eq!(
+            words("| 2.其他法律行政法规禁止公开 | 0 | 12 | 0 |"),
+            expected
+        );
+        assert_eq!(words("2.其他法律行政法规禁止公开｜0｜12｜0"), expected);
+        assert_eq!(
+            words("2.其他法律行政法规禁止公开\u{3000}\u{3000}0\u{3000}12  0"),
+            expected
+        );
+        assert_eq!(words("2.其他法律行政法规禁止公开\t0\t12\u{a0}0"), expected);
+        assert!(words("|---|:---:|---|").is_empty());
+        assert!(words("| --- | --- |").is_empty());
+        assert!(words("+----+----+").is_empty());
+        // A dash alone is a cell marked "not filled", and `- 3 -` is a page number.
+        assert_eq!(words("—"), ["—"]);
+        assert!(words("- 3 -").is_empty());
     }
 
     #[test]

@@ -14,7 +14,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::check::CheckResult;
 use crate::finding::Severity;
-use crate::report::{ActiveDisclosure, AppColumn, Report};
+use crate::report::schema::{T1Value, T3_COLUMNS, Want};
+use crate::report::{AppColumn, Report};
 
 pub use history::{HistoryEntry, NewHistory};
 pub use rusqlite::Error as SqlError;
@@ -756,75 +757,13 @@ pub fn report_cells(report: &Report) -> Vec<CellValue> {
         });
     };
     let mut amounts = Vec::new();
-    match &report.active_disclosure {
-        Some(ActiveDisclosure::V2021(t)) => {
-            for (row, c) in [
-                ("regulations", t.regulations),
-                ("normative_documents", t.normative_documents),
-            ] {
-                let c = c.unwrap_or_default();
-                int(1, row, "issued", c.issued);
-                int(1, row, "repealed", c.repealed);
-                int(1, row, "in_force", c.in_force);
+    if let Some(t1) = &report.active_disclosure {
+        for (row, column, value) in t1.cells() {
+            match column.want {
+                Want::Amount => amounts.push((row.label.id, column.id, T1Value::amount(&value))),
+                Want::Count | Want::Signed => int(1, row.label.id, column.id, T1Value::int(&value)),
             }
-            int(
-                1,
-                "administrative_licensing",
-                "decisions",
-                t.administrative_licensing,
-            );
-            int(
-                1,
-                "administrative_punishment",
-                "decisions",
-                t.administrative_punishment,
-            );
-            int(
-                1,
-                "administrative_enforcement",
-                "decisions",
-                t.administrative_enforcement,
-            );
-            amounts.push((
-                "administrative_fees",
-                "amount",
-                t.administrative_fees.clone(),
-            ));
         }
-        Some(ActiveDisclosure::V2019(t)) => {
-            for (row, c) in [
-                ("regulations", t.regulations),
-                ("normative_documents", t.normative_documents),
-            ] {
-                let c = c.unwrap_or_default();
-                int(1, row, "made", c.made);
-                int(1, row, "published", c.published);
-                int(1, row, "total_published", c.total_published);
-            }
-            for (row, c) in [
-                ("administrative_licensing", t.administrative_licensing),
-                ("other_management_services", t.other_management_services),
-                ("administrative_punishment", t.administrative_punishment),
-                ("administrative_enforcement", t.administrative_enforcement),
-            ] {
-                let c = c.unwrap_or_default();
-                int(1, row, "previous_year", c.previous_year);
-                int(1, row, "change", c.change);
-                int(1, row, "decisions", c.decisions);
-            }
-            let fees = t.administrative_fees.unwrap_or_default();
-            int(
-                1,
-                "administrative_fees",
-                "previous_year",
-                fees.previous_year,
-            );
-            int(1, "administrative_fees", "change", fees.change);
-            let p = t.government_procurement.clone().unwrap_or_default();
-            int(1, "government_procurement", "projects", p.projects);
-            amounts.push(("government_procurement", "amount", p.amount));
-        }
-        None => {}
     }
     if let Some(apps) = &report.applications {
         for (&row, values) in &apps.rows {
@@ -840,7 +779,7 @@ pub fn report_cells(report: &Report) -> Vec<CellValue> {
     }
     if let Some(t3) = &report.reviews_and_litigation {
         for (group, g) in t3.groups() {
-            for ((column, _), value) in crate::report::labels::T3_COLUMNS.iter().zip(g.values()) {
+            for ((column, _), value) in T3_COLUMNS.iter().zip(g.values()) {
                 int(3, group, column, value);
             }
         }

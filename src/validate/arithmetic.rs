@@ -6,7 +6,7 @@
 //! two is the real mistake.
 
 use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::labels::{app_column_printed, app_row_described};
+use crate::report::schema::{app_column_printed, app_row_described};
 use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues};
 
 use super::{Validation, where_};
@@ -161,7 +161,7 @@ fn t3(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     for ((id, group), (_, printed)) in t3
         .groups()
         .into_iter()
-        .zip(crate::report::labels::T3_GROUPS)
+        .zip(crate::report::schema::T3_GROUPS)
     {
         let values = group.values();
         let (Some(actual), Some(expected)) = (values[4], sum(values[..4].iter().copied())) else {

@@ -11,7 +11,7 @@
 //! 3 (each of its groups has a single relation, so any of its five cells would do), name none:
 //! a guess would send the clerk to change a correct number.
 
-use crate::report::labels::{T3_COLUMNS, T3_GROUPS, app_column_printed, app_row};
+use crate::report::schema::{T3_COLUMNS, column_printed, row_printed};
 use crate::report::{AppColumn, AppRow, Report};
 
 /// A cell of table 2 or 3, by the ids of check-json.md.
@@ -85,31 +85,13 @@ impl Culprit {
     }
 }
 
-/// `表二“（七）总计”行“总计”列`.
+/// `表二“（七）总计”行“总计”列`, `表三“行政复议”的“总计”`.
 pub fn describe(cell: Cell) -> String {
+    let row = row_printed(cell.table, cell.row).unwrap_or(cell.row);
+    let column = column_printed(cell.table, cell.column).unwrap_or(cell.column);
     match cell.table {
-        2 => {
-            let row = AppRow::ALL
-                .iter()
-                .find(|r| r.id() == cell.row)
-                .map_or(cell.row, |r| app_row(*r).printed);
-            let column = AppColumn::ALL
-                .iter()
-                .find(|c| c.id() == cell.column)
-                .map_or(cell.column, |c| app_column_printed(*c));
-            format!("表二“{row}”行“{column}”列")
-        }
-        _ => {
-            let group = T3_GROUPS
-                .iter()
-                .find(|(id, _)| *id == cell.row)
-                .map_or(cell.row, |(_, p)| p);
-            let column = T3_COLUMNS
-                .iter()
-                .find(|(id, _)| *id == cell.column)
-                .map_or(cell.column, |(_, p)| p);
-            format!("表三“{}”的“{column}”", group.replace('·', "—"))
-        }
+        2 => format!("表二“{row}”行“{column}”列"),
+        _ => format!("表三“{}”的“{column}”", row.replace('·', "—")),
     }
 }
 

@@ -73,7 +73,7 @@ fn text_copied(report: &Report, previous: &Report, prev_year: &str, findings: &m
             continue;
         }
         let share = overlap.shared * 100 / overlap.total;
-        let name = crate::report::labels::SECTIONS
+        let name = crate::report::schema::SECTIONS
             .get(usize::from(section.number).saturating_sub(1))
             .map_or(String::new(), |h| format!("“{}”", h.standard));
         findings.push(
@@ -175,7 +175,7 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
         for ((id, group), (_, printed)) in t3
             .groups()
             .into_iter()
-            .zip(crate::report::labels::T3_GROUPS)
+            .zip(crate::report::schema::T3_GROUPS)
         {
             if let Some(v) = group.total {
                 out.push((

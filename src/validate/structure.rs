@@ -3,7 +3,7 @@
 
 use crate::finding::{Finding, Location, Rule, Severity};
 use crate::report::Template;
-use crate::report::labels::SECTIONS;
+use crate::report::schema::SECTIONS;
 
 use super::Validation;
 

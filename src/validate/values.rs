@@ -2,7 +2,7 @@
 //! 规章 are only reported by bodies that may make them.
 
 use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::labels::app_row_described;
+use crate::report::schema::app_row_described;
 use crate::report::{ActiveDisclosure, AppColumn};
 
 use super::{Validation, where_};
@@ -199,10 +199,10 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         for ((id, group), (_, printed)) in t3
             .groups()
             .into_iter()
-            .zip(crate::report::labels::T3_GROUPS)
+            .zip(crate::report::schema::T3_GROUPS)
         {
             for ((column, label), value) in
-                crate::report::labels::T3_COLUMNS.iter().zip(group.values())
+                crate::report::schema::T3_COLUMNS.iter().zip(group.values())
             {
                 negative(3, id, column, value, format!("表三“{printed}—{label}”"));
             }

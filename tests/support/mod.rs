@@ -6,6 +6,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod mutations;
 pub mod narrative;
 pub mod render;
 
@@ -14,7 +15,9 @@ use std::collections::BTreeMap;
 use nianbao::report::*;
 use rand::Rng;
 
-pub use render::{Defect, Layout, Options, TextEncoding, render};
+pub use render::{
+    Defect, Layout, Options, Page, TextEncoding, render, render_docx_page, render_wild_cells,
+};
 
 const PLACES: &[&str] = &[
     "西塞山",
@@ -233,5 +236,17 @@ pub fn tables_of(r: &Report) -> impl PartialEq + std::fmt::Debug + '_ {
         &r.active_disclosure,
         &r.applications,
         &r.reviews_and_litigation,
+    )
+}
+
+/// `check` of one file as the office would run it in the filing season after `year`.
+pub fn check_filed(bytes: &[u8], name: &str, year: i32) -> nianbao::check::CheckResult {
+    nianbao::check::check_bytes_with(
+        bytes,
+        name,
+        &nianbao::validate::Context {
+            previous: None,
+            filing_year: year + 1,
+        },
     )
 }

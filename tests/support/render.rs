@@ -2,9 +2,11 @@
 
 use std::io::Write;
 
-use nianbao::report::labels::{APP_ROWS, app_column_printed};
+use nianbao::report::schema::{APP_ROWS, app_column_printed};
 use nianbao::report::*;
 use rand::Rng;
+
+mod wild;
 
 /// How the file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,11 @@ pub enum Layout {
     /// A PDF written directly, text in the non-embedded CID font STSong-Light with the
     /// UniGB-UCS2-H encoding, table rows drawn at cell positions, in a random drawing order.
     Pdf,
+    /// Text perturbed the ways real reports differ ([`wild`]).
+    Wild,
+    /// Wild, and a 2021 report's three （六） sub-rows written as the single 2019-style
+    /// （六）其他处理 row with their sum.
+    WildSix,
 }
 
 impl Layout {
@@ -387,11 +394,11 @@ fn t2_grid(apps: &Applications, template: Template) -> Vec<Vec<GCell>> {
                 r.push(span("三、本年度办理结果", outcome_count + 1, 1));
                 first_outcome = false;
             }
-            match nianbao::report::labels::app_row_group(row) {
+            match nianbao::report::schema::app_row_group(row) {
                 Some(group) => {
                     if !group_seen.contains(&group) {
                         let n = AppRow::for_template(template)
-                            .filter(|x| nianbao::report::labels::app_row_group(*x) == Some(group))
+                            .filter(|x| nianbao::report::schema::app_row_group(*x) == Some(group))
                             .count();
                         r.push(span(group, n, 1));
                         group_seen.push(group);
@@ -433,7 +440,7 @@ fn t3_grid(t: &ReviewsAndLitigation) -> Vec<Vec<GCell>> {
     );
     let mut data = Vec::new();
     for (id, group) in t.groups() {
-        for ((column, _), v) in nianbao::report::labels::T3_COLUMNS
+        for ((column, _), v) in nianbao::report::schema::T3_COLUMNS
             .iter()
             .zip(group.values())
         {
@@ -624,6 +631,24 @@ fn dense(g: &[Vec<GCell>]) -> Vec<Vec<Slot<'_>>> {
         .collect()
 }
 
+/// Renders a report in a real-table layout (docx, html, xlsx) with wild row labels: typos
+/// and numbering variants ([`wild::perturb_cells`]).
+pub fn render_wild_cells(
+    r: &Report,
+    layout: Layout,
+    encoding: TextEncoding,
+    options: &Options,
+) -> Vec<u8> {
+    let mut doc = document(r, &options.defects);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(options.seed);
+    wild::perturb_cells(&mut doc, &mut rng);
+    match layout {
+        Layout::Docx => docx(&doc, &mut rng),
+        Layout::Xlsx => xlsx(&doc, &mut rng),
+        _ => encoding.encode(&html(&doc, &mut rng, encoding)),
+    }
+}
+
 /// Renders a report. `Options::defects` put mistakes in; `seed` varies spacing and breaks.
 pub fn render(r: &Report, layout: Layout, encoding: TextEncoding, options: &Options) -> Vec<u8> {
     let doc = document(r, &options.defects);
@@ -633,6 +658,8 @@ pub fn render(r: &Report, layout: Layout, encoding: TextEncoding, options: &Opti
         Layout::Xlsx => xlsx(&doc, &mut rng),
         Layout::Pdf => pdf(&doc, &mut rng),
         Layout::Html => encoding.encode(&html(&doc, &mut rng, encoding)),
+        Layout::Wild => encoding.encode(&wild::text(&doc, false, &mut rng)),
+        Layout::WildSix => encoding.encode(&wild::text(&doc, true, &mut rng)),
         _ => encoding.encode(&text(&doc, layout, &mut rng)),
     }
 }
@@ -774,7 +801,12 @@ fn text(doc: &[Item], layout: Layout, rng: &mut impl Rng) -> String {
                                 page += 1;
                             }
                         }
-                        Layout::Html | Layout::Docx | Layout::Xlsx | Layout::Pdf => {
+                        Layout::Html
+                        | Layout::Docx
+                        | Layout::Xlsx
+                        | Layout::Pdf
+                        | Layout::Wild
+                        | Layout::WildSix => {
                             unreachable!("not a text layout")
                         }
                     }
@@ -860,6 +892,16 @@ fn xml_escape(s: &str) -> String {
 
 /// A paragraph with its text split over several runs, as Word writes it.
 fn w_p(text: &str, rng: &mut impl Rng) -> String {
+    w_p_font(text, None, rng)
+}
+
+fn w_p_font(text: &str, font: Option<&str>, rng: &mut impl Rng) -> String {
+    let fonts = match font {
+        Some(f) => format!(
+            "<w:rFonts w:ascii=\"{f}\" w:hAnsi=\"{f}\" w:eastAsia=\"{f}\" w:hint=\"eastAsia\"/>"
+        ),
+        None => "<w:rFonts w:hint=\"eastAsia\"/>".to_string(),
+    };
     let chars: Vec<char> = text.chars().collect();
     let mut runs = String::new();
     let mut i = 0;
@@ -869,30 +911,69 @@ fn w_p(text: &str, rng: &mut impl Rng) -> String {
             .min(chars.len() - i)
             .max(1);
         let part: String = chars[i..i + n].iter().collect();
-        runs.push_str(&format!("<w:r><w:rPr><w:rFonts w:hint=\"eastAsia\"/></w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>", xml_escape(&part)));
+        runs.push_str(&format!(
+            "<w:r><w:rPr>{fonts}</w:rPr><w:t xml:space=\"preserve\">{}</w:t></w:r>",
+            xml_escape(&part)
+        ));
         i += n;
     }
     format!("<w:p><w:pPr><w:jc w:val=\"center\"/></w:pPr>{runs}</w:p>")
 }
 
 fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
+    docx_page(doc, &Page::default(), rng)
+}
+
+/// How a docx is laid out on paper, for PDFs that LibreOffice makes from it.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The font of every run (`WenQuanYi Zen Hei`, `Noto Sans CJK SC`); none: the default.
+    pub font: Option<&'static str>,
+    /// A4 landscape rather than portrait.
+    pub landscape: bool,
+    /// The width of each table's first column in twips (a narrow one wraps labels and
+    /// headers); the others share the rest of the page.
+    pub first_col: Option<usize>,
+    /// Group labels (merged over several rows) written vertically, as WPS draws them.
+    pub vertical_groups: bool,
+}
+
+/// The report as a docx laid out as `page` says.
+pub fn render_docx_page(r: &Report, options: &Options, page: &Page) -> Vec<u8> {
+    let doc = document(r, &options.defects);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(options.seed);
+    docx_page(&doc, page, &mut rng)
+}
+
+fn docx_page(doc: &[Item], page: &Page, rng: &mut impl Rng) -> Vec<u8> {
+    let text_width: usize = if page.landscape { 13800 } else { 9000 };
     let mut body = String::new();
     for item in doc {
         match item {
-            Item::Title(t) | Item::Heading(t) | Item::Para(t) => body.push_str(&w_p(t, rng)),
+            Item::Title(t) | Item::Heading(t) | Item::Para(t) => {
+                body.push_str(&w_p_font(t, page.font, rng))
+            }
             Item::Grid(g) => {
                 let slots = dense(g);
                 let width = slots.first().map_or(0, Vec::len);
                 body.push_str(
                     "<w:tbl><w:tblPr><w:tblW w:w=\"0\" w:type=\"auto\"/></w:tblPr><w:tblGrid>",
                 );
-                // The table fits the page's 9000 twips, as Word makes it.
-                for _ in 0..width {
-                    body.push_str(&format!("<w:gridCol w:w=\"{}\"/>", 9000 / width.max(1)));
+                // The table fits the page's width (9000 twips in portrait), as Word makes it.
+                for i in 0..width {
+                    let w = match page.first_col {
+                        Some(first) if i == 0 => first,
+                        Some(first) => text_width.saturating_sub(first) / (width - 1).max(1),
+                        None => text_width / width.max(1),
+                    };
+                    body.push_str(&format!("<w:gridCol w:w=\"{w}\"/>"));
                 }
                 body.push_str("</w:tblGrid>");
                 for row in &slots {
                     body.push_str("<w:tr>");
+                    let values_row = row
+                        .iter()
+                        .any(|s| matches!(s, Slot::Origin(c) if c.key.is_some()));
                     for s in row {
                         let (c, continuation) = match s {
                             Slot::Origin(c) => (c, false),
@@ -908,10 +989,17 @@ fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
                         } else if c.rowspan > 1 {
                             props.push_str("<w:vMerge w:val=\"restart\"/>");
                         }
+                        // A group label over several rows of values, written top to bottom.
+                        if page.vertical_groups && values_row && c.rowspan > 2 && c.key.is_none() {
+                            props.push_str("<w:textDirection w:val=\"tbRlV\"/>");
+                        }
                         let paras: String = if continuation {
                             "<w:p/>".to_string()
                         } else {
-                            c.text.split('\n').map(|line| w_p(line, rng)).collect()
+                            c.text
+                                .split('\n')
+                                .map(|line| w_p_font(line, page.font, rng))
+                                .collect()
                         };
                         body.push_str(&format!("<w:tc><w:tcPr>{props}</w:tcPr>{paras}</w:tc>"));
                     }
@@ -923,7 +1011,14 @@ fn docx(doc: &[Item], rng: &mut impl Rng) -> Vec<u8> {
     }
     let document = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-         <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}<w:sectPr/></w:body></w:document>"
+         <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}{}</w:body></w:document>",
+        if page.landscape {
+            "<w:sectPr><w:pgSz w:w=\"16838\" w:h=\"11906\" w:orient=\"landscape\"/><w:pgMar w:top=\"1440\" w:right=\"1440\" w:bottom=\"1440\" w:left=\"1440\"/></w:sectPr>"
+        } else if page.font.is_some() {
+            "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1440\" w:right=\"1440\" w:bottom=\"1440\" w:left=\"1440\"/></w:sectPr>"
+        } else {
+            "<w:sectPr/>"
+        }
     );
     let mut buf = std::io::Cursor::new(Vec::new());
     {
