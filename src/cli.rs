@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use nianbao::width::{display_width, pad_left, pad_right, truncate};
 
 use nianbao::check::{CheckResult, check_bytes, check_bytes_with, current_year};
 use nianbao::config::Config;
@@ -429,15 +430,6 @@ fn write_counts(out: &mut impl Write, header: &[&str], counts: &[usize]) -> std:
     writeln!(out, "{}", line(values.iter().map(String::as_str).collect()))
 }
 
-/// Columns in a terminal: CJK characters take two.
-fn display_width(s: &str) -> usize {
-    unicode_width::UnicodeWidthStr::width(s)
-}
-
-fn pad_left(s: &str, width: usize) -> String {
-    format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
-}
-
 /// Checks files on all cores, keeping their order.
 fn check_parallel(
     files: &[PathBuf],
@@ -574,20 +566,58 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     writeln!(out, "  表二 收到和处理政府信息公开申请情况")?;
     match &r.applications {
         Some(apps) => {
+            // Aligned in terminal columns: labels and headers are CJK (two columns each).
             let header: Vec<&str> = AppColumn::ALL
                 .iter()
                 .map(|c| schema::app_column_printed(*c))
                 .collect();
-            writeln!(out, "    {:<28}{}", "", header.join(" | "))?;
-            for row in AppRow::ALL {
-                let Some(values) = apps.rows.get(&row) else {
-                    continue;
-                };
+            let rows: Vec<(String, Option<Vec<String>>)> = AppRow::ALL
+                .iter()
+                .filter_map(|row| {
+                    let values = apps.rows.get(row)?;
+                    let cells = values
+                        .as_ref()
+                        .map(|v| v.iter().map(|x| cell(*x)).collect::<Vec<_>>());
+                    // The longest labels (（六）'s) would push the numbers off the screen.
+                    Some((truncate(schema::app_row(*row).printed, 36), cells))
+                })
+                .collect();
+            let label_w = rows
+                .iter()
+                .map(|(l, _)| display_width(l))
+                .max()
+                .unwrap_or(0);
+            let widths: Vec<usize> = header
+                .iter()
+                .enumerate()
+                .map(|(k, h)| {
+                    rows.iter()
+                        .filter_map(|(_, v)| v.as_ref().map(|v| display_width(&v[k])))
+                        .max()
+                        .unwrap_or(0)
+                        .max(display_width(h))
+                })
+                .collect();
+            let line = |cells: Vec<&str>| -> String {
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, &w)| pad_left(c, w))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            writeln!(
+                out,
+                "    {}  {}",
+                pad_right("", label_w),
+                line(header.clone())
+            )?;
+            for (label, values) in &rows {
                 let shown = match values {
-                    Some(v) => v.iter().map(|x| cell(*x)).collect::<Vec<_>>().join(" | "),
+                    Some(v) => line(v.iter().map(String::as_str).collect()),
                     None => "（未读取）".to_string(),
                 };
-                writeln!(out, "    {:<28}{shown}", schema::app_row(row).printed)?;
+                writeln!(out, "    {}  {shown}", pad_right(label, label_w))?;
             }
         }
         None => writeln!(out, "    （未读取）")?,

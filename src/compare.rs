@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::report::schema::{SECTIONS, app_row_group};
 use crate::report::{AppRow, Report, Template};
+pub use crate::width::{display_width, pad_left, pad_right};
 
 /// How much of NEW's narrative is found in OLD: `shared` of NEW's `total` sentences (those of
 /// 8 characters or more once years and numbers are masked) also occur in OLD.
@@ -301,21 +302,6 @@ pub fn compare(old_file: &str, old: &Report, new_file: &str, new: &Report) -> Co
 /// The mark of a value row that differs.
 pub const DIFFERS: &str = "≠";
 
-/// Columns in a terminal: CJK characters take two.
-pub fn display_width(s: &str) -> usize {
-    unicode_width::UnicodeWidthStr::width(s)
-}
-
-/// `s` followed by spaces up to `width` terminal columns.
-pub fn pad_right(s: &str, width: usize) -> String {
-    format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
-}
-
-/// `s` preceded by spaces up to `width` terminal columns (numbers).
-pub fn pad_left(s: &str, width: usize) -> String {
-    format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
-}
-
 const TABLES: [&str; 3] = [
     "表一 主动公开政府信息情况",
     "表二 收到和处理政府信息公开申请情况",
@@ -524,12 +510,5 @@ mod tests {
         assert_eq!(o.ratio(), 0.0);
         let o = sentence_overlap("", "本机关全年没有收到任何政府信息公开申请。");
         assert_eq!((o.shared, o.total), (0, 1));
-    }
-
-    #[test]
-    fn padding_counts_cjk_as_two_columns() {
-        assert_eq!(pad_right("表二", 6), "表二  ");
-        assert_eq!(pad_left("12", 4), "  12");
-        assert_eq!(display_width(&pad_right("自然人", 10)), 10);
     }
 }

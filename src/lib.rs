@@ -27,3 +27,4 @@ pub mod store;
 pub mod time;
 pub mod validate;
 pub mod watch;
+pub mod width;

@@ -106,3 +106,32 @@ fn an_empty_folder_is_an_error_that_says_so() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn show_aligns_table_2_in_terminal_columns() {
+    let out = nianbao()
+        .args(["check", "--show"])
+        .arg(fixture("005_huaian-2024.pdftotext.txt"))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let width = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+    // Every line of table 2 puts its separators at the same terminal columns as the header.
+    let columns = |line: &str| -> Vec<usize> {
+        line.match_indices(" | ")
+            .map(|(i, _)| width(&line[..i]))
+            .collect()
+    };
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.contains("表二"))
+        .skip(1)
+        .take_while(|l| !l.contains("表三"))
+        .collect();
+    assert!(table.len() > 20, "{stdout}");
+    let header = columns(table[0]);
+    assert_eq!(header.len(), 6, "{}", table[0]);
+    for line in &table[1..] {
+        assert_eq!(columns(line), header, "misaligned: {line}\n{}", table[0]);
+    }
+}
