@@ -1169,6 +1169,13 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
             "removed temporary archive copies left by the last run"
         );
     }
+    let temps = pipeline.clean_write_temps();
+    if temps > 0 {
+        tracing::info!(
+            temps,
+            "removed half-written receipt and .eml files left by the last run"
+        );
+    }
     let resumed = pipeline.resume()?;
     if resumed > 0 {
         tracing::info!(resumed, "finished submissions left by the last stop");

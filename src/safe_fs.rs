@@ -207,6 +207,43 @@ impl Dir {
     }
 }
 
+impl Dir {
+    /// Removes the temporary files `write_atomic` left in this folder when the daemon was
+    /// killed mid-write: names of exactly its pattern, regular files (a link is never
+    /// followed, nor removed), owned by this process's user, which an agency cannot forge.
+    /// Returns how many went.
+    pub fn remove_own_temps(&self) -> io::Result<usize> {
+        let me = rustix::process::geteuid();
+        let mut removed = 0;
+        let mut entries = rustix::fs::Dir::read_from(&self.fd)?;
+        while let Some(entry) = entries.read() {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !is_own_temp(&name) {
+                continue;
+            }
+            match self.stat(name.as_str()) {
+                Ok(Some(st))
+                    if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile
+                        && st.st_uid == me.as_raw() =>
+                {
+                    self.unlink(name.as_str())?;
+                    removed += 1;
+                }
+                _ => {}
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Whether `name` is a temporary name of `write_atomic`: `.nb-<16 hex>.tmp`.
+pub fn is_own_temp(name: &str) -> bool {
+    name.strip_prefix(".nb-")
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The identity (device, inode, size, mtime) of a `stat`, as the watcher records it.
 // The field types differ between architectures; the casts are lossless on Linux.
 #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
@@ -250,6 +287,31 @@ pub fn fit_name(name: &str, suffix: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_own_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::NamedTempFile::new().expect("outside");
+        let temp = ".nb-0123456789abcdef.tmp";
+        std::fs::write(dir.path().join(temp), "half").expect("temp");
+        std::fs::write(dir.path().join(".nb-xyz.tmp"), "not ours").expect("other");
+        std::fs::write(dir.path().join("a.txt.txt"), "receipt").expect("receipt");
+        std::os::unix::fs::symlink(outside.path(), dir.path().join(".nb-fedcba9876543210.tmp"))
+            .expect("link");
+        let removed = Dir::open(dir.path())
+            .expect("open")
+            .remove_own_temps()
+            .expect("clean");
+        assert_eq!(removed, 1);
+        assert!(!dir.path().join(temp).exists());
+        for kept in [".nb-xyz.tmp", "a.txt.txt", ".nb-fedcba9876543210.tmp"] {
+            assert!(
+                dir.path().join(kept).symlink_metadata().is_ok(),
+                "{kept} was removed"
+            );
+        }
+        assert!(outside.path().exists());
+    }
 
     #[test]
     fn fit_name_cuts_at_a_character_boundary() {

@@ -281,6 +281,40 @@ impl Pipeline {
         removed
     }
 
+    /// Removes the half-written temporary files (`.nb-<hex>.tmp`) that a kill left in the
+    /// spool and in the agencies' receipt folders, at start. Each folder is opened without
+    /// following links; only the daemon's own regular files of that exact name go.
+    pub fn clean_write_temps(&self) -> usize {
+        let inbox = self.config().inbox.clone();
+        let mut folders: Vec<std::path::PathBuf> = vec![self.paths.outbox.clone()];
+        if let Ok(entries) = std::fs::read_dir(&inbox) {
+            folders.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path().join(crate::watch::RECEIPT_DIR)),
+            );
+        }
+        let mut removed = 0;
+        for folder in folders {
+            let opened = match folder.strip_prefix(&inbox) {
+                Ok(rel) => crate::safe_fs::Dir::open(&inbox)
+                    .ok()
+                    .and_then(|d| d.open_below(rel, false).ok()),
+                Err(_) => crate::safe_fs::Dir::open(&folder).ok(),
+            };
+            if let Some(dir) = opened {
+                match dir.remove_own_temps() {
+                    Ok(n) => removed += n,
+                    Err(e) => {
+                        tracing::warn!(folder = %folder.display(), error = %e, "cannot clean temporary files")
+                    }
+                }
+            }
+        }
+        removed
+    }
+
     /// After a failed ingest: removes the temporary copies it left, unless another worker
     /// is copying a file right now (its copy is left for the next clean-up).
     pub(super) fn clean_after_failure(&self) {
