@@ -751,18 +751,10 @@ fn mail(command: MailCommand) -> ExitCode {
             (config.as_deref(), false, Some(receipt.clone()))
         }
     };
-    let config = match load_config(config_path) {
-        Ok(c) => c,
+    let db = match existing_db(config_path) {
+        Ok(db) => db,
         Err(code) => return code,
     };
-    let db = config.data_dir.join(nianbao::store::DB_FILE);
-    if !db.exists() {
-        eprintln!(
-            "nianbao: {}: no database yet (has `nianbao run` been started with this data_dir?)",
-            db.display()
-        );
-        return ExitCode::from(2);
-    }
     let store = match nianbao::store::Store::open(&db) {
         Ok(s) => s,
         Err(e) => {
@@ -852,21 +844,28 @@ fn mail(command: MailCommand) -> ExitCode {
     }
 }
 
-/// `nianbao db check`: the thorough check, for the admin after a crash, a disk error or a
-/// refused start (the daemon itself runs the quick one at every start).
-fn db_check(config: Option<&std::path::Path>) -> ExitCode {
-    let config = match load_config(config) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+/// The configured database file, which must exist: the admin commands read what the daemon
+/// wrote, and a wrong `--config` or `data_dir` must say so, not make a new one.
+fn existing_db(config: Option<&std::path::Path>) -> Result<std::path::PathBuf, ExitCode> {
+    let config = load_config(config)?;
     let db = config.data_dir.join(nianbao::store::DB_FILE);
     if !db.exists() {
         eprintln!(
-            "nianbao: {}: no database here (check data_dir)",
+            "nianbao: {}: no database yet (has `nianbao run` been started with this data_dir?)",
             db.display()
         );
-        return ExitCode::from(2);
+        return Err(ExitCode::from(2));
     }
+    Ok(db)
+}
+
+/// `nianbao db check`: the thorough check, for the admin after a crash, a disk error or a
+/// refused start (the daemon itself runs the quick one at every start).
+fn db_check(config: Option<&std::path::Path>) -> ExitCode {
+    let db = match existing_db(config) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
     let verdict = nianbao::store::Store::open_read(&db).map(|store| store.integrity_check(20));
     match verdict {
         Ok(None) => {
