@@ -212,3 +212,42 @@ fn independent_narratives_rarely_look_copied() {
     eprintln!("history.text_copied false alarms: {false_alarms} of {pairs} independent pairs");
     assert!(false_alarms * 100 <= pairs, "{false_alarms} of {pairs}");
 }
+
+#[test]
+fn a_fee_in_yuan_instead_of_ten_thousands_is_a_unit_hint() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut before = random_report(&mut rng, Template::V2021);
+    let set_fee = |r: &mut Report, fee: &str| {
+        if let Some(ActiveDisclosure::V2021(t1)) = r.active_disclosure.as_mut() {
+            t1.administrative_fees = Some(fee.to_string());
+        }
+    };
+    set_fee(&mut before, "1.5");
+    let mut next = next_year(&before);
+    set_fee(&mut next, "15000");
+    let bytes = support::render(
+        &next,
+        Layout::TabRows,
+        TextEncoding::Utf8,
+        &Options::default(),
+    );
+    let result = check(&bytes, &next, Some(&read_back(&before, 11)));
+    let jump = result
+        .findings
+        .iter()
+        .find(|f| f.rule == "history.jump")
+        .expect("a jump in the fee");
+    assert_eq!(jump.location.row.as_deref(), Some("administrative_fees"));
+    assert!(jump.message.contains("万元"), "{}", jump.message);
+    // The same fee a year later is no jump.
+    let mut same = next_year(&before);
+    set_fee(&mut same, "1.6");
+    let bytes = support::render(
+        &same,
+        Layout::TabRows,
+        TextEncoding::Utf8,
+        &Options::default(),
+    );
+    let result = check(&bytes, &same, Some(&read_back(&before, 11)));
+    assert!(!result.findings.iter().any(|f| f.rule == "history.jump"));
+}

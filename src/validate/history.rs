@@ -3,7 +3,8 @@
 //! total off by a factor of ten) is what supervising offices return most often.
 
 use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report};
+use crate::report::schema::{self, T1Value};
+use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
 
 use super::{Validation, where_};
 
@@ -187,45 +188,32 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
             }
         }
     }
-    if let Some(ActiveDisclosure::V2021(t1)) = &report.active_disclosure {
-        for (id, name, v) in [
-            (
-                "administrative_licensing",
-                "行政许可",
-                t1.administrative_licensing,
-            ),
-            (
-                "administrative_punishment",
-                "行政处罚",
-                t1.administrative_punishment,
-            ),
-            (
-                "administrative_enforcement",
-                "行政强制",
-                t1.administrative_enforcement,
-            ),
-        ] {
-            if let Some(v) = v {
-                out.push((
-                    Location::table(1).row(id),
-                    format!("表一“{name}”"),
-                    v as f64,
-                    false,
-                ));
-            }
-        }
-        if let Some(fee) = t1
-            .administrative_fees
-            .as_deref()
-            .and_then(|f| f.parse::<f64>().ok())
-        {
+    // Table 1's one-number rows, from the template: the decisions counts (许可, 处罚, 强制)
+    // and the fee amount (万元).
+    if let Some(t1 @ ActiveDisclosure::V2021(_)) = &report.active_disclosure {
+        for row in schema::t1_rows(Template::V2021) {
+            let [column] = row.columns else { continue };
+            let value = t1
+                .row_values(row.label.id)
+                .and_then(|v| v.into_iter().next().flatten());
+            let (value, is_fee) = match value {
+                Some(T1Value::Int(v)) => (v as f64, false),
+                Some(T1Value::Amount(a)) => match a.parse::<f64>() {
+                    Ok(v) => (v, true),
+                    Err(_) => continue,
+                },
+                None => continue,
+            };
+            let name = if is_fee {
+                format!("表一“{}”金额（万元）", row.label.printed)
+            } else {
+                format!("表一“{}”", row.label.printed)
+            };
             out.push((
-                Location::table(1)
-                    .row("administrative_fees")
-                    .column("amount"),
-                "表一“行政事业性收费”金额（万元）".to_string(),
-                fee,
-                true,
+                Location::table(1).row(row.label.id).column(column.id),
+                name,
+                value,
+                is_fee,
             ));
         }
     }
