@@ -369,3 +369,18 @@ fn the_server_sleeps_while_nobody_asks() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn a_client_holding_a_connection_open_does_not_hold_up_a_stop() {
+    let (mut d, port) = daemon_with_http();
+    d.start();
+    assert_eq!(wait_get(port, "/healthz").0, 200);
+    // Half a request, never finished: the server waits for the rest.
+    let mut open = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    open.write_all(b"GET /metrics HTTP/1.1\r\nHost: loc")
+        .expect("half a request");
+    std::thread::sleep(Duration::from_millis(200));
+    // The harness allows 10 s; the server's share is bounded at a few.
+    assert_eq!(d.stop(), Some(0));
+    assert!(d.log().contains("stopped"), "{}", d.log());
+}
