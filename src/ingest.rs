@@ -156,6 +156,9 @@ impl Pipeline {
                 "inbox and data_dir cannot change while running: restart the service for that"
             );
         }
+        if new.http_listen() != old.http_listen() {
+            tracing::warn!("[http] listen changed: the HTTP server moves at the next restart");
+        }
         let smtp = match &new.mail.smtp {
             Some(smtp) => Some(Arc::new(mail::smtp::SmtpSender::from_config(smtp)?)),
             None => None,
