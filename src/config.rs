@@ -76,6 +76,10 @@ pub struct HttpConfig {
     pub listen: Option<String>,
 }
 
+/// Said (log, `config check`) when a configuration still uses `[metrics] listen`.
+pub const METRICS_LISTEN_RENAMED: &str =
+    "[metrics] listen is the old name of [http] listen: rename it (it still works)";
+
 /// `[metrics] listen`, the old name of `[http] listen`: still honoured (with a warning in
 /// the log) so that an upgrade does not turn off the monitoring of a running installation,
 /// or stop the service from starting, over a renamed key.

@@ -1282,9 +1282,7 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     let http_server = match pipeline.config().http_listen() {
         Some(listen) => {
             if pipeline.config().metrics.listen.is_some() {
-                tracing::warn!(
-                    "[metrics] listen is the old name of [http] listen: rename it (it still works)"
-                );
+                tracing::warn!("{}", crate::config::METRICS_LISTEN_RENAMED);
             }
             Some(crate::http::Server::start(
                 listen,

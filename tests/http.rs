@@ -320,6 +320,9 @@ fn the_old_metrics_listen_key_still_serves_and_warns() {
         "{}",
         d.log()
     );
+    let (code, _, stderr) = d.cli(&["config", "check"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("old name of [http] listen"), "{stderr}");
     assert_eq!(d.stop(), Some(0));
 }
 
