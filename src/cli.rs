@@ -243,6 +243,12 @@ pub fn main() -> ExitCode {
             command: ConfigCommand::Check { config },
         } => match Config::load(&config) {
             Ok(c) => {
+                if c.metrics.listen.is_some() {
+                    eprintln!(
+                        "nianbao: warning: {}",
+                        nianbao::config::METRICS_LISTEN_RENAMED
+                    );
+                }
                 println!(
                     "{}: OK ({} agencies; inbox {}; data {}; mail {})",
                     config.display(),

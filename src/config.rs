@@ -34,6 +34,8 @@ pub struct Config {
     /// in year N+1.
     pub filing_year: i32,
     pub mail: Mail,
+    pub http: HttpConfig,
+    /// Deprecated: the old name of `[http]` (see `Config::http_listen`).
     pub metrics: MetricsConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
@@ -52,6 +54,7 @@ impl Default for Config {
             workers: 0,
             filing_year: 0,
             mail: Mail::default(),
+            http: HttpConfig::default(),
             metrics: MetricsConfig::default(),
             agencies: Vec::new(),
         }
@@ -65,11 +68,24 @@ pub enum WatchMode {
     Poll,
 }
 
-/// The optional Prometheus endpoint.
+/// The optional HTTP server: `/metrics`, `/healthz`, `/readyz` (see `crate::http`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// `"127.0.0.1:9464"`: serve there; absent: no server, no port opened.
+    pub listen: Option<String>,
+}
+
+/// Said (log, `config check`) when a configuration still uses `[metrics] listen`.
+pub const METRICS_LISTEN_RENAMED: &str =
+    "[metrics] listen is the old name of [http] listen: rename it (it still works)";
+
+/// `[metrics] listen`, the old name of `[http] listen`: still honoured (with a warning in
+/// the log) so that an upgrade does not turn off the monitoring of a running installation,
+/// or stop the service from starting, over a renamed key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
-    /// `"127.0.0.1:9464"`: serve `/metrics` there; absent: no endpoint.
     pub listen: Option<String>,
 }
 
@@ -236,12 +252,38 @@ impl Config {
         {
             return Err("[mail] digest_months: months are 1 to 12".into());
         }
+        if let (Some(http), Some(old)) = (&self.http.listen, &self.metrics.listen)
+            && http != old
+        {
+            return Err(format!(
+                "[http] listen = {http:?} and [metrics] listen = {old:?} disagree; \
+                 [metrics] listen is the old name of [http] listen: keep only [http] listen"
+            ));
+        }
+        if let Some(listen) = self.http_listen()
+            && !listen
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+        {
+            return Err(format!(
+                "[http] listen = {listen:?}: give an address and port, e.g. \"127.0.0.1:9464\""
+            ));
+        }
         if let Some(smtp) = &self.mail.smtp
             && smtp.host.is_empty()
         {
             return Err("[mail.smtp] host is empty".into());
         }
         Ok(())
+    }
+
+    /// Where the HTTP server listens: `[http] listen`, or else the deprecated
+    /// `[metrics] listen`; `None`: no server.
+    pub fn http_listen(&self) -> Option<&str> {
+        self.http
+            .listen
+            .as_deref()
+            .or(self.metrics.listen.as_deref())
     }
 
     /// The agency whose subfolder is `folder`.
@@ -364,6 +406,16 @@ mod tests {
     }
 
     #[test]
+    fn metrics_listen_is_the_old_name_of_http_listen() {
+        let old: Config = toml::from_str("[metrics]\nlisten = \"127.0.0.1:9464\"").expect("old");
+        assert_eq!(old.check(), Ok(()));
+        assert_eq!(old.http_listen(), Some("127.0.0.1:9464"));
+        let new: Config = toml::from_str("[http]\nlisten = \"127.0.0.1:9465\"").expect("new");
+        assert_eq!(new.http_listen(), Some("127.0.0.1:9465"));
+        assert_eq!(Config::default().http_listen(), None);
+    }
+
+    #[test]
     fn built_in_defaults_pass_the_checks() {
         assert_eq!(Config::default().check(), Ok(()));
     }
@@ -397,6 +449,11 @@ mod tests {
             ),
             ("[[agency]]\nfolder = \".hidden\"\nname = \"x\"", "ignores"),
             ("[[agency]]\nfolder = \"a.tmp\"\nname = \"x\"", "ignores"),
+            ("[http]\nlisten = \"localhost\"", "address and port"),
+            (
+                "[http]\nlisten = \"127.0.0.1:1\"\n[metrics]\nlisten = \"127.0.0.1:2\"",
+                "old name",
+            ),
         ] {
             let result = toml::from_str::<Config>(text)
                 .map_err(|e| e.to_string())

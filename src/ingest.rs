@@ -156,6 +156,9 @@ impl Pipeline {
                 "inbox and data_dir cannot change while running: restart the service for that"
             );
         }
+        if new.http_listen() != old.http_listen() {
+            tracing::warn!("[http] listen changed: the HTTP server moves at the next restart");
+        }
         let smtp = match &new.mail.smtp {
             Some(smtp) => Some(Arc::new(mail::smtp::SmtpSender::from_config(smtp)?)),
             None => None,
@@ -308,8 +311,9 @@ impl Pipeline {
         let subs = self.store().record_all(&news, current_year())?;
         for st in &staged {
             self.remove_from_inbox(&st.path, &st.identity);
-            self.metrics.files_seen.fetch_add(1, Ordering::Relaxed);
+            self.metrics.files_seen.inc();
         }
+        self.metrics.committed();
         // Each recorded file is checked even if another one fails: a failure leaves only
         // its own submission, in state `archived`, for the retry (`resume`, on a timer).
         let mut first_error = None;
@@ -587,6 +591,22 @@ impl Pipeline {
             // Being checked by another thread (a worker, or the retry).
             return Ok(());
         };
+        use rusqlite::OptionalExtension as _;
+        // Checked by another thread since `sub` was listed (the retry lists submissions,
+        // a worker checks one and lets go of it): checking it again would store nothing
+        // and count it twice in the metrics.
+        let state: Option<String> = self
+            .store()
+            .connection()
+            .query_row(
+                "SELECT state FROM submissions WHERE id = ?1",
+                [sub.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if state.as_deref() != Some("archived") {
+            return Ok(());
+        }
         let started = Instant::now();
         let config = self.config();
         // An unconfigured folder is an agency of its own, named by the folder (no address:
@@ -618,7 +638,8 @@ impl Pipeline {
             messages.extend(self.receipt_file(sub, &subject, &body));
             self.store()
                 .store_duplicate(sub.id, &original, &now_utc(), &messages, &sub.receipt)?;
-            self.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+            self.metrics.duplicates.inc();
+            self.metrics.committed();
             tracing::info!(
                 receipt = %sub.receipt,
                 agency = agency.map_or("-", |a| a.name.as_str()),
@@ -729,6 +750,7 @@ impl Pipeline {
             &sub.receipt,
         )?;
         self.metrics.observe_ms(check_ms);
+        self.metrics.committed();
         let counter = if unreadable {
             &self.metrics.unreadable
         } else if result.accepted() {
@@ -736,7 +758,7 @@ impl Pipeline {
         } else {
             &self.metrics.rejected
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.inc();
         tracing::info!(
             receipt = %sub.receipt,
             agency = agency.map_or("-", |a| a.name.as_str()),
@@ -886,7 +908,7 @@ impl Pipeline {
                         self.store().mark_sent(m.id, &now_utc())?;
                     }
                     if m.kind != "receipt" {
-                        self.metrics.emails_sent.fetch_add(1, Ordering::Relaxed);
+                        self.metrics.emails_sent.inc();
                     }
                     tracing::info!(kind = %m.kind, recipient = %m.recipient, key = %m.key, "delivered");
                     sent += 1;
@@ -894,14 +916,14 @@ impl Pipeline {
                 }
                 Err(SendError::Permanent(e)) => {
                     self.store().mark_failed(m.id, &e)?;
-                    self.metrics.emails_failed.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.emails_failed.inc();
                     tracing::warn!(recipient = %m.recipient, error = %e, key = %m.key, "refused for good; the admin is told");
                     self.tell_admin(&m, &e)?;
                 }
                 Err(SendError::Transient(e)) => {
                     if m.attempts + 1 >= i64::from(self.config().mail.max_attempts) {
                         self.store().mark_failed(m.id, &e)?;
-                        self.metrics.emails_failed.fetch_add(1, Ordering::Relaxed);
+                        self.metrics.emails_failed.inc();
                         tracing::warn!(recipient = %m.recipient, error = %e, attempts = m.attempts + 1, "given up; the admin is told");
                         self.tell_admin(&m, &e)?;
                     } else {
@@ -1260,25 +1282,18 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
                 }
             })?
     };
-    let metrics_stop = Arc::new(AtomicBool::new(false));
-    let metrics_server = match pipeline.config().metrics.listen.clone() {
+    let http_health = Arc::new(crate::http::Health::new(
+        Arc::clone(&pipeline.metrics),
+        pipeline.paths.db.clone(),
+    ));
+    let http_server = match pipeline.config().http_listen() {
         Some(listen) => {
-            let p = Arc::clone(&pipeline);
-            Some(crate::metrics::serve(
-                &listen,
-                Arc::clone(&metrics_stop),
-                move || {
-                    let depth = p
-                        .store()
-                        .connection()
-                        .query_row(
-                            "SELECT count(*) FROM outbox WHERE state = 'pending'",
-                            [],
-                            |r| r.get(0),
-                        )
-                        .ok();
-                    p.metrics.render(depth)
-                },
+            if pipeline.config().metrics.listen.is_some() {
+                tracing::warn!("{}", crate::config::METRICS_LISTEN_RENAMED);
+            }
+            Some(crate::http::Server::start(
+                listen,
+                Arc::clone(&http_health),
             )?)
         }
         None => None,
@@ -1341,17 +1356,29 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
             }
             sd_notify(&[sd_notify::NotifyState::Ready]);
         }
+        // Which part that does the work has stopped, if any: for /readyz, and the watchdog.
+        let broken = if !watcher.is_alive() {
+            Some("the watcher has stopped")
+        } else if mailer.is_finished() {
+            Some("the mail thread has stopped")
+        } else if retrier.is_finished() {
+            Some("the retry thread has stopped")
+        } else if handles.iter().all(|h| h.is_finished()) {
+            Some("every ingest worker has stopped")
+        } else if pipeline.db_damaged() {
+            Some(
+                "the database is damaged; restore it from the last backup (see `nianbao db check`)",
+            )
+        } else {
+            None
+        };
+        http_health.set_parts(broken);
         // The watchdog is fed only while the parts that do the work are alive and the
         // database answers: a wedged daemon gets restarted by systemd.
         if let Some(interval) = watchdog
             && last_ping.elapsed() >= interval
         {
-            let healthy = watcher.is_alive()
-                && !mailer.is_finished()
-                && !retrier.is_finished()
-                && handles.iter().any(|h| !h.is_finished())
-                && status(&pipeline).is_some()
-                && !pipeline.db_damaged();
+            let healthy = broken.is_none() && status(&pipeline).is_some();
             if healthy {
                 sd_notify(&[sd_notify::NotifyState::Watchdog]);
                 last_ping = Instant::now();
@@ -1369,6 +1396,9 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     }
     sd_notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("stopping: finishing files in progress");
+    if let Some(server) = http_server {
+        server.stop();
+    }
     pipeline.stopping.stop();
     pipeline.retry_wakeup.stop();
     watcher.stop();
@@ -1378,10 +1408,6 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     let _ = retrier.join();
     mail_stop.store(true, Ordering::SeqCst);
     mailer.thread().unpark();
-    metrics_stop.store(true, Ordering::SeqCst);
-    if let Some(server) = metrics_server {
-        let _ = server.join();
-    }
     // Wait a little for a message being sent; what is left stays queued for the next start.
     let deadline = Instant::now() + Duration::from_secs(5);
     while !mailer.is_finished() && Instant::now() < deadline {

@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 pub mod files;
 pub mod finding;
+pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod mail;

@@ -1,156 +1,221 @@
-//! Optional Prometheus endpoint (`[metrics] listen = "127.0.0.1:9464"`): counters kept in
-//! atomics by the pipeline, served as the text exposition format on `GET /metrics`.
+//! The daemon's Prometheus series, kept in a `prometheus-client` registry: the pipeline
+//! counts into them as it works, `crate::http` sets the gauges read from the database at
+//! scrape time and encodes the registry on `GET /metrics`.
 //!
-//! A few lines of HTTP over std's `TcpListener` rather than an HTTP stack: the exporter
-//! crates bring an async runtime and a TLS stack for one plain-text page scraped on
-//! localhost.
+//! The crate's encoder writes the OpenMetrics text format (which Prometheus and `promtool`
+//! read), so names, escaping and the `_total`/`_bucket` suffixes are right by construction
+//! rather than by hand-written `format!` lines.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Upper bounds (ms) of the processing-time histogram.
-const BUCKETS_MS: [u64; 9] = [1, 5, 10, 50, 100, 500, 1000, 5000, 30_000];
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
-#[derive(Default)]
+/// Upper bounds (seconds) of the processing-time histogram.
+const BUCKETS_S: [f64; 9] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
+
+/// One label pair, e.g. `outcome="accepted"`.
+type Label = [(&'static str, &'static str); 1];
+
 pub struct Metrics {
-    pub files_seen: AtomicU64,
-    pub accepted: AtomicU64,
-    pub rejected: AtomicU64,
-    pub unreadable: AtomicU64,
-    pub duplicates: AtomicU64,
-    pub emails_sent: AtomicU64,
-    pub emails_failed: AtomicU64,
-    buckets: [AtomicU64; BUCKETS_MS.len()],
-    time_count: AtomicU64,
-    time_sum_ms: AtomicU64,
+    registry: Registry,
+    pub files_seen: Counter,
+    pub accepted: Counter,
+    pub rejected: Counter,
+    pub unreadable: Counter,
+    pub duplicates: Counter,
+    pub emails_sent: Counter,
+    pub emails_failed: Counter,
+    check_seconds: Histogram,
+    /// Set from the database at scrape time (see `crate::http`).
+    pub outbox_depth: Gauge,
+    pub outbox_oldest_age: Gauge,
+    /// Unix seconds of the last transaction that stored a file or its outcome.
+    last_commit: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::default();
+        let files = Family::<Label, Counter>::default();
+        registry.register(
+            "nianbao_files",
+            "Files taken from the inbox, by outcome",
+            files.clone(),
+        );
+        let emails = Family::<Label, Counter>::default();
+        registry.register(
+            "nianbao_emails",
+            "Messages delivered or given up on",
+            emails.clone(),
+        );
+        let files_seen = Counter::default();
+        registry.register(
+            "nianbao_files_seen",
+            "Files archived from the inbox",
+            files_seen.clone(),
+        );
+        let check_seconds = Histogram::new(BUCKETS_S);
+        registry.register(
+            "nianbao_check_seconds",
+            "Time to read and check one file",
+            check_seconds.clone(),
+        );
+        let outbox_depth = Gauge::default();
+        registry.register(
+            "nianbao_outbox_depth",
+            "Messages waiting to be delivered",
+            outbox_depth.clone(),
+        );
+        let outbox_oldest_age = Gauge::default();
+        registry.register(
+            "nianbao_outbox_oldest_age_seconds",
+            "How long the oldest message waiting to be delivered has waited (0: none waits)",
+            outbox_oldest_age.clone(),
+        );
+        let last_commit = Gauge::default();
+        registry.register(
+            "nianbao_last_commit_timestamp_seconds",
+            "Unix time of the last stored file or outcome (0: none since the start)",
+            last_commit.clone(),
+        );
+        let counter = |family: &Family<Label, Counter>, key, value| {
+            family.get_or_create(&[(key, value)]).clone()
+        };
+        Metrics {
+            accepted: counter(&files, "outcome", "accepted"),
+            rejected: counter(&files, "outcome", "rejected"),
+            unreadable: counter(&files, "outcome", "unreadable"),
+            duplicates: counter(&files, "outcome", "duplicate"),
+            emails_sent: counter(&emails, "result", "sent"),
+            emails_failed: counter(&emails, "result", "failed"),
+            registry,
+            files_seen,
+            check_seconds,
+            outbox_depth,
+            outbox_oldest_age,
+            last_commit,
+        }
+    }
 }
 
 impl Metrics {
     /// Records how long reading and checking one file took.
     pub fn observe_ms(&self, ms: u64) {
-        for (bound, bucket) in BUCKETS_MS.iter().zip(&self.buckets) {
-            if ms <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.time_count.fetch_add(1, Ordering::Relaxed);
-        self.time_sum_ms.fetch_add(ms, Ordering::Relaxed);
+        self.check_seconds.observe(ms as f64 / 1000.0);
     }
 
-    /// The exposition text; `outbox_depth` is read from the database by the caller.
-    pub fn render(&self, outbox_depth: Option<i64>) -> String {
-        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    /// Notes that a transaction storing a file or its outcome committed just now.
+    pub fn committed(&self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.last_commit.set(i64::try_from(now).unwrap_or(i64::MAX));
+    }
+
+    /// The exposition text in the OpenMetrics format, as last set.
+    pub fn render_openmetrics(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP nianbao_files_total Files taken from the inbox, by outcome.\n");
-        out.push_str("# TYPE nianbao_files_total counter\n");
-        for (outcome, v) in [
-            ("accepted", g(&self.accepted)),
-            ("rejected", g(&self.rejected)),
-            ("unreadable", g(&self.unreadable)),
-            ("duplicate", g(&self.duplicates)),
-        ] {
-            out.push_str(&format!(
-                "nianbao_files_total{{outcome=\"{outcome}\"}} {v}\n"
-            ));
-        }
-        out.push_str("# HELP nianbao_files_seen_total Files archived from the inbox.\n");
-        out.push_str("# TYPE nianbao_files_seen_total counter\n");
-        out.push_str(&format!(
-            "nianbao_files_seen_total {}\n",
-            g(&self.files_seen)
-        ));
-        out.push_str("# HELP nianbao_check_seconds Time to read and check one file.\n");
-        out.push_str("# TYPE nianbao_check_seconds histogram\n");
-        for (bound, bucket) in BUCKETS_MS.iter().zip(&self.buckets) {
-            out.push_str(&format!(
-                "nianbao_check_seconds_bucket{{le=\"{}\"}} {}\n",
-                *bound as f64 / 1000.0,
-                g(bucket)
-            ));
-        }
-        out.push_str(&format!(
-            "nianbao_check_seconds_bucket{{le=\"+Inf\"}} {}\n",
-            g(&self.time_count)
-        ));
-        out.push_str(&format!(
-            "nianbao_check_seconds_sum {}\n",
-            g(&self.time_sum_ms) as f64 / 1000.0
-        ));
-        out.push_str(&format!(
-            "nianbao_check_seconds_count {}\n",
-            g(&self.time_count)
-        ));
-        out.push_str("# HELP nianbao_emails_total Messages delivered or given up on.\n");
-        out.push_str("# TYPE nianbao_emails_total counter\n");
-        out.push_str(&format!(
-            "nianbao_emails_total{{result=\"sent\"}} {}\n",
-            g(&self.emails_sent)
-        ));
-        out.push_str(&format!(
-            "nianbao_emails_total{{result=\"failed\"}} {}\n",
-            g(&self.emails_failed)
-        ));
-        if let Some(depth) = outbox_depth {
-            out.push_str("# HELP nianbao_outbox_depth Messages waiting to be delivered.\n");
-            out.push_str("# TYPE nianbao_outbox_depth gauge\n");
-            out.push_str(&format!("nianbao_outbox_depth {depth}\n"));
+        // Writing into a String cannot fail; an encoder error would be a bug of ours, and
+        // a scrape then gets what was written so far rather than a panic.
+        if let Err(e) = encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "cannot encode the metrics");
         }
         out
     }
+
+    /// The exposition text in Prometheus' classic text format (0.0.4), for clients that do
+    /// not ask for OpenMetrics (`promtool`, `curl`): see `openmetrics_to_text`.
+    pub fn render_text(&self) -> String {
+        openmetrics_to_text(&self.render_openmetrics())
+    }
 }
 
-/// Serves `GET /metrics` on `listen` until `stop`; `page` renders the current text.
-pub fn serve(
-    listen: &str,
-    stop: Arc<AtomicBool>,
-    page: impl Fn() -> String + Send + 'static,
-) -> anyhow::Result<std::thread::JoinHandle<()>> {
-    let listener = TcpListener::bind(listen)
-        .map_err(|e| anyhow::anyhow!("[metrics] listen = {listen:?}: {e}"))?;
-    listener.set_nonblocking(true)?;
-    tracing::info!(listen, "metrics at /metrics");
-    Ok(std::thread::Builder::new().name("metrics".into()).spawn(move || {
-        while !stop.load(Ordering::SeqCst) {
-            let stream = match listener.accept() {
-                Ok((s, _)) => s,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(50));
-                    continue;
-                }
-                Err(_) => continue,
-            };
-            let _ = stream.set_nonblocking(false);
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
-            let mut reader = BufReader::new(&stream);
-            let mut request = String::new();
-            if reader.read_line(&mut request).is_err() {
-                continue;
-            }
-            // Drain the headers (bounded) so the client sees a clean response.
-            let mut line = String::new();
-            for _ in 0..100 {
-                line.clear();
-                match reader.read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) if line == "\r\n" || line == "\n" => break,
-                    Ok(_) => {}
-                }
-            }
-            let (status, body) = if request.starts_with("GET /metrics") {
-                ("200 OK", page())
-            } else {
-                ("404 Not Found", "see /metrics\n".to_string())
-            };
-            let mut stream = &stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+/// The classic text format from the OpenMetrics text that `prometheus-client` writes (it
+/// writes only that). For the series kept here the two differ in three points: a counter
+/// family is named with its `_total` suffix in `# HELP`/`# TYPE` (a text-format parser
+/// takes `nianbao_files_total` for another, untyped family otherwise), and there is no
+/// `# UNIT` or `# EOF` line. Samples are the same.
+fn openmetrics_to_text(om: &str) -> String {
+    let counters: std::collections::HashSet<&str> = om
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(om.len() + 16 * counters.len());
+    for line in om.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
         }
-    })?)
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|kind| {
+            let rest = line.strip_prefix(kind)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{kind}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(line) => out.push_str(&line),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_show_under_their_labels() {
+        let m = Metrics::default();
+        m.accepted.inc();
+        m.accepted.inc();
+        m.emails_failed.inc();
+        m.observe_ms(3);
+        m.outbox_depth.set(4);
+        let page = m.render_openmetrics();
+        for line in [
+            "nianbao_files_total{outcome=\"accepted\"} 2",
+            "nianbao_files_total{outcome=\"duplicate\"} 0",
+            "nianbao_emails_total{result=\"failed\"} 1",
+            "nianbao_check_seconds_bucket{le=\"0.005\"} 1",
+            "nianbao_check_seconds_bucket{le=\"0.001\"} 0",
+            "nianbao_check_seconds_count 1",
+            "nianbao_outbox_depth 4",
+            "nianbao_last_commit_timestamp_seconds 0",
+        ] {
+            assert!(page.lines().any(|l| l == line), "{line} in\n{page}");
+        }
+        assert!(page.contains("# TYPE nianbao_files counter\n"), "{page}");
+        assert!(page.ends_with("# EOF\n"), "{page}");
+        let text = m.render_text();
+        assert!(
+            text.contains("# TYPE nianbao_files_total counter\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP nianbao_files_total "), "{text}");
+        assert!(
+            text.contains("# TYPE nianbao_check_seconds histogram\n"),
+            "{text}"
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+        assert_eq!(
+            page.lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>(),
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>(),
+        );
+        m.committed();
+        assert!(
+            !m.render_openmetrics()
+                .contains("nianbao_last_commit_timestamp_seconds 0\n"),
+        );
+    }
 }

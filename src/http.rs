@@ -1,0 +1,313 @@
+//! The optional HTTP server (`[http] listen = "127.0.0.1:9464"`): `/metrics` for
+//! Prometheus, `/healthz` (liveness) and `/readyz` (readiness) for a supervisor or a load
+//! balancer.
+//!
+//! axum on a tokio runtime of its own with one worker thread, started and stopped by
+//! `ingest::run`; the rest of the daemon keeps its threads. An idle server costs nothing:
+//! the worker sleeps in `epoll_wait` with no timer, and accept errors (EMFILE) back off
+//! inside axum instead of spinning. Database work runs through `spawn_blocking` on a
+//! connection of the server's own, so a scrape never waits behind a worker's transaction
+//! on the pipeline's connection, and a busy database cannot stall the worker thread.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::metrics::Metrics;
+
+/// The write probe and the outbox check run at most this often; readiness asked more
+/// often gets the last answer.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// How long the write probe waits for another writer before calling the database locked.
+/// Short: a readiness check must answer quickly, and a normal transaction of the daemon
+/// (a batch of files) takes milliseconds.
+const PROBE_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The outbox is stuck when a message queued this long ago is still pending after at least
+/// one failed attempt: delivery has been failing for that long. A long queue that is being
+/// worked through (a burst) is not stuck: its oldest message has not been tried yet.
+pub const OUTBOX_STUCK_AFTER_MIN: u32 = 15;
+
+/// At stop: how long open requests may take to finish, then how long the runtime may take
+/// to end its threads.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// What readiness and the scrape-time gauges are computed from.
+pub struct Health {
+    pub metrics: Arc<Metrics>,
+    db: PathBuf,
+    /// Why a part of the daemon is not working (`None`: all are), set by the main loop.
+    parts: Mutex<Option<&'static str>>,
+    probe: Mutex<Probe>,
+}
+
+#[derive(Default)]
+struct Probe {
+    conn: Option<Connection>,
+    last: Option<(Instant, Result<(), String>)>,
+}
+
+impl Health {
+    pub fn new(metrics: Arc<Metrics>, db: PathBuf) -> Health {
+        Health {
+            metrics,
+            db,
+            parts: Mutex::new(None),
+            probe: Mutex::default(),
+        }
+    }
+
+    /// The main loop's verdict on the daemon's threads (see `ingest::run`).
+    pub fn set_parts(&self, problem: Option<&'static str>) {
+        *self.parts.lock().unwrap_or_else(|e| e.into_inner()) = problem;
+    }
+
+    /// `Ok` when the daemon can take files: its threads run, the database takes a write,
+    /// the outbox is not stuck; otherwise why not. Blocking (database): call from
+    /// `spawn_blocking`.
+    pub fn ready(&self) -> Result<(), String> {
+        if let Some(problem) = *self.parts.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Err(problem.to_string());
+        }
+        let mut probe = self.probe.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, answer)) = &probe.last
+            && at.elapsed() < PROBE_EVERY
+        {
+            return answer.clone();
+        }
+        let answer = self.with_conn(&mut probe, |conn| {
+            write_probe(conn)?;
+            outbox_stuck(conn)
+        });
+        probe.last = Some((Instant::now(), answer.clone()));
+        answer
+    }
+
+    /// Reads the outbox gauges from the database; they keep their last values when it
+    /// cannot be read (logged).
+    pub fn refresh_gauges(&self) {
+        let mut probe = self.probe.lock().unwrap_or_else(|e| e.into_inner());
+        let read = self.with_conn(&mut probe, |conn| {
+            conn.query_row(
+                "SELECT count(*),
+                        coalesce(CAST(strftime('%s','now') - strftime('%s', min(created_at))
+                                      AS INTEGER), 0)
+                   FROM outbox WHERE state = 'pending'",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .map_err(|e| format!("cannot read the outbox: {e}"))
+        });
+        match read {
+            Ok((depth, age)) => {
+                self.metrics.outbox_depth.set(depth);
+                self.metrics.outbox_oldest_age.set(age.max(0));
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: outbox gauges not updated"),
+        }
+    }
+
+    /// Runs `f` on the server's own connection, opened on first use; a failure closes it
+    /// so that the next call opens it afresh.
+    fn with_conn<T>(
+        &self,
+        probe: &mut Probe,
+        f: impl FnOnce(&Connection) -> Result<T, String>,
+    ) -> Result<T, String> {
+        if probe.conn.is_none() {
+            probe.conn = Some(open(&self.db).map_err(|e| format!("{e:#}"))?);
+        }
+        let conn = probe.conn.as_ref().ok_or("no connection")?;
+        let result = f(conn);
+        if result.is_err() {
+            probe.conn = None;
+        }
+        result
+    }
+}
+
+fn open(db: &std::path::Path) -> anyhow::Result<Connection> {
+    // Never created here: the daemon created it at start; a missing file is an answer.
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open the database {}", db.display()))?;
+    conn.busy_timeout(PROBE_BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Takes the write lock and gives it back at once: writes nothing, and fails the way the
+/// daemon's own writes would (locked by another process, read-only file or disk).
+fn write_probe(conn: &Connection) -> Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+        .map_err(|e| {
+            // A failed BEGIN leaves no transaction; a failed ROLLBACK would be odd, and the
+            // connection is dropped after any error anyway.
+            format!("the database is not writable: {e}")
+        })
+}
+
+fn outbox_stuck(conn: &Connection) -> Result<(), String> {
+    let stuck: Option<(String, i64, Option<String>)> = conn
+        .query_row(
+            "SELECT created_at, attempts, last_error FROM outbox
+              WHERE state = 'pending' AND attempts > 0
+                AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)
+              ORDER BY created_at LIMIT 1",
+            [format!("-{OUTBOX_STUCK_AFTER_MIN} minutes")],
+            |r| Ok(Some((r.get(0)?, r.get(1)?, r.get(2)?))),
+        )
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(format!("cannot read the outbox: {e}")),
+        })?;
+    match stuck {
+        None => Ok(()),
+        Some((since, attempts, error)) => Err(format!(
+            "the outbox is stuck: a message queued at {since} (UTC) is still not delivered \
+             after {attempts} failed attempts (last error: {}); check the mail server and \
+             `nianbao mail queue`",
+            error.as_deref().unwrap_or("none recorded")
+        )),
+    }
+}
+
+/// The running server; `stop` ends it.
+pub struct Server {
+    runtime: tokio::runtime::Runtime,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `listen` (an error names the key and the address) and serves until `stop`.
+    pub fn start(listen: &str, health: Arc<Health>) -> anyhow::Result<Server> {
+        let listener = std::net::TcpListener::bind(listen)
+            .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
+        listener.set_nonblocking(true)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            // Database work of handlers; two at once is plenty for scrapes and probes.
+            .max_blocking_threads(2)
+            .thread_name("http")
+            .enable_io()
+            .enable_time()
+            .build()
+            .context("cannot start the HTTP server's runtime")?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime.spawn(async move {
+            let served = axum::serve(listener, router(health))
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        });
+        tracing::info!(listen, "HTTP server: /metrics, /healthz, /readyz");
+        Ok(Server {
+            runtime,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Stops accepting, lets open requests finish for a moment, and ends the runtime's
+    /// threads: bounded, whatever a client does.
+    pub fn stop(self) {
+        let Server {
+            runtime,
+            shutdown,
+            task,
+        } = self;
+        let _ = shutdown.send(());
+        if runtime
+            .block_on(async { tokio::time::timeout(STOP_GRACE, task).await })
+            .is_err()
+        {
+            tracing::warn!("HTTP requests still open at stop were cut off");
+        }
+        runtime.shutdown_timeout(STOP_GRACE);
+    }
+}
+
+fn router(health: Arc<Health>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .with_state(health)
+}
+
+/// OpenMetrics to a client that asks for it (Prometheus does), the classic text format to
+/// any other (`promtool check metrics`, `curl`).
+async fn metrics(State(health): State<Arc<Health>>, headers: HeaderMap) -> Response {
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    let page = tokio::task::spawn_blocking(move || {
+        health.refresh_gauges();
+        if openmetrics {
+            health.metrics.render_openmetrics()
+        } else {
+            health.metrics.render_text()
+        }
+    })
+    .await;
+    let content_type = if openmetrics {
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    } else {
+        "text/plain; version=0.0.4; charset=utf-8"
+    };
+    match page {
+        Ok(page) => ([(header::CONTENT_TYPE, content_type)], page).into_response(),
+        Err(e) => internal(&e),
+    }
+}
+
+/// Liveness: answered by the server's own thread, so it says the process serves.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(health): State<Arc<Health>>) -> Response {
+    match tokio::task::spawn_blocking(move || health.ready()).await {
+        Ok(Ok(())) => "ready\n".into_response(),
+        Ok(Err(why)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        )
+            .into_response(),
+        Err(e) => internal(&e),
+    }
+}
+
+async fn not_found() -> (StatusCode, &'static str) {
+    (
+        StatusCode::NOT_FOUND,
+        "not found; this server answers /metrics, /healthz and /readyz\n",
+    )
+}
+
+fn internal(e: &tokio::task::JoinError) -> Response {
+    tracing::error!(error = %e, "HTTP handler failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+}
