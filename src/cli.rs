@@ -778,18 +778,17 @@ fn mail(command: MailCommand) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Ok(rows) => {
-                let (pending, failed) =
-                    rows.iter()
-                        .fold((0, 0), |(p, f), r| match r.state.as_str() {
-                            "pending" => (p + 1, f),
-                            "failed" => (p, f + 1),
-                            _ => (p, f),
-                        });
+                let (pending, failed) = rows.iter().fold((0, 0), |(p, f), r| match r.state {
+                    OutboxState::Pending => (p + 1, f),
+                    OutboxState::Failed => (p, f + 1),
+                    _ => (p, f),
+                });
                 println!("待发送 {pending}，失败 {failed}，共 {} 条", rows.len());
                 // Recipients (receipt-file paths) and server replies come from outside:
                 // their control characters are shown escaped, never sent to the terminal.
                 use nianbao::escape::controls;
-                for r in rows.iter().filter(|r| r.state != "sent") {
+                use nianbao::store::OutboxState;
+                for r in rows.iter().filter(|r| r.state != OutboxState::Sent) {
                     println!(
                         "  {:<8} {:<15} {:<9} {} 次  {}  {}",
                         controls(&r.state),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::report::schema::{T3_COLUMNS, T3_GROUPS, Want, app_column_printed, app_row, t1_rows};
 use crate::report::{AppColumn, AppRow, Template};
-use crate::store::Store;
+use crate::store::{Store, SubmissionState, Verdict};
 
 /// One exported value column: where it is in the store, and its header.
 #[derive(Debug, Clone, Serialize)]
@@ -77,7 +77,7 @@ pub struct Line {
     pub agency: String,
     pub folder: Option<String>,
     pub receipt: Option<String>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub errors: Option<i64>,
     pub warnings: Option<i64>,
     /// Values in [`Export::columns`] order; `None` where not given (or not submitted).
@@ -134,7 +134,7 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
     let mut latest: BTreeMap<Option<String>, &crate::store::Submission> = BTreeMap::new();
     for s in subs
         .iter()
-        .filter(|s| s.state == "checked" && s.superseded_by.is_none())
+        .filter(|s| s.state == SubmissionState::Checked && s.superseded_by.is_none())
     {
         latest.insert(s.agency_folder.clone(), s);
     }
@@ -169,7 +169,7 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
                 values[i] =
                     cell.and_then(|(_, _, _, v, a)| v.map(|v| v.to_string()).or_else(|| a.clone()));
             }
-            if sub.verdict.as_deref() == Some("accepted") {
+            if sub.verdict == Some(Verdict::Accepted) {
                 accepted += 1;
                 for (sum, v) in sums.iter_mut().zip(&values) {
                     if let Some(n) = v.as_deref().and_then(to_ten_thousandths) {
@@ -182,7 +182,7 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
             agency: name,
             folder,
             receipt: sub.map(|s| s.receipt.clone()),
-            verdict: sub.and_then(|s| s.verdict.clone()),
+            verdict: sub.and_then(|s| s.verdict),
             errors: sub.and_then(|s| s.errors),
             warnings: sub.and_then(|s| s.warnings),
             values,
@@ -202,11 +202,11 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
     })
 }
 
-fn verdict_cn(v: Option<&str>) -> &'static str {
+fn verdict_cn(v: Option<Verdict>) -> &'static str {
     match v {
-        Some("accepted") => "已受理",
-        Some("rejected") => "需修改",
-        _ => "未提交",
+        Some(Verdict::Accepted) => "已受理",
+        Some(Verdict::Rejected) => "需修改",
+        None => "未提交",
     }
 }
 
@@ -225,7 +225,7 @@ fn row_cells(l: &Line) -> Vec<String> {
         l.agency.clone(),
         l.folder.clone().unwrap_or_default(),
         l.receipt.clone().unwrap_or_default(),
-        verdict_cn(l.verdict.as_deref()).to_string(),
+        verdict_cn(l.verdict).to_string(),
         l.errors.map(|v| v.to_string()).unwrap_or_default(),
         l.warnings.map(|v| v.to_string()).unwrap_or_default(),
     ];

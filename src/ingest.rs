@@ -30,7 +30,9 @@ use crate::finding::{Finding, Location};
 use crate::mail::smtp::SendError;
 use crate::mail::{self, Outcome};
 use crate::recovery::{Streak, Wakeup, payload_text};
-use crate::store::{NewSubmission, OutboxMessage, Store, Submission};
+use crate::store::{
+    MessageKind, NewSubmission, OutboxMessage, Store, Submission, SubmissionState, Verdict,
+};
 use crate::validate::Context;
 use crate::watch::{FileIdentity, Ready, RetryHandle, WatchConfig, Watcher};
 
@@ -264,7 +266,7 @@ impl Pipeline {
             if let Some(sub) = seen {
                 // Recorded before a crash, or its removal failed: finish, never record twice.
                 self.remove_from_inbox(path, &identity);
-                if sub.state == "archived" {
+                if sub.state == SubmissionState::Archived {
                     self.process(&sub)?;
                 }
                 continue;
@@ -564,7 +566,7 @@ impl Pipeline {
         };
         let rel = path.strip_prefix(&self.config().inbox).unwrap_or(path);
         let notice = OutboxMessage {
-            kind: "notice",
+            kind: MessageKind::Notice.as_str(),
             recipient: admin.clone(),
             subject: format!("【拒收文件】{}", rel.display()),
             body_text: format!(
@@ -591,20 +593,10 @@ impl Pipeline {
             // Being checked by another thread (a worker, or the retry).
             return Ok(());
         };
-        use rusqlite::OptionalExtension as _;
         // Checked by another thread since `sub` was listed (the retry lists submissions,
         // a worker checks one and lets go of it): checking it again would store nothing
         // and count it twice in the metrics.
-        let state: Option<String> = self
-            .store()
-            .connection()
-            .query_row(
-                "SELECT state FROM submissions WHERE id = ?1",
-                [sub.id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if state.as_deref() != Some("archived") {
+        if self.store().state_of(sub.id)? != Some(SubmissionState::Archived) {
             return Ok(());
         }
         let started = Instant::now();
@@ -631,7 +623,7 @@ impl Pipeline {
                 &name,
                 &Outcome::Duplicate {
                     first_receipt: &original.receipt,
-                    verdict: original.verdict.as_deref(),
+                    verdict: original.verdict,
                 },
             );
             let mut messages = self.messages(agency, false, &subject, &body, None);
@@ -726,7 +718,7 @@ impl Pipeline {
         messages.extend(self.receipt_file(sub, &subject, &receipt_body));
         if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
             messages.push(OutboxMessage {
-                kind: "notice",
+                kind: MessageKind::Notice.as_str(),
                 recipient: admin.clone(),
                 subject: format!("【程序错误】{} {}", sub.receipt, sub.original_name),
                 body_text: format!(
@@ -764,7 +756,7 @@ impl Pipeline {
             agency = agency.map_or("-", |a| a.name.as_str()),
             file = %sub.original_name,
             year = result.report.as_ref().and_then(|r| r.year),
-            verdict = if result.accepted() { "accepted" } else { "rejected" },
+            verdict = %Verdict::of(result.accepted()),
             errors = result.errors(),
             warnings = result.warnings(),
             check_ms,
@@ -828,7 +820,7 @@ impl Pipeline {
             .unwrap_or_default()
             .into_iter()
             .map(|to| OutboxMessage {
-                kind: "feedback",
+                kind: MessageKind::Feedback.as_str(),
                 recipient: to,
                 subject: subject.to_string(),
                 body_text: body.to_string(),
@@ -839,7 +831,7 @@ impl Pipeline {
             && let Some(admin) = &self.config().mail.admin
         {
             out.push(OutboxMessage {
-                kind: "admin",
+                kind: MessageKind::Admin.as_str(),
                 recipient: admin.clone(),
                 subject: subject.to_string(),
                 body_text: body.to_string(),
@@ -863,7 +855,7 @@ impl Pipeline {
             .join("回执")
             .join(crate::safe_fs::fit_name(&name, ".txt", 255));
         Some(OutboxMessage {
-            kind: "receipt",
+            kind: MessageKind::Receipt.as_str(),
             recipient: path.to_string_lossy().into_owned(),
             subject: subject.to_string(),
             body_text: format!("{subject}\n\n{body}"),
@@ -885,7 +877,7 @@ impl Pipeline {
         let spool = self.smtp().is_none();
         let mut written: Vec<i64> = Vec::new();
         for m in pending {
-            let result = if m.kind == "receipt" {
+            let result = if m.kind == MessageKind::Receipt {
                 match self.write_receipt(&m) {
                     Ok(()) => Ok(()),
                     Err(ReceiptError::Failed(e)) => Err(e),
@@ -902,12 +894,12 @@ impl Pipeline {
             };
             match result {
                 Ok(()) => {
-                    if spool || m.kind == "receipt" {
+                    if spool || m.kind == MessageKind::Receipt {
                         written.push(m.id);
                     } else {
                         self.store().mark_sent(m.id, &now_utc())?;
                     }
-                    if m.kind != "receipt" {
+                    if m.kind != MessageKind::Receipt {
                         self.metrics.emails_sent.inc();
                     }
                     tracing::info!(kind = %m.kind, recipient = %m.recipient, key = %m.key, "delivered");
@@ -1034,7 +1026,7 @@ impl Pipeline {
             _ => "特殊文件",
         };
         let notice = OutboxMessage {
-            kind: "notice",
+            kind: MessageKind::Notice.as_str(),
             recipient: admin.clone(),
             subject: format!("【回执目录异常】{path}"),
             body_text: format!(
@@ -1057,11 +1049,13 @@ impl Pipeline {
             return Ok(());
         };
         // No notice about a notice, nor about mail to the admin that the admin cannot get.
-        if m.kind == "notice" || (m.kind != "receipt" && m.recipient == *admin) {
+        if m.kind == MessageKind::Notice
+            || (m.kind != MessageKind::Receipt && m.recipient == *admin)
+        {
             return Ok(());
         }
         let notice = OutboxMessage {
-            kind: "notice",
+            kind: MessageKind::Notice.as_str(),
             recipient: admin.clone(),
             subject: format!("【投递失败】{}", m.subject),
             body_text: format!(
@@ -1103,7 +1097,7 @@ impl Pipeline {
         };
         let body = crate::status::render(&status);
         let message = OutboxMessage {
-            kind: "digest",
+            kind: MessageKind::Digest.as_str(),
             recipient: admin.clone(),
             subject: format!("【每日汇总】{day} {year}年度政府信息公开工作年度报告报送情况"),
             body_text: body,
@@ -1301,17 +1295,9 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
     let status = |pipeline: &Pipeline| -> Option<String> {
         let counts = {
             let store = pipeline.store();
-            let count = |sql: &str| -> Result<i64, crate::store::SqlError> {
-                store.connection().query_row(sql, [], |r| r.get(0))
-            };
-            count("SELECT count(*) FROM submissions WHERE state != 'archived'").and_then(
-                |checked| {
-                    Ok((
-                        checked,
-                        count("SELECT count(*) FROM outbox WHERE state = 'pending'")?,
-                    ))
-                },
-            )
+            store
+                .count_done()
+                .and_then(|checked| Ok((checked, store.count_pending_messages()?)))
         };
         match counts {
             Ok((checked, waiting)) => Some(format!(

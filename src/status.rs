@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::escape::controls;
-use crate::store::{Store, Submission};
+use crate::store::{Store, Submission, SubmissionState, Verdict};
 
 /// One agency's standing for a report year.
 #[derive(Debug, Clone, Serialize)]
@@ -17,7 +17,7 @@ pub struct AgencyStatus {
     pub receipt: Option<String>,
     pub file: Option<String>,
     pub received_at: Option<String>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub errors: Option<i64>,
     pub warnings: Option<i64>,
     /// How many files this agency sent for the year, duplicates included.
@@ -34,8 +34,8 @@ pub struct SubmissionStatus {
     pub sha256: String,
     pub received_at: String,
     pub year: Option<i64>,
-    pub state: String,
-    pub verdict: Option<String>,
+    pub state: SubmissionState,
+    pub verdict: Option<Verdict>,
     pub errors: Option<i64>,
     pub warnings: Option<i64>,
     pub duplicate_of: Option<String>,
@@ -94,8 +94,8 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
             sha256: s.sha256.clone(),
             received_at: s.received_at.clone(),
             year: s.year,
-            state: s.state.clone(),
-            verdict: s.verdict.clone(),
+            state: s.state,
+            verdict: s.verdict,
             errors: s.errors,
             warnings: s.warnings,
             duplicate_of: receipt_of(s.duplicate_of),
@@ -178,10 +178,9 @@ fn agency_status(
         .iter()
         .filter(|s| s.agency_folder.as_deref() == folder)
         .collect();
-    let latest = mine
-        .iter()
-        .rev()
-        .find(|s| s.state == "checked" && s.superseded_by.is_none() && s.year.is_some());
+    let latest = mine.iter().rev().find(|s| {
+        s.state == SubmissionState::Checked && s.superseded_by.is_none() && s.year.is_some()
+    });
     AgencyStatus {
         folder: folder.map(str::to_string),
         name: name.map(str::to_string),
@@ -190,7 +189,7 @@ fn agency_status(
         receipt: latest.map(|s| s.receipt.clone()),
         file: latest.map(|s| s.original_name.clone()),
         received_at: latest.map(|s| s.received_at.clone()),
-        verdict: latest.and_then(|s| s.verdict.clone()),
+        verdict: latest.and_then(|s| s.verdict),
         errors: latest.and_then(|s| s.errors),
         warnings: latest.and_then(|s| s.warnings),
         submissions: mine.len(),
@@ -207,12 +206,12 @@ pub fn render(status: &Status) -> String {
             .as_deref()
             .or(a.folder.as_deref())
             .map_or("（收件箱根目录，未归属单位）".into(), controls);
-        let line = match (a.submitted, a.verdict.as_deref()) {
+        let line = match (a.submitted, a.verdict) {
             (false, _) => {
                 missing += 1;
                 "未提交".to_string()
             }
-            (true, Some("accepted")) => {
+            (true, Some(Verdict::Accepted)) => {
                 accepted += 1;
                 format!(
                     "已受理  {}  {}（{} 条提示）",

@@ -17,7 +17,7 @@ use crate::check::CheckResult;
 use crate::finding::{Finding, Location};
 use crate::mail;
 use crate::recovery::{Failure, NOTIFY_AFTER, Streak, root_cause};
-use crate::store::{OutboxMessage, Store, Submission};
+use crate::store::{MessageKind, OutboxMessage, Store, Submission};
 
 /// Kinds of work whose repeated failures are counted apart (see `Pipeline::note_failure`).
 #[derive(Debug, Clone, Copy)]
@@ -181,7 +181,7 @@ impl Pipeline {
             )
         };
         let message = OutboxMessage {
-            kind: "notice",
+            kind: MessageKind::Notice.as_str(),
             recipient: admin,
             subject: format!("【故障】{}", activity.chinese()),
             body_text,
@@ -352,7 +352,7 @@ impl Pipeline {
             (
                 format!("{}/notice/{admin}", sub.receipt),
                 OutboxMessage {
-                    kind: "notice",
+                    kind: MessageKind::Notice.as_str(),
                     recipient: admin.clone(),
                     subject: format!(
                         "【无法审核】{} {} {}",

@@ -1,6 +1,7 @@
 //! One renderer for every channel (mail, receipt file): subject and plain text.
 
 use crate::check::CheckResult;
+use crate::store::Verdict;
 
 /// What happened to a submission, as the message must tell it.
 pub enum Outcome<'a> {
@@ -9,7 +10,7 @@ pub enum Outcome<'a> {
     /// The same bytes were submitted before under `first_receipt`.
     Duplicate {
         first_receipt: &'a str,
-        verdict: Option<&'a str>,
+        verdict: Option<Verdict>,
     },
     /// Larger than the configured limit: archived, not read.
     TooLarge { size: u64, limit: u64 },
@@ -84,9 +85,9 @@ pub fn render(
                 "您单位提交的《{file_name}》与此前提交的文件（回执编号 {first_receipt}）内容完全相同，\
                  已记录为重复提交（回执编号 {receipt}），未重新审核。\n此前的审核结果：{}。\n",
                 match *verdict {
-                    Some("accepted") => "已受理",
-                    Some("rejected") => "需修改（请按此前的回复修改后再提交）",
-                    _ => "见此前的回复",
+                    Some(Verdict::Accepted) => "已受理",
+                    Some(Verdict::Rejected) => "需修改（请按此前的回复修改后再提交）",
+                    None => "见此前的回复",
                 }
             ));
         }

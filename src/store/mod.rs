@@ -5,6 +5,7 @@
 //! so that the export and the cross-year rules query values, not JSON blobs.
 
 mod history;
+mod kinds;
 mod schema;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use crate::report::schema::{T1Value, T3_COLUMNS, Want};
 use crate::report::{AppColumn, Report};
 
 pub use history::{HistoryEntry, NewHistory};
+pub use kinds::{MessageKind, OutboxState, SubmissionState, Verdict};
 pub use rusqlite::Error as SqlError;
 
 pub mod lock;
@@ -44,10 +46,10 @@ pub struct Submission {
     pub size: i64,
     pub sha256: String,
     pub received_at: String,
-    pub state: String,
+    pub state: SubmissionState,
     pub duplicate_of: Option<i64>,
     pub year: Option<i64>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub errors: Option<i64>,
     pub warnings: Option<i64>,
     pub superseded_by: Option<i64>,
@@ -226,6 +228,35 @@ impl Store {
             .optional()
     }
 
+    /// The state of one submission now (`None`: no such id). Read fresh, not from a listed
+    /// [`Submission`], because another thread may have checked it since.
+    pub fn state_of(&self, id: i64) -> rusqlite::Result<Option<SubmissionState>> {
+        self.conn
+            .query_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+    }
+
+    /// How many submissions are past `archived` (checked, duplicate or failed): the status
+    /// line's "files checked".
+    pub fn count_done(&self) -> rusqlite::Result<i64> {
+        self.conn.query_row(
+            "SELECT count(*) FROM submissions WHERE state != ?1",
+            [SubmissionState::Archived],
+            |r| r.get(0),
+        )
+    }
+
+    /// How many messages wait in the outbox (pending, due or not): the outbox depth.
+    pub fn count_pending_messages(&self) -> rusqlite::Result<i64> {
+        self.conn.query_row(
+            "SELECT count(*) FROM outbox WHERE state = ?1",
+            [OutboxState::Pending],
+            |r| r.get(0),
+        )
+    }
+
     /// Submissions archived but not yet checked: left by a crash or a stop; done at start.
     pub fn unfinished(&self) -> rusqlite::Result<Vec<Submission>> {
         let mut stmt = self.conn.prepare(&format!(
@@ -342,22 +373,18 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let state: Option<String> = tx
+        let state: Option<SubmissionState> = tx
             .query_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
                 r.get(0)
             })
             .optional()?;
-        if state.as_deref() != Some("archived") {
+        if state != Some(SubmissionState::Archived) {
             // Already done (a replay after a crash): nothing to repeat.
             return tx.commit();
         }
         let report = result.report.as_ref();
         let year = report.and_then(|r| r.year);
-        let verdict = if result.accepted() {
-            "accepted"
-        } else {
-            "rejected"
-        };
+        let verdict = Verdict::of(result.accepted());
         let report_json = report.and_then(|r| serde_json::to_string(r).ok());
         tx.execute(
             "UPDATE submissions SET state = 'checked', format = ?2, encoding = ?3, template = ?4,
@@ -465,9 +492,9 @@ impl Store {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OutboxRow {
     pub receipt: String,
-    pub kind: String,
+    pub kind: MessageKind,
     pub recipient: String,
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub subject: String,
@@ -479,7 +506,7 @@ pub struct OutboxRow {
 pub struct Pending {
     pub id: i64,
     pub submission_id: Option<i64>,
-    pub kind: String,
+    pub kind: MessageKind,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
@@ -562,17 +589,11 @@ impl Store {
              WHERE s.receipt = ?1 AND o.idempotency_key NOT LIKE '%/resend-%' ORDER BY o.id",
         )?;
         stmt.query_map([receipt], |r| {
-            let kind: String = r.get(1)?;
+            let kind: MessageKind = r.get(1)?;
             Ok((
                 r.get(0)?,
                 OutboxMessage {
-                    kind: match kind.as_str() {
-                        "feedback" => "feedback",
-                        "admin" => "admin",
-                        "receipt" => "receipt",
-                        "duplicate" => "duplicate",
-                        _ => "notice",
-                    },
+                    kind: kind.as_str(),
                     recipient: r.get(2)?,
                     subject: r.get(3)?,
                     body_text: r.get(4)?,
