@@ -1,0 +1,305 @@
+//! Step 3: an archived submission is checked and its outcome stored.
+//!
+//! It owns reading the archived copy (and verifying its sha256), recognising duplicates,
+//! running the checker (with last year's report, a panic costing only this file), and
+//! storing report, cells, findings and the queued messages in one transaction.
+//!
+//! Why the seam is here: it reads only the archive and the database, and what it produces
+//! for the outside world is rows in the outbox, in the same transaction as the outcome; it
+//! never sends anything itself (that is `delivery`), so a crash repeats no message.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use super::failures::{internal_error_result, test_panic_hook};
+use super::{Pipeline, now_utc};
+use crate::check::{CheckResult, check_bytes_with};
+use crate::finding::{Finding, Location};
+use crate::mail::{self, Outcome};
+use crate::recovery::payload_text;
+use crate::store::{MessageKind, OutboxMessage, Submission, SubmissionState, Verdict};
+use crate::validate::Context;
+
+impl Pipeline {
+    /// Step 3: read, check, store the outcome and queue the messages.
+    ///
+    /// A submission whose archived copy is missing or is not the file received (sha256) is
+    /// recorded as failed (`fail`); a panic of the checker becomes the finding
+    /// `file.internal_error` and a notice to the admin. Any other error (disk, database)
+    /// leaves it `archived`, for the retry.
+    pub(super) fn process(&self, sub: &Submission) -> anyhow::Result<()> {
+        let Some(_claim) = self.claim(sub.id) else {
+            // Being checked by another thread (a worker, or the retry).
+            return Ok(());
+        };
+        // Checked by another thread since `sub` was listed (the retry lists submissions,
+        // a worker checks one and lets go of it): checking it again would store nothing
+        // and count it twice in the metrics.
+        if self.store().state_of(sub.id)? != Some(SubmissionState::Archived) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let config = self.config();
+        // An unconfigured folder is an agency of its own, named by the folder (no address:
+        // its messages go to the admin).
+        let folder_agency = sub
+            .agency_folder
+            .as_deref()
+            .map(|f| config.agency_or_folder(f));
+        let agency = folder_agency.as_ref();
+        let name = Path::new(&sub.original_name)
+            .file_name()
+            .map_or(sub.original_name.clone(), |n| {
+                n.to_string_lossy().into_owned()
+            });
+        let original =
+            self.store()
+                .original_of(sub.agency_folder.as_deref(), &sub.sha256, sub.id)?;
+        if let Some(original) = original {
+            let (subject, body) = mail::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &Outcome::Duplicate {
+                    first_receipt: &original.receipt,
+                    verdict: original.verdict,
+                },
+            );
+            let mut messages = self.messages(agency, false, &subject, &body, None);
+            messages.extend(self.receipt_file(sub, &subject, &body));
+            self.store()
+                .store_duplicate(sub.id, &original, &now_utc(), &messages, &sub.receipt)?;
+            self.metrics.duplicates.inc();
+            self.metrics.committed();
+            tracing::info!(
+                receipt = %sub.receipt,
+                agency = agency.map_or("-", |a| a.name.as_str()),
+                file = %sub.original_name,
+                first = %original.receipt,
+                "duplicate"
+            );
+            return Ok(());
+        }
+        let limit = config.max_file_bytes();
+        let mut internal_error = None;
+        let result = if sub.size as u64 > limit {
+            too_large(&name, sub, limit)
+        } else {
+            let path = self.paths.archived(&sub.sha256);
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return self.fail(
+                        sub,
+                        &format!("the archived copy {} is missing", path.display()),
+                    );
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot read the archived original {}", path.display())
+                    });
+                }
+            };
+            let found = crate::check::sha256_hex(&bytes);
+            if found != sub.sha256 {
+                return self.fail(
+                    sub,
+                    &format!(
+                        "the archived copy {} is not the file received: its sha256 is {found}, the recorded one {}",
+                        path.display(),
+                        sub.sha256
+                    ),
+                );
+            }
+            // A bug in an extractor or a rule costs this file, never the worker.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                self.check(&bytes, &name, sub.agency_folder.as_deref())
+            })) {
+                Ok(result) => result,
+                Err(payload) => {
+                    let panic = payload_text(payload.as_ref());
+                    tracing::error!(receipt = %sub.receipt, file = %sub.original_name, error = %panic, "the checker failed on this file (a bug); answered with file.internal_error, the admin is told");
+                    internal_error = Some(panic);
+                    internal_error_result(&name, sub)
+                }
+            }
+        };
+        let check_ms = started.elapsed().as_millis() as u64;
+        let (subject, body) = match &result.findings.first() {
+            Some(f) if f.rule == "file.too_large" => mail::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &Outcome::TooLarge {
+                    size: sub.size as u64,
+                    limit,
+                },
+            ),
+            _ => mail::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &Outcome::Checked(&result),
+            ),
+        };
+        let unreadable = result.report.is_none();
+        let html = (!unreadable).then(|| {
+            mail::html::render(
+                &sub.receipt,
+                agency.map(|a| a.name.as_str()),
+                &name,
+                &result,
+                &subject,
+            )
+        });
+        let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_deref());
+        let receipt_body = format!("{body}{}", mail::items::appendix(&result.findings));
+        messages.extend(self.receipt_file(sub, &subject, &receipt_body));
+        if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
+            messages.push(OutboxMessage {
+                kind: MessageKind::Notice.as_str(),
+                recipient: admin.clone(),
+                subject: format!("【程序错误】{} {}", sub.receipt, sub.original_name),
+                body_text: format!(
+                    "审核程序读取回执 {} 的文件 {} 时出错（程序缺陷，不是文件的问题）：\n{panic}\n\n\
+                     提交单位已收到“政务公开办会人工查看”的答复。请人工审核归档文件 archive/{}/{}，\
+                     并把该文件交给维护人员复现。",
+                    sub.receipt,
+                    sub.original_name,
+                    sub.sha256.get(..2).unwrap_or("xx"),
+                    sub.sha256
+                ),
+                body_html: None,
+            });
+        }
+        self.store().store_outcome(
+            sub.id,
+            &result,
+            check_ms,
+            &now_utc(),
+            &messages,
+            &sub.receipt,
+        )?;
+        self.metrics.observe_ms(check_ms);
+        self.metrics.committed();
+        let counter = if unreadable {
+            &self.metrics.unreadable
+        } else if result.accepted() {
+            &self.metrics.accepted
+        } else {
+            &self.metrics.rejected
+        };
+        counter.inc();
+        tracing::info!(
+            receipt = %sub.receipt,
+            agency = agency.map_or("-", |a| a.name.as_str()),
+            file = %sub.original_name,
+            year = result.report.as_ref().and_then(|r| r.year),
+            verdict = %Verdict::of(result.accepted()),
+            errors = result.errors(),
+            warnings = result.warnings(),
+            check_ms,
+            "checked"
+        );
+        Ok(())
+    }
+
+    /// Checks bytes with last year's report of the same agency, when stored.
+    pub(super) fn check(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        agency_folder: Option<&str>,
+    ) -> CheckResult {
+        test_panic_hook(name);
+        let filing_year = self.filing_year();
+        let first = check_bytes_with(
+            bytes,
+            name,
+            &Context {
+                previous: None,
+                filing_year,
+            },
+        );
+        let previous = match (agency_folder, first.report.as_ref().and_then(|r| r.year)) {
+            (Some(folder), Some(year)) => match self.store().latest_report(folder, year - 1) {
+                Ok(previous) => previous,
+                Err(e) => {
+                    tracing::warn!(
+                        file = name,
+                        agency = folder,
+                        year = year - 1,
+                        error = %format!("{e:#}"),
+                        "cannot read last year's report; the cross-year rules are skipped for this file"
+                    );
+                    None
+                }
+            },
+            _ => None,
+        };
+        match previous {
+            Some(previous) => crate::check::revalidate(
+                first,
+                &Context {
+                    previous: Some(&previous),
+                    filing_year,
+                },
+            ),
+            None => first,
+        }
+    }
+
+    /// Who gets the message: the agency's addresses; the admin when there are none, and
+    /// also for a file that could not be read at all.
+    pub(super) fn messages(
+        &self,
+        agency: Option<&crate::config::Agency>,
+        unreadable: bool,
+        subject: &str,
+        body: &str,
+        html: Option<&str>,
+    ) -> Vec<OutboxMessage> {
+        let mut out: Vec<OutboxMessage> = agency
+            .map(|a| a.email.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|to| OutboxMessage {
+                kind: MessageKind::Feedback.as_str(),
+                recipient: to,
+                subject: subject.to_string(),
+                body_text: body.to_string(),
+                body_html: html.map(str::to_string),
+            })
+            .collect();
+        if (out.is_empty() || unreadable)
+            && let Some(admin) = &self.config().mail.admin
+        {
+            out.push(OutboxMessage {
+                kind: MessageKind::Admin.as_str(),
+                recipient: admin.clone(),
+                subject: subject.to_string(),
+                body_text: body.to_string(),
+                body_html: html.map(str::to_string),
+            });
+        }
+        out
+    }
+}
+
+fn too_large(name: &str, sub: &Submission, limit: u64) -> CheckResult {
+    let mut result = crate::check::check_bytes(&[], name);
+    result.sha256 = sub.sha256.clone();
+    result.findings = vec![Finding::new(
+        &crate::rules::FILE_TOO_LARGE,
+        Location::default(),
+        crate::extract::ExtractError::TooLarge {
+            size: sub.size as u64,
+            limit,
+        }
+        .to_string(),
+    )];
+    result
+}
