@@ -97,15 +97,7 @@ impl Health {
     pub fn refresh_gauges(&self) {
         let mut probe = self.probe.lock().unwrap_or_else(|e| e.into_inner());
         let read = self.with_conn(&mut probe, |conn| {
-            conn.query_row(
-                "SELECT count(*),
-                        coalesce(CAST(strftime('%s','now') - strftime('%s', min(created_at))
-                                      AS INTEGER), 0)
-                   FROM outbox WHERE state = 'pending'",
-                [],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-            )
-            .map_err(|e| format!("cannot read the outbox: {e}"))
+            crate::store::outbox_gauges(conn).map_err(|e| format!("cannot read the outbox: {e}"))
         });
         match read {
             Ok((depth, age)) => {
@@ -158,19 +150,8 @@ fn write_probe(conn: &Connection) -> Result<(), String> {
 }
 
 fn outbox_stuck(conn: &Connection) -> Result<(), String> {
-    let stuck: Option<(String, i64, Option<String>)> = conn
-        .query_row(
-            "SELECT created_at, attempts, last_error FROM outbox
-              WHERE state = 'pending' AND attempts > 0
-                AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)
-              ORDER BY created_at LIMIT 1",
-            [format!("-{OUTBOX_STUCK_AFTER_MIN} minutes")],
-            |r| Ok(Some((r.get(0)?, r.get(1)?, r.get(2)?))),
-        )
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(format!("cannot read the outbox: {e}")),
-        })?;
+    let stuck = crate::store::stuck_message(conn, OUTBOX_STUCK_AFTER_MIN)
+        .map_err(|e| format!("cannot read the outbox: {e}"))?;
     match stuck {
         None => Ok(()),
         Some((since, attempts, error)) => Err(format!(

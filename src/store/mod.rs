@@ -654,6 +654,36 @@ fn pragma_check(conn: &Connection, pragma: &str, max: u32) -> Option<String> {
 }
 
 /// Whether an error says the database file is damaged (not busy, not full: damaged).
+/// The outbox depth (pending messages) and the age in seconds of the oldest one, for the
+/// metrics. A free function on any connection: the HTTP server reads with its own.
+pub fn outbox_gauges(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row(
+        "SELECT count(*),
+                coalesce(CAST(strftime('%s','now') - strftime('%s', min(created_at))
+                              AS INTEGER), 0)
+           FROM outbox WHERE state = ?1",
+        [OutboxState::Pending],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// A message stuck in the outbox: queued more than `minutes` ago, still pending after failed
+/// attempts. (queued at, attempts, last error) of the oldest such, for `/readyz`.
+pub fn stuck_message(
+    conn: &Connection,
+    minutes: u32,
+) -> rusqlite::Result<Option<(String, i64, Option<String>)>> {
+    conn.query_row(
+        "SELECT created_at, attempts, last_error FROM outbox
+          WHERE state = ?1 AND attempts > 0
+            AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)
+          ORDER BY created_at LIMIT 1",
+        params![OutboxState::Pending, format!("-{minutes} minutes")],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+}
+
 pub fn is_corruption(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         cause
