@@ -26,7 +26,7 @@ fn new<'a>(sha: &'a str, identity: &'a str) -> NewSubmission<'a> {
 
 fn mail(to: &str) -> Vec<OutboxMessage> {
     vec![OutboxMessage {
-        kind: "feedback",
+        kind: nianbao::store::MessageKind::Feedback,
         recipient: to.into(),
         subject: "【已受理】".into(),
         body_text: "正文".into(),

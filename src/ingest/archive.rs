@@ -373,7 +373,7 @@ impl Pipeline {
         };
         let rel = path.strip_prefix(&self.config().inbox).unwrap_or(path);
         let notice = OutboxMessage {
-            kind: MessageKind::Notice.as_str(),
+            kind: MessageKind::Notice,
             recipient: admin.clone(),
             subject: format!("【拒收文件】{}", rel.display()),
             body_text: format!(

@@ -40,7 +40,7 @@ impl Pipeline {
             .join("回执")
             .join(crate::safe_fs::fit_name(&name, ".txt", 255));
         Some(OutboxMessage {
-            kind: MessageKind::Receipt.as_str(),
+            kind: MessageKind::Receipt,
             recipient: path.to_string_lossy().into_owned(),
             subject: subject.to_string(),
             body_text: format!("{subject}\n\n{body}"),
@@ -211,7 +211,7 @@ impl Pipeline {
             _ => "特殊文件",
         };
         let notice = OutboxMessage {
-            kind: MessageKind::Notice.as_str(),
+            kind: MessageKind::Notice,
             recipient: admin.clone(),
             subject: format!("【回执目录异常】{path}"),
             body_text: format!(
@@ -240,7 +240,7 @@ impl Pipeline {
             return Ok(());
         }
         let notice = OutboxMessage {
-            kind: MessageKind::Notice.as_str(),
+            kind: MessageKind::Notice,
             recipient: admin.clone(),
             subject: format!("【投递失败】{}", m.subject),
             body_text: format!(
@@ -280,7 +280,7 @@ impl Pipeline {
         };
         let body = crate::status::render(&status);
         let message = OutboxMessage {
-            kind: MessageKind::Digest.as_str(),
+            kind: MessageKind::Digest,
             recipient: admin.clone(),
             subject: format!("【每日汇总】{day} {year}年度政府信息公开工作年度报告报送情况"),
             body_text: body,

@@ -181,7 +181,7 @@ impl Pipeline {
             )
         };
         let message = OutboxMessage {
-            kind: MessageKind::Notice.as_str(),
+            kind: MessageKind::Notice,
             recipient: admin,
             subject: format!("【故障】{}", activity.chinese()),
             body_text,
@@ -352,7 +352,7 @@ impl Pipeline {
             (
                 format!("{}/notice/{admin}", sub.receipt),
                 OutboxMessage {
-                    kind: MessageKind::Notice.as_str(),
+                    kind: MessageKind::Notice,
                     recipient: admin.clone(),
                     subject: format!(
                         "【无法审核】{} {} {}",

@@ -160,7 +160,7 @@ impl Pipeline {
         messages.extend(self.receipt_file(sub, &subject, &receipt_body));
         if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
             messages.push(OutboxMessage {
-                kind: MessageKind::Notice.as_str(),
+                kind: MessageKind::Notice,
                 recipient: admin.clone(),
                 subject: format!("【程序错误】{} {}", sub.receipt, sub.original_name),
                 body_text: format!(
@@ -267,7 +267,7 @@ impl Pipeline {
             .unwrap_or_default()
             .into_iter()
             .map(|to| OutboxMessage {
-                kind: MessageKind::Feedback.as_str(),
+                kind: MessageKind::Feedback,
                 recipient: to,
                 subject: subject.to_string(),
                 body_text: body.to_string(),
@@ -278,7 +278,7 @@ impl Pipeline {
             && let Some(admin) = &self.config().mail.admin
         {
             out.push(OutboxMessage {
-                kind: MessageKind::Admin.as_str(),
+                kind: MessageKind::Admin,
                 recipient: admin.clone(),
                 subject: subject.to_string(),
                 body_text: body.to_string(),

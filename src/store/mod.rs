@@ -72,7 +72,7 @@ pub struct NewSubmission<'a> {
 /// A message to queue with the outcome, in the same transaction.
 #[derive(Debug, Clone)]
 pub struct OutboxMessage {
-    pub kind: &'static str,
+    pub kind: MessageKind,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
@@ -593,7 +593,7 @@ impl Store {
             Ok((
                 r.get(0)?,
                 OutboxMessage {
-                    kind: kind.as_str(),
+                    kind,
                     recipient: r.get(2)?,
                     subject: r.get(3)?,
                     body_text: r.get(4)?,
