@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use nianbao::width::{display_width, pad_left, pad_right, truncate};
+use nianbao::width::{display_width, pad_right, right_aligned, truncate};
 
 use nianbao::check::{CheckResult, check_bytes, check_bytes_with, current_year};
 use nianbao::config::Config;
@@ -424,16 +424,9 @@ fn write_counts(out: &mut impl Write, header: &[&str], counts: &[usize]) -> std:
         .zip(&values)
         .map(|(h, v)| display_width(h).max(v.len()))
         .collect();
-    let line = |cells: Vec<&str>| -> String {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, &w)| pad_left(c, w))
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    writeln!(out, "{}", line(header.to_vec()))?;
-    writeln!(out, "{}", line(values.iter().map(String::as_str).collect()))
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    writeln!(out, "{}", right_aligned(header, &widths, "  "))?;
+    writeln!(out, "{}", right_aligned(&values, &widths, "  "))
 }
 
 /// Checks files on all cores, keeping their order.
@@ -604,14 +597,7 @@ fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
                         .max(display_width(h))
                 })
                 .collect();
-            let line = |cells: Vec<&str>| -> String {
-                cells
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, &w)| pad_left(c, w))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
+            let line = |cells: Vec<&str>| right_aligned(&cells, &widths, " | ");
             writeln!(
                 out,
                 "    {}  {}",

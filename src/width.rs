@@ -16,6 +16,17 @@ pub fn pad_left(s: &str, width: usize) -> String {
     format!("{}{s}", " ".repeat(width.saturating_sub(display_width(s))))
 }
 
+/// One line of a table of numbers: each cell right-aligned to its column's width, joined by
+/// `separator`.
+pub fn right_aligned(cells: &[&str], widths: &[usize], separator: &str) -> String {
+    cells
+        .iter()
+        .zip(widths)
+        .map(|(c, &w)| pad_left(c, w))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 /// `s` cut to at most `width` columns, with `…` where it was cut.
 pub fn truncate(s: &str, width: usize) -> String {
     if display_width(s) <= width {

@@ -86,16 +86,21 @@ fn measure(d: &Daemon) -> (u64, u64) {
     (after - before, bound)
 }
 
+/// Asserts that the daemon stayed within its timers' wake-ups over the idle period.
+fn assert_idle(d: &Daemon, when: &str) {
+    let (switches, bound) = measure(d);
+    assert!(
+        switches <= bound,
+        "{switches} context switches in {IDLE:?} idle{when}, timers allow {bound}"
+    );
+}
+
 #[test]
 fn idle_daemon_wakes_only_for_its_timers() {
     let mut d = idle_daemon(100, 5);
     d.start();
     wait_watching(&d);
-    let (switches, bound) = measure(&d);
-    assert!(
-        switches <= bound,
-        "{switches} context switches in {IDLE:?} idle, timers allow {bound}"
-    );
+    assert_idle(&d, "");
 
     // After work: a report processed, its receipt written, its mail spooled; then idle
     // again.
@@ -107,11 +112,7 @@ fn idle_daemon_wakes_only_for_its_timers() {
     d.wait_count(CHECKED, 1, 30);
     d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 30);
     std::thread::sleep(Duration::from_secs(1));
-    let (switches, bound) = measure(&d);
-    assert!(
-        switches <= bound,
-        "{switches} context switches in {IDLE:?} idle after a drop, timers allow {bound}"
-    );
+    assert_idle(&d, " after a drop");
     assert_eq!(d.stop(), Some(0));
 }
 
@@ -120,10 +121,6 @@ fn idle_empty_inbox_wakes_only_for_its_timers() {
     let mut d = idle_daemon(0, 0);
     d.start();
     wait_watching(&d);
-    let (switches, bound) = measure(&d);
-    assert!(
-        switches <= bound,
-        "{switches} context switches in {IDLE:?} idle, timers allow {bound}"
-    );
+    assert_idle(&d, "");
     assert_eq!(d.stop(), Some(0));
 }
