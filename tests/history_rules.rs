@@ -4,6 +4,7 @@
 mod support;
 
 use nianbao::check::{CheckResult, check_bytes_with};
+use nianbao::finding::Finding;
 use nianbao::report::*;
 use nianbao::validate::Context;
 use rand::SeedableRng;
@@ -37,6 +38,14 @@ fn check(bytes: &[u8], r: &Report, previous: Option<&Report>) -> CheckResult {
 
 /// `next` checked with `previous` (read back from its own rendering) as last year's report.
 fn rules_fired(previous: &Report, next: &Report, seed: u64) -> Vec<(String, Option<String>)> {
+    history_findings(previous, next, seed)
+        .iter()
+        .map(|f| (f.rule.to_string(), f.location.row.clone()))
+        .collect()
+}
+
+/// The cross-year findings of `next` with `previous` as last year's report.
+fn history_findings(previous: &Report, next: &Report, seed: u64) -> Vec<Finding> {
     let before = read_back(previous, seed);
     let bytes = support::render(
         next,
@@ -49,9 +58,8 @@ fn rules_fired(previous: &Report, next: &Report, seed: u64) -> Vec<(String, Opti
     );
     check(&bytes, next, Some(&before))
         .findings
-        .iter()
+        .into_iter()
         .filter(|f| f.rule.starts_with("history."))
-        .map(|f| (f.rule.to_string(), f.location.row.clone()))
         .collect()
 }
 
@@ -225,15 +233,8 @@ fn a_fee_in_yuan_instead_of_ten_thousands_is_a_unit_hint() {
     set_fee(&mut before, "1.5");
     let mut next = next_year(&before);
     set_fee(&mut next, "15000");
-    let bytes = support::render(
-        &next,
-        Layout::TabRows,
-        TextEncoding::Utf8,
-        &Options::default(),
-    );
-    let result = check(&bytes, &next, Some(&read_back(&before, 11)));
-    let jump = result
-        .findings
+    let findings = history_findings(&before, &next, 11);
+    let jump = findings
         .iter()
         .find(|f| f.rule == "history.jump")
         .expect("a jump in the fee");
@@ -242,12 +243,6 @@ fn a_fee_in_yuan_instead_of_ten_thousands_is_a_unit_hint() {
     // The same fee a year later is no jump.
     let mut same = next_year(&before);
     set_fee(&mut same, "1.6");
-    let bytes = support::render(
-        &same,
-        Layout::TabRows,
-        TextEncoding::Utf8,
-        &Options::default(),
-    );
-    let result = check(&bytes, &same, Some(&read_back(&before, 11)));
-    assert!(!result.findings.iter().any(|f| f.rule == "history.jump"));
+    let findings = history_findings(&before, &same, 11);
+    assert!(!findings.iter().any(|f| f.rule == "history.jump"));
 }
