@@ -667,24 +667,7 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
             config.data_dir.display()
         ),
     }
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for (signal, flag) in [
-        (signal_hook::consts::SIGTERM, &stop),
-        (signal_hook::consts::SIGINT, &stop),
-        (signal_hook::consts::SIGHUP, &reload),
-    ] {
-        if let Err(e) = signal_hook::flag::register(signal, std::sync::Arc::clone(flag)) {
-            tracing::error!(error = %e, "cannot install the signal handler");
-            return ExitCode::from(2);
-        }
-    }
-    let control = nianbao::ingest::Control {
-        stop,
-        reload,
-        config_path: path.map(|p| p.to_path_buf()),
-    };
-    match nianbao::ingest::run(config, control) {
+    match nianbao::ingest::run(config, path.map(|p| p.to_path_buf())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

@@ -30,6 +30,10 @@ pub struct Config {
     pub poll_interval_ms: u64,
     /// Threads reading and checking reports (0: one per core).
     pub workers: usize,
+    /// A piece of work (checking one file, copying one into the archive) running longer
+    /// than this is taken as stuck: the systemd watchdog is no longer fed and `/readyz`
+    /// says so. Checking is bounded far below it (converters are killed after 2 minutes).
+    pub stuck_after_s: u64,
     /// The year reports are filed in (0: the current year). A report for year N is expected
     /// in year N+1.
     pub filing_year: i32,
@@ -52,6 +56,7 @@ impl Default for Config {
             watch: WatchMode::Auto,
             poll_interval_ms: 1000,
             workers: 0,
+            stuck_after_s: 600,
             filing_year: 0,
             mail: Mail::default(),
             http: HttpConfig::default(),
@@ -211,6 +216,11 @@ impl Config {
         }
         if self.max_file_mb == 0 {
             return Err("max_file_mb must be at least 1".into());
+        }
+        if self.stuck_after_s == 0 {
+            return Err(
+                "stuck_after_s must be at least 1 (600, the default, suits every format)".into(),
+            );
         }
         let mut folders = std::collections::HashSet::new();
         for a in &self.agencies {

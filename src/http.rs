@@ -2,10 +2,9 @@
 //! Prometheus, `/healthz` (liveness) and `/readyz` (readiness) for a supervisor or a load
 //! balancer.
 //!
-//! axum on a tokio runtime of its own with one worker thread, started and stopped by
-//! `ingest::run`; the rest of the daemon keeps its threads. An idle server costs nothing:
-//! the worker sleeps in `epoll_wait` with no timer, and accept errors (EMFILE) back off
-//! inside axum instead of spinning. Database work runs through `spawn_blocking` on a
+//! axum, a task on the daemon's runtime, started and stopped by `ingest::run`. An idle
+//! server costs nothing: it waits in `epoll_wait` with no timer, and accept errors
+//! (EMFILE) back off inside axum instead of spinning. Database work runs through `spawn_blocking` on a
 //! connection of the server's own, so a scrape never waits behind a worker's transaction
 //! on the pipeline's connection, and a busy database cannot stall the worker thread.
 
@@ -37,58 +36,84 @@ const PROBE_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
 /// worked through (a burst) is not stuck: its oldest message has not been tried yet.
 pub const OUTBOX_STUCK_AFTER_MIN: u32 = 15;
 
-/// At stop: how long open requests may take to finish, then how long the runtime may take
-/// to end its threads.
+/// At stop: how long open requests may take to finish.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// What readiness and the scrape-time gauges are computed from.
 pub struct Health {
     pub metrics: Arc<Metrics>,
     db: PathBuf,
-    /// Why a part of the daemon is not working (`None`: all are), set by the main loop.
-    parts: Mutex<Option<&'static str>>,
+    /// Why a part of the daemon is not working (`None`: all are), asked at each request.
+    parts: PartsProbe,
     probe: Mutex<Probe>,
 }
+
+/// Asks the daemon's parts whether they work (see `ingest::Liveness`).
+pub type PartsProbe = Box<dyn Fn() -> Option<String> + Send + Sync>;
 
 #[derive(Default)]
 struct Probe {
     conn: Option<Connection>,
-    last: Option<(Instant, Result<(), String>)>,
+    last_alive: Option<(Instant, Result<(), String>)>,
+    last_ready: Option<(Instant, Result<(), String>)>,
 }
 
 impl Health {
-    pub fn new(metrics: Arc<Metrics>, db: PathBuf) -> Health {
+    pub fn new(metrics: Arc<Metrics>, db: PathBuf, parts: PartsProbe) -> Health {
         Health {
             metrics,
             db,
-            parts: Mutex::new(None),
+            parts,
             probe: Mutex::default(),
         }
     }
 
-    /// The main loop's verdict on the daemon's threads (see `ingest::run`).
-    pub fn set_parts(&self, problem: Option<&'static str>) {
-        *self.parts.lock().unwrap_or_else(|e| e.into_inner()) = problem;
+    /// `Ok` while the daemon works: each part answers its probe and the database takes a
+    /// write. What feeds the systemd watchdog. Blocking (database): call from
+    /// `spawn_blocking`.
+    pub fn alive(&self) -> Result<(), String> {
+        if let Some(problem) = (self.parts)() {
+            return Err(problem);
+        }
+        self.probed(false)
     }
 
-    /// `Ok` when the daemon can take files: its threads run, the database takes a write,
-    /// the outbox is not stuck; otherwise why not. Blocking (database): call from
-    /// `spawn_blocking`.
+    /// `Ok` when the daemon can take files: it is [`alive`](Health::alive) and the outbox
+    /// is not stuck; otherwise why not. Blocking (database).
     pub fn ready(&self) -> Result<(), String> {
-        if let Some(problem) = *self.parts.lock().unwrap_or_else(|e| e.into_inner()) {
-            return Err(problem.to_string());
+        if let Some(problem) = (self.parts)() {
+            return Err(problem);
         }
+        self.probed(true)
+    }
+
+    /// The write probe, and the outbox check with `outbox`; at most every
+    /// [`PROBE_EVERY`], the last answer otherwise.
+    fn probed(&self, outbox: bool) -> Result<(), String> {
         let mut probe = self.probe.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, answer)) = &probe.last
+        let last = if outbox {
+            &probe.last_ready
+        } else {
+            &probe.last_alive
+        };
+        if let Some((at, answer)) = last
             && at.elapsed() < PROBE_EVERY
         {
             return answer.clone();
         }
         let answer = self.with_conn(&mut probe, |conn| {
             write_probe(conn)?;
-            outbox_stuck(conn)
+            if outbox {
+                outbox_stuck(conn)?;
+            }
+            Ok(())
         });
-        probe.last = Some((Instant::now(), answer.clone()));
+        let last = Some((Instant::now(), answer.clone()));
+        if outbox {
+            probe.last_ready = last;
+        } else {
+            probe.last_alive = last;
+        }
         answer
     }
 
@@ -163,34 +188,21 @@ fn outbox_stuck(conn: &Connection) -> Result<(), String> {
     }
 }
 
-/// The running server; `stop` ends it.
+/// The running server, a task on the daemon's runtime; `stop` ends it.
 pub struct Server {
-    runtime: tokio::runtime::Runtime,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
-    /// Binds `listen` (an error names the key and the address) and serves until `stop`.
-    pub fn start(listen: &str, health: Arc<Health>) -> anyhow::Result<Server> {
-        let listener = std::net::TcpListener::bind(listen)
+    /// Binds `listen` (an error names the key and the address) and serves on the current
+    /// runtime until `stop`.
+    pub async fn start(listen: &str, health: Arc<Health>) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
             .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
-        listener.set_nonblocking(true)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            // Database work of handlers; two at once is plenty for scrapes and probes.
-            .max_blocking_threads(2)
-            .thread_name("http")
-            .enable_io()
-            .enable_time()
-            .build()
-            .context("cannot start the HTTP server's runtime")?;
-        let listener = {
-            let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)?
-        };
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = runtime.spawn(async move {
+        let task = tokio::spawn(async move {
             let served = axum::serve(listener, router(health))
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
@@ -201,29 +213,19 @@ impl Server {
             }
         });
         tracing::info!(listen, "HTTP server: /metrics, /healthz, /readyz");
-        Ok(Server {
-            runtime,
-            shutdown,
-            task,
-        })
+        Ok(Server { shutdown, task })
     }
 
-    /// Stops accepting, lets open requests finish for a moment, and ends the runtime's
-    /// threads: bounded, whatever a client does.
-    pub fn stop(self) {
-        let Server {
-            runtime,
-            shutdown,
-            task,
-        } = self;
+    /// Stops accepting and lets open requests finish for a moment: bounded, whatever a
+    /// client does.
+    pub async fn stop(self) {
+        let Server { shutdown, task } = self;
         let _ = shutdown.send(());
-        if runtime
-            .block_on(async { tokio::time::timeout(STOP_GRACE, task).await })
-            .is_err()
-        {
+        let abort = task.abort_handle();
+        if tokio::time::timeout(STOP_GRACE, task).await.is_err() {
+            abort.abort();
             tracing::warn!("HTTP requests still open at stop were cut off");
         }
-        runtime.shutdown_timeout(STOP_GRACE);
     }
 }
 

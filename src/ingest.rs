@@ -17,7 +17,9 @@
 //! - `archive`: steps 1 and 2 (the only part that touches the hostile inbox);
 //! - `pipeline`: step 3 (archive and database only; messages are outbox rows);
 //! - `delivery`: the outbox to SMTP, the spool and receipt files; notices; the digest;
-//! - `supervisor`: `run`, the threads, resume, reload, health and the watchdog, stop;
+//! - `supervisor`: `run`, the runtime and its tasks, resume, reload, health and the
+//!   watchdog, stop;
+//! - `liveness`: which part works, for the watchdog and `/readyz`;
 //! - `failures`: runs of failures, damaged databases, failed submissions, clean-up.
 
 use std::collections::HashSet;
@@ -33,16 +35,19 @@ use crate::mail;
 use crate::recovery::{Streak, Wakeup};
 use crate::store::Store;
 use crate::watch::FileIdentity;
+use liveness::BusyGuard;
 
 mod archive;
 mod delivery;
 mod failures;
+mod liveness;
 mod pipeline;
 mod supervisor;
 
 pub use failures::Activity;
 use failures::open_store;
-pub use supervisor::{Control, run};
+pub use liveness::Liveness;
+pub use supervisor::run;
 
 /// Where the daemon keeps things under `data_dir`.
 pub struct Paths {
@@ -95,8 +100,14 @@ pub struct Pipeline {
     db_damaged: AtomicBool,
     /// Wakes the retry of unchecked submissions early (an ingest works again) and ends it.
     pub retry_wakeup: Wakeup,
-    /// Ends the pauses of workers backing off, at stop.
-    pub stopping: Wakeup,
+    /// Wakes the mail task: something was queued.
+    pub mail_wakeup: Wakeup,
+    /// `true` once the daemon stops: every task watches it.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// The day the digest was last queued by this run (no status to compute again).
+    digest_day: Mutex<Option<String>>,
+    /// What each part is doing, for the watchdog and `/readyz`.
+    pub liveness: Arc<Liveness>,
 }
 
 pub use crate::time::now_utc;
@@ -116,7 +127,6 @@ impl Pipeline {
             None => None,
         };
         Ok(Pipeline {
-            config: RwLock::new(Arc::new(config)),
             paths,
             store: Mutex::new(store),
             tmp_counter: AtomicU64::new(0),
@@ -130,8 +140,49 @@ impl Pipeline {
             mail_failures: Streak::default(),
             db_damaged: AtomicBool::new(false),
             retry_wakeup: Wakeup::default(),
-            stopping: Wakeup::default(),
+            mail_wakeup: Wakeup::default(),
+            stop: tokio::sync::watch::channel(false).0,
+            digest_day: Mutex::default(),
+            liveness: Arc::new(Liveness::new(std::time::Duration::from_secs(
+                config.stuck_after_s,
+            ))),
+            config: RwLock::new(Arc::new(config)),
         })
+    }
+
+    /// Tells every task to stop.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+        self.liveness.stopping();
+        self.retry_wakeup.stop();
+        self.mail_wakeup.stop();
+    }
+
+    /// What a task waits on to learn of the stop.
+    pub fn stop_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Notes work that must not take forever (see [`Liveness`]).
+    fn busy(&self, part: &'static str, what: impl Into<String>) -> BusyGuard<'_> {
+        self.liveness.enter(part, what)
+    }
+
+    /// Runs `f` on the runtime's blocking pool: database work and file I/O never hold up
+    /// the runtime's threads.
+    pub async fn blocking<T, F>(self: &Arc<Self>, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Pipeline) -> anyhow::Result<T> + Send + 'static,
+    {
+        let pipeline = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&pipeline))
+            .await
+            .map_err(|e| anyhow::anyhow!("a blocking step failed (a bug): {e}"))?
     }
 
     /// The settings in force.

@@ -1,10 +1,11 @@
 //! Keeping the daemon going when something keeps failing (a full disk, a read-only or
 //! damaged database): repeated identical failures are logged once a minute instead of at
 //! every attempt, retried with a growing pause instead of at once, and reported to the admin
-//! once; and the daemon's timers sleep on a condition variable, so that waiting costs nothing
-//! and a stop ends every wait at once.
+//! once; and the daemon's timers sleep on tokio timers and notifications, so that waiting
+//! costs nothing and a stop ends every wait at once.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How often a failure that keeps repeating is logged again.
@@ -123,54 +124,46 @@ fn pause(count: u32) -> Duration {
         .min(MAX_PAUSE)
 }
 
-/// A sleep that ends early when woken (`kick`) or stopped; waiting costs no CPU.
+/// A sleep that ends early when woken (`kick`) or stopped; waiting costs no CPU (a tokio
+/// timer and a `Notify`, no polling).
 #[derive(Debug, Default)]
 pub struct Wakeup {
-    /// (stopped, kicked)
-    state: Mutex<(bool, bool)>,
-    cv: Condvar,
+    stopped: AtomicBool,
+    notify: tokio::sync::Notify,
 }
 
 impl Wakeup {
     /// Waits up to `timeout`, or until kicked or stopped. `false` once stopped.
-    pub fn wait(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if state.0 {
-                return false;
-            }
-            if state.1 {
-                state.1 = false;
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return true;
-            }
-            state = self
-                .cv
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+    pub async fn wait(&self, timeout: Duration) -> bool {
+        if self.is_stopped() {
+            return false;
         }
+        // A kick or stop that came before this wait left a permit: it returns at once.
+        let _ = tokio::time::timeout(timeout, self.notify.notified()).await;
+        !self.is_stopped()
     }
 
     /// Ends the current (or next) wait early.
     pub fn kick(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
-        self.cv.notify_all();
+        self.notify.notify_one();
     }
 
     /// Ends every wait, now and later.
     pub fn stop(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 = true;
-        self.cv.notify_all();
+        self.stopped.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+        self.notify.notify_one();
     }
 
     pub fn is_stopped(&self) -> bool {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).0
+        self.stopped.load(Ordering::SeqCst)
     }
+}
+
+/// Returns once `stop` says `true` (at once if it already does, or if its sender is gone).
+/// Holds no borrow of the channel across an await, unlike `wait_for`'s answer.
+pub async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// The root cause of an error, as one line: what identifies "the same failure again".
@@ -216,14 +209,20 @@ mod tests {
 
     #[test]
     fn a_wakeup_ends_on_kick_and_on_stop() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         let w = std::sync::Arc::new(Wakeup::default());
         w.kick();
-        assert!(w.wait(Duration::from_secs(60)));
+        assert!(rt.block_on(w.wait(Duration::from_secs(60))));
         let w2 = std::sync::Arc::clone(&w);
-        let t = std::thread::spawn(move || w2.wait(Duration::from_secs(60)));
+        let t = rt.spawn(async move { w2.wait(Duration::from_secs(60)).await });
         std::thread::sleep(Duration::from_millis(50));
         w.stop();
-        assert!(!t.join().unwrap());
-        assert!(!w.wait(Duration::from_secs(60)));
+        let ended = rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), t).await });
+        assert!(!ended.expect("the wait ended at the stop").unwrap());
+        assert!(!rt.block_on(w.wait(Duration::from_secs(60))));
     }
 }

@@ -12,10 +12,12 @@ use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, TrySendError};
-use std::sync::{Arc, mpsc};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{Sender, UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use notify::{RecursiveMode, Watcher as _};
 
@@ -113,14 +115,11 @@ enum Hint {
     Path(PathBuf),
     Rescan,
     Retry(PathBuf),
-    /// Wakes the settler so that it sees the stop flag at once (it may sleep until the
-    /// next rescan when nothing is pending).
-    Wake,
 }
 
 /// See [`Watcher::retry_handle`].
 #[derive(Clone)]
-pub struct RetryHandle(Sender<Hint>);
+pub struct RetryHandle(UnboundedSender<Hint>);
 
 impl RetryHandle {
     pub fn retry(&self, path: PathBuf) {
@@ -128,69 +127,105 @@ impl RetryHandle {
     }
 }
 
+/// The watcher: a task on the daemon's runtime. Its file-system work (scans, `stat`s of
+/// candidates) runs on the blocking pool, one piece at a time, so that a slow share never
+/// holds up a runtime thread.
 pub struct Watcher {
-    retry: Sender<Hint>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    _events: Option<notify::RecommendedWatcher>,
+    hints: UnboundedSender<Hint>,
+    task: JoinHandle<()>,
     counters: Arc<Counters>,
+    probe: WatchProbe,
+}
+
+/// Whether the watcher works, asked without owning it (the watchdog, `/readyz`).
+#[derive(Clone)]
+pub struct WatchProbe {
+    /// `false` once the task has ended, however.
+    alive: Arc<AtomicBool>,
+    /// Since when the current piece of file-system work runs (`None`: between pieces).
+    busy_since: Arc<Mutex<Option<Instant>>>,
+}
+
+impl WatchProbe {
+    /// Why the watcher is not working, if it is not: its task ended, or a scan has been
+    /// running for longer than `stuck_after` (a share that never answers).
+    pub fn problem(&self, stuck_after: Duration) -> Option<String> {
+        if !self.alive.load(Ordering::SeqCst) {
+            return Some("the watcher has stopped; see the log".into());
+        }
+        let busy = (*self.busy_since.lock().unwrap_or_else(|e| e.into_inner()))?.elapsed();
+        (busy > stuck_after).then(|| {
+            format!(
+                "the watcher has been scanning the inbox for {} s (stuck_after_s = {}): a \
+                 folder that never answers, e.g. a hung network share?",
+                busy.as_secs(),
+                stuck_after.as_secs()
+            )
+        })
+    }
+}
+
+/// Marks the watcher dead when its task ends (a panic included).
+struct Alive(Arc<AtomicBool>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 impl Watcher {
-    /// Starts watching, with a full scan first so that files dropped while the daemon was
-    /// down are found. Ready files go to `ready`; a full channel slows the watcher down, it
-    /// never makes it buffer without bound.
-    pub fn start(config: WatchConfig, ready: SyncSender<Ready>) -> anyhow::Result<Watcher> {
-        let stop = Arc::new(AtomicBool::new(false));
+    /// Spawns the watcher on the current tokio runtime (panics outside one), with a full
+    /// scan first so that files dropped while the daemon was down are found. Ready files
+    /// go to `ready`; a full channel slows the watcher down, it never makes it buffer
+    /// without bound. It ends once `stop` says `true`.
+    pub fn spawn(
+        config: WatchConfig,
+        ready: Sender<Ready>,
+        stop: watch::Receiver<bool>,
+    ) -> Watcher {
         let counters = Arc::new(Counters::default());
-        let (hints_tx, hints_rx) = mpsc::channel::<Hint>();
+        let probe = WatchProbe {
+            alive: Arc::new(AtomicBool::new(true)),
+            busy_since: Arc::new(Mutex::new(None)),
+        };
+        let (hints_tx, hints_rx) = unbounded_channel::<Hint>();
         let events = if config.poll_only {
             None
         } else {
             kernel_events(&config.inbox, hints_tx.clone())
         };
-        let mut settler = Settler {
+        let settler = Settler {
             config,
-            ready,
-            hints: hints_rx,
-            stop: Arc::clone(&stop),
             counters: Arc::clone(&counters),
             candidates: HashMap::new(),
             declared: HashMap::new(),
             warned: HashSet::new(),
+            last_settle: None,
         };
-        let thread = std::thread::Builder::new()
-            .name("watch".into())
-            .spawn(move || settler.run())?;
-        Ok(Watcher {
-            retry: hints_tx,
-            stop,
-            thread: Some(thread),
-            _events: events,
+        let alive = Alive(Arc::clone(&probe.alive));
+        let busy_since = Arc::clone(&probe.busy_since);
+        let task = tokio::spawn(async move {
+            let _alive = alive;
+            run(settler, events, hints_rx, ready, stop, busy_since).await;
+        });
+        Watcher {
+            hints: hints_tx,
+            task,
             counters,
-        })
-    }
-
-    /// Stops the watcher and waits for its thread (at most one tick, or a pending send
-    /// giving up).
-    pub fn stop(mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = self.retry.send(Hint::Wake);
-        self._events = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            probe,
         }
     }
 
     /// A handle to give a declared file back: ingest could not take it (an I/O or database
     /// error), so it is declared again at the next scan while it is still there.
     pub fn retry_handle(&self) -> RetryHandle {
-        RetryHandle(self.retry.clone())
+        RetryHandle(self.hints.clone())
     }
 
-    /// Whether the watching thread still runs (for the systemd watchdog).
-    pub fn is_alive(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    /// Asks whether the watcher works (for the systemd watchdog and `/readyz`).
+    pub fn probe(&self) -> WatchProbe {
+        self.probe.clone()
     }
 
     pub fn stats(&self) -> WatchStats {
@@ -201,12 +236,103 @@ impl Watcher {
             wakeups: self.counters.wakeups.load(Ordering::Relaxed),
         }
     }
+
+    /// Waits for the task to end (after `stop`), at most `limit`: a scan stuck in a
+    /// hung share is left behind, not waited for.
+    pub async fn join(self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.task).await.is_ok()
+    }
 }
 
-impl Drop for Watcher {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = self.retry.send(Hint::Wake);
+/// The watcher's loop: wait for an event, a retry, the rescan timer, a candidate falling
+/// due or the stop; then do the file-system work on the blocking pool and hand over what
+/// is ready. Asleep (no timer but the rescan) while nothing is pending.
+async fn run(
+    mut settler: Settler,
+    events: Option<notify::RecommendedWatcher>,
+    mut hints: UnboundedReceiver<Hint>,
+    ready: Sender<Ready>,
+    mut stop: watch::Receiver<bool>,
+    busy_since: Arc<Mutex<Option<Instant>>>,
+) {
+    // Kept alive as long as the loop runs; dropping it ends the kernel events.
+    let _events = events;
+    let period = if settler.config.poll_only {
+        settler.config.poll_interval.min(settler.config.rescan)
+    } else {
+        settler.config.rescan
+    };
+    // Ticks are cheap (only due candidates are looked at), so they can be short: a file
+    // is declared at most 50 ms after its settle time.
+    let tick =
+        (settler.config.settle / 40).clamp(Duration::from_millis(10), Duration::from_millis(50));
+    let mut rescans = tokio::time::interval(period);
+    rescans.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut next_due: Option<Instant> = None;
+    let mut received: Vec<Hint> = Vec::new();
+    let mut hints_open = true;
+    loop {
+        let mut rescan = false;
+        // With nothing pending the only timer is the rescan: an idle daemon wakes only for
+        // events and rescans.
+        let due = next_due.map(|d| {
+            let now = Instant::now();
+            tokio::time::Instant::from_std(now + d.saturating_duration_since(now).min(tick))
+        });
+        tokio::select! {
+            biased;
+            _ = crate::recovery::stopped(&mut stop) => return,
+            _ = rescans.tick() => rescan = true,
+            n = hints.recv_many(&mut received, 4096), if hints_open => {
+                // Kernel events and retries are gone: rescans still find every file.
+                if n == 0 {
+                    hints_open = false;
+                }
+            }
+            _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
+        }
+        settler.counters.wakeups.fetch_add(1, Ordering::Relaxed);
+        // During a burst, whatever else arrived goes along in the same piece of work.
+        while let Ok(h) = hints.try_recv() {
+            received.push(h);
+            if received.len() >= 65_536 {
+                break;
+            }
+        }
+        let batch = std::mem::take(&mut received);
+        *busy_since.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        let work = tokio::task::spawn_blocking(move || {
+            let rescanned = settler.take(batch, rescan);
+            let (declared, due) = settler.settle_due();
+            (settler, rescanned, declared, due)
+        })
+        .await;
+        *busy_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let declared;
+        let rescanned;
+        match work {
+            Ok((s, r, d, due)) => {
+                settler = s;
+                rescanned = r;
+                declared = d;
+                next_due = due;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the watcher failed (a bug); stopping it");
+                return;
+            }
+        }
+        if rescanned && !rescan {
+            // A scan forced by an event (a folder moved in) counts as the periodic one.
+            rescans.reset();
+        }
+        for r in declared {
+            tokio::select! {
+                biased;
+                _ = crate::recovery::stopped(&mut stop) => return,
+                sent = ready.send(r) => if sent.is_err() { return },
+            }
+        }
     }
 }
 
@@ -232,7 +358,7 @@ pub fn is_change(kind: &notify::EventKind) -> bool {
 /// notify's recommended watcher, forwarding the paths of changes as hints (reads and opens
 /// are dropped, see [`is_change`]). `None` (rescans only) when it cannot watch, e.g. past
 /// the inotify watch limit.
-fn kernel_events(inbox: &Path, hints: Sender<Hint>) -> Option<notify::RecommendedWatcher> {
+fn kernel_events(inbox: &Path, hints: UnboundedSender<Hint>) -> Option<notify::RecommendedWatcher> {
     let handler = move |event: notify::Result<notify::Event>| match event {
         Ok(event) => {
             if event.need_rescan() {
@@ -278,94 +404,60 @@ struct Candidate {
 
 struct Settler {
     config: WatchConfig,
-    ready: SyncSender<Ready>,
-    hints: Receiver<Hint>,
-    stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
     candidates: HashMap<PathBuf, Candidate>,
     /// Declared once per identity: not again while it is unchanged (ingest removes it).
     declared: HashMap<PathBuf, FileIdentity>,
     /// Problems already logged, so that a rescan every minute does not flood the log.
     warned: HashSet<PathBuf>,
+    /// When the candidates were last looked through.
+    last_settle: Option<Instant>,
 }
 
 impl Settler {
-    fn run(&mut self) {
-        // Ticks are cheap (only due candidates are looked at), so they can be short: a file
-        // is declared at most 50 ms after its settle time.
-        let tick =
-            (self.config.settle / 40).clamp(Duration::from_millis(10), Duration::from_millis(50));
-        let period = if self.config.poll_only {
-            self.config.poll_interval.min(self.config.rescan)
-        } else {
-            self.config.rescan
-        };
-        self.scan();
-        let mut last_scan = Instant::now();
-        let mut woken_by: Option<Hint> = None;
-        let mut last_settle = Instant::now() - Duration::from_secs(1);
-        let mut next_due: Option<Instant> = None;
-        while !self.stop.load(Ordering::SeqCst) {
-            let mut rescan = false;
-            loop {
-                let hint = match woken_by.take() {
-                    Some(h) => Ok(h),
-                    None => self.hints.try_recv(),
-                };
-                match hint {
-                    Ok(Hint::Rescan) => rescan = true,
-                    Ok(Hint::Wake) => {}
-                    Ok(Hint::Retry(p)) => {
-                        self.declared.remove(&p);
+    /// Takes what arrived: retries, paths that changed, requests for a rescan; scans when
+    /// asked to (`rescan`) or when a folder appeared. Returns whether it scanned.
+    fn take(&mut self, hints: Vec<Hint>, mut rescan: bool) -> bool {
+        for hint in hints {
+            match hint {
+                Hint::Rescan => rescan = true,
+                Hint::Retry(p) => {
+                    self.declared.remove(&p);
+                }
+                Hint::Path(p) => {
+                    // A folder created or moved in: its files came with it, unannounced.
+                    // Not for folders never read (`回执`, hidden): the receipts the daemon
+                    // writes would otherwise start a rescan each.
+                    if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir())
+                        && !self.in_ignored_folder(&p)
+                    {
+                        rescan = true;
+                    } else {
+                        self.consider(&p);
                     }
-                    Ok(Hint::Path(p)) => {
-                        // A folder created or moved in: its files came with it, unannounced.
-                        // Not for folders never read (`回执`, hidden): the receipts the
-                        // daemon writes would otherwise start a rescan each.
-                        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir())
-                            && !self.in_ignored_folder(&p)
-                        {
-                            rescan = true;
-                        } else {
-                            self.consider(&p);
-                        }
-                    }
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             }
-            if rescan || last_scan.elapsed() >= period {
-                self.scan();
-                last_scan = Instant::now();
-            }
-            // During a burst events wake the loop thousands of times a second; looking
-            // through all candidates at most every 5 ms keeps that linear.
-            if last_settle.elapsed() >= Duration::from_millis(5) {
-                next_due = self.settle();
-                last_settle = Instant::now();
-            }
-            // Sleep until the next candidate is due or an event arrives, at most a tick:
-            // a file is taken as soon as it has settled, not up to a tick later. With
-            // nothing pending, sleep until the next rescan: an idle daemon wakes only for
-            // events and rescans.
-            let wait = match next_due {
-                Some(due) => due
-                    .saturating_duration_since(Instant::now())
-                    .clamp(Duration::from_millis(1), tick),
-                None if self.candidates.is_empty() => period
-                    .saturating_sub(last_scan.elapsed())
-                    .max(Duration::from_millis(1)),
-                None => tick,
-            };
-            self.counters.wakeups.fetch_add(1, Ordering::Relaxed);
-            match self.hints.recv_timeout(wait) {
-                Ok(h) => woken_by = Some(h),
-                Err(RecvTimeoutError::Timeout) => {}
-                // Kernel events and retries are gone: rescans still find every file.
-                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait.min(tick)),
-            }
         }
+        if rescan {
+            self.scan();
+        }
+        rescan
     }
 
+    /// Looks through the candidates at most every 5 ms: during a burst events wake the
+    /// loop thousands of times a second, and this keeps the cost linear. Returns the files
+    /// declared and when the next candidate falls due.
+    fn settle_due(&mut self) -> (Vec<Ready>, Option<Instant>) {
+        let throttle = Duration::from_millis(5);
+        if let Some(last) = self.last_settle
+            && last.elapsed() < throttle
+        {
+            let due = (!self.candidates.is_empty()).then(|| last + throttle);
+            return (Vec::new(), due);
+        }
+        self.last_settle = Some(Instant::now());
+        self.settle()
+    }
     /// Whether `path` lies in (or is) a folder the watcher never reads: `回执`, hidden and
     /// temporary names.
     fn in_ignored_folder(&self, path: &Path) -> bool {
@@ -476,8 +568,9 @@ impl Settler {
     /// and any write means waiting a full `settle` again. So a burst of 50,000 files costs
     /// one `stat` per file per `settle`, not one per file per tick.
     ///
-    /// Returns when the next remaining candidate falls due, for the loop's sleep.
-    fn settle(&mut self) -> Option<Instant> {
+    /// Returns the files declared, and when the next remaining candidate falls due (for the
+    /// loop's sleep).
+    fn settle(&mut self) -> (Vec<Ready>, Option<Instant>) {
         let now = Instant::now();
         let mut done: Vec<PathBuf> = Vec::new();
         let mut ready: Vec<Ready> = Vec::new();
@@ -528,32 +621,12 @@ impl Settler {
         for path in done {
             self.candidates.remove(&path);
         }
-        for r in ready {
+        for r in &ready {
             tracing::debug!(path = %r.path.display(), size = r.identity.size, "complete");
             self.declared.insert(r.path.clone(), r.identity);
             self.counters.ready.fetch_add(1, Ordering::Relaxed);
-            if !self.send(r) {
-                return next_due;
-            }
         }
-        next_due
-    }
-
-    /// Hands a file to ingest; waits while the pipeline is busy, gives up on stop.
-    fn send(&self, mut r: Ready) -> bool {
-        loop {
-            match self.ready.try_send(r) {
-                Ok(()) => return true,
-                Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(back)) => {
-                    if self.stop.load(Ordering::SeqCst) {
-                        return false;
-                    }
-                    r = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            }
-        }
+        (ready, next_due)
     }
 }
 
@@ -573,17 +646,62 @@ mod tests {
         }
     }
 
-    /// Everything declared within `wait`.
-    fn collect(rx: &Receiver<Ready>, wait: Duration) -> Vec<Ready> {
-        let deadline = Instant::now() + wait;
-        let mut out = Vec::new();
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
-                Ok(r) => out.push(r),
-                Err(_) => break,
+    /// A watcher on a runtime of its own, as the daemon runs it.
+    struct Running {
+        rt: tokio::runtime::Runtime,
+        watcher: Option<Watcher>,
+        rx: tokio::sync::mpsc::Receiver<Ready>,
+        stop: watch::Sender<bool>,
+    }
+
+    impl Running {
+        fn start(config: WatchConfig, capacity: usize) -> Running {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let (tx, rx) = tokio::sync::mpsc::channel(capacity);
+            let (stop, stopped) = watch::channel(false);
+            let watcher = {
+                let _entered = rt.enter();
+                Watcher::spawn(config, tx, stopped)
+            };
+            Running {
+                rt,
+                watcher: Some(watcher),
+                rx,
+                stop,
             }
         }
-        out
+
+        /// Everything declared within `wait`.
+        fn collect(&mut self, wait: Duration) -> Vec<Ready> {
+            let deadline = Instant::now() + wait;
+            let mut out = Vec::new();
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                let rx = &mut self.rx;
+                match self
+                    .rt
+                    .block_on(async { tokio::time::timeout(left, rx.recv()).await })
+                {
+                    Ok(Some(r)) => out.push(r),
+                    _ => break,
+                }
+            }
+            out
+        }
+
+        fn stats(&self) -> WatchStats {
+            self.watcher.as_ref().unwrap().stats()
+        }
+
+        /// Stops the watcher; whether it ended within two seconds.
+        fn stop(mut self) -> bool {
+            let _ = self.stop.send(true);
+            let w = self.watcher.take().unwrap();
+            self.rt.block_on(w.join(Duration::from_secs(2)))
+        }
     }
 
     fn names(ready: &[Ready]) -> Vec<String> {
@@ -627,21 +745,19 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("etc")).unwrap();
         std::fs::write(dir.path().join("etc/passwd"), "root").unwrap();
         std::os::unix::fs::symlink(dir.path().join("etc"), inbox.join("evil")).unwrap();
-        let (tx, rx) = mpsc::sync_channel(16);
-        let w = Watcher::start(config(&inbox, false), tx).unwrap();
+        let mut w = Running::start(config(&inbox, false), 16);
         // Several rescans happen in this time: still once each.
-        let got = collect(&rx, Duration::from_millis(2500));
+        let got = w.collect(Duration::from_millis(2500));
         assert_eq!(names(&got), ["r1.txt", "top.txt"]);
         assert!(w.stats().rescans >= 2);
-        w.stop();
+        assert!(w.stop());
     }
 
     #[test]
     fn slow_writer_is_declared_once_complete() {
         let dir = tempfile::tempdir().unwrap();
         let inbox = dir.path().to_path_buf();
-        let (tx, rx) = mpsc::sync_channel(16);
-        let w = Watcher::start(config(&inbox, false), tx).unwrap();
+        let mut w = Running::start(config(&inbox, false), 16);
         let path = inbox.join("slow.txt");
         let mut f = std::fs::File::create(&path).unwrap();
         for _ in 0..5 {
@@ -650,10 +766,10 @@ mod tests {
             std::thread::sleep(Duration::from_millis(150));
         }
         drop(f);
-        let got = collect(&rx, Duration::from_millis(1500));
+        let got = w.collect(Duration::from_millis(1500));
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].identity.size, 5000);
-        w.stop();
+        assert!(w.stop());
     }
 
     #[test]
@@ -661,8 +777,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let inbox = dir.path().join("inbox");
         std::fs::create_dir_all(&inbox).unwrap();
-        let (tx, rx) = mpsc::sync_channel(16);
-        let w = Watcher::start(config(&inbox, false), tx).unwrap();
+        let mut w = Running::start(config(&inbox, false), 16);
         std::thread::sleep(Duration::from_millis(100));
         std::fs::create_dir_all(inbox.join("new")).unwrap();
         std::fs::write(inbox.join("new/a.txt"), "a").unwrap();
@@ -672,43 +787,41 @@ mod tests {
             std::fs::write(staging.join(n), n).unwrap();
         }
         std::fs::rename(&staging, inbox.join("moved")).unwrap();
-        let got = collect(&rx, Duration::from_millis(2000));
+        let got = w.collect(Duration::from_millis(2000));
         assert_eq!(names(&got), ["a.txt", "b.txt", "c.txt", "d.txt"]);
-        w.stop();
+        assert!(w.stop());
     }
 
     #[test]
     fn deleted_before_settling_never_and_replaced_again() {
         let dir = tempfile::tempdir().unwrap();
         let inbox = dir.path().to_path_buf();
-        let (tx, rx) = mpsc::sync_channel(16);
-        let w = Watcher::start(config(&inbox, false), tx).unwrap();
+        let mut w = Running::start(config(&inbox, false), 16);
         std::fs::write(inbox.join("gone.txt"), "x").unwrap();
         std::thread::sleep(Duration::from_millis(100));
         std::fs::remove_file(inbox.join("gone.txt")).unwrap();
         std::fs::write(inbox.join("same.txt"), "v1").unwrap();
-        let got = collect(&rx, Duration::from_millis(1200));
+        let got = w.collect(Duration::from_millis(1200));
         assert_eq!(names(&got), ["same.txt"]);
         // A new version under the same name is a new drop.
         std::fs::remove_file(inbox.join("same.txt")).unwrap();
         std::fs::write(inbox.join("same.txt"), "version two").unwrap();
-        let again = collect(&rx, Duration::from_millis(1500));
+        let again = w.collect(Duration::from_millis(1500));
         assert_eq!(names(&again), ["same.txt"]);
         assert_eq!(again[0].identity.size, 11);
-        w.stop();
+        assert!(w.stop());
     }
 
     #[test]
     fn poll_only_mode_finds_files() {
         let dir = tempfile::tempdir().unwrap();
         let inbox = dir.path().to_path_buf();
-        let (tx, rx) = mpsc::sync_channel(16);
-        let w = Watcher::start(config(&inbox, true), tx).unwrap();
+        let mut w = Running::start(config(&inbox, true), 16);
         std::fs::create_dir_all(inbox.join("a")).unwrap();
         std::fs::write(inbox.join("a/p.txt"), "p").unwrap();
-        let got = collect(&rx, Duration::from_millis(1500));
+        let got = w.collect(Duration::from_millis(1500));
         assert_eq!(names(&got), ["p.txt"]);
-        w.stop();
+        assert!(w.stop());
     }
 
     #[test]
@@ -716,16 +829,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let inbox = dir.path().to_path_buf();
         std::fs::create_dir_all(inbox.join("a")).unwrap();
-        let (tx, rx) = mpsc::sync_channel(8);
-        let w = Watcher::start(config(&inbox, false), tx).unwrap();
+        let mut w = Running::start(config(&inbox, false), 8);
         for i in 0..1000 {
             std::fs::write(inbox.join(format!("a/{i}.txt")), i.to_string()).unwrap();
         }
-        let got = collect(&rx, Duration::from_millis(4000));
+        let got = w.collect(Duration::from_millis(4000));
         let unique: HashSet<&PathBuf> = got.iter().map(|r| &r.path).collect();
         assert_eq!(got.len(), 1000);
         assert_eq!(unique.len(), 1000);
-        w.stop();
+        assert!(w.stop());
     }
 
     #[test]
@@ -736,10 +848,9 @@ mod tests {
             std::fs::create_dir_all(inbox.join(format!("a{i}/回执"))).unwrap();
             std::fs::write(inbox.join(format!("a{i}/回执/r.txt")), "r").unwrap();
         }
-        let (tx, rx) = mpsc::sync_channel(16);
         let mut cfg = config(&inbox, false);
         cfg.rescan = Duration::from_secs(60);
-        let w = Watcher::start(cfg, tx).unwrap();
+        let mut w = Running::start(cfg, 16);
         std::thread::sleep(Duration::from_millis(300));
         let before = w.stats();
         // Nothing arrives and the next rescan is a minute away: no scan, (almost) no wake-up.
@@ -756,11 +867,9 @@ mod tests {
         assert!(after.wakeups - before.wakeups <= 2, "{before:?} {after:?}");
         // A real change still wakes it at once.
         std::fs::write(inbox.join("a1/new.txt"), "n").unwrap();
-        let got = collect(&rx, Duration::from_millis(1500));
+        let got = w.collect(Duration::from_millis(1500));
         assert_eq!(names(&got), ["new.txt"]);
-        let started = Instant::now();
-        w.stop();
-        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(w.stop(), "the watcher did not end within 2 s of the stop");
     }
 
     #[test]
@@ -770,11 +879,8 @@ mod tests {
         for i in 0..5 {
             std::fs::write(inbox.join(format!("{i}.txt")), "x").unwrap();
         }
-        let (tx, _rx) = mpsc::sync_channel(1);
-        let w = Watcher::start(config(&inbox, false), tx).unwrap();
+        let w = Running::start(config(&inbox, false), 1);
         std::thread::sleep(Duration::from_millis(600));
-        let started = Instant::now();
-        w.stop();
-        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(w.stop(), "the watcher did not end within 2 s of the stop");
     }
 }

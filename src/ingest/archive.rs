@@ -71,6 +71,7 @@ impl Pipeline {
                 continue;
             }
             let archived = {
+                let _busy = self.busy("archiving", path.display().to_string());
                 let _copying = self.archiving.read().unwrap_or_else(|e| e.into_inner());
                 self.archive(path, &identity)?
             };
@@ -119,6 +120,10 @@ impl Pipeline {
         // its own submission, in state `archived`, for the retry (`resume`, on a timer).
         let mut first_error = None;
         for sub in &subs {
+            // At a stop the rest waits, recorded, for the next start (`resume`).
+            if self.is_stopping() {
+                break;
+            }
             if let Err(e) = self.process(sub) {
                 first_error.get_or_insert(e.context(format!(
                     "receipt {}: archived and recorded, not yet checked",

@@ -5,20 +5,36 @@
 //! following links; retries with back-off; the admin's notices about messages given up on
 //! and about receipt folders that are not folders; and the daily digest.
 //!
-//! Why the seam is here: delivery runs on its own thread and only reads rows the pipeline
+//! Why the seam is here: delivery is a task of its own and only reads rows the pipeline
 //! committed, so a slow or silent mail server never delays checking, and a message is sent
 //! at most once per idempotency key whatever crashes in between.
 
+use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::{Pipeline, now_utc};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{Activity, Pipeline, now_utc};
 use crate::mail;
 use crate::mail::smtp::SendError;
-use crate::store::{MessageKind, OutboxMessage, Submission};
+use crate::store::{MessageKind, OutboxMessage, Pending, Submission};
 use crate::watch::FileIdentity;
 
-/// Messages taken from the outbox per round of the mail thread.
+/// Messages taken from the outbox per round of the mail task.
 pub(super) const DELIVERY_BATCH: usize = 64;
+
+/// SMTP attempts under way at once.
+pub(super) const SMTP_SESSIONS: usize = 4;
+
+/// The mail task looks at the outbox at least this often (retries falling due, messages
+/// queued by another process); otherwise it sleeps until the pipeline queues something.
+const MAIL_ROUND: Duration = Duration::from_secs(5);
+
+/// At the stop, attempts under way get this long to end before they are cut off.
+const MAIL_STOP_GRACE: Duration = Duration::from_secs(2);
 
 impl Pipeline {
     /// The receipt file beside the agency's reports: `<folder>/回执/<file>.txt`, queued like a
@@ -48,20 +64,160 @@ impl Pipeline {
         })
     }
 
-    /// Delivers due messages: SMTP, or `.eml` files without `[mail.smtp]`; receipt files
-    /// into the inbox. Returns how many went out.
-    pub fn deliver(&self) -> anyhow::Result<usize> {
-        let pending = self.store().outbox_batch(DELIVERY_BATCH)?;
-        let mut sent = 0;
-        let mut transient_in_a_row = 0;
-        // Files (receipt files, and .eml files when there is no SMTP server) are written
-        // under names fixed by their message, so writing one again after a crash replaces
-        // it: their `sent` marks can share one commit at the end of the batch. What went
-        // to an SMTP server is marked at once, to keep a repeat after a crash as unlikely
-        // as it can be.
-        let spool = self.smtp().is_none();
+    /// The mail task: delivers what the outbox holds until the stop.
+    ///
+    /// Each round queues the digest when its time has come, takes the due messages, writes
+    /// receipt files and `.eml` files on the blocking pool, and starts SMTP attempts, up to
+    /// [`SMTP_SESSIONS`] at once: a server that stalls on one message holds one session,
+    /// not the others' mail. A round starts when the pipeline queued something (a kick),
+    /// when an attempt ends, or every [`MAIL_ROUND`] (retries falling due, messages queued
+    /// by another process such as `nianbao mail resend`). At the stop, attempts under way
+    /// get [`MAIL_STOP_GRACE`]; what is cut off stays queued and goes out at the next start.
+    pub(crate) async fn mail_task(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut sending: JoinSet<(Pending, Result<(), SendError>)> = JoinSet::new();
+        let mut in_flight: HashSet<i64> = HashSet::new();
+        // After three transient failures in a row the server is probably down: no new
+        // attempt before the next timed round.
+        let mut transient_in_a_row = 0u32;
+        let mut held_until: Option<Instant> = None;
+        loop {
+            let mut more = false;
+            match self
+                .mail_round(&mut sending, &mut in_flight, held_until)
+                .await
+            {
+                Ok(full) => {
+                    self.note_success(Activity::Mail);
+                    more = full;
+                }
+                Err(e) => {
+                    held_until = Some(self.mail_failed(e).await);
+                }
+            }
+            if more {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let wait = held_until
+                .map_or(MAIL_ROUND, |t| t.saturating_duration_since(Instant::now()))
+                .min(MAIL_ROUND);
+            tokio::select! {
+                biased;
+                _ = crate::recovery::stopped(&mut stop) => break,
+                Some(done) = sending.join_next(), if !sending.is_empty() => {
+                    let Ok((m, result)) = done else {
+                        tracing::error!("a delivery attempt failed (a bug); the message is retried");
+                        continue;
+                    };
+                    in_flight.remove(&m.id);
+                    let transient = matches!(result, Err(SendError::Transient(_)));
+                    match self.blocking(move |p| p.record_delivery(&m, result, None)).await {
+                        Ok(_) if transient => {
+                            transient_in_a_row += 1;
+                            if transient_in_a_row >= 3 {
+                                held_until = Some(Instant::now() + MAIL_ROUND);
+                            }
+                        }
+                        Ok(_) => transient_in_a_row = 0,
+                        Err(e) => {
+                            held_until = Some(self.mail_failed(e).await);
+                        }
+                    }
+                }
+                _ = self.mail_wakeup.wait(wait) => {}
+            }
+            if held_until.is_some_and(|t| t <= Instant::now()) {
+                held_until = None;
+                transient_in_a_row = 0;
+            }
+        }
+        if !sending.is_empty() {
+            let drained = tokio::time::timeout(MAIL_STOP_GRACE, async {
+                while let Some(Ok((m, result))) = sending.join_next().await {
+                    let _ = self
+                        .blocking(move |p| p.record_delivery(&m, result, None))
+                        .await;
+                }
+            })
+            .await;
+            if drained.is_err() {
+                tracing::warn!(
+                    messages = sending.len(),
+                    "messages still being sent at the stop stay queued and are sent at the next start"
+                );
+                sending.abort_all();
+            }
+        }
+    }
+
+    /// Notes a failure of delivery itself (the database); returns until when to hold off.
+    async fn mail_failed(self: &Arc<Self>, e: anyhow::Error) -> Instant {
+        let pause = self
+            .blocking(move |p| Ok(p.note_failure(Activity::Mail, &e)))
+            .await
+            .unwrap_or(MAIL_ROUND);
+        Instant::now() + pause
+    }
+
+    /// One round (see [`Pipeline::mail_task`]). Returns whether a full batch of files was
+    /// written, so more are probably due at once (a burst).
+    async fn mail_round(
+        self: &Arc<Self>,
+        sending: &mut JoinSet<(Pending, Result<(), SendError>)>,
+        in_flight: &mut HashSet<i64>,
+        held_until: Option<Instant>,
+    ) -> anyhow::Result<bool> {
+        let pending = self
+            .blocking(|p| {
+                if let Err(e) = p.queue_digest() {
+                    tracing::warn!(error = %e, "cannot prepare the daily digest");
+                }
+                Ok(p.store().outbox_batch(DELIVERY_BATCH)?)
+            })
+            .await?;
+        let smtp = self.smtp();
+        let (files, mails): (Vec<Pending>, Vec<Pending>) = pending
+            .into_iter()
+            .filter(|m| !in_flight.contains(&m.id))
+            .partition(|m| smtp.is_none() || m.kind == MessageKind::Receipt);
+        let full = files.len() >= DELIVERY_BATCH;
+        if !files.is_empty() {
+            self.blocking(move |p| p.deliver_files(files)).await?;
+        }
+        let (Some(smtp), None) = (smtp, held_until) else {
+            return Ok(full);
+        };
+        for m in mails {
+            if sending.len() >= SMTP_SESSIONS {
+                break;
+            }
+            let message = match self.build(&m) {
+                Ok(message) => message,
+                Err(e) => {
+                    self.blocking(move |p| p.record_delivery(&m, Err(e), None))
+                        .await?;
+                    continue;
+                }
+            };
+            in_flight.insert(m.id);
+            let smtp = Arc::clone(&smtp);
+            sending.spawn(async move {
+                let result = smtp.send(message).await;
+                (m, result)
+            });
+        }
+        Ok(full)
+    }
+
+    /// Writes receipt files, and `.eml` files when there is no SMTP server, and records
+    /// the outcomes. Blocking. Returns how many were written.
+    ///
+    /// Files are written under names fixed by their message, so writing one again after a
+    /// crash replaces it: their `sent` marks share one commit at the end of the batch.
+    pub(super) fn deliver_files(&self, files: Vec<Pending>) -> anyhow::Result<usize> {
         let mut written: Vec<i64> = Vec::new();
-        for m in pending {
+        let mut transient_in_a_row = 0;
+        for m in files {
             let result = if m.kind == MessageKind::Receipt {
                 match self.write_receipt(&m) {
                     Ok(()) => Ok(()),
@@ -75,61 +231,82 @@ impl Pipeline {
                     }
                 }
             } else {
-                self.send(&m)
+                self.build(&m).and_then(|message| {
+                    mail::spool::write(&self.paths.outbox, &m.key, &message.formatted())
+                        .map(|_| ())
+                        .map_err(|e| SendError::Transient(format!("cannot write the spool: {e}")))
+                })
             };
-            match result {
-                Ok(()) => {
-                    if spool || m.kind == MessageKind::Receipt {
-                        written.push(m.id);
-                    } else {
-                        self.store().mark_sent(m.id, &now_utc())?;
-                    }
-                    if m.kind != MessageKind::Receipt {
-                        self.metrics.emails_sent.inc();
-                    }
-                    tracing::info!(kind = %m.kind, recipient = %m.recipient, key = %m.key, "delivered");
-                    sent += 1;
-                    transient_in_a_row = 0;
+            let transient = matches!(result, Err(SendError::Transient(_)));
+            self.record_delivery(&m, result, Some(&mut written))?;
+            if transient {
+                // The share or the disk is probably failing: leave the rest for later.
+                transient_in_a_row += 1;
+                if transient_in_a_row >= 3 {
+                    break;
                 }
-                Err(SendError::Permanent(e)) => {
-                    self.store().mark_failed(m.id, &e)?;
-                    self.metrics.emails_failed.inc();
-                    tracing::warn!(recipient = %m.recipient, error = %e, key = %m.key, "refused for good; the admin is told");
-                    self.tell_admin(&m, &e)?;
-                }
-                Err(SendError::Transient(e)) => {
-                    if m.attempts + 1 >= i64::from(self.config().mail.max_attempts) {
-                        self.store().mark_failed(m.id, &e)?;
-                        self.metrics.emails_failed.inc();
-                        tracing::warn!(recipient = %m.recipient, error = %e, attempts = m.attempts + 1, "given up; the admin is told");
-                        self.tell_admin(&m, &e)?;
-                    } else {
-                        let delay = self
-                            .config()
-                            .mail
-                            .retry_base_s
-                            .max(1)
-                            .saturating_mul(1u64 << m.attempts.clamp(0, 20))
-                            .min(6 * 3600);
-                        self.store().mark_retry(m.id, &e, delay as i64)?;
-                        tracing::warn!(recipient = %m.recipient, error = %e, retry_in_s = delay, "not delivered; will retry");
-                    }
-                    // The server is probably down: leave the rest for the next round.
-                    transient_in_a_row += 1;
-                    if transient_in_a_row >= 3 {
-                        break;
-                    }
-                }
+            } else {
+                transient_in_a_row = 0;
             }
         }
+        let count = written.len();
         if !written.is_empty() {
             self.store().mark_sent_all(&written, &now_utc())?;
         }
-        Ok(sent)
+        Ok(count)
     }
 
-    pub(super) fn send(&self, m: &crate::store::Pending) -> Result<(), SendError> {
-        let message = mail::build_message(
+    /// Records how an attempt went: sent (at once, or into `batch` to be marked with the
+    /// others), refused for good (the admin is told), or a transient failure (retried with
+    /// a doubling delay, given up after `max_attempts`). Blocking.
+    pub(super) fn record_delivery(
+        &self,
+        m: &Pending,
+        result: Result<(), SendError>,
+        batch: Option<&mut Vec<i64>>,
+    ) -> anyhow::Result<()> {
+        match result {
+            Ok(()) => {
+                match batch {
+                    Some(batch) => batch.push(m.id),
+                    None => self.store().mark_sent(m.id, &now_utc())?,
+                }
+                if m.kind != MessageKind::Receipt {
+                    self.metrics.emails_sent.inc();
+                }
+                tracing::info!(kind = %m.kind, recipient = %m.recipient, key = %m.key, "delivered");
+            }
+            Err(SendError::Permanent(e)) => {
+                self.store().mark_failed(m.id, &e)?;
+                self.metrics.emails_failed.inc();
+                tracing::warn!(recipient = %m.recipient, error = %e, key = %m.key, "refused for good; the admin is told");
+                self.tell_admin(m, &e)?;
+            }
+            Err(SendError::Transient(e)) => {
+                if m.attempts + 1 >= i64::from(self.config().mail.max_attempts) {
+                    self.store().mark_failed(m.id, &e)?;
+                    self.metrics.emails_failed.inc();
+                    tracing::warn!(recipient = %m.recipient, error = %e, attempts = m.attempts + 1, "given up; the admin is told");
+                    self.tell_admin(m, &e)?;
+                } else {
+                    let delay = self
+                        .config()
+                        .mail
+                        .retry_base_s
+                        .max(1)
+                        .saturating_mul(1u64 << m.attempts.clamp(0, 20))
+                        .min(6 * 3600);
+                    self.store().mark_retry(m.id, &e, delay as i64)?;
+                    tracing::warn!(recipient = %m.recipient, error = %e, retry_in_s = delay, "not delivered; will retry");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The message as it goes out; one that cannot be built is refused for good.
+    fn build(&self, m: &Pending) -> Result<lettre::Message, SendError> {
+        mail::build_message(
             &self.config().mail.from,
             &m.recipient,
             &m.subject,
@@ -137,13 +314,7 @@ impl Pipeline {
             m.body_html.as_deref(),
             &m.key,
         )
-        .map_err(|e| SendError::Permanent(format!("message cannot be built: {e}")))?;
-        match self.smtp() {
-            Some(smtp) => smtp.send(&message),
-            None => mail::spool::write(&self.paths.outbox, &m.key, &message.formatted())
-                .map(|_| ())
-                .map_err(|e| SendError::Transient(format!("cannot write the spool: {e}"))),
-        }
+        .map_err(|e| SendError::Permanent(format!("message cannot be built: {e}")))
     }
 
     /// Writes a receipt file into the agency's folder without following any link: the
@@ -152,7 +323,7 @@ impl Pipeline {
     /// (`safe_fs::Dir::write_atomic`). A `回执` (or a folder above it) that is a link, a
     /// file or anything but a folder is refused and reported to the admin once per such
     /// entry.
-    pub(super) fn write_receipt(&self, m: &crate::store::Pending) -> Result<(), ReceiptError> {
+    pub(super) fn write_receipt(&self, m: &Pending) -> Result<(), ReceiptError> {
         let failed = |e: String| ReceiptError::Failed(SendError::Transient(e));
         let rel = Path::new(&m.recipient);
         if rel
@@ -197,7 +368,7 @@ impl Pipeline {
     /// receipt folder is not a real folder and receipts are not being written.
     pub(super) fn tell_admin_receipt_folder(
         &self,
-        m: &crate::store::Pending,
+        m: &Pending,
         path: &str,
         what: &str,
         identity: &FileIdentity,
@@ -229,7 +400,7 @@ impl Pipeline {
     }
 
     /// Tells the admin about a message given up on (once per message).
-    pub(super) fn tell_admin(&self, m: &crate::store::Pending, error: &str) -> anyhow::Result<()> {
+    pub(super) fn tell_admin(&self, m: &Pending, error: &str) -> anyhow::Result<()> {
         let Some(admin) = &self.config().mail.admin else {
             return Ok(());
         };
@@ -273,6 +444,11 @@ impl Pipeline {
             return Ok(false);
         }
         let day = now.strftime("%Y-%m-%d").to_string();
+        // Queued today already (this run): no status to compute at every round.
+        let mut queued = self.digest_day.lock().unwrap_or_else(|e| e.into_inner());
+        if queued.as_deref() == Some(day.as_str()) {
+            return Ok(false);
+        }
         let year = self.filing_year() - 1;
         let status = {
             let store = self.store();
@@ -286,9 +462,11 @@ impl Pipeline {
             body_text: body,
             body_html: None,
         };
-        Ok(self
+        let fresh = self
             .store()
-            .queue_message(None, &format!("digest/{day}"), &message)?)
+            .queue_message(None, &format!("digest/{day}"), &message)?;
+        *queued = Some(day);
+        Ok(fresh)
     }
 }
 

@@ -256,10 +256,21 @@ impl Pipeline {
                 tracing::error!(error = %e, "cannot write the admin's notice of the damaged database")
             }
         }
-        if let Some(smtp) = self.smtp()
-            && let Err(e) = smtp.send(&message)
-        {
-            tracing::error!(error = ?e, "cannot send the admin's notice of the damaged database");
+        // Sent besides the spool, on the runtime (this may run on a worker of the blocking
+        // pool or outside the runtime altogether, at start).
+        if let Some(smtp) = self.smtp() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn(async move {
+                        if let Err(e) = smtp.send(message).await {
+                            tracing::error!(error = ?e, "cannot send the admin's notice of the damaged database");
+                        }
+                    });
+                }
+                Err(_) => tracing::warn!(
+                    "the admin's notice of the damaged database is only in the spool (no runtime to send it)"
+                ),
+            }
         }
     }
 

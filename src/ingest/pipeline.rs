@@ -41,6 +41,10 @@ impl Pipeline {
         if self.store().state_of(sub.id)? != Some(SubmissionState::Archived) {
             return Ok(());
         }
+        let _busy = self.busy(
+            "checking",
+            format!("receipt {} ({})", sub.receipt, sub.original_name),
+        );
         let started = Instant::now();
         let config = self.config();
         // An unconfigured folder is an agency of its own, named by the folder (no address:
