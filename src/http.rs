@@ -172,9 +172,20 @@ pub struct Server {
 
 impl Server {
     /// Binds `listen` (an error names the key and the address) and serves until `stop`.
-    pub fn start(listen: &str, health: Arc<Health>) -> anyhow::Result<Server> {
+    pub fn start(
+        listen: &str,
+        health: Arc<Health>,
+        config: Arc<crate::config::Config>,
+    ) -> anyhow::Result<Server> {
         let listener = std::net::TcpListener::bind(listen)
             .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
+        let console = match config.http.console {
+            true => Some(Arc::new(crate::console::Console::new(
+                config,
+                listener.local_addr()?,
+            )?)),
+            false => None,
+        };
         listener.set_nonblocking(true)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -191,7 +202,9 @@ impl Server {
         };
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = runtime.spawn(async move {
-            let served = axum::serve(listener, router(health))
+            let app = router(health, console)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
@@ -227,13 +240,20 @@ impl Server {
     }
 }
 
-fn router(health: Arc<Health>) -> Router {
-    Router::new()
+fn router(health: Arc<Health>, console: Option<Arc<crate::console::Console>>) -> Router {
+    let router = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
-        .with_state(health)
+        .with_state(health);
+    match console {
+        Some(console) => router.merge(crate::console::router(console)),
+        None => router,
+    }
+    .layer(axum::middleware::map_response(
+        crate::console::security_headers,
+    ))
 }
 
 /// OpenMetrics to a client that asks for it (Prometheus does), the classic text format to

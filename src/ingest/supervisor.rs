@@ -226,6 +226,7 @@ pub fn run(config: Config, control: Control) -> anyhow::Result<()> {
             Some(crate::http::Server::start(
                 listen,
                 Arc::clone(&http_health),
+                pipeline.config(),
             )?)
         }
         None => None,
