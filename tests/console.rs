@@ -673,3 +673,20 @@ fn users_in_a_users_file() {
     assert!(err.contains("no user"), "{err}");
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn console_off_serves_only_the_metrics_on_any_address() {
+    let port = free_port();
+    let mut d = Daemon::with_config(
+        "",
+        &format!("[http]\nlisten = \"0.0.0.0:{port}\"\nconsole = false\n"),
+    );
+    d.start();
+    let mut c = Client::new(port);
+    assert_eq!(c.get("/metrics").code, 200);
+    let r = c.get("/");
+    assert_eq!(r.code, 404, "{}", r.text());
+    assert!(r.header("content-security-policy").is_some());
+    assert_eq!(c.get("/login").code, 404);
+    assert_eq!(d.stop(), Some(0));
+}

@@ -534,7 +534,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
         &sub.receipt,
         html! {
             h1 { (agency) " · " (sub.receipt) }
-            p.verdict class=(class) { "审核结果：" strong #verdict { (verdict) } }
+            p class=(format!("verdict {class}")) { "审核结果：" strong #verdict { (verdict) } }
             table.facts {
                 tr { th { "回执编号" } td #receipt { (sub.receipt) } }
                 tr {
