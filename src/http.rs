@@ -1,6 +1,6 @@
 //! The optional HTTP server (`[http] listen = "127.0.0.1:9464"`): `/metrics` for
 //! Prometheus, `/healthz` (liveness) and `/readyz` (readiness) for a supervisor or a load
-//! balancer.
+//! balancer; and the office's web console (`crate::console`, merged into the router).
 //!
 //! axum on a tokio runtime of its own with one worker thread, started and stopped by
 //! `ingest::run`; the rest of the daemon keeps its threads. An idle server costs nothing:

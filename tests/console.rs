@@ -279,7 +279,14 @@ fn count(page: &str, id: &str) -> usize {
 #[test]
 fn overview_counts_search_sort_and_escaping() {
     let (mut d, port) = season("");
+    std::fs::create_dir_all(d.inbox().join("新区")).expect("an unconfigured folder");
     let mut c = Client::new(port);
+    assert!(
+        d.log()
+            .contains(&format!("web console at http://127.0.0.1:{port}/")),
+        "{}",
+        d.log()
+    );
     let r = c.get("/");
     assert_eq!(r.code, 200, "{}", r.text());
     let csp = r.header("content-security-policy").expect("CSP");
@@ -295,8 +302,12 @@ fn overview_counts_search_sort_and_escaping() {
     assert!(page.contains("2022 年度报告报送情况"), "{page}");
     assert_eq!(count(&page, "count-accepted"), 3, "xss, jd, mk");
     assert_eq!(count(&page, "count-rejected"), 1, "lc");
-    assert_eq!(count(&page, "count-missing"), 1, "hs");
-    assert_eq!(count(&page, "count-agencies"), 5);
+    assert_eq!(count(&page, "count-missing"), 2, "hs, and the folder 新区");
+    assert_eq!(count(&page, "count-agencies"), 6);
+    // A folder that has sent nothing is an agency with a page of its own.
+    let new = c.get(&format!("/agency/{}", enc("新区")));
+    assert_eq!(new.code, 200, "{}", new.text());
+    assert!(new.text().contains("尚未提交"));
     // Names from the configuration and from the share are shown as text.
     assert!(
         page.contains("&lt;b&gt;坏&lt;/b&gt;街道&lt;script&gt;alert(2)&lt;/script&gt;"),
@@ -323,7 +334,7 @@ fn overview_counts_search_sort_and_escaping() {
             "{other} in the 街道 search\n{found}"
         );
     }
-    assert!(found.contains("“街道”：2 / 5 个单位"), "{found}");
+    assert!(found.contains("“街道”：2 / 6 个单位"), "{found}");
     let town = c.get(&format!("/?q={}", enc("镇"))).text();
     assert!(
         town.contains("花山镇人民政府") && !town.contains("东湖街道办事处"),
@@ -342,7 +353,7 @@ fn overview_counts_search_sort_and_escaping() {
 
     // Other years are a click away, and an empty one is an empty season.
     let empty = c.get("/?year=2021").text();
-    assert_eq!(count(&empty, "count-missing"), 5, "{empty}");
+    assert_eq!(count(&empty, "count-missing"), 6, "{empty}");
     assert_eq!(d.stop(), Some(0));
 }
 
@@ -689,4 +700,65 @@ fn console_off_serves_only_the_metrics_on_any_address() {
     assert!(r.header("content-security-policy").is_some());
     assert_eq!(c.get("/login").code, 404);
     assert_eq!(d.stop(), Some(0));
+}
+
+/// Reads the child's output until it contains `marker` (or panics after 30 s).
+fn read_until(out: &mut impl Read, seen: &mut String, marker: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut buf = [0u8; 256];
+    while !seen.contains(marker) {
+        assert!(Instant::now() < deadline, "no {marker:?} in {seen:?}");
+        let n = out.read(&mut buf).expect("read");
+        assert!(n > 0, "output ended before {marker:?}: {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+/// `nianbao user add` on a terminal (a pty from `script`, util-linux): typing `first` and
+/// `second` at its two prompts; (exit success, everything the terminal showed).
+fn user_add_on_a_tty(d: &Daemon, name: &str, first: &str, second: &str) -> (bool, String) {
+    let command = format!(
+        "{} user add {name} --role admin --config {}",
+        env!("CARGO_BIN_EXE_nianbao"),
+        d.dir.path().join("nianbao.toml").display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux)");
+    let mut input = child.stdin.take().expect("stdin");
+    let mut output = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    read_until(&mut output, &mut seen, "password: ");
+    input
+        .write_all(format!("{first}\n").as_bytes())
+        .expect("type");
+    read_until(&mut output, &mut seen, "again: ");
+    input
+        .write_all(format!("{second}\n").as_bytes())
+        .expect("type");
+    let mut rest = String::new();
+    output.read_to_string(&mut rest).expect("rest");
+    seen.push_str(&rest);
+    (child.wait().expect("wait").success(), seen)
+}
+
+#[test]
+fn user_add_on_a_terminal_asks_twice_without_echo() {
+    let d = Daemon::new();
+    let (ok, shown) = user_add_on_a_tty(&d, "dora", "typed-secret-1", "typed-secret-2");
+    assert!(!ok, "different passwords are refused\n{shown}");
+    assert!(shown.contains("不一致"), "{shown}");
+    let (ok, shown) = user_add_on_a_tty(&d, "dora", "typed-secret-1", "typed-secret-1");
+    assert!(ok, "{shown}");
+    assert!(
+        !shown.contains("typed-secret"),
+        "the password was echoed:\n{shown}"
+    );
+    let (code, out, err) = d.cli(&["user", "list"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "dora\tadmin");
 }

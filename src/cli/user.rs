@@ -165,12 +165,13 @@ fn read_password() -> anyhow::Result<String> {
 fn prompt(text: &str) -> anyhow::Result<String> {
     use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
     let stdin = std::io::stdin();
-    eprint!("{text}");
-    std::io::stderr().flush()?;
     let saved = tcgetattr(&stdin)?;
     let mut quiet = saved.clone();
     quiet.local_modes.remove(LocalModes::ECHO);
+    // Echo off before the prompt shows: whatever is typed after it is never echoed.
     tcsetattr(&stdin, OptionalActions::Now, &quiet)?;
+    eprint!("{text}");
+    let _ = std::io::stderr().flush();
     let mut line = String::new();
     let read = stdin.lock().read_line(&mut line);
     let restored = tcsetattr(&stdin, OptionalActions::Now, &saved);

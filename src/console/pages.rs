@@ -764,7 +764,7 @@ pub async fn agency(
     let found = blocking(&console, move |c, store| {
         let subs = crate::store::submissions_of_agency(store.connection(), &folder)?;
         let configured = c.config.agency(&folder).map(|a| a.name.clone());
-        if configured.is_none() && subs.is_empty() {
+        if configured.is_none() && subs.is_empty() && !in_inbox(&c.config, &folder) {
             return Ok(None);
         }
         let name = configured
@@ -811,6 +811,17 @@ pub async fn agency(
             },
         ),
     )
+}
+
+/// Whether `folder` is an agency folder of the inbox that the watcher reads (an
+/// unconfigured folder that has sent nothing yet is still an agency of the overview).
+fn in_inbox(config: &crate::config::Config, folder: &str) -> bool {
+    !folder.is_empty()
+        && !folder.contains(['/', '\\'])
+        && folder != ".."
+        && !crate::watch::is_ignored_name(folder)
+        && folder != crate::watch::RECEIPT_DIR
+        && std::fs::symlink_metadata(config.inbox.join(folder)).is_ok_and(|m| m.is_dir())
 }
 
 // ---------------------------------------------------------------------------------------
