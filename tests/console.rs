@@ -444,6 +444,21 @@ fn submission_page_download_agency_and_exports() {
         "{agency}"
     );
 
+    // The same bytes again: a duplicate, whose page points to the first.
+    std::fs::write(d.inbox().join("lc/b-again.txt"), &b).expect("drop");
+    d.wait_count(CHECKED, 5, 60);
+    let again = receipt_of(&d, "lc");
+    assert_ne!(again, lc);
+    let page = c.get(&format!("/submission/{again}")).text();
+    assert!(page.contains("id=\"verdict\">重复提交<"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/submission/{lc}\"")),
+        "{page}"
+    );
+    assert!(!page.contains("未发现问题"), "{page}");
+    let agency = c.get("/agency/lc").text();
+    assert!(agency.contains(&again) && agency.contains(&lc), "{agency}");
+
     let csv = c.get("/export/2022.csv");
     assert_eq!(csv.code, 200);
     assert!(csv.body.starts_with("\u{FEFF}".as_bytes()));

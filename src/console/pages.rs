@@ -573,7 +573,11 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                 }
             }
             h2 { "审核意见" }
-            @if listing.items.is_empty() {
+            @if let Some(r) = &view.duplicate_of {
+                p { "与 " a href=(format!("/submission/{}", enc(r))) { (r) } " 内容完全相同，未重新审核；审核意见见该提交。" }
+            } @else if sub.state == SubmissionState::Archived {
+                p { "尚未审核（稍后刷新）。" }
+            } @else if listing.items.is_empty() {
                 p { "未发现问题。" }
             } @else {
                 ol.items {
@@ -833,24 +837,18 @@ pub async fn export(
     Extension(v): Extension<Visitor>,
     Path(file): Path<String>,
 ) -> Response {
-    let parsed = file.split_once('.').and_then(|(y, f)| {
-        Some((
-            y.parse::<i32>()
-                .ok()
-                .filter(|y| (1990..=9999).contains(y))?,
-            f,
-        ))
-    });
-    let (year, content_type) = match parsed {
-        Some((y, "csv")) => (y, "text/csv; charset=utf-8"),
-        Some((y, "xlsx")) => (
-            y,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        Some((y, "json")) => (y, "application/json"),
+    let (year, format) = match file.split_once('.') {
+        Some((y, f)) if ["csv", "xlsx", "json"].contains(&f) => match y.parse::<i32>() {
+            Ok(y) if (1990..=9999).contains(&y) => (y, f.to_string()),
+            _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
+        },
         _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
     };
-    let format = file.rsplit('.').next().unwrap_or("csv").to_string();
+    let content_type = match format.as_str() {
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "json" => "application/json",
+        _ => "text/csv; charset=utf-8",
+    };
     let bytes = blocking(&console, move |c, store| {
         let e = crate::export::export(store, &c.config, year)?;
         match format.as_str() {
