@@ -179,12 +179,11 @@ impl Server {
     ) -> anyhow::Result<Server> {
         let listener = std::net::TcpListener::bind(listen)
             .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
-        let console = match config.http.console {
-            true => Some(Arc::new(crate::console::Console::new(
-                config,
-                listener.local_addr()?,
-            )?)),
-            false => None,
+        let console = if config.http.console {
+            let local = listener.local_addr()?;
+            Some(Arc::new(crate::console::Console::new(config, local)?))
+        } else {
+            None
         };
         listener.set_nonblocking(true)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
