@@ -14,6 +14,7 @@ use nianbao::report::{AppColumn, AppRow, Report, schema};
 use nianbao::validate::Context;
 
 mod history;
+mod user;
 
 #[derive(Parser)]
 #[command(
@@ -145,6 +146,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The users of the web console (`[http] listen`): who may log in, and as what.
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
     /// Print the rule catalogue (id, severity, what, why).
     Rules {
         /// As a Markdown table (the README's rule table).
@@ -273,6 +279,7 @@ pub fn main() -> ExitCode {
         } => db_check(config.as_deref()),
         Command::Import { dir, year, config } => history::import(&dir, year, config.as_deref()),
         Command::Compare { old, new, json } => history::compare(&old, &new, json),
+        Command::User { command } => user::user(command),
         Command::Rules { markdown } => {
             print_rules(markdown);
             ExitCode::SUCCESS

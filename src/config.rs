@@ -73,12 +73,34 @@ pub enum WatchMode {
     Poll,
 }
 
-/// The optional HTTP server: `/metrics`, `/healthz`, `/readyz` (see `crate::http`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// The optional HTTP server: `/metrics`, `/healthz`, `/readyz` (see `crate::http`) and the
+/// office's web console (see `crate::console`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// `"127.0.0.1:9464"`: serve there; absent: no server, no port opened.
     pub listen: Option<String>,
+    /// Serve the office's web console beside the metrics (`false`: only `/metrics`,
+    /// `/healthz`, `/readyz`, e.g. for a scrape from another host without console users).
+    pub console: bool,
+    /// Console users in this file (written by `nianbao user add`) instead of the database.
+    pub users_file: Option<PathBuf>,
+    /// A console session ends after this many minutes without a request.
+    pub session_idle_min: u64,
+    /// The console is reached through an HTTPS proxy: its cookie is marked `Secure`.
+    pub behind_tls: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> HttpConfig {
+        HttpConfig {
+            listen: None,
+            console: true,
+            users_file: None,
+            session_idle_min: 30,
+            behind_tls: false,
+        }
+    }
 }
 
 /// Said (log, `config check`) when a configuration still uses `[metrics] listen`.
@@ -279,6 +301,9 @@ impl Config {
                 "[http] listen = {listen:?}: give an address and port, e.g. \"127.0.0.1:9464\""
             ));
         }
+        if self.http.session_idle_min == 0 {
+            return Err("[http] session_idle_min must be at least 1".into());
+        }
         if let Some(smtp) = &self.mail.smtp
             && smtp.host.is_empty()
         {
@@ -460,6 +485,7 @@ mod tests {
             ("[[agency]]\nfolder = \".hidden\"\nname = \"x\"", "ignores"),
             ("[[agency]]\nfolder = \"a.tmp\"\nname = \"x\"", "ignores"),
             ("[http]\nlisten = \"localhost\"", "address and port"),
+            ("[http]\nsession_idle_min = 0", "session_idle_min"),
             (
                 "[http]\nlisten = \"127.0.0.1:1\"\n[metrics]\nlisten = \"127.0.0.1:2\"",
                 "old name",

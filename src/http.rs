@@ -1,6 +1,6 @@
 //! The optional HTTP server (`[http] listen = "127.0.0.1:9464"`): `/metrics` for
 //! Prometheus, `/healthz` (liveness) and `/readyz` (readiness) for a supervisor or a load
-//! balancer.
+//! balancer; and the office's web console (`crate::console`, merged into the router).
 //!
 //! axum, a task on the daemon's runtime, started and stopped by `ingest::run`. An idle
 //! server costs nothing: it waits in `epoll_wait` with no timer, and accept errors
@@ -196,14 +196,27 @@ pub struct Server {
 
 impl Server {
     /// Binds `listen` (an error names the key and the address) and serves on the current
-    /// runtime until `stop`.
-    pub async fn start(listen: &str, health: Arc<Health>) -> anyhow::Result<Server> {
+    /// runtime until `stop`. With the console on, a non-loopback address without users is
+    /// refused here (see `console::Console::new`).
+    pub async fn start(
+        listen: &str,
+        health: Arc<Health>,
+        config: Arc<crate::config::Config>,
+    ) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
+        let console = if config.http.console {
+            let local = listener.local_addr()?;
+            Some(Arc::new(crate::console::Console::new(config, local)?))
+        } else {
+            None
+        };
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router(health))
+            let app = router(health, console)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
@@ -229,13 +242,20 @@ impl Server {
     }
 }
 
-fn router(health: Arc<Health>) -> Router {
-    Router::new()
+fn router(health: Arc<Health>, console: Option<Arc<crate::console::Console>>) -> Router {
+    let router = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
-        .with_state(health)
+        .with_state(health);
+    match console {
+        Some(console) => router.merge(crate::console::router(console)),
+        None => router,
+    }
+    .layer(axum::middleware::map_response(
+        crate::console::security_headers,
+    ))
 }
 
 /// OpenMetrics to a client that asks for it (Prometheus does), the classic text format to

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod compare;
 pub mod config;
+pub mod console;
 pub mod escape;
 pub mod export;
 pub mod extract;

@@ -287,7 +287,7 @@ fn healthz_answers_and_unknown_paths_are_404() {
     assert_eq!(wait_get(port, "/healthz"), (200, "ok\n".to_string()));
     let (code, body) = wait_get(port, "/metrics/../etc/passwd");
     assert_eq!(code, 404, "{body}");
-    let (code, body) = wait_get(port, "/");
+    let (code, body) = wait_get(port, "/no-such-page");
     assert_eq!(code, 404, "{body}");
     assert!(body.contains("/metrics"), "{body}");
     let pid = d.pid().expect("running");

@@ -237,7 +237,7 @@ async fn supervise(
             if pipeline.config().metrics.listen.is_some() {
                 tracing::warn!("{}", crate::config::METRICS_LISTEN_RENAMED);
             }
-            match crate::http::Server::start(listen, Arc::clone(&health)).await {
+            match crate::http::Server::start(listen, Arc::clone(&health), pipeline.config()).await {
                 Ok(server) => Some(server),
                 Err(e) => {
                     pipeline.stop();

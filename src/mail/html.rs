@@ -164,6 +164,30 @@ fn table1(report: &Report, findings: &[Finding]) -> String {
     out
 }
 
+/// The tables of `report` as the template prints them, the cells that `findings` point into
+/// highlighted (red: error, yellow: warning; the messages in the cell's `title`). `all`:
+/// every table read (the web console); otherwise only the tables with a finding in a row
+/// (the mail). The one table renderer of nianbao: the mail and the console both use it.
+/// Everything from the report is escaped.
+pub fn tables(report: &Report, findings: &[Finding], all: bool) -> String {
+    let has = |t: u8| {
+        all || findings
+            .iter()
+            .any(|f| f.location.table == Some(t) && f.location.row.is_some())
+    };
+    let mut out = String::new();
+    if has(1) {
+        out.push_str(&table1(report, findings));
+    }
+    if has(2) {
+        out.push_str(&table2(report, findings));
+    }
+    if has(3) {
+        out.push_str(&table3(report, findings));
+    }
+    out
+}
+
 /// The HTML part for a checked submission.
 pub fn render(
     receipt: &str,
@@ -218,21 +242,7 @@ pub fn render(
         out.push_str("</ol>");
     }
     if let Some(report) = &result.report {
-        let has = |t: u8| {
-            result
-                .findings
-                .iter()
-                .any(|f| f.location.table == Some(t) && f.location.row.is_some())
-        };
-        if has(1) {
-            out.push_str(&table1(report, &result.findings));
-        }
-        if has(2) {
-            out.push_str(&table2(report, &result.findings));
-        }
-        if has(3) {
-            out.push_str(&table3(report, &result.findings));
-        }
+        out.push_str(&tables(report, &result.findings, false));
     }
     out.push_str(if accepted {
         "<p>下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。</p>"

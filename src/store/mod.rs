@@ -4,9 +4,11 @@
 //! their own. WAL mode lets them read while it writes. Every table cell is a row in `cells`
 //! so that the export and the cross-year rules query values, not JSON blobs.
 
+mod console;
 mod history;
 mod kinds;
 mod schema;
+mod users;
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,9 +20,14 @@ use crate::finding::Severity;
 use crate::report::schema::{T1Value, T3_COLUMNS, Want};
 use crate::report::{AppColumn, Report};
 
+pub use console::{
+    MessageState, StoredFinding, SubmissionDetail, findings_of, messages_of_submission,
+    submission_detail, submissions_of_agency,
+};
 pub use history::{HistoryEntry, NewHistory};
 pub use kinds::{MessageKind, OutboxState, SubmissionState, Verdict};
 pub use rusqlite::Error as SqlError;
+pub use users::{StoredUser, count_users, put_user, remove_user, user, users};
 
 pub mod lock;
 

@@ -107,6 +107,17 @@ pub fn migrations() -> Migrations<'static> {
         );
         ",
         ),
+        // Users of the web console (`nianbao user add`) when `[http] users_file` is not set.
+        M::up(
+            "
+        CREATE TABLE users (
+            name       TEXT PRIMARY KEY,
+            role       TEXT NOT NULL,                  -- viewer | admin
+            hash       TEXT NOT NULL,                  -- argon2id, PHC string
+            created_at TEXT NOT NULL                   -- UTC
+        );
+        ",
+        ),
     ])
 }
 

@@ -1,0 +1,564 @@
+//! Who may use the console: sessions, the login throttle, CSRF, the guard in front of
+//! every console route, and the login and logout handlers.
+//!
+//! - Sessions live in the daemon's memory only (a restart logs everyone out): a random
+//!   256-bit token in an `HttpOnly; SameSite=Strict; Path=/` cookie (`Secure` behind TLS),
+//!   ended by logout or after `[http] session_idle_min` without a request. A login always
+//!   starts a new token (no fixation).
+//! - Each session has its own CSRF token; every POST must carry it in the form field
+//!   `csrf`, or gets 403. The login form is a POST too: its session is made when the login
+//!   page is shown.
+//! - The user behind a session is looked up at every request: a user removed with
+//!   `nianbao user remove` is refused at once, a changed role takes effect at once.
+//! - When no user is configured and the console listens on a loopback address, nobody logs
+//!   in: every visitor acts as admin (the daemon refuses other addresses without users).
+//! - After [`FREE_FAILURES`] wrong passwords in a row for a user name or from a client,
+//!   further tries wait: 30 s, then twice as long after each further failure, at most
+//!   15 min, answered 429 with `Retry-After` without looking at the password.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest as _, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use super::Console;
+use super::users::{Role, dummy_hash, verify_password};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "nianbao_session";
+
+/// Sessions kept at most; beyond, the longest idle ones are dropped.
+const MAX_SESSIONS: usize = 10_000;
+
+/// Wrong passwords in a row before tries are slowed down.
+pub const FREE_FAILURES: u32 = 5;
+
+/// The largest POST body the console reads (its forms are a few fields).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Who is asking, as the handlers see it (a request extension set by [`guard`]).
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub token: String,
+    /// The logged-in user; `None` before login, and when no login is needed.
+    pub user: Option<String>,
+    /// What the visitor may do; `None`: not logged in.
+    pub role: Option<Role>,
+    pub csrf: String,
+    /// Whether users are configured (login required); `false`: loopback without users.
+    pub login: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    user: Option<String>,
+    csrf: String,
+    last_seen: Instant,
+}
+
+/// The sessions of the running daemon.
+pub struct Sessions {
+    map: Mutex<HashMap<String, Session>>,
+    idle: Duration,
+}
+
+impl Sessions {
+    pub fn new(idle: Duration) -> Sessions {
+        Sessions {
+            map: Mutex::default(),
+            idle,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The session of `token`, touched; `None` when unknown or idle too long (then ended).
+    fn get(&self, token: &str) -> Option<Session> {
+        let mut map = self.lock();
+        let idle = self.idle;
+        match map.get_mut(token) {
+            Some(s) if s.last_seen.elapsed() <= idle => {
+                s.last_seen = Instant::now();
+                Some(s.clone())
+            }
+            Some(_) => {
+                map.remove(token);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A new session with fresh tokens: (session token, CSRF token).
+    fn create(&self, user: Option<String>) -> std::io::Result<(String, String)> {
+        let token = random_hex(32)?;
+        let csrf = random_hex(32)?;
+        let mut map = self.lock();
+        if map.len() >= MAX_SESSIONS {
+            let idle = self.idle;
+            map.retain(|_, s| s.last_seen.elapsed() <= idle);
+            while map.len() >= MAX_SESSIONS {
+                let oldest = map
+                    .iter()
+                    .min_by_key(|(_, s)| s.last_seen)
+                    .map(|(t, _)| t.clone());
+                match oldest {
+                    Some(t) => map.remove(&t),
+                    None => break,
+                };
+            }
+        }
+        map.insert(
+            token.clone(),
+            Session {
+                user,
+                csrf: csrf.clone(),
+                last_seen: Instant::now(),
+            },
+        );
+        Ok((token, csrf))
+    }
+
+    fn remove(&self, token: &str) {
+        self.lock().remove(token);
+    }
+}
+
+/// `n` random bytes from the kernel, hex-encoded.
+fn random_hex(n: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        let got =
+            rustix::rand::getrandom(&mut buf[filled..], rustix::rand::GetRandomFlags::empty())
+                .map_err(std::io::Error::from)?;
+        filled += got;
+    }
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Compares without stopping at the first difference (tokens are secrets).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Failed logins in a row, per user name and per client address.
+#[derive(Default)]
+pub struct Throttle {
+    map: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// How long to wait after `failures` wrong passwords in a row.
+pub fn delay_after(failures: u32) -> Duration {
+    if failures < FREE_FAILURES {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - FREE_FAILURES).min(5);
+    Duration::from_secs((30u64 << doublings).min(15 * 60))
+}
+
+impl Throttle {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Instant)>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Seconds still to wait before trying `keys` again, at `now` (0: try now).
+    pub fn wait(&self, keys: &[String], now: Instant) -> u64 {
+        let map = self.lock();
+        keys.iter()
+            .filter_map(|k| map.get(k))
+            .map(|(n, last)| {
+                let until = *last + delay_after(*n);
+                until.saturating_duration_since(now).as_secs_f64().ceil() as u64
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn failed(&self, keys: &[String], now: Instant) {
+        let mut map = self.lock();
+        if map.len() > MAX_SESSIONS {
+            // Forget clients quiet for the longest delay: bounded memory.
+            map.retain(|_, (_, last)| now.duration_since(*last) < Duration::from_secs(3600));
+        }
+        for k in keys {
+            let entry = map.entry(k.clone()).or_insert((0, now));
+            entry.0 = entry.0.saturating_add(1);
+            entry.1 = now;
+        }
+    }
+
+    pub fn succeeded(&self, keys: &[String]) {
+        let mut map = self.lock();
+        for k in keys {
+            map.remove(k);
+        }
+    }
+}
+
+/// The `Set-Cookie` value of a session.
+pub fn cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that ends the session cookie.
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The session token in the request's cookies.
+fn token_from(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+impl Console {
+    /// The visitor of `token`: its session, its user looked up afresh, and a new session
+    /// when `create` (or when no login is needed). `None`: no session. Blocking.
+    fn resolve(
+        &self,
+        token: Option<&str>,
+        create: bool,
+    ) -> anyhow::Result<(Option<Visitor>, bool)> {
+        let login = self.with_store(|store| self.users(store).any())?;
+        let open = !login && self.loopback;
+        let mut session = token.and_then(|t| self.sessions.get(t).map(|s| (t.to_string(), s)));
+        let mut role = open.then_some(Role::Admin);
+        if login
+            && let Some((t, s)) = &session
+            && let Some(name) = &s.user
+        {
+            let user = self.with_store(|store| self.users(store).find(name))?;
+            match user {
+                Some(u) => role = Some(u.role),
+                None => {
+                    // Removed since the login.
+                    self.sessions.remove(t);
+                    session = None;
+                }
+            }
+        }
+        let mut created = false;
+        if session.is_none() && (create || open) {
+            let (token, csrf) = self.sessions.create(None)?;
+            session = Some((
+                token,
+                Session {
+                    user: None,
+                    csrf,
+                    last_seen: Instant::now(),
+                },
+            ));
+            created = true;
+        }
+        Ok((
+            session.map(|(token, s)| Visitor {
+                token,
+                user: s.user.filter(|_| login),
+                role,
+                csrf: s.csrf,
+                login,
+            }),
+            created,
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn forbidden(why: &str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("403 禁止访问：{why}\n"),
+    )
+        .into_response()
+}
+
+/// In front of every console route: finds the visitor, sends those who must log in to
+/// `/login` (GET) or refuses them (other methods), checks the CSRF token of every POST,
+/// and hands the [`Visitor`] to the handler.
+pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let public = path == "/login" || path.starts_with("/static/");
+    let create = path == "/login" && req.method() == Method::GET;
+    let token = token_from(req.headers());
+    let c = Arc::clone(&console);
+    let resolved = tokio::task::spawn_blocking(move || c.resolve(token.as_deref(), create)).await;
+    let (visitor, created) = match resolved {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return super::pages::internal(&format!("{e:#}")),
+        Err(e) => return super::pages::internal(&e.to_string()),
+    };
+    let allowed = visitor.as_ref().is_some_and(|v| v.role.is_some());
+    if !public && !allowed {
+        return if matches!(*req.method(), Method::GET | Method::HEAD) {
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, "/login"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+            )
+                .into_response()
+        } else {
+            forbidden("请先登录 / log in first")
+        };
+    }
+    let mut req = req;
+    if req.method() == Method::POST {
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "form too large\n").into_response();
+        };
+        let probe = Request::from_parts(parts.clone(), Body::from(bytes.clone()));
+        let sent = Form::<CsrfField>::from_request(probe, &())
+            .await
+            .map(|f| f.0.csrf)
+            .unwrap_or_default();
+        let expected = visitor.as_ref().map(|v| v.csrf.as_str()).unwrap_or("");
+        if sent.is_empty() || expected.is_empty() || !same(&sent, expected) {
+            return forbidden(
+                "表单已过期或缺少校验码，请刷新页面后重试 / missing or wrong CSRF token",
+            );
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    let new_cookie = created
+        .then(|| {
+            visitor
+                .as_ref()
+                .map(|v| cookie(&v.token, console.config.http.behind_tls))
+        })
+        .flatten();
+    if let Some(v) = visitor {
+        req.extensions_mut().insert(v);
+    }
+    let mut response = next.run(req).await;
+    if let Some(c) = new_cookie
+        && let Ok(value) = HeaderValue::from_str(&c)
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login_page(visitor: Option<Extension<Visitor>>) -> Response {
+    match visitor {
+        Some(Extension(v)) if v.role.is_some() => redirect_home(),
+        Some(Extension(v)) => super::pages::login(&v.csrf, None, StatusCode::OK),
+        None => super::pages::internal("no session for the login page"),
+    }
+}
+
+fn redirect_home() -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response()
+}
+
+pub async fn login(
+    State(console): State<Arc<Console>>,
+    Extension(visitor): Extension<Visitor>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !visitor.login {
+        return redirect_home();
+    }
+    let mut keys = vec![format!("user:{}", form.name)];
+    if let Some(Extension(ConnectInfo(addr))) = client {
+        keys.push(format!("client:{}", addr.ip()));
+    }
+    let wait = console.throttle.wait(&keys, Instant::now());
+    if wait > 0 {
+        let mut r = super::pages::login(
+            &visitor.csrf,
+            Some(&format!(
+                "密码错误次数过多，请 {wait} 秒后再试。/ Too many wrong passwords: try again in {wait} s."
+            )),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    let c = Arc::clone(&console);
+    let name = form.name.clone();
+    let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Role>> {
+        let user = c.with_store(|store| c.users(store).find(&name))?;
+        Ok(match user {
+            Some(u) if verify_password(&form.password, &u.hash) => Some(u.role),
+            Some(_) => None,
+            None => {
+                // As long as a wrong password, so that names cannot be probed.
+                let _ = verify_password(&form.password, dummy_hash());
+                None
+            }
+        })
+    })
+    .await;
+    match checked {
+        Ok(Ok(Some(_role))) => {
+            console.throttle.succeeded(&keys);
+            console.sessions.remove(&visitor.token);
+            let token = match console.sessions.create(Some(form.name.clone())) {
+                Ok((token, _)) => token,
+                Err(e) => return super::pages::internal(&e.to_string()),
+            };
+            tracing::info!(user = %form.name, "console: logged in");
+            let mut r = redirect_home();
+            if let Ok(v) = HeaderValue::from_str(&cookie(&token, console.config.http.behind_tls)) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Ok(Ok(None)) => {
+            console.throttle.failed(&keys, Instant::now());
+            tracing::warn!(user = %form.name, "console: wrong user name or password");
+            super::pages::login(
+                &visitor.csrf,
+                Some("用户名或密码错误。/ Wrong user name or password."),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Ok(Err(e)) => super::pages::internal(&format!("{e:#}")),
+        Err(e) => super::pages::internal(&e.to_string()),
+    }
+}
+
+pub async fn logout(
+    State(console): State<Arc<Console>>,
+    Extension(visitor): Extension<Visitor>,
+) -> Response {
+    console.sessions.remove(&visitor.token);
+    let target = if visitor.login { "/login" } else { "/" };
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();
+    if let Ok(v) = HeaderValue::from_str(&clear_cookie(console.config.http.behind_tls)) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// Whether the visitor may do what needs `needed` (`admin` for the actions of later
+/// slices: resend, review); a handler answers [`admin_only`] when not.
+pub fn may(visitor: &Visitor, needed: Role) -> bool {
+    visitor.role.is_some_and(|role| role >= needed)
+}
+
+/// The answer to a viewer attempting an admin action: 403.
+pub fn admin_only() -> Response {
+    forbidden("需要管理员权限 / this needs the admin role")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_are_free_then_the_wait_grows() {
+        assert_eq!(delay_after(4), Duration::ZERO);
+        assert_eq!(delay_after(5), Duration::from_secs(30));
+        assert_eq!(delay_after(6), Duration::from_secs(60));
+        assert_eq!(delay_after(100), Duration::from_secs(15 * 60));
+        let t = Throttle::default();
+        let keys = vec!["user:a".to_string(), "client:127.0.0.1".to_string()];
+        let now = Instant::now();
+        for _ in 0..4 {
+            t.failed(&keys, now);
+        }
+        assert_eq!(t.wait(&keys, now), 0);
+        t.failed(&keys, now);
+        assert_eq!(t.wait(&keys, now), 30);
+        assert_eq!(t.wait(&keys, now + Duration::from_secs(10)), 20);
+        // Another name from the same client waits too.
+        assert_eq!(
+            t.wait(&["user:b".into(), "client:127.0.0.1".into()], now),
+            30
+        );
+        t.succeeded(&keys);
+        assert_eq!(t.wait(&keys, now), 0);
+    }
+
+    #[test]
+    fn cookie_attributes() {
+        assert_eq!(
+            cookie("abc", false),
+            "nianbao_session=abc; HttpOnly; SameSite=Strict; Path=/"
+        );
+        assert!(cookie("abc", true).ends_with("; Secure"));
+        assert!(clear_cookie(false).contains("Max-Age=0"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; nianbao_session=tok; b=2"),
+        );
+        assert_eq!(token_from(&h).as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn sessions_expire_when_idle_and_tokens_differ() {
+        let s = Sessions::new(Duration::from_millis(50));
+        let (a, csrf) = s.create(Some("u".into())).expect("create");
+        let (b, _) = s.create(None).expect("create");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(s.get(&a).map(|x| x.csrf), Some(csrf));
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(s.get(&a).is_none(), "idle session ended");
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        let v = |role| Visitor {
+            token: String::new(),
+            user: None,
+            role,
+            csrf: String::new(),
+            login: true,
+        };
+        assert!(may(&v(Some(Role::Admin)), Role::Admin));
+        assert!(may(&v(Some(Role::Viewer)), Role::Viewer));
+        assert!(!may(&v(Some(Role::Viewer)), Role::Admin));
+        assert!(!may(&v(None), Role::Viewer));
+        assert_eq!(admin_only().status(), StatusCode::FORBIDDEN);
+    }
+}

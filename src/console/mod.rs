@@ -1,0 +1,165 @@
+//! The office's web console, served by the daemon's HTTP server (`[http] listen`, see
+//! `crate::http`): the season's overview (`/`), each submission (`/submission/{receipt}`,
+//! with the original's download), each agency (`/agency/{folder}`), and the year's export
+//! (`/export/{year}.csv|xlsx|json`). Plain server-rendered HTML in Chinese (maud, which
+//! escapes everything by default), one small stylesheet, no JavaScript.
+//!
+//! Access (see `auth`): users in the database or a users file (see `users`); with none, the
+//! console is open on a loopback address only, and the daemon refuses to start on any other
+//! (unless `[http] console = false`).
+//!
+//! Reads go through a read-only connection of the console's own, on the blocking pool
+//! (`spawn_blocking`), never the pipeline's.
+
+pub mod auth;
+mod pages;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::config::Config;
+use crate::store::Store;
+use users::Users;
+
+/// The policy of every response: nothing but this server's own stylesheet; no scripts at
+/// all, no frames, no plugins, forms only to this server. Style attributes are allowed
+/// (`style-src-attr`): the tables come from the mail renderer, whose colours are inline
+/// because mail clients drop stylesheets; no `<style>` element or script is.
+pub const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; \
+     style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// What the console needs: the settings, where the data is, the sessions.
+pub struct Console {
+    config: Arc<Config>,
+    db: PathBuf,
+    paths: crate::ingest::Paths,
+    /// The server listens on a loopback address: without users, no login is needed.
+    loopback: bool,
+    sessions: auth::Sessions,
+    throttle: auth::Throttle,
+    /// The console's own read-only connection, opened on first use.
+    store: Mutex<Option<Store>>,
+}
+
+impl Console {
+    /// The console of a server bound to `local`. Refuses a non-loopback address when no
+    /// user is configured, naming the fix. Blocking (reads the users).
+    pub fn new(config: Arc<Config>, local: SocketAddr) -> anyhow::Result<Console> {
+        let paths = crate::ingest::Paths::new(&config.data_dir);
+        let console = Console {
+            db: paths.db.clone(),
+            paths,
+            loopback: local.ip().is_loopback(),
+            sessions: auth::Sessions::new(Duration::from_secs(
+                config.http.session_idle_min.saturating_mul(60),
+            )),
+            throttle: auth::Throttle::default(),
+            store: Mutex::new(None),
+            config,
+        };
+        if !console.loopback {
+            let any = console
+                .with_store(|store| console.users(store).any())
+                .context("cannot read the console users")?;
+            if !any {
+                anyhow::bail!(
+                    "[http] listen = {local} is not a loopback address and no console user is \
+                     configured: anyone who reaches it would see every report. Add a user with \
+                     `nianbao user add NAME --role admin` (and `--config` of this daemon), or \
+                     listen on 127.0.0.1, or set `[http] console = false` to serve only \
+                     /metrics, /healthz and /readyz. / 控制台监听非本机地址但尚未设置用户：\
+                     请先运行 `nianbao user add 用户名`。"
+                );
+            }
+        }
+        tracing::info!(
+            "web console at http://{local}/ ({})",
+            if console.loopback {
+                "log in as a user of `nianbao user`; without users, open to this machine only"
+            } else {
+                "log in as a user of `nianbao user`"
+            }
+        );
+        Ok(console)
+    }
+
+    /// Runs `f` on the console's connection (opened on first use; dropped after an error,
+    /// so that the next request opens it afresh). Blocking.
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let mut slot = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(Store::open_read(&self.db)?);
+        }
+        let store = slot.as_ref().context("no database connection")?;
+        let result = f(store);
+        if result.is_err() {
+            *slot = None;
+        }
+        result
+    }
+
+    /// Where the users are: the configured file, or the database.
+    fn users<'a>(&'a self, store: &'a Store) -> Users<'a> {
+        match &self.config.http.users_file {
+            Some(path) => Users::File(path),
+            None => Users::Db(store.connection()),
+        }
+    }
+
+    /// The report year of the season: the year before the filing year.
+    fn default_year(&self) -> i32 {
+        let filing = if self.config.filing_year > 0 {
+            self.config.filing_year
+        } else {
+            crate::check::current_year()
+        };
+        filing - 1
+    }
+}
+
+/// The console's routes, every one behind [`auth::guard`].
+pub fn router(console: Arc<Console>) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/submission/{receipt}", get(pages::submission))
+        .route("/submission/{receipt}/original", get(pages::original))
+        .route("/agency/{folder}", get(pages::agency))
+        .route("/export/{file}", get(pages::export))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/static/console.css", get(pages::stylesheet))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&console),
+            auth::guard,
+        ))
+        .with_state(console)
+}
+
+/// Sets the security headers on every response of the server (console or not).
+pub async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}

@@ -1,0 +1,934 @@
+//! The console's pages: server-rendered with maud (every value escaped unless wrapped in
+//! `PreEscaped`, which only the mail's table renderer's output is), Chinese, no scripts.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use super::Console;
+use super::auth::Visitor;
+use crate::check::CheckResult;
+use crate::finding::{Finding, Location, Severity};
+use crate::report::Report;
+use crate::status::AgencyStatus;
+use crate::store::{
+    MessageState, OutboxState, Store, Submission, SubmissionDetail, SubmissionState, Verdict,
+};
+
+const STYLESHEET: &str = include_str!("console.css");
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+fn page(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// A failed request: logged with the reason, answered without it.
+pub fn internal(why: &str) -> Response {
+    tracing::error!(error = why, "console: request failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "500 内部错误 / internal error; see the daemon's log\n",
+    )
+        .into_response()
+}
+
+fn not_found(v: &Visitor, what: &str) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        layout(
+            v,
+            "未找到",
+            html! { h1 { "未找到" } p { (what) } p { a href="/" { "返回总览" } } },
+        ),
+    )
+}
+
+/// Runs `f` on the console's connection on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    console: &Arc<Console>,
+    f: impl FnOnce(&Console, &Store) -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, Response> {
+    let c = Arc::clone(console);
+    match tokio::task::spawn_blocking(move || c.with_store(|store| f(&c, store))).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(internal(&format!("{e:#}"))),
+        Err(e) => Err(internal(&e.to_string())),
+    }
+}
+
+/// Percent-encoding of a URL component (everything but the unreserved characters).
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A stored UTC time (`2026-01-05T02:03:04Z`) on the office's clock (Asia/Shanghai).
+pub fn china_time(utc: &str) -> String {
+    match utc.parse::<jiff::Timestamp>() {
+        Ok(t) => t
+            .to_zoned_datetime(crate::time::china())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => utc.to_string(),
+    }
+}
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · 年报审核" }
+            link rel="stylesheet" href="/static/console.css";
+        }
+    }
+}
+
+fn layout(v: &Visitor, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            (head(title))
+            body {
+                header.top {
+                    a.brand href="/" { "政府信息公开工作年度报告 · 审核台" }
+                    span.who {
+                        @if v.login {
+                            (v.user.as_deref().unwrap_or(""))
+                            "（" (v.role.map_or("", super::users::Role::label)) "）"
+                            form.inline method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(v.csrf);
+                                button type="submit" { "退出登录" }
+                            }
+                        } @else {
+                            "本机访问，未设置用户"
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// The login page (`status`: 200, or 401/429 with `message`).
+pub fn login(csrf: &str, message: Option<&str>, status: StatusCode) -> Response {
+    page(
+        status,
+        html! {
+            (DOCTYPE)
+            html lang="zh-CN" {
+                (head("登录"))
+                body {
+                    main.login {
+                        h1 { "年报审核台 · 登录" }
+                        @if let Some(m) = message { p.error { (m) } }
+                        form method="post" action="/login" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            label { "用户名 " input type="text" name="name" autocomplete="username" required; }
+                            label { "密码 " input type="password" name="password" autocomplete="current-password" required; }
+                            button type="submit" { "登录" }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Overview
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OverviewQuery {
+    year: Option<i32>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+}
+
+/// Where an agency stands in the year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Standing {
+    Rejected,
+    Missing,
+    Accepted,
+}
+
+impl Standing {
+    fn of(a: &AgencyStatus) -> Standing {
+        match (a.submitted, a.verdict) {
+            (true, Some(Verdict::Accepted)) => Standing::Accepted,
+            (true, _) => Standing::Rejected,
+            (false, _) => Standing::Missing,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Standing::Accepted => "已受理",
+            Standing::Rejected => "需修改",
+            Standing::Missing => "未提交",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Standing::Accepted => "ok",
+            Standing::Rejected => "bad",
+            Standing::Missing => "missing",
+        }
+    }
+}
+
+/// The sortable columns: (key of `?sort=`, header).
+const COLUMNS: &[(&str, &str)] = &[
+    ("name", "单位"),
+    ("folder", "文件夹"),
+    ("status", "状态"),
+    ("receipt", "最新回执"),
+    ("file", "文件"),
+    ("received", "收到时间"),
+    ("errors", "错误"),
+    ("warnings", "提示"),
+    ("versions", "版本数"),
+];
+
+fn agency_label(a: &AgencyStatus) -> String {
+    a.name
+        .clone()
+        .or_else(|| a.folder.clone())
+        .unwrap_or_else(|| "（收件箱根目录，未归属单位）".into())
+}
+
+/// Whether the agency's name or folder contains `q` (case-insensitive for Latin letters).
+fn matches(a: &AgencyStatus, q: &str) -> bool {
+    let q = q.trim().to_lowercase();
+    q.is_empty()
+        || [a.name.as_deref(), a.folder.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|s| s.to_lowercase().contains(&q))
+}
+
+/// Sorts by a `?sort=` key (`-key`: descending); an unknown key keeps the configured order.
+fn sort_rows(rows: &mut [&AgencyStatus], sort: &str) {
+    let (key, descending) = match sort.strip_prefix('-') {
+        Some(k) => (k, true),
+        None => (sort, false),
+    };
+    match key {
+        "name" => rows.sort_by_key(|a| agency_label(a)),
+        "folder" => rows.sort_by_key(|a| a.folder.clone()),
+        "status" => rows.sort_by_key(|a| Standing::of(a)),
+        "receipt" => rows.sort_by_key(|a| a.receipt.clone()),
+        "file" => rows.sort_by_key(|a| a.file.clone()),
+        "received" => rows.sort_by_key(|a| a.received_at.clone()),
+        "errors" => rows.sort_by_key(|a| a.errors),
+        "warnings" => rows.sort_by_key(|a| a.warnings),
+        "versions" => rows.sort_by_key(|a| a.submissions),
+        _ => return,
+    }
+    if descending {
+        rows.reverse();
+    }
+}
+
+fn overview_link(year: i32, q: &str, sort: &str) -> String {
+    let mut link = format!("/?year={year}");
+    if !q.is_empty() {
+        link.push_str(&format!("&q={}", enc(q)));
+    }
+    if !sort.is_empty() {
+        link.push_str(&format!("&sort={}", enc(sort)));
+    }
+    link
+}
+
+pub async fn overview(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Query(query): Query<OverviewQuery>,
+) -> Response {
+    let markup = blocking(&console, move |c, store| {
+        let default = c.default_year();
+        let year = query.year.unwrap_or(default);
+        let years = crate::status::years(store, default)?;
+        let status = crate::status::status(store, &c.config, year)?;
+        Ok(overview_page(
+            &v,
+            year,
+            &years,
+            &status.agencies,
+            status.submissions.len(),
+            &query,
+        ))
+    })
+    .await;
+    match markup {
+        Ok(m) => page(StatusCode::OK, m),
+        Err(r) => r,
+    }
+}
+
+fn overview_page(
+    v: &Visitor,
+    year: i32,
+    years: &[i32],
+    agencies: &[AgencyStatus],
+    files: usize,
+    query: &OverviewQuery,
+) -> Markup {
+    let count = |s: Standing| agencies.iter().filter(|a| Standing::of(a) == s).count();
+    let (q, sort) = (query.q.trim(), query.sort.as_str());
+    let mut rows: Vec<&AgencyStatus> = agencies.iter().filter(|a| matches(a, q)).collect();
+    sort_rows(&mut rows, sort);
+    let title = format!("{year} 年度报告报送情况");
+    layout(
+        v,
+        &title,
+        html! {
+            h1 { (title) }
+            nav.years {
+                "年度："
+                @for y in years {
+                    @if *y == year { strong { (y) } } @else { a href=(overview_link(*y, q, sort)) { (y) } }
+                    " "
+                }
+            }
+            p.counts {
+                span.ok { "已受理 " strong #count-accepted { (count(Standing::Accepted)) } }
+                span.bad { "需修改 " strong #count-rejected { (count(Standing::Rejected)) } }
+                span.missing { "未提交 " strong #count-missing { (count(Standing::Missing)) } }
+                span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
+            }
+            form.search method="get" action="/" {
+                input type="hidden" name="year" value=(year);
+                @if !sort.is_empty() { input type="hidden" name="sort" value=(sort); }
+                input type="search" name="q" value=(q) placeholder="单位名称或文件夹，如“街道”“镇”";
+                " "
+                button type="submit" { "搜索" }
+                @if !q.is_empty() { " " a href=(overview_link(year, "", sort)) { "清除" } }
+            }
+            @if !q.is_empty() {
+                p.found { "“" (q) "”：" (rows.len()) " / " (agencies.len()) " 个单位" }
+            }
+            p.export {
+                "导出本年度："
+                a href=(format!("/export/{year}.csv")) { "CSV" } " · "
+                a href=(format!("/export/{year}.xlsx")) { "Excel" } " · "
+                a href=(format!("/export/{year}.json")) { "JSON" }
+            }
+            table.overview {
+                thead {
+                    tr {
+                        @for (key, label) in COLUMNS {
+                            @let next = if sort == *key { format!("-{key}") } else { key.to_string() };
+                            th {
+                                a href=(overview_link(year, q, &next)) {
+                                    (label)
+                                    @if sort == *key { " ▲" } @else if sort.strip_prefix('-') == Some(*key) { " ▼" }
+                                }
+                            }
+                        }
+                    }
+                }
+                tbody {
+                    @for a in &rows {
+                        @let standing = Standing::of(a);
+                        tr {
+                            td {
+                                @match &a.folder {
+                                    Some(f) => a href=(format!("/agency/{}", enc(f))) { (agency_label(a)) },
+                                    None => (agency_label(a)),
+                                }
+                                @if !a.configured { " " span.note { "未登记" } }
+                            }
+                            td { (a.folder.as_deref().unwrap_or("")) }
+                            td class=(standing.class()) { (standing.label()) }
+                            td {
+                                @if let Some(r) = &a.receipt {
+                                    a href=(format!("/submission/{}", enc(r))) { (r) }
+                                }
+                            }
+                            td { (a.file.as_deref().unwrap_or("")) }
+                            td { (a.received_at.as_deref().map(china_time).unwrap_or_default()) }
+                            td.num { (a.errors.map(|n| n.to_string()).unwrap_or_default()) }
+                            td.num { (a.warnings.map(|n| n.to_string()).unwrap_or_default()) }
+                            td.num { (a.submissions) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Submission
+
+/// A finding read back from the store, as the renderers take it.
+fn to_finding(f: crate::store::StoredFinding, rules: &[&'static crate::finding::Rule]) -> Finding {
+    Finding {
+        rule: rules
+            .iter()
+            .find(|r| r.id == f.rule)
+            .map_or("unknown", |r| r.id),
+        severity: if f.severity == "error" {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        location: Location {
+            section: f.section,
+            table: f.table,
+            row: f.row,
+            column: f.column,
+            page: None,
+            line: f.line,
+            cell: f.cell,
+        },
+        expected: f.expected,
+        actual: f.actual,
+        message: f.message,
+    }
+}
+
+struct SubmissionView {
+    sub: Submission,
+    agency: Option<String>,
+    detail: SubmissionDetail,
+    result: CheckResult,
+    messages: Vec<MessageState>,
+    duplicate_of: Option<String>,
+    superseded_by: Option<String>,
+}
+
+pub async fn submission(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(receipt): Path<String>,
+) -> Response {
+    let view = blocking(&console, move |c, store| {
+        let Some(sub) = store.by_receipt(&receipt)? else {
+            return Ok(None);
+        };
+        let conn = store.connection();
+        let detail = crate::store::submission_detail(conn, sub.id)?.unwrap_or_default();
+        let rules = crate::rules::all();
+        let findings: Vec<Finding> = crate::store::findings_of(conn, sub.id)?
+            .into_iter()
+            .map(|f| to_finding(f, &rules))
+            .collect();
+        let report: Option<Report> = detail
+            .report_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok());
+        let receipt_of = |id: Option<i64>| -> anyhow::Result<Option<String>> {
+            Ok(match id {
+                Some(id) => store.get(id)?.map(|s| s.receipt),
+                None => None,
+            })
+        };
+        let agency = sub
+            .agency_folder
+            .as_deref()
+            .and_then(|f| c.config.agency(f))
+            .map(|a| a.name.clone())
+            .or_else(|| sub.agency_name.clone());
+        Ok(Some(SubmissionView {
+            duplicate_of: receipt_of(sub.duplicate_of)?,
+            superseded_by: receipt_of(sub.superseded_by)?,
+            messages: crate::store::messages_of_submission(conn, sub.id)?,
+            result: CheckResult {
+                file: sub.original_name.clone(),
+                format: None,
+                encoding: None,
+                sha256: sub.sha256.clone(),
+                template: report.as_ref().and_then(|r| r.template),
+                report,
+                findings,
+                parsed: None,
+            },
+            agency,
+            detail,
+            sub,
+        }))
+    })
+    .await;
+    match view {
+        Ok(Some(view)) => page(StatusCode::OK, submission_page(&v, &view)),
+        Ok(None) => not_found(&v, "没有这个回执编号的提交。"),
+        Err(r) => r,
+    }
+}
+
+fn verdict_shown(sub: &Submission) -> (&'static str, &'static str) {
+    match (sub.state, sub.verdict) {
+        (SubmissionState::Duplicate, _) => ("重复提交", "missing"),
+        (SubmissionState::Failed, _) => ("无法审核", "bad"),
+        (SubmissionState::Archived, _) => ("待审核", "missing"),
+        (_, Some(Verdict::Accepted)) => ("已受理", "ok"),
+        (_, _) => ("需修改", "bad"),
+    }
+}
+
+fn outbox_state(s: OutboxState) -> &'static str {
+    match s {
+        OutboxState::Pending => "待发送",
+        OutboxState::Sent => "已发送",
+        OutboxState::Failed => "发送失败",
+    }
+}
+
+fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
+    let sub = &view.sub;
+    let result = &view.result;
+    let (verdict, class) = verdict_shown(sub);
+    let listing =
+        crate::mail::items::listing(&result.findings, crate::mail::render::lead_items(result));
+    let tables = result
+        .report
+        .as_ref()
+        .map(|r| crate::mail::html::tables(r, &result.findings, true))
+        .filter(|t| !t.is_empty());
+    let agency = view
+        .agency
+        .clone()
+        .or_else(|| sub.agency_folder.clone())
+        .unwrap_or_else(|| "（未归属单位）".into());
+    layout(
+        v,
+        &sub.receipt,
+        html! {
+            h1 { (agency) " · " (sub.receipt) }
+            p class=(format!("verdict {class}")) { "审核结果：" strong #verdict { (verdict) } }
+            table.facts {
+                tr { th { "回执编号" } td #receipt { (sub.receipt) } }
+                tr {
+                    th { "单位" }
+                    td {
+                        @match &sub.agency_folder {
+                            Some(f) => { a href=(format!("/agency/{}", enc(f))) { (agency) } " （文件夹 " (f) "）" },
+                            None => (agency),
+                        }
+                    }
+                }
+                tr {
+                    th { "文件" }
+                    td {
+                        span #file { (sub.original_name) } " "
+                        a href=(format!("/submission/{}/original", enc(&sub.receipt))) { "下载原件" }
+                    }
+                }
+                tr { th { "大小" } td { (sub.size) " 字节" } }
+                tr { th { "SHA-256" } td { code #sha256 { (sub.sha256) } } }
+                tr { th { "收到时间" } td { (china_time(&sub.received_at)) "（北京时间）" } }
+                tr { th { "模板" } td { (view.detail.template.as_deref().unwrap_or("—")) } }
+                tr { th { "报告年度" } td { (sub.year.map(|y| y.to_string()).unwrap_or_else(|| "—".into())) } }
+                tr {
+                    th { "错误 / 提示" }
+                    td { (sub.errors.unwrap_or(0)) " / " (sub.warnings.unwrap_or(0)) }
+                }
+                @if let Some(r) = &view.duplicate_of {
+                    tr { th { "与之相同" } td { a href=(format!("/submission/{}", enc(r))) { (r) } } }
+                }
+                @if let Some(r) = &view.superseded_by {
+                    tr { th { "已被新版本替代" } td { a href=(format!("/submission/{}", enc(r))) { (r) } } }
+                }
+                @if let Some(why) = &view.detail.failure {
+                    tr { th { "无法审核的原因" } td { (why) } }
+                }
+            }
+            h2 { "审核意见" }
+            @if let Some(r) = &view.duplicate_of {
+                p { "与 " a href=(format!("/submission/{}", enc(r))) { (r) } " 内容完全相同，未重新审核；审核意见见该提交。" }
+            } @else if sub.state == SubmissionState::Archived {
+                p { "尚未审核（稍后刷新）。" }
+            } @else if listing.items.is_empty() {
+                p { "未发现问题。" }
+            } @else {
+                ol.items {
+                    @for item in &listing.items {
+                        li class=(if item.severity == Severity::Error { "error" } else { "warning" }) {
+                            b { "【" (item.severity.label()) "】" } (item.text)
+                        }
+                    }
+                }
+                @if listing.more_items > 0 {
+                    p { "另有 " (listing.more_items) " 项（" (listing.more_errors) " 处错误、"
+                        (listing.more_warnings) " 条提示），见下方逐条意见。" }
+                }
+                details {
+                    summary { "逐条意见（共 " (result.findings.len()) " 条）" }
+                    ol.findings {
+                        @for f in &result.findings {
+                            li class=(if f.severity == Severity::Error { "error" } else { "warning" }) {
+                                b { "【" (f.severity.label()) "】" } (f.message) " "
+                                code.rule { (f.rule) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(t) = tables {
+                h2 { "表格（标红的格有错误，标黄的格有提示）" }
+                // The mail's renderer, which escapes every value itself.
+                div.tables { (PreEscaped(t)) }
+            }
+            h2 { "反馈邮件" }
+            @if view.messages.is_empty() {
+                p { "没有排队的邮件。" }
+            } @else {
+                table.messages {
+                    thead { tr { th { "收件人" } th { "类型" } th { "状态" } th { "尝试" } th { "排队时间" } th { "发送时间" } th { "错误" } } }
+                    tbody {
+                        @for m in &view.messages {
+                            tr {
+                                td { (m.recipient) }
+                                td { (m.kind) }
+                                td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending => "missing" }) { (outbox_state(m.state)) }
+                                td.num { (m.attempts) }
+                                td { (china_time(&m.created_at)) }
+                                td { (m.sent_at.as_deref().map(china_time).unwrap_or_default()) }
+                                td { (m.last_error.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+                @for m in view.messages.iter().filter(|m| m.kind == crate::store::MessageKind::Feedback).take(1) {
+                    details {
+                        summary { "邮件原文：" (m.subject) }
+                        pre.mail { (m.body_text) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A file name for `Content-Disposition`: the last part of the original name, without
+/// quotes, backslashes or control characters; and a plain-ASCII fallback
+/// (`<receipt>.<extension>`) for clients that do not read `filename*`.
+pub fn download_names(original: &str, receipt: &str) -> (String, String) {
+    let base = original.rsplit(['/', '\\']).next().unwrap_or(original);
+    let clean: String = base
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '"' | '\\' | '/' | ';') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let clean = if clean.trim().is_empty() || clean == "." || clean == ".." {
+        receipt.to_string()
+    } else {
+        clean
+    };
+    let ext: String = clean
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|e| !e.is_empty() && e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let ascii: String = format!("{receipt}{ext}")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    (clean, ascii)
+}
+
+fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str, ascii: &str) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        enc(name)
+    );
+    let mut r = (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response();
+    match HeaderValue::from_str(&disposition) {
+        Ok(v) => {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            r
+        }
+        Err(e) => internal(&format!("Content-Disposition {disposition:?}: {e}")),
+    }
+}
+
+/// Whether `s` has the shape of a receipt number (`NB-2026-000123`).
+fn is_receipt(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.len() >= 14
+        && s.starts_with("NB-")
+        && b[3..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..].iter().all(u8::is_ascii_digit)
+}
+
+/// The archived original of a receipt, by receipt number only; 404 for anything else.
+pub async fn original(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(receipt): Path<String>,
+) -> Response {
+    if !is_receipt(&receipt) {
+        return not_found(&v, "没有这个回执编号的提交。");
+    }
+    let found = blocking(&console, move |c, store| {
+        let Some(sub) = store.by_receipt(&receipt)? else {
+            return Ok(None);
+        };
+        if sub.sha256.len() != 64 || !sub.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            anyhow::bail!(
+                "{}: stored sha256 {:?} is not a hash",
+                sub.receipt,
+                sub.sha256
+            );
+        }
+        let path = c.paths.archived(&sub.sha256);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(Err(sub))),
+            Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+        };
+        if crate::check::sha256_hex(&bytes) != sub.sha256 {
+            anyhow::bail!(
+                "the archived copy {} of {} is not the file received (sha256 differs)",
+                path.display(),
+                sub.receipt
+            );
+        }
+        Ok(Some(Ok((sub, bytes))))
+    })
+    .await;
+    match found {
+        Ok(Some(Ok((sub, bytes)))) => {
+            let (name, ascii) = download_names(&sub.original_name, &sub.receipt);
+            attachment(bytes, "application/octet-stream", &name, &ascii)
+        }
+        Ok(Some(Err(sub))) => not_found(
+            &v,
+            &format!(
+                "{} 的归档原件已不在归档目录中（请从备份恢复）。",
+                sub.receipt
+            ),
+        ),
+        Ok(None) => not_found(&v, "没有这个回执编号的提交。"),
+        Err(r) => r,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Agency
+
+pub async fn agency(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(folder): Path<String>,
+) -> Response {
+    let found = blocking(&console, move |c, store| {
+        let subs = crate::store::submissions_of_agency(store.connection(), &folder)?;
+        let configured = c.config.agency(&folder).map(|a| a.name.clone());
+        if configured.is_none() && subs.is_empty() && !in_inbox(&c.config, &folder) {
+            return Ok(None);
+        }
+        let name = configured
+            .or_else(|| subs.iter().find_map(|s| s.agency_name.clone()))
+            .unwrap_or_else(|| folder.clone());
+        Ok(Some((folder, name, subs)))
+    })
+    .await;
+    let (folder, name, subs) = match found {
+        Ok(Some(f)) => f,
+        Ok(None) => return not_found(&v, "没有这个单位。"),
+        Err(r) => return r,
+    };
+    page(
+        StatusCode::OK,
+        layout(
+            &v,
+            &name,
+            html! {
+                h1 { (name) }
+                p { "文件夹：" code { (folder) } "，共 " (subs.len()) " 份提交（各年度，新的在前）。" }
+                @if subs.is_empty() {
+                    p { "尚未提交。" }
+                } @else {
+                    table.overview {
+                        thead { tr { th { "年度" } th { "回执编号" } th { "文件" } th { "收到时间" } th { "结果" } th { "错误" } th { "提示" } th { "备注" } } }
+                        tbody {
+                            @for s in &subs {
+                                @let (verdict, class) = verdict_shown(s);
+                                tr {
+                                    td { (s.year.map(|y| y.to_string()).unwrap_or_else(|| "—".into())) }
+                                    td { a href=(format!("/submission/{}", enc(&s.receipt))) { (s.receipt) } }
+                                    td { (s.original_name) }
+                                    td { (china_time(&s.received_at)) }
+                                    td class=(class) { (verdict) }
+                                    td.num { (s.errors.map(|n| n.to_string()).unwrap_or_default()) }
+                                    td.num { (s.warnings.map(|n| n.to_string()).unwrap_or_default()) }
+                                    td { @if s.superseded_by.is_some() { "已被新版本替代" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+/// Whether `folder` is an agency folder of the inbox that the watcher reads (an
+/// unconfigured folder that has sent nothing yet is still an agency of the overview).
+fn in_inbox(config: &crate::config::Config, folder: &str) -> bool {
+    !folder.is_empty()
+        && !folder.contains(['/', '\\'])
+        && folder != ".."
+        && !crate::watch::is_ignored_name(folder)
+        && folder != crate::watch::RECEIPT_DIR
+        && std::fs::symlink_metadata(config.inbox.join(folder)).is_ok_and(|m| m.is_dir())
+}
+
+// ---------------------------------------------------------------------------------------
+// Export
+
+/// `/export/2025.csv|xlsx|json`: `nianbao export` of that report year.
+pub async fn export(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(file): Path<String>,
+) -> Response {
+    let (year, format) = match file.split_once('.') {
+        Some((y, f)) if ["csv", "xlsx", "json"].contains(&f) => match y.parse::<i32>() {
+            Ok(y) if (1990..=9999).contains(&y) => (y, f.to_string()),
+            _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
+        },
+        _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
+    };
+    let content_type = match format.as_str() {
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "json" => "application/json",
+        _ => "text/csv; charset=utf-8",
+    };
+    let bytes = blocking(&console, move |c, store| {
+        let e = crate::export::export(store, &c.config, year)?;
+        match format.as_str() {
+            "xlsx" => crate::export::to_xlsx(&e),
+            "json" => crate::export::to_json(&e),
+            _ => Ok(crate::export::to_csv(&e)),
+        }
+    })
+    .await;
+    match bytes {
+        Ok(b) => {
+            let name = format!("nianbao-{file}");
+            attachment(b, content_type, &name, &name)
+        }
+        Err(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_are_safe() {
+        assert_eq!(
+            download_names("xss/年报.docx", "NB-2026-000001"),
+            ("年报.docx".to_string(), "NB-2026-000001.docx".to_string())
+        );
+        let (name, ascii) = download_names("a/\"x\r\n;y\".txt", "NB-2026-000002");
+        assert!(!name.contains(['"', '\r', '\n', ';', '/']), "{name}");
+        assert_eq!(ascii, "NB-2026-000002.txt");
+        assert_eq!(download_names("a/..", "NB-2026-000003").0, "NB-2026-000003");
+    }
+
+    #[test]
+    fn receipts_and_encoding() {
+        assert!(is_receipt("NB-2026-000123"));
+        assert!(!is_receipt("../../etc/passwd"));
+        assert!(!is_receipt("NB-2026-00012/"));
+        assert_eq!(enc("街道 a/b"), "%E8%A1%97%E9%81%93%20a%2Fb");
+        assert_eq!(china_time("2025-12-31T23:30:00Z"), "2026-01-01 07:30:00");
+    }
+
+    fn agency(name: &str, folder: &str, verdict: Option<Verdict>, received: &str) -> AgencyStatus {
+        AgencyStatus {
+            folder: Some(folder.into()),
+            name: Some(name.into()),
+            configured: true,
+            submitted: verdict.is_some(),
+            receipt: None,
+            file: None,
+            received_at: Some(received.into()),
+            verdict,
+            errors: None,
+            warnings: None,
+            submissions: 0,
+        }
+    }
+
+    #[test]
+    fn search_and_sort() {
+        let all = [
+            agency("东湖街道办事处", "dh", Some(Verdict::Accepted), "2"),
+            agency("花山镇人民政府", "hs", None, "1"),
+            agency("市财政局", "Caizheng", Some(Verdict::Rejected), "3"),
+        ];
+        let names = |q: &str| -> Vec<String> {
+            all.iter()
+                .filter(|a| matches(a, q))
+                .map(agency_label)
+                .collect()
+        };
+        assert_eq!(names("街道"), ["东湖街道办事处"]);
+        assert_eq!(names("镇"), ["花山镇人民政府"]);
+        assert_eq!(names("caiz"), ["市财政局"]);
+        assert_eq!(names("").len(), 3);
+        let mut rows: Vec<&AgencyStatus> = all.iter().collect();
+        sort_rows(&mut rows, "-received");
+        assert_eq!(agency_label(rows[0]), "市财政局");
+        sort_rows(&mut rows, "status");
+        assert_eq!(agency_label(rows[0]), "市财政局", "需修改 first");
+    }
+}
