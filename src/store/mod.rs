@@ -465,6 +465,14 @@ impl Store {
     }
 
     /// Every submission, oldest first (optionally of one report year).
+    /// The report years that have submissions.
+    pub fn submission_years(&self) -> rusqlite::Result<Vec<i64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT year FROM submissions WHERE year IS NOT NULL")?;
+        stmt.query_map([], |r| r.get(0))?.collect()
+    }
+
     pub fn submissions(&self, year: Option<i32>) -> rusqlite::Result<Vec<Submission>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions
