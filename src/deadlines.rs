@@ -19,8 +19,8 @@
 //! idempotency key `reminder/<year>/<folder>/<stage>/<recipient>`, so it is queued once,
 //! whatever restarts in between. They are queued by the mail task's rounds, from
 //! `[reminders] time` (China time) on; a stage missed while the daemon was down is sent late
-//! as long as the next stage is not due yet (the overdue notice: at any later day of the
-//! season). Only agencies with configured addresses get them.
+//! as long as the next stage is not due yet (the overdue notice: up to 30 days late). Only
+//! agencies with configured addresses get them.
 
 use jiff::civil::Date;
 use rusqlite::Connection;
@@ -101,6 +101,11 @@ impl Default for RemindersConfig {
 
 /// The most days a reminder may come before or after its deadline.
 const MAX_DAYS: u32 = 90;
+
+/// The overdue notice is sent late (the daemon was down, reminders were turned on later)
+/// for at most this many days after its day: not to an agency added in November for last
+/// season's report.
+const OVERDUE_LATE_DAYS: i64 = 30;
 
 /// `"MM-DD"` -> (month, day); any day of the month in a leap year (`"02-29"` too).
 pub fn parse_mm_dd(s: &str) -> Option<(i8, i8)> {
@@ -258,7 +263,7 @@ pub fn schedule(r: &RemindersConfig, deadline: Date) -> Vec<(Stage, Date)> {
 
 /// The reminder due on `today`, if any: the latest stage whose day has come, as long as the
 /// next one's has not (a stage missed while the daemon was down is not sent after the next
-/// one is due); the overdue notice stays due.
+/// one is due); the overdue notice stays due for [`OVERDUE_LATE_DAYS`].
 pub fn due_stage(r: &RemindersConfig, deadline: Date, today: Date) -> Option<Stage> {
     let stages = schedule(r, deadline);
     let latest = stages.iter().rposition(|(_, day)| *day <= today)?;
@@ -269,6 +274,11 @@ pub fn due_stage(r: &RemindersConfig, deadline: Date, today: Date) -> Option<Sta
     }
     // The reminder of the day only on the day.
     if stage == Stage::OnTheDay && today > deadline {
+        return None;
+    }
+    if stage == Stage::Overdue
+        && add_days(stages[latest].1, OVERDUE_LATE_DAYS).is_none_or(|last| today > last)
+    {
         return None;
     }
     Some(stage)
@@ -593,7 +603,8 @@ mod tests {
         assert_eq!(due("2027-01-30"), Some(Stage::Before), "late, still before");
         assert_eq!(due("2027-01-31"), Some(Stage::OnTheDay));
         assert_eq!(due("2027-02-01"), Some(Stage::Overdue));
-        assert_eq!(due("2027-06-01"), Some(Stage::Overdue));
+        assert_eq!(due("2027-03-03"), Some(Stage::Overdue), "30 days late");
+        assert_eq!(due("2027-03-04"), None, "not later");
         // Ten days before 5 January is in December of the year before.
         let early = RemindersConfig {
             days_before: 10,
@@ -650,6 +661,43 @@ mod tests {
         let (subject, body) = on(Stage::Overdue, "2027-02-03");
         assert!(subject.contains("逾期"), "{subject}");
         assert!(body.contains("逾期 3 天"), "{body}");
+    }
+
+    /// An early reminder of a 5 January deadline falls in December: the next season's, and
+    /// it is queued once, on a real database.
+    #[test]
+    fn december_reminders_belong_to_the_next_season() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let mut config = Config {
+            inbox: dir.path().join("inbox"),
+            agencies: vec![agency("czj", "市财政局")],
+            ..Config::default()
+        };
+        config.agencies[0].deadline = Some("01-05".into());
+        config.reminders.enabled = true;
+        config.reminders.days_before = 10;
+        let today = date("2026-12-27");
+        assert_eq!(queue_due(&store, &config, today).unwrap(), 1);
+        assert_eq!(queue_due(&store, &config, today).unwrap(), 0, "once");
+        let key: String = store
+            .connection()
+            .query_row("SELECT idempotency_key FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(key, "reminder/2026/czj/before/a@x.example.cn");
+        let listed = reminders_of(store.connection(), "czj").unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].year, listed[0].stage),
+            (2026, Some(Stage::Before))
+        );
+        assert!(reminders_of(store.connection(), "cz").unwrap().is_empty());
+        // A fixed filing year looks at that season only; off sends nothing.
+        config.filing_year = 2026;
+        assert_eq!(queue_due(&store, &config, date("2026-12-28")).unwrap(), 0);
+        config.filing_year = 0;
+        config.reminders.enabled = false;
+        assert_eq!(queue_due(&store, &config, date("2027-01-05")).unwrap(), 0);
     }
 
     #[test]
