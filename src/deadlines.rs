@@ -20,7 +20,8 @@
 //! whatever restarts in between. They are queued by the mail task's rounds, from
 //! `[reminders] time` (China time) on; a stage missed while the daemon was down is sent late
 //! as long as the next stage is not due yet (the overdue notice: up to 30 days late). Only
-//! agencies with configured addresses get them.
+//! agencies with configured addresses get them; the admin gets one summary on a day with
+//! reminders, naming also the agencies due one that have no address.
 
 use jiff::civil::Date;
 use rusqlite::Connection;
@@ -343,18 +344,20 @@ fn filing_years(config: &Config, today: Date) -> Vec<i32> {
 
 /// Queues the reminders due on `today` (China time) for every configured agency with
 /// addresses that has not submitted. Idempotent: each (year, folder, stage, recipient) is
-/// queued at most once, ever. Returns how many were queued now.
+/// queued at most once, ever. When any was queued and there is an admin, the admin gets one
+/// summary of the day (`reminder-summary/<day>`): who was reminded, and which agencies due a
+/// reminder have no address (to be called). Returns how many reminders were queued now.
 pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<usize> {
     if !config.reminders.enabled {
         return Ok(0);
     }
     let mut queued = 0;
+    let (mut reminded, mut unreachable) = (Vec::new(), Vec::new());
     for filing in filing_years(config, today) {
         let year = filing - 1;
         let due: Vec<(&Agency, Date, Stage)> = config
             .agencies
             .iter()
-            .filter(|a| !a.email.is_empty())
             .filter_map(|a| {
                 let deadline = deadline_of(config, a, filing)?;
                 Some((a, deadline, due_stage(&config.reminders, deadline, today)?))
@@ -372,7 +375,18 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
             if submitted {
                 continue;
             }
+            let line = format!(
+                "  {}（{}）：{year} 年度，{}，截止 {deadline}",
+                agency.name,
+                agency.folder,
+                stage.label()
+            );
+            if agency.email.is_empty() {
+                unreachable.push(line);
+                continue;
+            }
             let (subject, body) = message(stage, agency, year, deadline, today);
+            let mut fresh = 0;
             for recipient in &agency.email {
                 let m = OutboxMessage {
                     kind: MessageKind::Reminder,
@@ -387,11 +401,39 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
                     stage.as_str()
                 );
                 if store.queue_message(None, &key, &m)? {
-                    queued += 1;
+                    fresh += 1;
                     tracing::info!(agency = %agency.folder, year, stage = stage.as_str(), recipient = %recipient, "reminder queued");
                 }
             }
+            if fresh > 0 {
+                reminded.push(format!("{line}（{fresh} 个地址）"));
+            }
+            queued += fresh;
         }
+    }
+    if let (Some(admin), false) = (&config.mail.admin, reminded.is_empty()) {
+        let mut body = format!(
+            "今天（{}）发出的催报提醒：\n{}\n",
+            chinese_date(today),
+            reminded.join("\n")
+        );
+        if !unreachable.is_empty() {
+            body.push_str(&format!(
+                "\n应催报但未配置邮箱的单位（请电话联系，或在配置中补充 email）：\n{}\n",
+                unreachable.join("\n")
+            ));
+        }
+        let m = OutboxMessage {
+            kind: MessageKind::Notice,
+            recipient: admin.clone(),
+            subject: format!(
+                "【催报汇总】{today} 向 {} 个单位发出催报提醒",
+                reminded.len()
+            ),
+            body_text: body,
+            body_html: None,
+        };
+        store.queue_message(None, &format!("reminder-summary/{today}"), &m)?;
     }
     Ok(queued)
 }

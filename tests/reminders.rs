@@ -189,6 +189,25 @@ fn a_missing_agency_gets_one_reminder_per_stage_and_nothing_twice() {
         .expect("body");
     assert!(body.starts_with("市财政局："), "{body}");
     assert!(body.contains("还有 6 天"), "{body}");
+    // The admin's summary of the day names who was reminded and who has no address.
+    let summary = d
+        .db()
+        .expect("db")
+        .query_row(
+            "SELECT recipient || ' ' || body_text FROM outbox
+             WHERE idempotency_key = 'reminder-summary/2027-01-25'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .expect("summary");
+    assert!(summary.starts_with("admin@office.example.cn "), "{summary}");
+    assert!(
+        summary.contains("市财政局（czj）：2026 年度，提前提醒"),
+        "{summary}"
+    );
+    assert!(summary.contains("未配置邮箱"), "{summary}");
+    assert!(summary.contains("某局（quiet）"), "{summary}");
+    assert!(!summary.contains("西塞山区"), "{summary}");
     assert_eq!(d.stop(), Some(0));
 
     // A restart the same day sends nothing again.
@@ -250,6 +269,12 @@ fn a_missing_agency_gets_one_reminder_per_stage_and_nothing_twice() {
 
     // And once more, later still: nothing new.
     nothing_new(&mut d, "2027-02-10T02:00:00Z", 5, 6);
+
+    assert_eq!(
+        d.count("SELECT count(*) FROM outbox WHERE idempotency_key LIKE 'reminder-summary/%'"),
+        3,
+        "one summary a day with reminders"
+    );
 
     // `nianbao status` says 逾期 too.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
