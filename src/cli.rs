@@ -267,6 +267,10 @@ pub fn main() -> ExitCode {
                         ".eml spool"
                     }
                 );
+                print!(
+                    "{}",
+                    nianbao::deadlines::describe(&c, nianbao::time::china_now().date())
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => {

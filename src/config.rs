@@ -41,6 +41,10 @@ pub struct Config {
     pub http: HttpConfig,
     /// Deprecated: the old name of `[http]` (see `Config::http_listen`).
     pub metrics: MetricsConfig,
+    /// Deadlines per kind of agency (see `crate::deadlines`).
+    pub deadlines: crate::deadlines::DeadlinesConfig,
+    /// Reminder mails before, on and after the deadline (off unless enabled).
+    pub reminders: crate::deadlines::RemindersConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -61,6 +65,8 @@ impl Default for Config {
             mail: Mail::default(),
             http: HttpConfig::default(),
             metrics: MetricsConfig::default(),
+            deadlines: Default::default(),
+            reminders: Default::default(),
             agencies: Vec::new(),
         }
     }
@@ -198,6 +204,12 @@ pub struct Agency {
     pub name: String,
     #[serde(default)]
     pub email: Vec<String>,
+    /// `department` (政府部门) or `government` (人民政府): which deadline applies.
+    #[serde(default)]
+    pub kind: Option<crate::deadlines::AgencyKind>,
+    /// A deadline of its own, `"MM-DD"` of the filing year.
+    #[serde(default)]
+    pub deadline: Option<String>,
 }
 
 /// A configuration that could not be used, with the file it came from.
@@ -301,6 +313,7 @@ impl Config {
                 "[http] listen = {listen:?}: give an address and port, e.g. \"127.0.0.1:9464\""
             ));
         }
+        crate::deadlines::check(self)?;
         if self.http.session_idle_min == 0 {
             return Err("[http] session_idle_min must be at least 1".into());
         }
@@ -334,6 +347,8 @@ impl Config {
             folder: folder.to_string(),
             name: folder.to_string(),
             email: Vec::new(),
+            kind: None,
+            deadline: None,
         })
     }
 

@@ -292,6 +292,8 @@ mod tests {
                     folder: folder.to_string(),
                     name: name.to_string(),
                     email: Vec::new(),
+                    kind: None,
+                    deadline: None,
                 })
                 .collect(),
             ..Config::default()

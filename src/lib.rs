@@ -10,6 +10,7 @@ pub mod check;
 pub mod compare;
 pub mod config;
 pub mod console;
+pub mod deadlines;
 pub mod escape;
 pub mod export;
 pub mod extract;

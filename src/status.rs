@@ -24,6 +24,11 @@ pub struct AgencyStatus {
     pub warnings: Option<i64>,
     /// How many files this agency sent for the year, duplicates included.
     pub submissions: usize,
+    /// The agency's deadline for this report year (`YYYY-MM-DD`, China time; see
+    /// `crate::deadlines`); `None` for files with no agency.
+    pub deadline: Option<String>,
+    /// Not submitted, and the deadline has passed (逾期).
+    pub overdue: bool,
 }
 
 /// One submission as listed in `status --json`.
@@ -165,6 +170,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         }
     }
     other_years.sort_by_key(|o| std::cmp::Reverse(o.year));
+    mark_overdue(&mut agencies, config, year, crate::time::china_now().date());
     Ok(Status {
         year,
         submissions,
@@ -215,13 +221,47 @@ fn agency_status(
         errors: latest.and_then(|s| s.errors),
         warnings: latest.and_then(|s| s.warnings),
         submissions: mine.len(),
+        deadline: None,
+        overdue: false,
+    }
+}
+
+/// Sets each agency's deadline for report year `year` (filed in `year + 1`), and whether
+/// it is overdue on `today`.
+pub fn mark_overdue(
+    agencies: &mut [AgencyStatus],
+    config: &Config,
+    year: i32,
+    today: jiff::civil::Date,
+) {
+    // By folder once: `Config::agency` is a scan, and the console draws 3,000 rows.
+    let configured: HashMap<&str, &crate::config::Agency> = config
+        .agencies
+        .iter()
+        .map(|a| (a.folder.as_str(), a))
+        .collect();
+    for a in agencies {
+        let Some(folder) = &a.folder else { continue };
+        let mut agency = match configured.get(folder.as_str()) {
+            Some(agency) => (*agency).clone(),
+            None => config.agency_or_folder(folder),
+        };
+        if !a.configured
+            && let Some(name) = &a.name
+        {
+            agency.name.clone_from(name);
+        }
+        let deadline = crate::deadlines::deadline_of(config, &agency, year + 1);
+        a.overdue =
+            !a.submitted && deadline.is_some_and(|d| crate::deadlines::is_overdue(d, today));
+        a.deadline = deadline.map(|d| d.to_string());
     }
 }
 
 /// The overview as a clerk reads it.
 pub fn render(status: &Status) -> String {
     let mut out = format!("{} 年度报告报送情况\n", status.year);
-    let (mut accepted, mut rejected, mut missing) = (0, 0, 0);
+    let (mut accepted, mut rejected, mut missing, mut overdue) = (0, 0, 0, 0);
     for a in &status.agencies {
         let who = a
             .name
@@ -229,6 +269,14 @@ pub fn render(status: &Status) -> String {
             .or(a.folder.as_deref())
             .map_or("（收件箱根目录，未归属单位）".into(), controls);
         let line = match (a.submitted, a.verdict) {
+            (false, _) if a.overdue => {
+                missing += 1;
+                overdue += 1;
+                format!(
+                    "未提交（逾期，截止 {}）",
+                    a.deadline.as_deref().unwrap_or("")
+                )
+            }
             (false, _) => {
                 missing += 1;
                 "未提交".to_string()
@@ -261,7 +309,12 @@ pub fn render(status: &Status) -> String {
         out.push_str(&format!("  {who}：{line}{note}\n"));
     }
     out.push_str(&format!(
-        "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}；共收到文件 {} 个。\n",
+        "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}{}；共收到文件 {} 个。\n",
+        if overdue > 0 {
+            format!("（其中逾期 {overdue}）")
+        } else {
+            String::new()
+        },
         status.submissions.len()
     ));
     for o in &status.other_years {

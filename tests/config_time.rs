@@ -9,7 +9,7 @@ mod harness;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use harness::{CHECKED, Daemon, SETTLE_MS, fixture};
+use harness::{CHECKED, Daemon, SETTLE_MS, report_for};
 
 fn nianbao(args: &[&str], config: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nianbao"))
@@ -47,15 +47,6 @@ fn daemon(body: &str) -> Daemon {
 
 fn config_path(d: &Daemon) -> std::path::PathBuf {
     d.dir.path().join("nianbao.toml")
-}
-
-/// Corpus report 000 (a correct 2022 report) moved to report year `year`.
-fn report_for(year: i32) -> Vec<u8> {
-    String::from_utf8(fixture("000_d016082c1b868431.txt"))
-        .expect("utf-8")
-        .replace("2022", &year.to_string())
-        .replace("2021", &(year - 1).to_string())
-        .into_bytes()
 }
 
 fn one(d: &Daemon, sql: &str) -> String {

@@ -183,6 +183,7 @@ pub struct OverviewQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Standing {
     Rejected,
+    Overdue,
     Missing,
     Accepted,
 }
@@ -192,6 +193,7 @@ impl Standing {
         match (a.submitted, a.verdict) {
             (true, Some(Verdict::Accepted)) => Standing::Accepted,
             (true, _) => Standing::Rejected,
+            (false, _) if a.overdue => Standing::Overdue,
             (false, _) => Standing::Missing,
         }
     }
@@ -201,6 +203,7 @@ impl Standing {
             Standing::Accepted => "已受理",
             Standing::Rejected => "需修改",
             Standing::Missing => "未提交",
+            Standing::Overdue => "逾期",
         }
     }
 
@@ -209,6 +212,7 @@ impl Standing {
             Standing::Accepted => "ok",
             Standing::Rejected => "bad",
             Standing::Missing => "missing",
+            Standing::Overdue => "bad",
         }
     }
 }
@@ -331,7 +335,9 @@ fn overview_page(
             p.counts {
                 span.ok { "已受理 " strong #count-accepted { (count(Standing::Accepted)) } }
                 span.bad { "需修改 " strong #count-rejected { (count(Standing::Rejected)) } }
-                span.missing { "未提交 " strong #count-missing { (count(Standing::Missing)) } }
+                // 未提交 counts every agency without a submission, 逾期 those past the deadline.
+                span.missing { "未提交 " strong #count-missing { (count(Standing::Missing) + count(Standing::Overdue)) } }
+                span.bad { "其中逾期 " strong #count-overdue { (count(Standing::Overdue)) } }
                 span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
             }
             form.search method="get" action="/" {
@@ -774,10 +780,11 @@ pub async fn agency(
         let name = configured
             .or_else(|| subs.iter().find_map(|s| s.agency_name.clone()))
             .unwrap_or_else(|| folder.clone());
-        Ok(Some((folder, name, subs)))
+        let reminders = crate::deadlines::reminders_of(store.connection(), &folder)?;
+        Ok(Some((folder, name, subs, reminders)))
     })
     .await;
-    let (folder, name, subs) = match found {
+    let (folder, name, subs, reminders) = match found {
         Ok(Some(f)) => f,
         Ok(None) => return not_found(&v, "没有这个单位。"),
         Err(r) => return r,
@@ -812,9 +819,37 @@ pub async fn agency(
                         }
                     }
                 }
+                (reminders_table(&reminders))
             },
         ),
     )
+}
+
+/// The reminders (催报) queued for an agency, with their delivery state.
+fn reminders_table(reminders: &[crate::deadlines::SentReminder]) -> Markup {
+    html! {
+        h2 { "催报提醒" }
+        @if reminders.is_empty() {
+            p #reminders-none { "未发过催报提醒。" }
+        } @else {
+            table.messages #reminders {
+                thead { tr { th { "年度" } th { "提醒" } th { "收件人" } th { "状态" } th { "排队时间" } th { "发送时间" } th { "错误" } } }
+                tbody {
+                    @for r in reminders {
+                        tr.reminder {
+                            td { (r.year) }
+                            td { (r.stage.map_or("提醒", crate::deadlines::Stage::label)) }
+                            td { (r.recipient) }
+                            td class=(match r.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending => "missing" }) { (outbox_state(r.state)) }
+                            td { (china_time(&r.created_at)) }
+                            td { (r.sent_at.as_deref().map(china_time).unwrap_or_default()) }
+                            td { (r.last_error.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Whether `folder` is an agency folder of the inbox that the watcher reads (an
@@ -905,6 +940,8 @@ mod tests {
             errors: None,
             warnings: None,
             submissions: 0,
+            deadline: None,
+            overdue: false,
         }
     }
 

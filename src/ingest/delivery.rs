@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -171,6 +171,9 @@ impl Pipeline {
             .blocking(|p| {
                 if let Err(e) = p.queue_digest() {
                     tracing::warn!(error = %e, "cannot prepare the daily digest");
+                }
+                if let Err(e) = p.queue_reminders() {
+                    tracing::warn!(error = %e, "cannot prepare the reminders (催报)");
                 }
                 Ok(p.store().outbox_batch(DELIVERY_BATCH)?)
             })
@@ -467,6 +470,30 @@ impl Pipeline {
             .queue_message(None, &format!("digest/{day}"), &message)?;
         *queued = Some(day);
         Ok(fresh)
+    }
+}
+
+impl Pipeline {
+    /// Queues the reminders (催报) due today (see `crate::deadlines`), once their time of
+    /// day has come; computed at most once per China day and configuration (a reload
+    /// computes again), idempotent across restarts by their keys.
+    pub fn queue_reminders(&self) -> anyhow::Result<usize> {
+        /// The day and configuration last computed (one pipeline per process).
+        static DONE: Mutex<Option<(String, usize)>> = Mutex::new(None);
+        let config = self.config();
+        let now = crate::time::china_now();
+        if !crate::deadlines::time_has_come(&config, &now) {
+            return Ok(0);
+        }
+        let memo = (now.date().to_string(), Arc::as_ptr(&config) as usize);
+        let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+        if done.as_ref() == Some(&memo) {
+            return Ok(0);
+        }
+        let queued = crate::deadlines::queue_due(&self.store(), &config, now.date())?;
+        tracing::info!(day = %now.date(), queued, "reminders (催报) looked at for the day");
+        *done = Some(memo);
+        Ok(queued)
     }
 }
 

@@ -134,6 +134,8 @@ stored_words! {
         Notice => "notice",
         /// The admin's periodic digest.
         Digest => "digest",
+        /// A reminder (催报) to an agency that has not submitted (`crate::deadlines`).
+        Reminder => "reminder",
     }
 }
 
@@ -163,6 +165,7 @@ mod tests {
             MessageKind::Duplicate,
             MessageKind::Notice,
             MessageKind::Digest,
+            MessageKind::Reminder,
         ] {
             let text: String = conn.query_row("SELECT ?1", [kind], |r| r.get(0)).unwrap();
             assert_eq!(text, kind.as_str());

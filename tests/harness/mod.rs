@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod http;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};
@@ -232,6 +233,15 @@ pub fn fixture(name: &str) -> Vec<u8> {
 pub fn distinct_report(i: usize) -> Vec<u8> {
     let text = String::from_utf8(fixture("000_d016082c1b868431.txt")).expect("utf-8");
     text.replacen("我局严格按照", &format!("我局（第{i}份）严格按照"), 1)
+        .into_bytes()
+}
+
+/// Corpus report 000 (a correct 2022 report) moved to report year `year`.
+pub fn report_for(year: i32) -> Vec<u8> {
+    String::from_utf8(fixture("000_d016082c1b868431.txt"))
+        .expect("utf-8")
+        .replace("2022", &year.to_string())
+        .replace("2021", &(year - 1).to_string())
         .into_bytes()
 }
 

@@ -1,0 +1,769 @@
+//! Deadlines and reminders (催报): when each agency's report is due, whether it is overdue,
+//! and the reminder mails to agencies that have not submitted.
+//!
+//! The regulation's defaults (政府信息公开条例 第四十九条): government departments
+//! (政府部门) by 31 January, people's governments (人民政府) by 31 March, of the filing year
+//! (the report year + 1). `[deadlines]` sets them; each `[[agency]]` may have a `kind` or a
+//! `deadline = "MM-DD"` of its own. An agency without a `kind` gets `default_kind`, unless
+//! `guess_kind` (on by default) finds its name (or folder) ending in 人民政府, 街道办事处, 镇 or
+//! 乡: such an agency is taken as a people's government. `config check` shows every agency's
+//! kind and whether it was guessed.
+//!
+//! A deadline is a day in China time (Asia/Shanghai): a report received on it is on time; the
+//! agency is overdue (逾期) from the next day on if it has not submitted (`status` decides:
+//! no checked submission of the year that counts).
+//!
+//! Reminders (`[reminders]`, off on built-in defaults): `days_before` days before its
+//! deadline, an agency that has not submitted gets a polite reminder; a second on the day;
+//! an overdue notice `overdue_after_days` after it. Each goes through the outbox under the
+//! idempotency key `reminder/<year>/<folder>/<stage>/<recipient>`, so it is queued once,
+//! whatever restarts in between. They are queued by the mail task's rounds, from
+//! `[reminders] time` (China time) on; a stage missed while the daemon was down is sent late
+//! as long as the next stage is not due yet (the overdue notice: up to 30 days late). Only
+//! agencies with configured addresses get them; the admin gets one summary on a day with
+//! reminders, naming also the agencies due one that have no address.
+
+use jiff::civil::Date;
+use rusqlite::Connection;
+use serde::Deserialize;
+
+use crate::config::{Agency, Config};
+use crate::store::{MessageKind, OutboxMessage, OutboxState, Store};
+
+/// What kind of agency reports: the regulation gives the two kinds different deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgencyKind {
+    /// 政府部门: a department of a government (a bureau, an office).
+    Department,
+    /// 人民政府: a people's government (a district, a town, a street office).
+    Government,
+}
+
+impl AgencyKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            AgencyKind::Department => "政府部门",
+            AgencyKind::Government => "人民政府",
+        }
+    }
+}
+
+/// `[deadlines]`: the deadline of each kind, as `"MM-DD"` of the filing year.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadlinesConfig {
+    pub department: String,
+    pub government: String,
+    /// The kind of an agency without `kind` (and not guessed).
+    pub default_kind: AgencyKind,
+    /// Take an agency without `kind` whose name or folder ends in 人民政府, 街道办事处, 镇 or
+    /// 乡 as a people's government.
+    pub guess_kind: bool,
+}
+
+impl Default for DeadlinesConfig {
+    fn default() -> DeadlinesConfig {
+        DeadlinesConfig {
+            department: "01-31".into(),
+            government: "03-31".into(),
+            default_kind: AgencyKind::Department,
+            guess_kind: true,
+        }
+    }
+}
+
+/// `[reminders]`: the reminder mails (催报). Off unless `enabled`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemindersConfig {
+    pub enabled: bool,
+    /// The first reminder this many days before the deadline (0: none).
+    pub days_before: u32,
+    /// A second reminder on the day of the deadline.
+    pub on_the_day: bool,
+    /// The overdue notice this many days after the deadline (0: none).
+    pub overdue_after_days: u32,
+    /// Reminders of a day are queued from this time on (China time, `"HH:MM"`).
+    pub time: String,
+}
+
+impl Default for RemindersConfig {
+    fn default() -> RemindersConfig {
+        RemindersConfig {
+            enabled: false,
+            days_before: 7,
+            on_the_day: true,
+            overdue_after_days: 1,
+            time: "09:00".into(),
+        }
+    }
+}
+
+/// The most days a reminder may come before or after its deadline.
+const MAX_DAYS: u32 = 90;
+
+/// The overdue notice is sent late (the daemon was down, reminders were turned on later)
+/// for at most this many days after its day: not to an agency added in November for last
+/// season's report.
+const OVERDUE_LATE_DAYS: i64 = 30;
+
+/// `"MM-DD"` -> (month, day); any day of the month in a leap year (`"02-29"` too).
+pub fn parse_mm_dd(s: &str) -> Option<(i8, i8)> {
+    let (m, d) = s.split_once('-')?;
+    if m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (m, d): (i8, i8) = (m.parse().ok()?, d.parse().ok()?);
+    // 2000 is a leap year: 02-29 is a valid deadline.
+    Date::new(2000, m, d).ok().map(|_| (m, d))
+}
+
+/// The deadline `(month, day)` in `filing_year`; 29 February in a year without it is the
+/// 28th (the last day of February).
+pub fn deadline_in(filing_year: i32, (month, day): (i8, i8)) -> Option<Date> {
+    let year = i16::try_from(filing_year).ok()?;
+    let first = Date::new(year, month, 1).ok()?;
+    Date::new(year, month, day.min(first.days_in_month())).ok()
+}
+
+/// Consistency checks of `[deadlines]`, `[reminders]` and each agency's `deadline`.
+pub fn check(config: &Config) -> Result<(), String> {
+    let d = &config.deadlines;
+    for (key, value) in [("department", &d.department), ("government", &d.government)] {
+        if parse_mm_dd(value).is_none() {
+            return Err(format!(
+                "[deadlines] {key} = {value:?}: use \"MM-DD\", e.g. \"01-31\" / 截止日期格式应为 \"月-日\""
+            ));
+        }
+    }
+    for a in &config.agencies {
+        if let Some(value) = &a.deadline
+            && parse_mm_dd(value).is_none()
+        {
+            return Err(format!(
+                "[[agency]] {:?}: deadline = {value:?}: use \"MM-DD\", e.g. \"02-15\" / 截止日期格式应为 \"月-日\"",
+                a.folder
+            ));
+        }
+    }
+    let r = &config.reminders;
+    if crate::config::parse_hh_mm(&r.time).is_none() {
+        return Err(format!(
+            "[reminders] time = {:?}: use HH:MM, e.g. \"09:00\"",
+            r.time
+        ));
+    }
+    if r.days_before > MAX_DAYS || r.overdue_after_days > MAX_DAYS {
+        return Err(format!(
+            "[reminders] days_before and overdue_after_days are at most {MAX_DAYS} days"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a name is that of a people's government by its ending.
+fn looks_like_government(name: &str) -> bool {
+    ["人民政府", "街道办事处", "镇", "乡"]
+        .iter()
+        .any(|end| name.trim().ends_with(end))
+}
+
+/// An agency's kind, and whether it was guessed from its name (see the module's doc).
+pub fn kind_of(config: &Config, agency: &Agency) -> (AgencyKind, bool) {
+    if let Some(kind) = agency.kind {
+        return (kind, false);
+    }
+    let d = &config.deadlines;
+    if d.guess_kind
+        && d.default_kind == AgencyKind::Department
+        && (looks_like_government(&agency.name) || looks_like_government(&agency.folder))
+    {
+        return (AgencyKind::Government, true);
+    }
+    (d.default_kind, false)
+}
+
+/// An agency's deadline for the reports filed in `filing_year`: its own, or its kind's.
+pub fn deadline_of(config: &Config, agency: &Agency, filing_year: i32) -> Option<Date> {
+    let text = match &agency.deadline {
+        Some(own) => own.as_str(),
+        None => match kind_of(config, agency).0 {
+            AgencyKind::Department => config.deadlines.department.as_str(),
+            AgencyKind::Government => config.deadlines.government.as_str(),
+        },
+    };
+    deadline_in(filing_year, parse_mm_dd(text)?)
+}
+
+/// Whether an agency that has not submitted is overdue on `today`: from the day after its
+/// deadline on.
+pub fn is_overdue(deadline: Date, today: Date) -> bool {
+    today > deadline
+}
+
+/// The three reminders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// `days_before` days before the deadline.
+    Before,
+    /// On the day of the deadline.
+    OnTheDay,
+    /// `overdue_after_days` after the deadline.
+    Overdue,
+}
+
+impl Stage {
+    /// The word in the idempotency key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Before => "before",
+            Stage::OnTheDay => "day",
+            Stage::Overdue => "overdue",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Stage> {
+        [Stage::Before, Stage::OnTheDay, Stage::Overdue]
+            .into_iter()
+            .find(|s| s.as_str() == word)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Before => "提前提醒",
+            Stage::OnTheDay => "当日提醒",
+            Stage::Overdue => "逾期通知",
+        }
+    }
+}
+
+fn add_days(date: Date, days: i64) -> Option<Date> {
+    date.checked_add(jiff::Span::new().days(days)).ok()
+}
+
+/// The reminders of a deadline and the day each is due, in order (those switched off left
+/// out).
+pub fn schedule(r: &RemindersConfig, deadline: Date) -> Vec<(Stage, Date)> {
+    let mut out = Vec::new();
+    if r.days_before > 0
+        && let Some(d) = add_days(deadline, -i64::from(r.days_before))
+    {
+        out.push((Stage::Before, d));
+    }
+    if r.on_the_day {
+        out.push((Stage::OnTheDay, deadline));
+    }
+    if r.overdue_after_days > 0
+        && let Some(d) = add_days(deadline, i64::from(r.overdue_after_days))
+    {
+        out.push((Stage::Overdue, d));
+    }
+    out
+}
+
+/// The reminder due on `today`, if any: the latest stage whose day has come, as long as the
+/// next one's has not (a stage missed while the daemon was down is not sent after the next
+/// one is due); the overdue notice stays due for [`OVERDUE_LATE_DAYS`].
+pub fn due_stage(r: &RemindersConfig, deadline: Date, today: Date) -> Option<Stage> {
+    let stages = schedule(r, deadline);
+    let latest = stages.iter().rposition(|(_, day)| *day <= today)?;
+    let stage = stages[latest].0;
+    // The early reminder is only for the days before the deadline.
+    if stage == Stage::Before && today >= deadline {
+        return None;
+    }
+    // The reminder of the day only on the day.
+    if stage == Stage::OnTheDay && today > deadline {
+        return None;
+    }
+    if stage == Stage::Overdue
+        && add_days(stages[latest].1, OVERDUE_LATE_DAYS).is_none_or(|last| today > last)
+    {
+        return None;
+    }
+    Some(stage)
+}
+
+/// `2027年1月31日`
+pub fn chinese_date(d: Date) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+/// The reminder mail: (subject, body).
+pub fn message(
+    stage: Stage,
+    agency: &Agency,
+    year: i32,
+    deadline: Date,
+    today: Date,
+) -> (String, String) {
+    let due = chinese_date(deadline);
+    let what = format!("{year}年度政府信息公开工作年度报告");
+    let days = |a: Date, b: Date| a.until(b).map(|s| s.get_days()).unwrap_or(0);
+    let (subject, lead) = match stage {
+        Stage::Before => (
+            format!("【催报提醒】请于{due}前报送{what}"),
+            format!(
+                "贵单位的{what}应于{due}前报送，距截止日期还有 {} 天。截至今日（{}），我们尚未收到贵单位的报告，请抓紧准备并按时报送。",
+                days(today, deadline),
+                chinese_date(today)
+            ),
+        ),
+        Stage::OnTheDay => (
+            format!("【催报提醒】今天是{what}的报送截止日"),
+            format!(
+                "今天（{due}）是{what}的报送截止日。截至目前，我们尚未收到贵单位的报告，请于今天内报送。"
+            ),
+        ),
+        Stage::Overdue => (
+            format!("【逾期提醒】{what}已逾期未报送"),
+            format!(
+                "贵单位的{what}应于{due}前报送，现已逾期 {} 天，我们仍未收到贵单位的报告。请尽快报送；如有特殊情况，请与我们联系说明。",
+                days(deadline, today)
+            ),
+        ),
+    };
+    let body = format!(
+        "{}：\n\n您好！{lead}\n\n报送方式：将报告文件（Word、WPS、PDF、Excel 或网页均可）放入共享文件夹中贵单位的文件夹“{}”，系统会自动审核并回复审核意见。\n\n如已通过其他途径报送，请忽略本邮件。感谢您的支持与配合！\n\n（本邮件由年报审核系统自动发送。）\n",
+        agency.name, agency.folder
+    );
+    (subject, body)
+}
+
+/// The filing years whose reminders can fall on `today`: the configured one, or this year
+/// and the next (an early reminder of a 01-31 deadline can fall in December).
+fn filing_years(config: &Config, today: Date) -> Vec<i32> {
+    if config.filing_year > 0 {
+        vec![config.filing_year]
+    } else {
+        let y = i32::from(today.year());
+        vec![y, y + 1]
+    }
+}
+
+/// Queues the reminders due on `today` (China time) for every configured agency with
+/// addresses that has not submitted. Idempotent: each (year, folder, stage, recipient) is
+/// queued at most once, ever. When any was queued and there is an admin, the admin gets one
+/// summary of the day (`reminder-summary/<day>`): who was reminded, and which agencies due a
+/// reminder have no address (to be called). Returns how many reminders were queued now.
+pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<usize> {
+    if !config.reminders.enabled {
+        return Ok(0);
+    }
+    let mut queued = 0;
+    let (mut reminded, mut unreachable) = (Vec::new(), Vec::new());
+    for filing in filing_years(config, today) {
+        let year = filing - 1;
+        let due: Vec<(&Agency, Date, Stage)> = config
+            .agencies
+            .iter()
+            .filter_map(|a| {
+                let deadline = deadline_of(config, a, filing)?;
+                Some((a, deadline, due_stage(&config.reminders, deadline, today)?))
+            })
+            .collect();
+        if due.is_empty() {
+            continue;
+        }
+        let status = crate::status::status(store, config, year)?;
+        for (agency, deadline, stage) in due {
+            let submitted = status
+                .agencies
+                .iter()
+                .any(|s| s.folder.as_deref() == Some(agency.folder.as_str()) && s.submitted);
+            if submitted {
+                continue;
+            }
+            let line = format!(
+                "  {}（{}）：{year} 年度，{}，截止 {deadline}",
+                agency.name,
+                agency.folder,
+                stage.label()
+            );
+            if agency.email.is_empty() {
+                unreachable.push(line);
+                continue;
+            }
+            let (subject, body) = message(stage, agency, year, deadline, today);
+            let mut fresh = 0;
+            for recipient in &agency.email {
+                let m = OutboxMessage {
+                    kind: MessageKind::Reminder,
+                    recipient: recipient.clone(),
+                    subject: subject.clone(),
+                    body_text: body.clone(),
+                    body_html: None,
+                };
+                let key = format!(
+                    "reminder/{year}/{}/{}/{recipient}",
+                    agency.folder,
+                    stage.as_str()
+                );
+                if store.queue_message(None, &key, &m)? {
+                    fresh += 1;
+                    tracing::info!(agency = %agency.folder, year, stage = stage.as_str(), recipient = %recipient, "reminder queued");
+                }
+            }
+            if fresh > 0 {
+                reminded.push(format!("{line}（{fresh} 个地址）"));
+            }
+            queued += fresh;
+        }
+    }
+    if let (Some(admin), false) = (&config.mail.admin, reminded.is_empty()) {
+        let mut body = format!(
+            "今天（{}）发出的催报提醒：\n{}\n",
+            chinese_date(today),
+            reminded.join("\n")
+        );
+        if !unreachable.is_empty() {
+            body.push_str(&format!(
+                "\n应催报但未配置邮箱的单位（请电话联系，或在配置中补充 email）：\n{}\n",
+                unreachable.join("\n")
+            ));
+        }
+        let m = OutboxMessage {
+            kind: MessageKind::Notice,
+            recipient: admin.clone(),
+            subject: format!(
+                "【催报汇总】{today} 向 {} 个单位发出催报提醒",
+                reminded.len()
+            ),
+            body_text: body,
+            body_html: None,
+        };
+        store.queue_message(None, &format!("reminder-summary/{today}"), &m)?;
+    }
+    Ok(queued)
+}
+
+/// Whether reminders are to be looked at now: enabled, and `[reminders] time` has come on
+/// the office's clock.
+pub fn time_has_come(config: &Config, now: &jiff::ZonedDateTime) -> bool {
+    let Some(at) = crate::config::parse_hh_mm(&config.reminders.time) else {
+        return false;
+    };
+    let minutes = i32::from(now.hour()) * 60 + i32::from(now.minute());
+    config.reminders.enabled && i64::from(minutes) >= i64::from(at)
+}
+
+/// One reminder as the agency page lists it.
+#[derive(Debug, Clone)]
+pub struct SentReminder {
+    pub year: i32,
+    pub stage: Option<Stage>,
+    pub recipient: String,
+    pub subject: String,
+    pub state: OutboxState,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The reminders queued for an agency folder, across years, newest first.
+pub fn reminders_of(conn: &Connection, folder: &str) -> rusqlite::Result<Vec<SentReminder>> {
+    let mut stmt = conn.prepare(
+        "SELECT idempotency_key, recipient, subject, state, created_at, sent_at, last_error
+         FROM outbox WHERE kind = ?1 ORDER BY id DESC",
+    )?;
+    let rows = stmt.query_map([MessageKind::Reminder], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            SentReminder {
+                year: 0,
+                stage: None,
+                recipient: r.get(1)?,
+                subject: r.get(2)?,
+                state: r.get(3)?,
+                created_at: r.get(4)?,
+                sent_at: r.get(5)?,
+                last_error: r.get(6)?,
+            },
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key, mut reminder) = row?;
+        // reminder/<year>/<folder>/<stage>/<recipient>: a folder has no '/'.
+        let parts: Vec<&str> = key.splitn(5, '/').collect();
+        if let ["reminder", year, f, stage, _] = parts.as_slice()
+            && *f == folder
+        {
+            reminder.year = year.parse().unwrap_or(0);
+            reminder.stage = Stage::parse(stage);
+            out.push(reminder);
+        }
+    }
+    Ok(out)
+}
+
+/// The schedule of the filing season of `today` as `config check` shows it.
+pub fn describe(config: &Config, today: Date) -> String {
+    let filing = if config.filing_year > 0 {
+        config.filing_year
+    } else {
+        i32::from(today.year())
+    };
+    let r = &config.reminders;
+    let mut out = format!(
+        "报送截止与催报 / deadlines and reminders: {} 年度报告，{filing} 年报送\n",
+        filing - 1
+    );
+    let line = |deadline: Option<Date>| -> String {
+        let Some(deadline) = deadline else {
+            return "无效的截止日期".into();
+        };
+        let mut s = format!("截止 {deadline}");
+        if r.enabled {
+            for (stage, day) in schedule(r, deadline) {
+                s.push_str(&format!("，{} {day}", stage.label()));
+            }
+        }
+        s
+    };
+    for (kind, text) in [
+        (AgencyKind::Department, &config.deadlines.department),
+        (AgencyKind::Government, &config.deadlines.government),
+    ] {
+        let deadline = parse_mm_dd(text).and_then(|md| deadline_in(filing, md));
+        out.push_str(&format!("  {}：{}\n", kind.label(), line(deadline)));
+    }
+    for a in &config.agencies {
+        let (kind, guessed) = kind_of(config, a);
+        let mut who = format!("  {}（{}）：", a.name, a.folder);
+        if a.deadline.is_some() {
+            who.push_str("自定截止日期，");
+        } else {
+            who.push_str(kind.label());
+            if guessed {
+                who.push_str("（按名称推定）");
+            }
+            who.push('，');
+        }
+        out.push_str(&who);
+        out.push_str(&line(deadline_of(config, a, filing)));
+        if r.enabled && a.email.is_empty() {
+            out.push_str("；未配置邮箱，不发提醒");
+        }
+        out.push('\n');
+    }
+    if r.enabled {
+        out.push_str(&format!(
+            "催报提醒：已开启 / reminders on (每天 {} 北京时间起发出，只发给尚未提交且配置了邮箱的单位)\n",
+            r.time
+        ));
+    } else {
+        out.push_str(
+            "催报提醒：未开启 / reminders off ([reminders] enabled = false); 逾期 is still shown\n",
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    fn agency(folder: &str, name: &str) -> Agency {
+        Agency {
+            folder: folder.into(),
+            name: name.into(),
+            email: vec!["a@x.example.cn".into()],
+            kind: None,
+            deadline: None,
+        }
+    }
+
+    #[test]
+    fn mm_dd_and_leap_days() {
+        assert_eq!(parse_mm_dd("01-31"), Some((1, 31)));
+        assert_eq!(parse_mm_dd("02-29"), Some((2, 29)));
+        for bad in ["02-30", "13-01", "1-31", "01/31", "", "00-10", "04-31"] {
+            assert_eq!(parse_mm_dd(bad), None, "{bad}");
+        }
+        assert_eq!(deadline_in(2028, (2, 29)), Some(date("2028-02-29")));
+        assert_eq!(deadline_in(2027, (2, 29)), Some(date("2027-02-28")));
+        assert_eq!(deadline_in(2100, (2, 29)), Some(date("2100-02-28")));
+    }
+
+    #[test]
+    fn kinds_and_deadlines() {
+        let config = Config::default();
+        let dept = agency("czj", "市财政局");
+        let town = agency("hs", "花山镇人民政府");
+        let street = agency("dh", "东湖街道办事处");
+        let office = agency("lc", "老城区人民政府办公室");
+        assert_eq!(kind_of(&config, &dept), (AgencyKind::Department, false));
+        assert_eq!(kind_of(&config, &town), (AgencyKind::Government, true));
+        assert_eq!(kind_of(&config, &street), (AgencyKind::Government, true));
+        assert_eq!(kind_of(&config, &office), (AgencyKind::Department, false));
+        assert_eq!(deadline_of(&config, &dept, 2027), Some(date("2027-01-31")));
+        assert_eq!(deadline_of(&config, &town, 2027), Some(date("2027-03-31")));
+        let mut own = agency("x", "某镇");
+        own.deadline = Some("02-29".into());
+        assert_eq!(deadline_of(&config, &own, 2027), Some(date("2027-02-28")));
+        assert_eq!(deadline_of(&config, &own, 2028), Some(date("2028-02-29")));
+        let mut told = agency("y", "某镇");
+        told.kind = Some(AgencyKind::Department);
+        assert_eq!(deadline_of(&config, &told, 2027), Some(date("2027-01-31")));
+        let mut no_guess = Config::default();
+        no_guess.deadlines.guess_kind = false;
+        assert_eq!(kind_of(&no_guess, &town), (AgencyKind::Department, false));
+    }
+
+    #[test]
+    fn overdue_from_the_day_after() {
+        let deadline = date("2027-01-31");
+        assert!(!is_overdue(deadline, date("2027-01-31")));
+        assert!(is_overdue(deadline, date("2027-02-01")));
+        assert!(!is_overdue(deadline, date("2026-12-31")));
+    }
+
+    #[test]
+    fn stages_across_month_and_year_boundaries() {
+        let r = RemindersConfig {
+            enabled: true,
+            ..RemindersConfig::default()
+        };
+        let deadline = date("2027-01-31");
+        assert_eq!(
+            schedule(&r, deadline),
+            [
+                (Stage::Before, date("2027-01-24")),
+                (Stage::OnTheDay, date("2027-01-31")),
+                (Stage::Overdue, date("2027-02-01")),
+            ]
+        );
+        let due = |d: &str| due_stage(&r, deadline, date(d));
+        assert_eq!(due("2027-01-23"), None);
+        assert_eq!(due("2027-01-24"), Some(Stage::Before));
+        assert_eq!(due("2027-01-30"), Some(Stage::Before), "late, still before");
+        assert_eq!(due("2027-01-31"), Some(Stage::OnTheDay));
+        assert_eq!(due("2027-02-01"), Some(Stage::Overdue));
+        assert_eq!(due("2027-03-03"), Some(Stage::Overdue), "30 days late");
+        assert_eq!(due("2027-03-04"), None, "not later");
+        // Ten days before 5 January is in December of the year before.
+        let early = RemindersConfig {
+            days_before: 10,
+            ..r.clone()
+        };
+        assert_eq!(
+            schedule(&early, date("2027-01-05"))[0],
+            (Stage::Before, date("2026-12-26"))
+        );
+        // 2028 is a leap year: a day after 28 February is the 29th.
+        assert_eq!(
+            schedule(&r, date("2028-02-28"))[2],
+            (Stage::Overdue, date("2028-02-29"))
+        );
+        assert_eq!(
+            schedule(&r, date("2028-03-01"))[0],
+            (Stage::Before, date("2028-02-23"))
+        );
+        // Stages switched off: the day's reminder missed is not sent the day after.
+        let only_day = RemindersConfig {
+            days_before: 0,
+            overdue_after_days: 0,
+            ..r.clone()
+        };
+        assert_eq!(due_stage(&only_day, deadline, date("2027-01-30")), None);
+        assert_eq!(
+            due_stage(&only_day, deadline, date("2027-01-31")),
+            Some(Stage::OnTheDay)
+        );
+        assert_eq!(due_stage(&only_day, deadline, date("2027-02-01")), None);
+        // Without the day's reminder, the early one stops at the deadline.
+        let no_day = RemindersConfig {
+            on_the_day: false,
+            overdue_after_days: 3,
+            ..r
+        };
+        assert_eq!(due_stage(&no_day, deadline, date("2027-01-31")), None);
+        assert_eq!(due_stage(&no_day, deadline, date("2027-02-02")), None);
+        assert_eq!(
+            due_stage(&no_day, deadline, date("2027-02-03")),
+            Some(Stage::Overdue)
+        );
+    }
+
+    #[test]
+    fn messages_are_polite_and_dated() {
+        let a = agency("czj", "市财政局");
+        let deadline = date("2027-01-31");
+        let on = |stage, today| message(stage, &a, 2026, deadline, date(today));
+        let (subject, body) = on(Stage::Before, "2027-01-24");
+        assert!(subject.contains("2027年1月31日"), "{subject}");
+        assert!(body.starts_with("市财政局："), "{body}");
+        assert!(body.contains("还有 7 天"), "{body}");
+        let (subject, body) = on(Stage::Overdue, "2027-02-03");
+        assert!(subject.contains("逾期"), "{subject}");
+        assert!(body.contains("逾期 3 天"), "{body}");
+    }
+
+    /// An early reminder of a 5 January deadline falls in December: the next season's, and
+    /// it is queued once, on a real database.
+    #[test]
+    fn december_reminders_belong_to_the_next_season() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let mut config = Config {
+            inbox: dir.path().join("inbox"),
+            agencies: vec![agency("czj", "市财政局")],
+            ..Config::default()
+        };
+        config.agencies[0].deadline = Some("01-05".into());
+        config.reminders.enabled = true;
+        config.reminders.days_before = 10;
+        let today = date("2026-12-27");
+        assert_eq!(queue_due(&store, &config, today).unwrap(), 1);
+        assert_eq!(queue_due(&store, &config, today).unwrap(), 0, "once");
+        let key: String = store
+            .connection()
+            .query_row("SELECT idempotency_key FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(key, "reminder/2026/czj/before/a@x.example.cn");
+        let listed = reminders_of(store.connection(), "czj").unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].year, listed[0].stage),
+            (2026, Some(Stage::Before))
+        );
+        assert!(reminders_of(store.connection(), "cz").unwrap().is_empty());
+        // A fixed filing year looks at that season only; off sends nothing.
+        config.filing_year = 2026;
+        assert_eq!(queue_due(&store, &config, date("2026-12-28")).unwrap(), 0);
+        config.filing_year = 0;
+        config.reminders.enabled = false;
+        assert_eq!(queue_due(&store, &config, date("2027-01-05")).unwrap(), 0);
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        for (text, needle) in [
+            ("[deadlines]\ndepartment = \"1-31\"", "department"),
+            ("[deadlines]\ngovernment = \"02-30\"", "government"),
+            ("[deadlines]\ndefault_kind = \"bureau\"", "default_kind"),
+            (
+                "[[agency]]\nfolder = \"a\"\nname = \"x\"\ndeadline = \"31-01\"",
+                "deadline",
+            ),
+            (
+                "[[agency]]\nfolder = \"a\"\nname = \"x\"\nkind = \"town\"",
+                "kind",
+            ),
+            ("[reminders]\ntime = \"9\"", "time"),
+            ("[reminders]\ndays_before = 200", "at most"),
+        ] {
+            let result = toml::from_str::<Config>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check());
+            let err = result.expect_err(text);
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}
