@@ -346,12 +346,18 @@ fn filing_years(config: &Config, today: Date) -> Vec<i32> {
 /// addresses that has not submitted. Idempotent: each (year, folder, stage, recipient) is
 /// queued at most once, ever. When any was queued and there is an admin, the admin gets one
 /// summary of the day (`reminder-summary/<day>`): who was reminded, and which agencies due a
-/// reminder have no address (to be called). Returns how many reminders were queued now.
-pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<usize> {
+/// reminder have no address (to be called).
+///
+/// An agency whose report is on its way is not reminded yet: a file waiting in its inbox
+/// folder (dropped while the daemon was down, or still settling) or a submission archived
+/// but not yet checked. Such an agency is `deferred`, and the caller looks again at its next
+/// round. Returns how many reminders were queued now, and whether any agency was deferred.
+pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<(usize, bool)> {
     if !config.reminders.enabled {
-        return Ok(0);
+        return Ok((0, false));
     }
     let mut queued = 0;
+    let mut deferred = false;
     let (mut reminded, mut unreachable) = (Vec::new(), Vec::new());
     for filing in filing_years(config, today) {
         let year = filing - 1;
@@ -373,6 +379,10 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
                 .iter()
                 .any(|s| s.folder.as_deref() == Some(agency.folder.as_str()) && s.submitted);
             if submitted {
+                continue;
+            }
+            if waiting_in_inbox(config, &agency.folder) || store.has_unchecked(&agency.folder)? {
+                deferred = true;
                 continue;
             }
             let line = format!(
@@ -435,7 +445,18 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
         };
         store.queue_message(None, &format!("reminder-summary/{today}"), &m)?;
     }
-    Ok(queued)
+    Ok((queued, deferred))
+}
+
+/// Whether a file is waiting in the agency's inbox folder: a regular file (not a link)
+/// whose name the watcher would take.
+fn waiting_in_inbox(config: &Config, folder: &str) -> bool {
+    std::fs::read_dir(config.inbox.join(folder)).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_type().is_ok_and(|t| t.is_file())
+                && !crate::watch::is_ignored_name(&e.file_name().to_string_lossy())
+        })
+    })
 }
 
 /// Whether reminders are to be looked at now: enabled, and `[reminders] time` has come on
@@ -720,8 +741,19 @@ mod tests {
         config.reminders.enabled = true;
         config.reminders.days_before = 10;
         let today = date("2026-12-27");
-        assert_eq!(queue_due(&store, &config, today).unwrap(), 1);
-        assert_eq!(queue_due(&store, &config, today).unwrap(), 0, "once");
+        // A report waiting in the agency's folder (dropped while the daemon was down, not
+        // yet checked): no reminder yet, and the day is looked at again.
+        std::fs::create_dir_all(dir.path().join("inbox/czj/回执")).unwrap();
+        std::fs::write(dir.path().join("inbox/czj/report.docx"), "r").unwrap();
+        std::fs::write(dir.path().join("inbox/czj/~$report.docx"), "lock").unwrap();
+        assert_eq!(queue_due(&store, &config, today).unwrap(), (0, true));
+        std::fs::remove_file(dir.path().join("inbox/czj/report.docx")).unwrap();
+        assert_eq!(queue_due(&store, &config, today).unwrap(), (1, false));
+        assert_eq!(
+            queue_due(&store, &config, today).unwrap(),
+            (0, false),
+            "once"
+        );
         let key: String = store
             .connection()
             .query_row("SELECT idempotency_key FROM outbox", [], |r| r.get(0))
@@ -736,10 +768,10 @@ mod tests {
         assert!(reminders_of(store.connection(), "cz").unwrap().is_empty());
         // A fixed filing year looks at that season only; off sends nothing.
         config.filing_year = 2026;
-        assert_eq!(queue_due(&store, &config, date("2026-12-28")).unwrap(), 0);
+        assert_eq!(queue_due(&store, &config, date("2026-12-28")).unwrap().0, 0);
         config.filing_year = 0;
         config.reminders.enabled = false;
-        assert_eq!(queue_due(&store, &config, date("2027-01-05")).unwrap(), 0);
+        assert_eq!(queue_due(&store, &config, date("2027-01-05")).unwrap().0, 0);
     }
 
     #[test]

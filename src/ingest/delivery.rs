@@ -490,7 +490,12 @@ impl Pipeline {
         if done.as_ref() == Some(&memo) {
             return Ok(0);
         }
-        let queued = crate::deadlines::queue_due(&self.store(), &config, now.date())?;
+        let (queued, deferred) = crate::deadlines::queue_due(&self.store(), &config, now.date())?;
+        if deferred {
+            // A report on its way (in the inbox, or not yet checked): look again next round.
+            tracing::debug!(day = %now.date(), queued, "reminders: an agency's report is on its way; looking again");
+            return Ok(queued);
+        }
         tracing::info!(day = %now.date(), queued, "reminders (催报) looked at for the day");
         *done = Some(memo);
         Ok(queued)

@@ -465,6 +465,15 @@ impl Store {
     }
 
     /// Every submission, oldest first (optionally of one report year).
+    /// Whether the agency has a submission archived but not yet checked.
+    pub fn has_unchecked(&self, folder: &str) -> rusqlite::Result<bool> {
+        self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM submissions WHERE agency_folder = ?1 AND state = 'archived')",
+            [folder],
+            |r| r.get(0),
+        )
+    }
+
     /// The report years that have submissions.
     pub fn submission_years(&self) -> rusqlite::Result<Vec<i64>> {
         let mut stmt = self

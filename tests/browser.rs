@@ -1,0 +1,340 @@
+//! The console in a real browser (issue 16): headless Chromium from Debian driven through
+//! chromedriver (WebDriver, the `fantoccini` crate) against the real daemon on 127.0.0.1,
+//! with reports dropped into its inbox and the real SMTP test server (aiosmtpd) receiving
+//! its mail. The office logs in, reads the counts, searches, opens a rejected report and
+//! finds the wrong cell, downloads the original, sees a missing agency's reminder (the
+//! clock set by `NIANBAO_TEST_NOW`), logs out and is refused.
+//!
+//! With `NIANBAO_SCREENSHOTS=DIR` the overview and a submission page are saved there as
+//! PNG (how `docs/console-*.png` are made).
+
+mod harness;
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use harness::http::free_port;
+use harness::smtp::{SmtpServer, wait_received};
+use harness::{CHECKED, Daemon, SETTLE_MS, distinct_report, fixture};
+use sha2::{Digest, Sha256};
+
+const PASSWORD: &str = "season-2023-pass";
+
+/// chromedriver on a free port, ended with the test.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian chromium-driver, installed by .ci/run)");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless Chromium whose downloads go to `downloads`.
+async fn browser(driver: &Driver, downloads: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=zh-CN"],
+            "prefs": {
+                "download.default_directory": downloads.to_string_lossy(),
+                "download.prompt_for_download": false,
+            },
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session with headless Chromium")
+}
+
+/// `nianbao user add NAME --role admin` with the password piped in.
+fn add_admin(d: &Daemon, name: &str) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["user", "add", name, "--role", "admin", "--config"])
+        .arg(d.dir.path().join("nianbao.toml"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("user add");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password");
+    assert!(child.wait().expect("wait").success());
+}
+
+/// The season: the harness's two agencies (xss, lc) and three more, a department with an
+/// address that has sent nothing (czj: reminded), a 街道 and a 镇; xss and jd accepted, lc
+/// rejected. The clock is a week before the departments' deadline, at 10:00 China time.
+fn season(smtp_port: u16, http_port: u16) -> Daemon {
+    let d = Daemon::new();
+    std::fs::write(
+        d.dir.path().join("nianbao.toml"),
+        format!(
+            "inbox = {:?}\ndata_dir = {:?}\nsettle_ms = {SETTLE_MS}\nrescan_interval_s = 1\n\
+             filing_year = 2023\nworkers = 2\n\
+             [mail]\nadmin = \"admin@office.example.cn\"\nreceipt_files = false\n\
+             [mail.smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\nsecurity = \"none\"\ntimeout_s = 5\n\
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\n\
+             [reminders]\nenabled = true\ndays_before = 7\ntime = \"09:00\"\n\
+             [[agency]]\nfolder = \"xss\"\nname = \"西塞山区政数局\"\nemail = [\"gkb@xss.example.cn\"]\n\
+             [[agency]]\nfolder = \"lc\"\nname = \"老城区人民政府办公室\"\nemail = [\"a@lc.example.cn\"]\n\
+             [[agency]]\nfolder = \"jd\"\nname = \"东湖街道办事处\"\nemail = [\"gk@jd.example.cn\"]\n\
+             [[agency]]\nfolder = \"hs\"\nname = \"花山镇人民政府\"\n\
+             [[agency]]\nfolder = \"czj\"\nname = \"市财政局\"\nkind = \"department\"\nemail = [\"gk@czj.example.cn\"]\n",
+            d.inbox(),
+            d.dir.path().join("data"),
+        ),
+    )
+    .expect("config");
+    for f in ["jd", "hs", "czj"] {
+        std::fs::create_dir_all(d.inbox().join(f)).expect("folder");
+    }
+    d
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("NIANBAO_SCREENSHOTS") {
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::write(PathBuf::from(dir).join(name), png).expect("save screenshot");
+    }
+}
+
+/// The file that appears in `dir` once Chromium is done with it: it writes
+/// `*.crdownload` and may create the final name empty first, so the file must be alone,
+/// not partial, and of `size` bytes.
+fn downloaded(dir: &Path, size: usize) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let done: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if let [one] = done.as_slice()
+            && one.extension().is_none_or(|x| x != "crdownload")
+            && std::fs::metadata(one).is_ok_and(|m| m.len() == size as u64)
+        {
+            return one.clone();
+        }
+        assert!(Instant::now() < deadline, "no complete download in {done:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_office_works_the_season_in_a_browser() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    let smtp_port = free_port();
+    let _smtp = SmtpServer::start(smtp_port, mail.path());
+    let http_port = free_port();
+    let mut d = season(smtp_port, http_port);
+    add_admin(&d, "gkb");
+    let rejected = fixture("001_41152148c7aabaad.txt");
+    for (path, bytes) in [
+        ("xss/a.txt", fixture("000_d016082c1b868431.txt")),
+        ("lc/b.txt", rejected.clone()),
+        ("jd/c.txt", distinct_report(1)),
+    ] {
+        std::fs::write(d.inbox().join(path), bytes).expect("drop");
+    }
+    d.start_env(&[("NIANBAO_TEST_NOW", "2023-01-24T02:00:00Z")]);
+    d.wait_count(CHECKED, 3, 60);
+    // Three answers and czj's reminder.
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE state = 'sent' AND kind IN ('feedback', 'reminder')",
+        4,
+        60,
+    );
+    let lc_receipt: String = d
+        .db()
+        .expect("db")
+        .query_row(
+            "SELECT receipt FROM submissions WHERE agency_folder = 'lc'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("lc's receipt");
+
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().expect("tempdir");
+    let base = format!("http://127.0.0.1:{http_port}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let c = browser(&driver, downloads.path()).await;
+
+        // Log in.
+        c.goto(&format!("{base}/")).await.expect("open");
+        assert!(
+            c.current_url()
+                .await
+                .expect("url")
+                .path()
+                .starts_with("/login")
+        );
+        c.find(Locator::Css("input[name=name]"))
+            .await
+            .expect("name field")
+            .send_keys("gkb")
+            .await
+            .expect("type");
+        c.find(Locator::Css("input[name=password]"))
+            .await
+            .expect("password field")
+            .send_keys(PASSWORD)
+            .await
+            .expect("type");
+        c.find(Locator::Css("form[action='/login'] button"))
+            .await
+            .expect("login button")
+            .click()
+            .await
+            .expect("log in");
+
+        // The overview of report year 2022, with the right counts.
+        let h1 = text_of(&c, "h1").await;
+        assert!(h1.contains("2022"), "{h1}");
+        assert_eq!(text_of(&c, "#count-accepted").await, "2");
+        assert_eq!(text_of(&c, "#count-rejected").await, "1");
+        assert_eq!(text_of(&c, "#count-missing").await, "2", "hs and czj");
+        assert_eq!(text_of(&c, "#count-agencies").await, "5");
+        screenshot(&c, "console-overview.png").await;
+
+        // Search "街道": only 东湖街道办事处.
+        let q = c.find(Locator::Css("input[name=q]")).await.expect("search");
+        q.send_keys("街道").await.expect("type");
+        c.find(Locator::Css("form.search button"))
+            .await
+            .expect("search button")
+            .click()
+            .await
+            .expect("search");
+        let rows = c
+            .find_all(Locator::Css("table.overview tbody tr"))
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert!(
+            rows[0]
+                .text()
+                .await
+                .expect("row")
+                .contains("东湖街道办事处")
+        );
+
+        // The rejected report: its page has the wrong cell highlighted.
+        c.goto(&format!("{base}/")).await.expect("overview");
+        c.find(Locator::LinkText(&lc_receipt))
+            .await
+            .expect("lc's receipt in the overview")
+            .click()
+            .await
+            .expect("open lc's submission");
+        let verdict = text_of(&c, "#verdict").await;
+        assert!(
+            verdict.contains("需修改") || verdict.contains("退回"),
+            "{verdict}"
+        );
+        let marked = c
+            .find_all(Locator::Css("td[style*='#ffd6d6']"))
+            .await
+            .expect("cells");
+        assert!(!marked.is_empty(), "no highlighted cell");
+        let title = marked[0].attr("title").await.expect("title");
+        assert!(title.is_some_and(|t| !t.is_empty()), "the cell says why");
+        screenshot(&c, "console-submission.png").await;
+
+        // The original, downloaded: the same bytes as dropped.
+        c.find(Locator::LinkText("下载原件"))
+            .await
+            .expect("download link")
+            .click()
+            .await
+            .expect("download");
+        let file = downloaded(downloads.path(), rejected.len());
+        assert_eq!(
+            sha256(&std::fs::read(&file).expect("downloaded file")),
+            sha256(&rejected)
+        );
+
+        // The missing department was reminded once, and its page says so.
+        c.goto(&format!("{base}/agency/czj")).await.expect("czj");
+        let page = c.source().await.expect("page");
+        assert_eq!(page.matches("gk@czj.example.cn").count(), 1, "{page}");
+
+        // Log out; the console is closed afterwards.
+        c.find(Locator::Css("form[action='/logout'] button"))
+            .await
+            .expect("logout button")
+            .click()
+            .await
+            .expect("log out");
+        c.goto(&format!("{base}/submission/{lc_receipt}"))
+            .await
+            .expect("open");
+        assert!(
+            c.current_url()
+                .await
+                .expect("url")
+                .path()
+                .starts_with("/login")
+        );
+        c.close().await.expect("close the browser");
+    });
+    let reminders: Vec<_> = wait_received(mail.path(), 4, 10)
+        .into_iter()
+        .filter(|(to, _)| to.iter().any(|t| t == "gk@czj.example.cn"))
+        .collect();
+    assert_eq!(reminders.len(), 1, "one reminder for czj");
+    assert_eq!(d.stop(), Some(0));
+}
