@@ -39,6 +39,8 @@ pub struct Config {
     pub filing_year: i32,
     pub mail: Mail,
     pub http: HttpConfig,
+    /// Officer review (人工复核): whether feedback waits for it.
+    pub review: ReviewConfig,
     /// Deprecated: the old name of `[http]` (see `Config::http_listen`).
     pub metrics: MetricsConfig,
     #[serde(rename = "agency")]
@@ -60,6 +62,7 @@ impl Default for Config {
             filing_year: 0,
             mail: Mail::default(),
             http: HttpConfig::default(),
+            review: ReviewConfig::default(),
             metrics: MetricsConfig::default(),
             agencies: Vec::new(),
         }
@@ -101,6 +104,24 @@ impl Default for HttpConfig {
             behind_tls: false,
         }
     }
+}
+
+/// `[review]`: officer review on the console (see `crate::review`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    /// Which new submissions' feedback waits for an admin's release or decision (the
+    /// agency gets "已收到，正在审核" at once): `off`, `uncertain` readings, or `all`.
+    pub hold: HoldMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldMode {
+    #[default]
+    Off,
+    Uncertain,
+    All,
 }
 
 /// Said (log, `config check`) when a configuration still uses `[metrics] listen`.

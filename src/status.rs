@@ -22,6 +22,8 @@ pub struct AgencyStatus {
     pub warnings: Option<i64>,
     /// How many files this agency sent for the year, duplicates included.
     pub submissions: usize,
+    /// The verdict is an officer's (人工复核), not the checker's.
+    pub reviewed: bool,
 }
 
 /// One submission as listed in `status --json`.
@@ -40,6 +42,8 @@ pub struct SubmissionStatus {
     pub warnings: Option<i64>,
     pub duplicate_of: Option<String>,
     pub superseded: bool,
+    /// The verdict is an officer's (人工复核).
+    pub reviewed: bool,
 }
 
 /// Submissions for a report year other than the one shown.
@@ -100,6 +104,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
             warnings: s.warnings,
             duplicate_of: receipt_of(s.duplicate_of),
             superseded: s.superseded_by.is_some(),
+            reviewed: s.reviewed,
         })
         .collect();
     let mut agencies: Vec<AgencyStatus> = config
@@ -193,6 +198,7 @@ fn agency_status(
         errors: latest.and_then(|s| s.errors),
         warnings: latest.and_then(|s| s.warnings),
         submissions: mine.len(),
+        reviewed: latest.is_some_and(|s| s.reviewed),
     }
 }
 
@@ -200,6 +206,7 @@ fn agency_status(
 pub fn render(status: &Status) -> String {
     let mut out = format!("{} 年度报告报送情况\n", status.year);
     let (mut accepted, mut rejected, mut missing) = (0, 0, 0);
+    let reviewed = status.agencies.iter().filter(|a| a.reviewed).count();
     for a in &status.agencies {
         let who = a
             .name
@@ -236,12 +243,18 @@ pub fn render(status: &Status) -> String {
         } else {
             "  [未登记的文件夹]"
         };
-        out.push_str(&format!("  {who}：{line}{note}\n"));
+        let mark = if a.reviewed { "  [人工复核]" } else { "" };
+        out.push_str(&format!("  {who}：{line}{mark}{note}\n"));
     }
     out.push_str(&format!(
         "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}；共收到文件 {} 个。\n",
         status.submissions.len()
     ));
+    if reviewed > 0 {
+        out.push_str(&format!(
+            "其中 {reviewed} 个单位的审核结果经人工复核（标 [人工复核]）。\n"
+        ));
+    }
     for o in &status.other_years {
         out.push_str(&format!(
             "另有 {} 年度 {} 份，用 --year {} 查看\n",

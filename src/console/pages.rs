@@ -33,7 +33,7 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-fn page(status: StatusCode, markup: Markup) -> Response {
+pub(super) fn page(status: StatusCode, markup: Markup) -> Response {
     (
         status,
         [
@@ -56,7 +56,7 @@ pub fn internal(why: &str) -> Response {
         .into_response()
 }
 
-fn not_found(v: &Visitor, what: &str) -> Response {
+pub(super) fn not_found(v: &Visitor, what: &str) -> Response {
     page(
         StatusCode::NOT_FOUND,
         layout(
@@ -68,7 +68,7 @@ fn not_found(v: &Visitor, what: &str) -> Response {
 }
 
 /// Runs `f` on the console's connection on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     console: &Arc<Console>,
     f: impl FnOnce(&Console, &Store) -> anyhow::Result<T> + Send + 'static,
 ) -> Result<T, Response> {
@@ -115,7 +115,7 @@ fn head(title: &str) -> Markup {
     }
 }
 
-fn layout(v: &Visitor, title: &str, body: Markup) -> Markup {
+pub(super) fn layout(v: &Visitor, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -287,9 +287,10 @@ pub async fn overview(
         let year = query.year.unwrap_or(default);
         let years = crate::status::years(store, default)?;
         let status = crate::status::status(store, &c.config, year)?;
+        let held = crate::store::review::count_held(store.connection())?;
         Ok(overview_page(
             &v,
-            year,
+            (year, held),
             &years,
             &status.agencies,
             status.submissions.len(),
@@ -305,7 +306,7 @@ pub async fn overview(
 
 fn overview_page(
     v: &Visitor,
-    year: i32,
+    (year, held): (i32, i64),
     years: &[i32],
     agencies: &[AgencyStatus],
     files: usize,
@@ -333,6 +334,8 @@ fn overview_page(
                 span.bad { "需修改 " strong #count-rejected { (count(Standing::Rejected)) } }
                 span.missing { "未提交 " strong #count-missing { (count(Standing::Missing)) } }
                 span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
+                span.missing { a href="/review" { "待复核 " strong #count-held { (held) } } }
+                span { a href="/mail" { "邮件队列" } }
             }
             form.search method="get" action="/" {
                 input type="hidden" name="year" value=(year);
@@ -377,7 +380,7 @@ fn overview_page(
                                 @if !a.configured { " " span.note { "未登记" } }
                             }
                             td { (a.folder.as_deref().unwrap_or("")) }
-                            td class=(standing.class()) { (standing.label()) }
+                            td class=(standing.class()) { (standing.label()) @if a.reviewed { " " span.note { "复核" } } }
                             td {
                                 @if let Some(r) = &a.receipt {
                                     a href=(format!("/submission/{}", enc(r))) { (r) }
@@ -434,6 +437,7 @@ struct SubmissionView {
     messages: Vec<MessageState>,
     duplicate_of: Option<String>,
     superseded_by: Option<String>,
+    review: super::review::ReviewView,
 }
 
 pub async fn submission(
@@ -462,13 +466,9 @@ pub async fn submission(
                 None => None,
             })
         };
-        let agency = sub
-            .agency_folder
-            .as_deref()
-            .and_then(|f| c.config.agency(f))
-            .map(|a| a.name.clone())
-            .or_else(|| sub.agency_name.clone());
+        let agency = agency_name(&c.config, &sub);
         Ok(Some(SubmissionView {
+            review: super::review::load(store, &sub)?,
             duplicate_of: receipt_of(sub.duplicate_of)?,
             superseded_by: receipt_of(sub.superseded_by)?,
             messages: crate::store::messages_of_submission(conn, sub.id)?,
@@ -495,6 +495,15 @@ pub async fn submission(
     }
 }
 
+/// The agency of a submission as configured now, or as named when it arrived.
+pub(super) fn agency_name(config: &crate::config::Config, sub: &Submission) -> Option<String> {
+    sub.agency_folder
+        .as_deref()
+        .and_then(|f| config.agency(f))
+        .map(|a| a.name.clone())
+        .or_else(|| sub.agency_name.clone())
+}
+
 fn verdict_shown(sub: &Submission) -> (&'static str, &'static str) {
     match (sub.state, sub.verdict) {
         (SubmissionState::Duplicate, _) => ("重复提交", "missing"),
@@ -510,6 +519,7 @@ fn outbox_state(s: OutboxState) -> &'static str {
         OutboxState::Pending => "待发送",
         OutboxState::Sent => "已发送",
         OutboxState::Failed => "发送失败",
+        OutboxState::Held => "暂缓（待复核）",
     }
 }
 
@@ -534,7 +544,11 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
         &sub.receipt,
         html! {
             h1 { (agency) " · " (sub.receipt) }
-            p class=(format!("verdict {class}")) { "审核结果：" strong #verdict { (verdict) } }
+            p class=(format!("verdict {class}")) {
+                "审核结果：" strong #verdict { (verdict) }
+                @if sub.reviewed { " " span.note { "经人工复核" } }
+                @if view.review.held { " " span.note { "待复核，审核意见暂缓发出" } }
+            }
             table.facts {
                 tr { th { "回执编号" } td #receipt { (sub.receipt) } }
                 tr {
@@ -603,6 +617,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                     }
                 }
             }
+            (super::review::section(v, sub, &view.review, &result.findings))
             @if let Some(t) = tables {
                 h2 { "表格（标红的格有错误，标黄的格有提示）" }
                 // The mail's renderer, which escapes every value itself.
@@ -619,7 +634,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                             tr {
                                 td { (m.recipient) }
                                 td { (m.kind) }
-                                td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending => "missing" }) { (outbox_state(m.state)) }
+                                td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
                                 td.num { (m.attempts) }
                                 td { (china_time(&m.created_at)) }
                                 td { (m.sent_at.as_deref().map(china_time).unwrap_or_default()) }
@@ -803,7 +818,7 @@ pub async fn agency(
                                     td { a href=(format!("/submission/{}", enc(&s.receipt))) { (s.receipt) } }
                                     td { (s.original_name) }
                                     td { (china_time(&s.received_at)) }
-                                    td class=(class) { (verdict) }
+                                    td class=(class) { (verdict) @if s.reviewed { " " span.note { "复核" } } }
                                     td.num { (s.errors.map(|n| n.to_string()).unwrap_or_default()) }
                                     td.num { (s.warnings.map(|n| n.to_string()).unwrap_or_default()) }
                                     td { @if s.superseded_by.is_some() { "已被新版本替代" } }
@@ -905,6 +920,7 @@ mod tests {
             errors: None,
             warnings: None,
             submissions: 0,
+            reviewed: false,
         }
     }
 

@@ -237,7 +237,16 @@ async fn supervise(
             if pipeline.config().metrics.listen.is_some() {
                 tracing::warn!("{}", crate::config::METRICS_LISTEN_RENAMED);
             }
-            match crate::http::Server::start(listen, Arc::clone(&health), pipeline.config()).await {
+            // The console wakes the mail task when it queues something (resend, review).
+            let weak = Arc::downgrade(&pipeline);
+            let kick: crate::console::Kick = Arc::new(move || {
+                if let Some(p) = weak.upgrade() {
+                    p.mail_wakeup.kick();
+                }
+            });
+            match crate::http::Server::start(listen, Arc::clone(&health), pipeline.config(), kick)
+                .await
+            {
                 Ok(server) => Some(server),
                 Err(e) => {
                     pipeline.stop();

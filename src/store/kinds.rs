@@ -134,6 +134,10 @@ stored_words! {
         Notice => "notice",
         /// The admin's periodic digest.
         Digest => "digest",
+        /// An officer's review decision sent to the agency (人工复核).
+        Review => "review",
+        /// "已收到，正在审核": the answer while the feedback is held for review.
+        Received => "received",
     }
 }
 
@@ -146,6 +150,8 @@ stored_words! {
         Sent => "sent",
         /// Given up on; the admin was told.
         Failed => "failed",
+        /// Held for an officer's review (`[review] hold`): sent once released.
+        Held => "held",
     }
 }
 
