@@ -360,3 +360,48 @@ fn held_feedback_waits_for_the_release_and_goes_out_once() {
     assert_eq!(received(mail_dir.path()).len(), 2, "nothing sent twice");
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn under_hold_uncertain_only_an_unreadable_file_waits() {
+    // A report read with certainty: its feedback goes out at once.
+    let (mut d, _server, mail_dir, port) = started(
+        "[review]\nhold = \"uncertain\"\n",
+        "xss/a.txt",
+        "000_d016082c1b868431.txt",
+        1,
+    );
+    assert!(
+        mails_to(mail_dir.path(), "gkb@xss.example.cn")[0]
+            .0
+            .starts_with("【已受理】")
+    );
+    // An empty file cannot be read: held; both addresses hear that it is being reviewed.
+    std::fs::write(d.inbox().join("lc/c.txt"), b"").expect("drop");
+    d.wait_count(CHECKED, 2, 60);
+    assert_eq!(wait_received(mail_dir.path(), 3, 30).len(), 3);
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(received(mail_dir.path()).len(), 3, "nothing more");
+    for to in ["a@lc.example.cn", "b@lc.example.cn"] {
+        let mails = mails_to(mail_dir.path(), to);
+        assert_eq!(mails.len(), 1, "{to}: {mails:?}");
+        assert!(mails[0].0.starts_with("【已收到，正在审核】"), "{mails:?}");
+    }
+    assert!(mails_to(mail_dir.path(), "admin@office.example.cn").is_empty());
+    let receipt = receipt_of(&d, "lc");
+    let mut bob = logged_in(port, "bob", "bob's long password");
+    let queue = bob.get("/review").text();
+    assert_eq!(count(&queue, "count-review"), 1, "{queue}");
+    assert!(queue.contains(&receipt), "{queue}");
+    let page = bob.get(&format!("/submission/{receipt}")).text();
+    assert!(
+        page.contains("id=\"held\"") && page.contains("文件无法读取（file.empty）"),
+        "{page}"
+    );
+    // A viewer cannot release it.
+    let r = bob.post(
+        &format!("/submission/{receipt}/review"),
+        &[("csrf", &csrf_of(&page)), ("action", "release")],
+    );
+    assert_eq!(r.code, 403);
+    assert_eq!(d.stop(), Some(0));
+}

@@ -110,12 +110,12 @@ pub async fn resend(
         let conn = store.connection();
         if rv::is_held(conn, sub.id)? {
             return Ok(Done::Refused(
-                "审核意见暂缓发出（待复核）：请先发出或作出复核决定。".into(),
+                "审核意见暂缓发出（待复核）：请先发出或作出复核决定。/ The feedback is held for review: release it or decide first.".into(),
             ));
         }
         let n = rv::resend(conn, sub.id, &who, &crate::time::now_utc())?;
         if n == 0 {
-            return Ok(Done::Refused("这份提交没有可重新发送的消息。".into()));
+            return Ok(Done::Refused("这份提交没有可重新发送的消息。/ This submission has no message to resend.".into()));
         }
         tracing::info!(receipt = %sub.receipt, user = %who, messages = n, "console: resent");
         Ok(Done::Ok(sub.receipt))
@@ -152,31 +152,31 @@ pub async fn decide(
                 Action::Release | Action::Accept | Action::Return | Action::NotApplicable
             )
         }) else {
-            return Ok(Done::Refused(format!("未知的操作 {:?}。", form.action)));
+            return Ok(Done::Refused(format!("未知的操作 {:?}。/ Unknown action.", form.action)));
         };
         let reason: String = form.reason.trim().chars().take(MAX_REASON_CHARS).collect();
         if reason.is_empty() && action != Action::Release {
-            return Ok(Done::Refused("请填写理由。".into()));
+            return Ok(Done::Refused("请填写理由。/ Give a reason.".into()));
         }
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
         let conn = store.connection();
         if sub.state != SubmissionState::Checked {
-            return Ok(Done::Refused("只有已审核的提交可以复核。".into()));
+            return Ok(Done::Refused("只有已审核的提交可以复核。/ Only a checked submission can be reviewed.".into()));
         }
         let held = rv::is_held(conn, sub.id)?;
         let history = rv::reviews_of(conn, sub.id)?;
         let mut finding_text = None;
         match action {
             Action::Release if !held => {
-                return Ok(Done::Refused("审核意见没有暂缓，已经发出。".into()));
+                return Ok(Done::Refused("审核意见没有暂缓，已经发出。/ The feedback is not held: it was sent.".into()));
             }
             Action::Accept if sub.verdict == Some(Verdict::Accepted) => {
-                return Ok(Done::Refused("审核结果已是“已受理”。".into()));
+                return Ok(Done::Refused("审核结果已是“已受理”。/ The verdict already is accepted.".into()));
             }
             Action::Return if sub.verdict == Some(Verdict::Rejected) => {
-                return Ok(Done::Refused("审核结果已是“需修改”。".into()));
+                return Ok(Done::Refused("审核结果已是“需修改”。/ The verdict already is rejected.".into()));
             }
             Action::NotApplicable => {
                 let findings = crate::store::findings_of(conn, sub.id)?;
@@ -185,12 +185,12 @@ pub async fn decide(
                     .and_then(|seq| usize::try_from(seq).ok())
                     .and_then(|seq| findings.get(seq))
                 else {
-                    return Ok(Done::Refused("没有这一条审核意见。".into()));
+                    return Ok(Done::Refused("没有这一条审核意见。/ No such finding.".into()));
                 };
                 if history.iter().any(|r| {
                     r.action == Action::NotApplicable && r.finding_seq == form.finding
                 }) {
-                    return Ok(Done::Refused("这一条审核意见已标为不适用。".into()));
+                    return Ok(Done::Refused("这一条审核意见已标为不适用。/ This finding is already marked not applicable.".into()));
                 }
                 finding_text = Some(f.message.clone());
             }

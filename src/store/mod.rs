@@ -616,29 +616,6 @@ impl Store {
         insert_message(&self.conn, submission_id, key, m)
     }
 
-    /// Every message of a receipt, for `mail resend`.
-    pub fn messages_of(&self, receipt: &str) -> rusqlite::Result<Vec<(String, OutboxMessage)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT o.idempotency_key, o.kind, o.recipient, o.subject, o.body_text, o.body_html
-             FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE s.receipt = ?1 AND o.idempotency_key NOT LIKE '%/resend-%' ORDER BY o.id",
-        )?;
-        stmt.query_map([receipt], |r| {
-            let kind: MessageKind = r.get(1)?;
-            Ok((
-                r.get(0)?,
-                OutboxMessage {
-                    kind,
-                    recipient: r.get(2)?,
-                    subject: r.get(3)?,
-                    body_text: r.get(4)?,
-                    body_html: r.get(5)?,
-                },
-            ))
-        })?
-        .collect()
-    }
-
     /// The outbox as the admin sees it: (receipt, kind, recipient, state, attempts, last error,
     /// subject), unsent first.
     pub fn outbox_overview(&self) -> rusqlite::Result<Vec<OutboxRow>> {
