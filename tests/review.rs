@@ -222,6 +222,16 @@ fn overruling_a_rejected_report_mails_the_reason_and_counts_in_the_export() {
             "{mails:?}"
         );
     }
+    // The receipt file on the share says the decision, above the first feedback.
+    d.wait_count("SELECT count(*) FROM outbox WHERE state != 'sent'", 0, 30);
+    let file = std::fs::read_to_string(d.inbox().join("lc/回执/b.txt.txt")).expect("receipt");
+    assert!(
+        file.starts_with("【人工复核：予以受理】")
+            && file.contains(reason)
+            && file.contains("以下为此前的审核意见")
+            && file.contains("审核结果：需修改"),
+        "{file}"
+    );
     // Accepting again is refused: the verdict already is 已受理.
     let again = alice.post(
         &review,
@@ -391,7 +401,10 @@ fn under_hold_uncertain_only_an_unreadable_file_waits() {
     let mut bob = logged_in(port, "bob", "bob's long password");
     let queue = bob.get("/review").text();
     assert_eq!(count(&queue, "count-review"), 1, "{queue}");
-    assert!(queue.contains(&receipt), "{queue}");
+    assert!(
+        queue.contains(&receipt) && queue.contains("文件无法读取"),
+        "{queue}"
+    );
     let page = bob.get(&format!("/submission/{receipt}")).text();
     assert!(
         page.contains("id=\"held\"") && page.contains("文件无法读取（file.empty）"),

@@ -212,15 +212,25 @@ pub async fn decide(
             finding: finding_text.as_deref(),
             verdict: action.verdict().or(sub.verdict),
         });
-        let messages = match told {
-            Some((subject, body)) => crate::review::to_each(
+        let mut messages = Vec::new();
+        if let Some((subject, body)) = told {
+            messages = crate::review::to_each(
                 crate::store::MessageKind::Review,
                 &crate::review::recipients(&c.config, sub.agency_folder.as_deref()),
                 &subject,
                 &body,
-            ),
-            None => Vec::new(),
-        };
+            );
+            // The receipt file on the share says the decision too, above the feedback.
+            if let Some((path, first)) = rv::first_receipt_file(conn, sub.id, &sub.receipt)? {
+                messages.push(crate::store::OutboxMessage {
+                    kind: crate::store::MessageKind::Receipt,
+                    recipient: path,
+                    subject: subject.clone(),
+                    body_text: format!("{subject}\n\n{body}\n——以下为此前的审核意见——\n\n{first}"),
+                    body_html: None,
+                });
+            }
+        }
         let id = rv::decide(
             conn,
             sub.id,
@@ -368,7 +378,18 @@ pub async fn queue(
     Extension(v): Extension<Visitor>,
 ) -> Response {
     let held = blocking(&console, |_, store| {
-        Ok(rv::held_submissions(store.connection())?)
+        let conn = store.connection();
+        let mut out = Vec::new();
+        for sub in rv::held_submissions(conn)? {
+            let why = rv::reviews_of(conn, sub.id)?
+                .into_iter()
+                .rev()
+                .find(|r| r.action == Action::Hold)
+                .map(|r| r.reason)
+                .unwrap_or_default();
+            out.push((sub, why));
+        }
+        Ok(out)
     })
     .await;
     let held = match held {
@@ -387,9 +408,9 @@ pub async fn queue(
                     p { "没有待复核的提交。" }
                 } @else {
                     table.overview {
-                        thead { tr { th { "回执编号" } th { "单位" } th { "文件" } th { "收到时间" } th { "系统审核结果" } th { "错误" } th { "提示" } } }
+                        thead { tr { th { "回执编号" } th { "单位" } th { "文件" } th { "收到时间" } th { "系统审核结果" } th { "错误" } th { "提示" } th { "暂缓原因" } } }
                         tbody {
-                            @for s in &held {
+                            @for (s, why) in &held {
                                 tr {
                                     td { a href=(format!("/submission/{}", enc(&s.receipt))) { (s.receipt) } }
                                     td { (s.agency_name.as_deref().or(s.agency_folder.as_deref()).unwrap_or("")) }
@@ -398,6 +419,7 @@ pub async fn queue(
                                     td { (verdict_label(s.verdict)) @if s.superseded_by.is_some() { " " span.note { "已被新版本替代" } } }
                                     td.num { (s.errors.unwrap_or(0)) }
                                     td.num { (s.warnings.unwrap_or(0)) }
+                                    td { (why) }
                                 }
                             }
                         }

@@ -248,6 +248,23 @@ pub fn checker_verdict(conn: &Connection, submission_id: i64) -> rusqlite::Resul
     .map(Option::flatten)
 }
 
+/// The receipt file first queued for a submission: (its path in the inbox, its text).
+pub fn first_receipt_file(
+    conn: &Connection,
+    submission_id: i64,
+    receipt: &str,
+) -> rusqlite::Result<Option<(String, String)>> {
+    conn.query_row(
+        "SELECT recipient, body_text FROM outbox
+         WHERE submission_id = ?1 AND kind = ?2
+           AND idempotency_key = ?3 || '/' || kind || '/' || recipient
+         ORDER BY id LIMIT 1",
+        params![submission_id, MessageKind::Receipt, receipt],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 /// Records an officer's decision in one transaction: a decision that ends a hold
 /// (release, accept, return) sends the held feedback; `messages` (the decision told to the
 /// agency) are queued once under the decision's id, except while the feedback stays held
