@@ -754,12 +754,13 @@ fn mail(command: MailCommand) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Ok(rows) => {
-                let (pending, failed) = rows.iter().fold((0, 0), |(p, f), r| match r.state {
-                    OutboxState::Pending => (p + 1, f),
-                    OutboxState::Failed => (p, f + 1),
-                    _ => (p, f),
-                });
-                println!("待发送 {pending}，失败 {failed}，共 {} 条", rows.len());
+                let of = |state| rows.iter().filter(|r| r.state == state).count();
+                let (pending, failed) = (of(OutboxState::Pending), of(OutboxState::Failed));
+                let held = of(OutboxState::Held);
+                println!(
+                    "待发送 {pending}，失败 {failed}，暂缓（待复核）{held}，共 {} 条",
+                    rows.len()
+                );
                 // Recipients (receipt-file paths) and server replies come from outside:
                 // their control characters are shown escaped, never sent to the terminal.
                 use nianbao::escape::controls;

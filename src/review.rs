@@ -35,13 +35,14 @@ pub fn hold_reason(mode: HoldMode, result: &CheckResult) -> Option<String> {
         HoldMode::Off => None,
         HoldMode::All => Some("所有新提交均须人工复核（[review] hold = \"all\"）".into()),
         HoldMode::Uncertain => {
-            let mut rules: Vec<&str> = result
-                .findings
-                .iter()
-                .map(|f| f.rule)
-                .filter(|r| result.report.is_none() || UNCERTAIN_RULES.contains(r))
-                .collect();
-            rules.dedup();
+            let mut rules: Vec<&str> = Vec::new();
+            for f in &result.findings {
+                if (result.report.is_none() || UNCERTAIN_RULES.contains(&f.rule))
+                    && !rules.contains(&f.rule)
+                {
+                    rules.push(f.rule);
+                }
+            }
             if result.report.is_none() {
                 Some(format!("文件无法读取（{}）", rules.join("、")))
             } else if rules.is_empty() {

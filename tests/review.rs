@@ -320,6 +320,9 @@ fn held_feedback_waits_for_the_release_and_goes_out_once() {
     let (code, _, err) = d.cli(&["mail", "resend", &receipt]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("held for review"), "{err}");
+    let (code, queue, err) = d.cli(&["mail", "queue"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(queue.contains("暂缓（待复核）2"), "{queue}");
 
     // The 待复核 queue.
     let mut alice = logged_in(port, "alice", "alice's long password");
