@@ -194,6 +194,10 @@ fn overruling_a_rejected_report_mails_the_reason_and_counts_in_the_export() {
         "{shown}"
     );
     assert!(text.contains("id=\"verdict\">需修改<"), "still rejected");
+    assert!(
+        text.contains("经复核不适用"),
+        "marked in the list of findings"
+    );
 
     // Overruled: accepted despite errors, with a reason that reaches both addresses.
     let reason = "表二数据经电话核实无误，予以受理";

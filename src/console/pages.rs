@@ -608,10 +608,11 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                 details {
                     summary { "逐条意见（共 " (result.findings.len()) " 条）" }
                     ol.findings {
-                        @for f in &result.findings {
+                        @for (i, f) in result.findings.iter().enumerate() {
                             li class=(if f.severity == Severity::Error { "error" } else { "warning" }) {
                                 b { "【" (f.severity.label()) "】" } (f.message) " "
                                 code.rule { (f.rule) }
+                                @if view.review.not_applicable(i) { " " span.note { "经复核不适用" } }
                             }
                         }
                     }

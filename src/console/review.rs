@@ -258,6 +258,16 @@ pub struct ReviewView {
     pub checker: Option<Verdict>,
 }
 
+impl ReviewView {
+    /// Whether finding `seq` was marked not applicable.
+    pub fn not_applicable(&self, seq: usize) -> bool {
+        self.history.iter().any(|r| {
+            r.action == Action::NotApplicable
+                && r.finding_seq.and_then(|s| usize::try_from(s).ok()) == Some(seq)
+        })
+    }
+}
+
 pub fn load(store: &Store, sub: &Submission) -> anyhow::Result<ReviewView> {
     let conn = store.connection();
     Ok(ReviewView {
@@ -350,7 +360,7 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
                         "审核意见 "
                         select name="finding" {
                             @for (i, f) in findings.iter().enumerate() {
-                                @if !not_applicable.iter().any(|x| x.finding_seq == i64::try_from(i).ok()) {
+                                @if !r.not_applicable(i) {
                                     option value=(i) { (i + 1) ". " (f.message.chars().take(80).collect::<String>()) }
                                 }
                             }
