@@ -665,10 +665,16 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
             )
             .init(),
     }
-    let config = match load_config(path) {
+    let mut config = match load_config(path) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if path.is_none() {
+        // Built-in defaults: the console on this machine only (without users it is open to
+        // local users alone; any other address needs `[http] listen` and users).
+        config.http.listen = Some(nianbao::config::DEFAULT_LISTEN.to_string());
+        config.http.listen_is_default = true;
+    }
     match path {
         Some(p) => tracing::info!(config = %p.display(), "configuration loaded"),
         None => tracing::info!(
@@ -758,12 +764,13 @@ fn mail(command: MailCommand) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Ok(rows) => {
-                let (pending, failed) = rows.iter().fold((0, 0), |(p, f), r| match r.state {
-                    OutboxState::Pending => (p + 1, f),
-                    OutboxState::Failed => (p, f + 1),
-                    _ => (p, f),
-                });
-                println!("待发送 {pending}，失败 {failed}，共 {} 条", rows.len());
+                let of = |state| rows.iter().filter(|r| r.state == state).count();
+                let (pending, failed) = (of(OutboxState::Pending), of(OutboxState::Failed));
+                let held = of(OutboxState::Held);
+                println!(
+                    "待发送 {pending}，失败 {failed}，暂缓（待复核）{held}，共 {} 条",
+                    rows.len()
+                );
                 // Recipients (receipt-file paths) and server replies come from outside:
                 // their control characters are shown escaped, never sent to the terminal.
                 use nianbao::escape::controls;
@@ -787,46 +794,54 @@ fn mail(command: MailCommand) -> ExitCode {
             }
         },
         Some(receipt) => {
-            let messages = match store.messages_of(&receipt) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("nianbao: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            if messages.is_empty() {
-                eprintln!(
-                    "nianbao: no messages for receipt {receipt} (see `nianbao status --json`)"
-                );
-                return ExitCode::from(1);
-            }
             // A database error fails the command: "queued" must mean queued.
             let submission = match store.by_receipt(&receipt) {
-                Ok(s) => s.map(|s| s.id),
+                Ok(Some(s)) => s.id,
+                Ok(None) => {
+                    eprintln!(
+                        "nianbao: no submission with receipt {receipt} (see `nianbao status --json`)"
+                    );
+                    return ExitCode::from(1);
+                }
                 Err(e) => {
                     eprintln!("nianbao: cannot read the submission {receipt}: {e}");
                     return ExitCode::from(1);
                 }
             };
-            let stamp = nianbao::ingest::now_utc();
-            let mut queued = 0;
-            for (key, m) in &messages {
-                match store.queue_message(submission, &format!("{key}/resend-{stamp}"), m) {
-                    Ok(true) => queued += 1,
-                    Ok(false) => {}
-                    Err(e) => {
-                        eprintln!(
-                            "nianbao: cannot queue the messages of {receipt}: {e} ({queued} of {} queued); try again",
-                            messages.len()
-                        );
-                        return ExitCode::from(1);
-                    }
+            use nianbao::store::review;
+            let conn = store.connection();
+            let who = format!("nianbao mail resend ({})", whoami());
+            let queued = match review::resend(conn, submission, &who, &nianbao::ingest::now_utc()) {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("nianbao: cannot queue the messages of {receipt}: {e}; try again");
+                    return ExitCode::from(1);
                 }
+            };
+            if queued == 0 {
+                let held = review::is_held(conn, submission).unwrap_or(false);
+                eprintln!(
+                    "nianbao: no messages to resend for receipt {receipt}{}",
+                    if held {
+                        ": its feedback is held for review; release it on the console (发出审核意见)"
+                    } else {
+                        " (see `nianbao mail queue`)"
+                    }
+                );
+                return ExitCode::from(1);
             }
             println!("{receipt}: {queued} 条消息已重新排队，运行中的守护进程会发送。");
             ExitCode::SUCCESS
         }
     }
+}
+
+/// Who runs the command, for the review history (`$USER`, or the uid).
+fn whoami() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()))
 }
 
 /// The configured database file, which must exist: the admin commands read what the daemon

@@ -39,6 +39,8 @@ pub struct Config {
     pub filing_year: i32,
     pub mail: Mail,
     pub http: HttpConfig,
+    /// Officer review (人工复核): whether feedback waits for it.
+    pub review: ReviewConfig,
     /// Deprecated: the old name of `[http]` (see `Config::http_listen`).
     pub metrics: MetricsConfig,
     /// Deadlines per kind of agency (see `crate::deadlines`).
@@ -64,6 +66,7 @@ impl Default for Config {
             filing_year: 0,
             mail: Mail::default(),
             http: HttpConfig::default(),
+            review: ReviewConfig::default(),
             metrics: MetricsConfig::default(),
             deadlines: Default::default(),
             reminders: Default::default(),
@@ -95,7 +98,15 @@ pub struct HttpConfig {
     pub session_idle_min: u64,
     /// The console is reached through an HTTPS proxy: its cookie is marked `Secure`.
     pub behind_tls: bool,
+    /// Set by `nianbao run` without a configuration file, never read from one: the console
+    /// on [`DEFAULT_LISTEN`] is a convenience, so a port already taken is a warning there,
+    /// not a failure to start.
+    #[serde(skip)]
+    pub listen_is_default: bool,
 }
+
+/// Where `nianbao run` on built-in defaults serves the console: this machine only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
 
 impl Default for HttpConfig {
     fn default() -> HttpConfig {
@@ -105,8 +116,27 @@ impl Default for HttpConfig {
             users_file: None,
             session_idle_min: 30,
             behind_tls: false,
+            listen_is_default: false,
         }
     }
+}
+
+/// `[review]`: officer review on the console (see `crate::review`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    /// Which new submissions' feedback waits for an admin's release or decision (the
+    /// agency gets "已收到，正在审核" at once): `off`, `uncertain` readings, or `all`.
+    pub hold: HoldMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldMode {
+    #[default]
+    Off,
+    Uncertain,
+    All,
 }
 
 /// Said (log, `config check`) when a configuration still uses `[metrics] listen`.

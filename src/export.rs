@@ -80,6 +80,8 @@ pub struct Line {
     pub verdict: Option<Verdict>,
     pub errors: Option<i64>,
     pub warnings: Option<i64>,
+    /// The verdict is an officer's (人工复核), not the checker's.
+    pub reviewed: bool,
     /// Values in [`Export::columns`] order; `None` where not given (or not submitted).
     pub values: Vec<Option<String>>,
 }
@@ -93,6 +95,8 @@ pub struct Export {
     /// Sums over the accepted reports.
     pub total: Vec<Option<String>>,
     pub accepted: usize,
+    /// Lines whose verdict an officer gave (人工复核).
+    pub reviewed: usize,
 }
 
 /// Fixed-point value of a decimal with up to 4 places (fees in 万元), for exact sums.
@@ -185,9 +189,11 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
             verdict: sub.and_then(|s| s.verdict),
             errors: sub.and_then(|s| s.errors),
             warnings: sub.and_then(|s| s.warnings),
+            reviewed: sub.is_some_and(|s| s.reviewed),
             values,
         });
     }
+    let reviewed = lines.iter().filter(|l| l.reviewed).count();
     let total = sums
         .into_iter()
         .map(|s| Some(from_ten_thousandths(s)))
@@ -199,6 +205,7 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
         lines,
         total,
         accepted,
+        reviewed,
     })
 }
 
@@ -212,10 +219,18 @@ fn verdict_cn(v: Option<Verdict>) -> &'static str {
 
 /// The header row: fixed columns, then one per value.
 fn header(e: &Export) -> Vec<String> {
-    let mut h: Vec<String> = ["单位", "文件夹", "回执编号", "审核结果", "错误数", "提示数"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut h: Vec<String> = [
+        "单位",
+        "文件夹",
+        "回执编号",
+        "审核结果",
+        "人工复核",
+        "错误数",
+        "提示数",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     h.extend(e.columns.iter().map(|c| c.header.clone()));
     h
 }
@@ -226,6 +241,7 @@ fn row_cells(l: &Line) -> Vec<String> {
         l.folder.clone().unwrap_or_default(),
         l.receipt.clone().unwrap_or_default(),
         verdict_cn(l.verdict).to_string(),
+        if l.reviewed { "是" } else { "" }.to_string(),
         l.errors.map(|v| v.to_string()).unwrap_or_default(),
         l.warnings.map(|v| v.to_string()).unwrap_or_default(),
     ];
@@ -235,7 +251,15 @@ fn row_cells(l: &Line) -> Vec<String> {
 
 fn total_cells(e: &Export) -> Vec<String> {
     let mut r = vec![
-        format!("合计（{} 份已受理报告）", e.accepted),
+        if e.reviewed > 0 {
+            format!(
+                "合计（{} 份已受理报告；{} 份审核结果经人工复核）",
+                e.accepted, e.reviewed
+            )
+        } else {
+            format!("合计（{} 份已受理报告）", e.accepted)
+        },
+        String::new(),
         String::new(),
         String::new(),
         String::new(),
@@ -288,7 +312,7 @@ pub fn to_xlsx(e: &Export) -> anyhow::Result<Vec<u8>> {
     let mut write_row = |r: u32, cells: Vec<String>| -> anyhow::Result<()> {
         for (c, v) in cells.iter().enumerate() {
             let col = c as u16;
-            if c >= 4
+            if c >= 5
                 && !v.is_empty()
                 && let Ok(n) = v.parse::<f64>()
             {

@@ -202,13 +202,14 @@ impl Server {
         listen: &str,
         health: Arc<Health>,
         config: Arc<crate::config::Config>,
+        kick: crate::console::Kick,
     ) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
         let console = if config.http.console {
             let local = listener.local_addr()?;
-            Some(Arc::new(crate::console::Console::new(config, local)?))
+            Some(Arc::new(crate::console::Console::new(config, local, kick)?))
         } else {
             None
         };

@@ -23,6 +23,7 @@ pub mod mail;
 pub mod metrics;
 pub mod recovery;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod safe_fs;
 pub mod status;

@@ -29,6 +29,8 @@ pub struct AgencyStatus {
     pub deadline: Option<String>,
     /// Not submitted, and the deadline has passed (逾期).
     pub overdue: bool,
+    /// The verdict is an officer's (人工复核), not the checker's.
+    pub reviewed: bool,
 }
 
 /// One submission as listed in `status --json`.
@@ -47,6 +49,8 @@ pub struct SubmissionStatus {
     pub warnings: Option<i64>,
     pub duplicate_of: Option<String>,
     pub superseded: bool,
+    /// The verdict is an officer's (人工复核).
+    pub reviewed: bool,
 }
 
 /// Submissions for a report year other than the one shown.
@@ -122,6 +126,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
             warnings: s.warnings,
             duplicate_of: receipt_of(s.duplicate_of),
             superseded: s.superseded_by.is_some(),
+            reviewed: s.reviewed,
         })
         .collect();
     let mut agencies: Vec<AgencyStatus> = config
@@ -223,6 +228,7 @@ fn agency_status(
         submissions: mine.len(),
         deadline: None,
         overdue: false,
+        reviewed: latest.is_some_and(|s| s.reviewed),
     }
 }
 
@@ -262,6 +268,7 @@ pub fn mark_overdue(
 pub fn render(status: &Status) -> String {
     let mut out = format!("{} 年度报告报送情况\n", status.year);
     let (mut accepted, mut rejected, mut missing, mut overdue) = (0, 0, 0, 0);
+    let reviewed = status.agencies.iter().filter(|a| a.reviewed).count();
     for a in &status.agencies {
         let who = a
             .name
@@ -306,7 +313,8 @@ pub fn render(status: &Status) -> String {
         } else {
             "  [未登记的文件夹]"
         };
-        out.push_str(&format!("  {who}：{line}{note}\n"));
+        let mark = if a.reviewed { "  [人工复核]" } else { "" };
+        out.push_str(&format!("  {who}：{line}{mark}{note}\n"));
     }
     out.push_str(&format!(
         "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}{}；共收到文件 {} 个。\n",
@@ -317,6 +325,11 @@ pub fn render(status: &Status) -> String {
         },
         status.submissions.len()
     ));
+    if reviewed > 0 {
+        out.push_str(&format!(
+            "其中 {reviewed} 个单位的审核结果经人工复核（标 [人工复核]）。\n"
+        ));
+    }
     for o in &status.other_years {
         out.push_str(&format!(
             "另有 {} 年度 {} 份，用 --year {} 查看\n",

@@ -2,8 +2,9 @@
 //! chromedriver (WebDriver, the `fantoccini` crate) against the real daemon on 127.0.0.1,
 //! with reports dropped into its inbox and the real SMTP test server (aiosmtpd) receiving
 //! its mail. The office logs in, reads the counts, searches, opens a rejected report and
-//! finds the wrong cell, downloads the original, sees a missing agency's reminder (the
-//! clock set by `NIANBAO_TEST_NOW`), logs out and is refused.
+//! finds the wrong cell, downloads the original, resends the answer, overrules the verdict
+//! with a reason that reaches the agency, sees a missing agency's reminder (the clock set
+//! by `NIANBAO_TEST_NOW`), logs out and is refused.
 //!
 //! With `NIANBAO_SCREENSHOTS=DIR` the overview and a submission page are saved there as
 //! PNG (how `docs/console-*.png` are made).
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use harness::http::free_port;
-use harness::smtp::{SmtpServer, wait_received};
+use harness::smtp::{SmtpServer, received, wait_received};
 use harness::{CHECKED, Daemon, SETTLE_MS, distinct_report, fixture};
 use sha2::{Digest, Sha256};
 
@@ -164,9 +165,31 @@ fn downloaded(dir: &Path, size: usize) -> PathBuf {
         {
             return one.clone();
         }
-        assert!(Instant::now() < deadline, "no complete download in {done:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no complete download in {done:?}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Waits up to 30 s for `done`.
+fn wait_for(done: impl Fn() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "no {what} within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The text of a received message, every text part decoded.
+fn body_text(raw: &[u8]) -> String {
+    let mail = mailparse::parse_mail(raw).expect("parse mail");
+    let mut text = mail.get_body().unwrap_or_default();
+    for part in &mail.subparts {
+        text.push_str(&part.get_body().unwrap_or_default());
+    }
+    text
 }
 
 #[test]
@@ -306,6 +329,48 @@ fn the_office_works_the_season_in_a_browser() {
             sha256(&std::fs::read(&file).expect("downloaded file")),
             sha256(&rejected)
         );
+
+        // Resend: the answer goes out again, at once.
+        let to_lc = || {
+            received(mail.path())
+                .into_iter()
+                .filter(|(to, _)| to.iter().any(|t| t == "a@lc.example.cn"))
+                .count()
+        };
+        assert_eq!(to_lc(), 1, "lc's first answer");
+        c.find(Locator::Css("form[action$='/resend'] button"))
+            .await
+            .expect("resend button")
+            .click()
+            .await
+            .expect("resend");
+        wait_for(|| to_lc() == 2, "the resent answer at the SMTP server");
+
+        // Overrule the verdict with a reason: the agency's mail carries it.
+        let reason = "经核实，第（六）项按本地口径填报，已向上级报备";
+        c.find(Locator::Css(
+            "form.review:has(input[value=accept]) textarea",
+        ))
+        .await
+        .expect("the reason of 予以受理")
+        .send_keys(reason)
+        .await
+        .expect("type");
+        c.find(Locator::Css("form.review:has(input[value=accept]) button"))
+            .await
+            .expect("予以受理")
+            .click()
+            .await
+            .expect("overrule");
+        wait_for(|| to_lc() == 3, "the decision at the SMTP server");
+        let decision = received(mail.path())
+            .into_iter()
+            .filter(|(to, _)| to.iter().any(|t| t == "a@lc.example.cn"))
+            .map(|(_, raw)| body_text(&raw))
+            .find(|body| body.contains(reason));
+        assert!(decision.is_some(), "no mail to lc carries the reason");
+        let verdict = text_of(&c, "#verdict").await;
+        assert!(verdict.contains("已受理"), "{verdict}");
 
         // The missing department was reminded once, and its page says so.
         c.goto(&format!("{base}/agency/czj")).await.expect("czj");

@@ -8,25 +8,8 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use harness::smtp::{SmtpServer, free_port, received, smtp_config, wait_received};
+use harness::smtp::{SmtpServer, free_port, parts, received, smtp_config, wait_received};
 use harness::{CHECKED, Daemon, fixture};
-
-/// Subject, plain text and HTML parts of a message, decoded.
-fn parts(raw: &[u8]) -> (String, String, String) {
-    use mailparse::MailHeaderMap;
-    let mail = mailparse::parse_mail(raw).expect("parse mail");
-    let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
-    let mut text = String::new();
-    let mut html = String::new();
-    for part in std::iter::once(&mail).chain(mail.subparts.iter()) {
-        match part.ctype.mimetype.as_str() {
-            "text/plain" => text = part.get_body().unwrap_or_default(),
-            "text/html" => html = part.get_body().unwrap_or_default(),
-            _ => {}
-        }
-    }
-    (subject, text, html)
-}
 
 #[test]
 fn feedback_arrives_parsed_and_a_refused_address_is_reported() {

@@ -13,6 +13,7 @@
 
 pub mod auth;
 mod pages;
+mod review;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -38,6 +39,9 @@ pub const CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none';
      style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
+/// Wakes the daemon's mail task (something was queued: a resend, a review decision).
+pub type Kick = Arc<dyn Fn() + Send + Sync>;
+
 /// What the console needs: the settings, where the data is, the sessions.
 pub struct Console {
     config: Arc<Config>,
@@ -49,12 +53,15 @@ pub struct Console {
     throttle: auth::Throttle,
     /// The console's own read-only connection, opened on first use.
     store: Mutex<Option<Store>>,
+    /// A writing connection for an admin's actions (resend, review), opened on first use.
+    writer: Mutex<Option<Store>>,
+    kick: Kick,
 }
 
 impl Console {
     /// The console of a server bound to `local`. Refuses a non-loopback address when no
     /// user is configured, naming the fix. Blocking (reads the users).
-    pub fn new(config: Arc<Config>, local: SocketAddr) -> anyhow::Result<Console> {
+    pub fn new(config: Arc<Config>, local: SocketAddr, kick: Kick) -> anyhow::Result<Console> {
         let paths = crate::ingest::Paths::new(&config.data_dir);
         let console = Console {
             db: paths.db.clone(),
@@ -65,6 +72,8 @@ impl Console {
             )),
             throttle: auth::Throttle::default(),
             store: Mutex::new(None),
+            writer: Mutex::new(None),
+            kick,
             config,
         };
         if !console.loopback {
@@ -135,6 +144,10 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/submission/{receipt}/original", get(pages::original))
         .route("/agency/{folder}", get(pages::agency))
         .route("/export/{file}", get(pages::export))
+        .route("/submission/{receipt}/resend", post(review::resend))
+        .route("/submission/{receipt}/review", post(review::decide))
+        .route("/review", get(review::queue))
+        .route("/mail", get(review::mail_queue))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/static/console.css", get(pages::stylesheet))

@@ -33,7 +33,7 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-fn page(status: StatusCode, markup: Markup) -> Response {
+pub(super) fn page(status: StatusCode, markup: Markup) -> Response {
     (
         status,
         [
@@ -56,7 +56,7 @@ pub fn internal(why: &str) -> Response {
         .into_response()
 }
 
-fn not_found(v: &Visitor, what: &str) -> Response {
+pub(super) fn not_found(v: &Visitor, what: &str) -> Response {
     page(
         StatusCode::NOT_FOUND,
         layout(
@@ -68,7 +68,7 @@ fn not_found(v: &Visitor, what: &str) -> Response {
 }
 
 /// Runs `f` on the console's connection on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     console: &Arc<Console>,
     f: impl FnOnce(&Console, &Store) -> anyhow::Result<T> + Send + 'static,
 ) -> Result<T, Response> {
@@ -115,7 +115,7 @@ fn head(title: &str) -> Markup {
     }
 }
 
-fn layout(v: &Visitor, title: &str, body: Markup) -> Markup {
+pub(super) fn layout(v: &Visitor, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -291,9 +291,10 @@ pub async fn overview(
         let year = query.year.unwrap_or(default);
         let years = crate::status::years(store, default)?;
         let status = crate::status::status(store, &c.config, year)?;
+        let held = crate::store::review::count_held(store.connection())?;
         Ok(overview_page(
             &v,
-            year,
+            (year, held),
             &years,
             &status.agencies,
             status.submissions.len(),
@@ -309,7 +310,7 @@ pub async fn overview(
 
 fn overview_page(
     v: &Visitor,
-    year: i32,
+    (year, held): (i32, i64),
     years: &[i32],
     agencies: &[AgencyStatus],
     files: usize,
@@ -339,6 +340,8 @@ fn overview_page(
                 span.missing { "未提交 " strong #count-missing { (count(Standing::Missing) + count(Standing::Overdue)) } }
                 span.bad { "其中逾期 " strong #count-overdue { (count(Standing::Overdue)) } }
                 span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
+                span.missing { a href="/review" { "待复核 " strong #count-held { (held) } } }
+                span { a href="/mail" { "邮件队列" } }
             }
             form.search method="get" action="/" {
                 input type="hidden" name="year" value=(year);
@@ -383,7 +386,7 @@ fn overview_page(
                                 @if !a.configured { " " span.note { "未登记" } }
                             }
                             td { (a.folder.as_deref().unwrap_or("")) }
-                            td class=(standing.class()) { (standing.label()) }
+                            td class=(standing.class()) { (standing.label()) @if a.reviewed { " " span.note { "复核" } } }
                             td {
                                 @if let Some(r) = &a.receipt {
                                     a href=(format!("/submission/{}", enc(r))) { (r) }
@@ -440,6 +443,7 @@ struct SubmissionView {
     messages: Vec<MessageState>,
     duplicate_of: Option<String>,
     superseded_by: Option<String>,
+    review: super::review::ReviewView,
 }
 
 pub async fn submission(
@@ -468,13 +472,9 @@ pub async fn submission(
                 None => None,
             })
         };
-        let agency = sub
-            .agency_folder
-            .as_deref()
-            .and_then(|f| c.config.agency(f))
-            .map(|a| a.name.clone())
-            .or_else(|| sub.agency_name.clone());
+        let agency = agency_name(&c.config, &sub);
         Ok(Some(SubmissionView {
+            review: super::review::load(store, &sub)?,
             duplicate_of: receipt_of(sub.duplicate_of)?,
             superseded_by: receipt_of(sub.superseded_by)?,
             messages: crate::store::messages_of_submission(conn, sub.id)?,
@@ -501,6 +501,15 @@ pub async fn submission(
     }
 }
 
+/// The agency of a submission as configured now, or as named when it arrived.
+pub(super) fn agency_name(config: &crate::config::Config, sub: &Submission) -> Option<String> {
+    sub.agency_folder
+        .as_deref()
+        .and_then(|f| config.agency(f))
+        .map(|a| a.name.clone())
+        .or_else(|| sub.agency_name.clone())
+}
+
 fn verdict_shown(sub: &Submission) -> (&'static str, &'static str) {
     match (sub.state, sub.verdict) {
         (SubmissionState::Duplicate, _) => ("重复提交", "missing"),
@@ -516,6 +525,7 @@ fn outbox_state(s: OutboxState) -> &'static str {
         OutboxState::Pending => "待发送",
         OutboxState::Sent => "已发送",
         OutboxState::Failed => "发送失败",
+        OutboxState::Held => "暂缓（待复核）",
     }
 }
 
@@ -540,7 +550,11 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
         &sub.receipt,
         html! {
             h1 { (agency) " · " (sub.receipt) }
-            p class=(format!("verdict {class}")) { "审核结果：" strong #verdict { (verdict) } }
+            p class=(format!("verdict {class}")) {
+                "审核结果：" strong #verdict { (verdict) }
+                @if sub.reviewed { " " span.note { "经人工复核" } }
+                @if view.review.held { " " span.note { "待复核，审核意见暂缓发出" } }
+            }
             table.facts {
                 tr { th { "回执编号" } td #receipt { (sub.receipt) } }
                 tr {
@@ -600,15 +614,17 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                 details {
                     summary { "逐条意见（共 " (result.findings.len()) " 条）" }
                     ol.findings {
-                        @for f in &result.findings {
+                        @for (i, f) in result.findings.iter().enumerate() {
                             li class=(if f.severity == Severity::Error { "error" } else { "warning" }) {
                                 b { "【" (f.severity.label()) "】" } (f.message) " "
                                 code.rule { (f.rule) }
+                                @if view.review.not_applicable(i) { " " span.note { "经复核不适用" } }
                             }
                         }
                     }
                 }
             }
+            (super::review::section(v, sub, &view.review, &result.findings))
             @if let Some(t) = tables {
                 h2 { "表格（标红的格有错误，标黄的格有提示）" }
                 // The mail's renderer, which escapes every value itself.
@@ -625,7 +641,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                             tr {
                                 td { (m.recipient) }
                                 td { (m.kind) }
-                                td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending => "missing" }) { (outbox_state(m.state)) }
+                                td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
                                 td.num { (m.attempts) }
                                 td { (china_time(&m.created_at)) }
                                 td { (m.sent_at.as_deref().map(china_time).unwrap_or_default()) }
@@ -766,10 +782,147 @@ pub async fn original(
 // ---------------------------------------------------------------------------------------
 // Agency
 
+/// Which two submissions the agency page compares (`?old=RECEIPT&new=RECEIPT`); by default
+/// the latest report of each of the two most recent years.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CompareQuery {
+    #[serde(default)]
+    old: Option<String>,
+    #[serde(default)]
+    new: Option<String>,
+}
+
+/// The submissions that can be compared: checked, with a report read, newest first.
+fn comparable(subs: &[Submission]) -> Vec<&Submission> {
+    subs.iter()
+        .filter(|s| s.state == SubmissionState::Checked && s.year.is_some())
+        .collect()
+}
+
+/// Reads both reports from the store and compares them (`crate::compare`, as `nianbao
+/// compare` does for two files).
+fn compare_of(
+    store: &crate::store::Store,
+    subs: &[Submission],
+    query: &CompareQuery,
+) -> anyhow::Result<Option<(String, String, crate::compare::Comparison)>> {
+    let candidates = comparable(subs);
+    let by_receipt = |r: &Option<String>| {
+        r.as_deref()
+            .and_then(|r| candidates.iter().find(|s| s.receipt == r).copied())
+    };
+    // By default: the latest of the newest year against the latest of the year before it.
+    let newest = candidates.first().copied();
+    let older = newest.and_then(|n| {
+        candidates
+            .iter()
+            .find(|s| s.year < n.year && s.superseded_by.is_none())
+            .copied()
+    });
+    let (Some(old), Some(new)) = (
+        by_receipt(&query.old).or(older),
+        by_receipt(&query.new).or(newest),
+    ) else {
+        return Ok(None);
+    };
+    let report = |s: &Submission| -> anyhow::Result<Option<crate::report::Report>> {
+        Ok(crate::store::submission_detail(store.connection(), s.id)?
+            .and_then(|d| d.report_json)
+            .and_then(|j| serde_json::from_str(&j).ok()))
+    };
+    let (Some(old_report), Some(new_report)) = (report(old)?, report(new)?) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        old.receipt.clone(),
+        new.receipt.clone(),
+        crate::compare::compare(
+            &old.original_name,
+            &old_report,
+            &new.original_name,
+            &new_report,
+        ),
+    )))
+}
+
+/// Two years side by side: the form to choose them, the tables' values with the differing
+/// ones marked, and how much of the narrative is the same.
+fn compare_section(
+    folder: &str,
+    subs: &[Submission],
+    compared: Option<&(String, String, crate::compare::Comparison)>,
+) -> Markup {
+    let candidates = comparable(subs);
+    if candidates.len() < 2 {
+        return html! {};
+    }
+    let label = |s: &Submission| {
+        format!(
+            "{} 年度 {}",
+            s.year.map(|y| y.to_string()).unwrap_or_default(),
+            s.receipt
+        )
+    };
+    html! {
+        h2 #compare { "两个年度对比" }
+        form.compare method="get" action=(format!("/agency/{}#compare", enc(folder))) {
+            label { "旧 " select name="old" {
+                @for s in &candidates {
+                    option value=(s.receipt) selected[compared.is_some_and(|c| c.0 == s.receipt)] { (label(s)) }
+                }
+            } }
+            " "
+            label { "新 " select name="new" {
+                @for s in &candidates {
+                    option value=(s.receipt) selected[compared.is_some_and(|c| c.1 == s.receipt)] { (label(s)) }
+                }
+            } }
+            " " button type="submit" { "对比" }
+        }
+        @if let Some((old, new, c)) = compared {
+            p {
+                "旧：" a href=(format!("/submission/{}", enc(old))) { (old) } "（" (c.old.file) "）；"
+                "新：" a href=(format!("/submission/{}", enc(new))) { (new) } "（" (c.new.file) "）。"
+                "表格中 " strong #compare-differing { (c.differing()) } " 个数值不同；正文 "
+                (c.narrative.shared) "/" (c.narrative.total) " 句相同。"
+            }
+            table.compare {
+                thead { tr { th { "表" } th { "项目" } th { "栏目" } th { "旧" } th { "新" } } }
+                tbody {
+                    @for row in &c.values {
+                        tr class=[row.differs.then_some("differs")] {
+                            td { (row.table) }
+                            td { (row.label) }
+                            td { (row.item) }
+                            td.num { (row.old.as_deref().unwrap_or("—")) }
+                            td.num { (row.new.as_deref().unwrap_or("—")) }
+                        }
+                    }
+                }
+            }
+            table.messages {
+                thead { tr { th { "正文部分" } th { "相同句数" } th { "例句" } } }
+                tbody {
+                    @for section in &c.sections {
+                        tr {
+                            td { (section.heading) }
+                            td.num { (section.overlap.shared) "/" (section.overlap.total) }
+                            td { (section.overlap.example.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        } @else {
+            p { "所选的两份报告无法对比（未读出报告内容）。" }
+        }
+    }
+}
+
 pub async fn agency(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
     Path(folder): Path<String>,
+    Query(query): Query<CompareQuery>,
 ) -> Response {
     let found = blocking(&console, move |c, store| {
         let subs = crate::store::submissions_of_agency(store.connection(), &folder)?;
@@ -781,10 +934,11 @@ pub async fn agency(
             .or_else(|| subs.iter().find_map(|s| s.agency_name.clone()))
             .unwrap_or_else(|| folder.clone());
         let reminders = crate::deadlines::reminders_of(store.connection(), &folder)?;
-        Ok(Some((folder, name, subs, reminders)))
+        let compared = compare_of(store, &subs, &query)?;
+        Ok(Some((folder, name, subs, reminders, compared)))
     })
     .await;
-    let (folder, name, subs, reminders) = match found {
+    let (folder, name, subs, reminders, compared) = match found {
         Ok(Some(f)) => f,
         Ok(None) => return not_found(&v, "没有这个单位。"),
         Err(r) => return r,
@@ -810,7 +964,7 @@ pub async fn agency(
                                     td { a href=(format!("/submission/{}", enc(&s.receipt))) { (s.receipt) } }
                                     td { (s.original_name) }
                                     td { (china_time(&s.received_at)) }
-                                    td class=(class) { (verdict) }
+                                    td class=(class) { (verdict) @if s.reviewed { " " span.note { "复核" } } }
                                     td.num { (s.errors.map(|n| n.to_string()).unwrap_or_default()) }
                                     td.num { (s.warnings.map(|n| n.to_string()).unwrap_or_default()) }
                                     td { @if s.superseded_by.is_some() { "已被新版本替代" } }
@@ -819,6 +973,7 @@ pub async fn agency(
                         }
                     }
                 }
+                (compare_section(&folder, &subs, compared.as_ref()))
                 (reminders_table(&reminders))
             },
         ),
@@ -840,7 +995,7 @@ fn reminders_table(reminders: &[crate::deadlines::SentReminder]) -> Markup {
                             td { (r.year) }
                             td { (r.stage.map_or("提醒", crate::deadlines::Stage::label)) }
                             td { (r.recipient) }
-                            td class=(match r.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending => "missing" }) { (outbox_state(r.state)) }
+                            td class=(match r.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(r.state)) }
                             td { (china_time(&r.created_at)) }
                             td { (r.sent_at.as_deref().map(china_time).unwrap_or_default()) }
                             td { (r.last_error.as_deref().unwrap_or("")) }
@@ -942,6 +1097,7 @@ mod tests {
             submissions: 0,
             deadline: None,
             overdue: false,
+            reviewed: false,
         }
     }
 

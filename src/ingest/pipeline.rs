@@ -63,13 +63,15 @@ impl Pipeline {
             self.store()
                 .original_of(sub.agency_folder.as_deref(), &sub.sha256, sub.id)?;
         if let Some(original) = original {
+            // The first one's feedback still held for review: its verdict is not told yet.
+            let held = crate::store::review::is_held(self.store().connection(), original.id)?;
             let (subject, body) = mail::render(
                 &sub.receipt,
                 agency.map(|a| a.name.as_str()),
                 &name,
                 &Outcome::Duplicate {
                     first_receipt: &original.receipt,
-                    verdict: original.verdict,
+                    verdict: original.verdict.filter(|_| !held),
                 },
             );
             let mut messages = self.messages(agency, false, &subject, &body, None);
@@ -179,13 +181,43 @@ impl Pipeline {
                 body_html: None,
             });
         }
-        self.store().store_outcome(
+        // Held for review (`[review] hold`): the agency hears "已收到，正在审核" now, the
+        // feedback once an admin releases it or decides (notices to the admin go at once).
+        let hold_reason = crate::review::hold_reason(config.review.hold, &result);
+        let (held, acks) = match &hold_reason {
+            Some(_) => {
+                let (held, now): (Vec<_>, Vec<_>) = messages
+                    .into_iter()
+                    .partition(|m| m.kind != MessageKind::Notice);
+                messages = now;
+                let (subject, body) =
+                    crate::review::received(&sub.receipt, agency.map(|a| a.name.as_str()), &name);
+                let mut acks = crate::review::to_each(
+                    MessageKind::Received,
+                    &agency.map(|a| a.email.clone()).unwrap_or_default(),
+                    &subject,
+                    &body,
+                );
+                acks.extend(self.receipt_file(sub, &subject, &body));
+                (held, acks)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let hold = hold_reason
+            .as_deref()
+            .map(|reason| crate::store::review::Hold {
+                reason,
+                held: &held,
+                acks: &acks,
+            });
+        self.store().store_outcome_held(
             sub.id,
             &result,
             check_ms,
             &now_utc(),
             &messages,
             &sub.receipt,
+            hold.as_ref(),
         )?;
         self.metrics.observe_ms(check_ms);
         self.metrics.committed();

@@ -237,8 +237,22 @@ async fn supervise(
             if pipeline.config().metrics.listen.is_some() {
                 tracing::warn!("{}", crate::config::METRICS_LISTEN_RENAMED);
             }
-            match crate::http::Server::start(listen, Arc::clone(&health), pipeline.config()).await {
+            // The console wakes the mail task when it queues something (resend, review).
+            let weak = Arc::downgrade(&pipeline);
+            let kick: crate::console::Kick = Arc::new(move || {
+                if let Some(p) = weak.upgrade() {
+                    p.mail_wakeup.kick();
+                }
+            });
+            match crate::http::Server::start(listen, Arc::clone(&health), pipeline.config(), kick)
+                .await
+            {
                 Ok(server) => Some(server),
+                // Built-in defaults: the console is a convenience, the daemon runs without it.
+                Err(e) if pipeline.config().http.listen_is_default => {
+                    tracing::warn!(error = %format!("{e:#}"), "no web console (give [http] listen another port in a configuration file)");
+                    None
+                }
                 Err(e) => {
                     pipeline.stop();
                     return Err(e);

@@ -136,6 +136,10 @@ stored_words! {
         Digest => "digest",
         /// A reminder (催报) to an agency that has not submitted (`crate::deadlines`).
         Reminder => "reminder",
+        /// An officer's review decision sent to the agency (人工复核).
+        Review => "review",
+        /// "已收到，正在审核": the answer while the feedback is held for review.
+        Received => "received",
     }
 }
 
@@ -148,6 +152,8 @@ stored_words! {
         Sent => "sent",
         /// Given up on; the admin was told.
         Failed => "failed",
+        /// Held for an officer's review (`[review] hold`): sent once released.
+        Held => "held",
     }
 }
 
@@ -166,6 +172,8 @@ mod tests {
             MessageKind::Notice,
             MessageKind::Digest,
             MessageKind::Reminder,
+            MessageKind::Review,
+            MessageKind::Received,
         ] {
             let text: String = conn.query_row("SELECT ?1", [kind], |r| r.get(0)).unwrap();
             assert_eq!(text, kind.as_str());
@@ -176,6 +184,17 @@ mod tests {
             .query_row("SELECT 'duplicate'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(state, SubmissionState::Duplicate);
+        for outbox in [
+            OutboxState::Pending,
+            OutboxState::Sent,
+            OutboxState::Failed,
+            OutboxState::Held,
+        ] {
+            let back: OutboxState = conn
+                .query_row("SELECT ?1", [outbox.as_str()], |r| r.get(0))
+                .unwrap();
+            assert_eq!(back, outbox);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod console;
 mod history;
 mod kinds;
+pub mod review;
 mod schema;
 mod users;
 
@@ -60,6 +61,8 @@ pub struct Submission {
     pub errors: Option<i64>,
     pub warnings: Option<i64>,
     pub superseded_by: Option<i64>,
+    /// `verdict` is an officer's (人工复核), not the checker's (see `review`).
+    pub reviewed: bool,
 }
 
 /// A newly archived file, before it is read.
@@ -86,10 +89,15 @@ pub struct OutboxMessage {
     pub body_html: Option<String>,
 }
 
+/// The last column is the verdict of the latest review that overruled the checker's, if
+/// any: the verdict read everywhere is the effective one.
 const SUBMISSION_COLUMNS: &str = "id, receipt, agency_folder, agency_name, original_name, size, \
-     sha256, received_at, state, duplicate_of, year, verdict, errors, warnings, superseded_by";
+     sha256, received_at, state, duplicate_of, year, verdict, errors, warnings, superseded_by, \
+     (SELECT r.verdict FROM reviews r WHERE r.submission_id = submissions.id \
+      AND r.verdict IS NOT NULL ORDER BY r.id DESC LIMIT 1)";
 
 fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+    let reviewed: Option<Verdict> = row.get(15)?;
     Ok(Submission {
         id: row.get(0)?,
         receipt: row.get(1)?,
@@ -102,10 +110,11 @@ fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
         state: row.get(8)?,
         duplicate_of: row.get(9)?,
         year: row.get(10)?,
-        verdict: row.get(11)?,
+        verdict: reviewed.or(row.get(11)?),
         errors: row.get(12)?,
         warnings: row.get(13)?,
         superseded_by: row.get(14)?,
+        reviewed: reviewed.is_some(),
     })
 }
 
@@ -377,6 +386,22 @@ impl Store {
         messages: &[OutboxMessage],
         receipt: &str,
     ) -> rusqlite::Result<()> {
+        self.store_outcome_held(id, result, check_ms, checked_at, messages, receipt, None)
+    }
+
+    /// [`Store::store_outcome`], with the feedback held for review when `hold` says so
+    /// (`review::Hold`): its messages queued as `held`, its acknowledgements as pending.
+    #[allow(clippy::too_many_arguments)]
+    pub fn store_outcome_held(
+        &mut self,
+        id: i64,
+        result: &CheckResult,
+        check_ms: u64,
+        checked_at: &str,
+        messages: &[OutboxMessage],
+        receipt: &str,
+        hold: Option<&review::Hold<'_>>,
+    ) -> rusqlite::Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -429,6 +454,9 @@ impl Store {
             )?;
         }
         queue(&tx, id, receipt, messages)?;
+        if let Some(hold) = hold {
+            review::hold_in(&tx, id, receipt, hold, checked_at)?;
+        }
         tx.commit()
     }
 
@@ -603,29 +631,6 @@ impl Store {
         m: &OutboxMessage,
     ) -> rusqlite::Result<bool> {
         insert_message(&self.conn, submission_id, key, m)
-    }
-
-    /// Every message of a receipt, for `mail resend`.
-    pub fn messages_of(&self, receipt: &str) -> rusqlite::Result<Vec<(String, OutboxMessage)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT o.idempotency_key, o.kind, o.recipient, o.subject, o.body_text, o.body_html
-             FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE s.receipt = ?1 AND o.idempotency_key NOT LIKE '%/resend-%' ORDER BY o.id",
-        )?;
-        stmt.query_map([receipt], |r| {
-            let kind: MessageKind = r.get(1)?;
-            Ok((
-                r.get(0)?,
-                OutboxMessage {
-                    kind,
-                    recipient: r.get(2)?,
-                    subject: r.get(3)?,
-                    body_text: r.get(4)?,
-                    body_html: r.get(5)?,
-                },
-            ))
-        })?
-        .collect()
     }
 
     /// The outbox as the admin sees it: (receipt, kind, recipient, state, attempts, last error,

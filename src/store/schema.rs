@@ -118,6 +118,25 @@ pub fn migrations() -> Migrations<'static> {
         );
         ",
         ),
+        // Officer review (人工复核, issue 16): one row per action on a submission, never
+        // updated: `hold` (the daemon held its feedback, `[review] hold`), `release`,
+        // `accept` / `return` (the verdict overruled; `verdict` is the new one),
+        // `not_applicable` (finding `finding_seq` does not apply), `resend`.
+        M::up(
+            "
+        CREATE TABLE reviews (
+            id            INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            action        TEXT NOT NULL,
+            verdict       TEXT,                        -- accepted | rejected (accept, return)
+            finding_seq   INTEGER,                     -- not_applicable: findings.seq
+            reason        TEXT NOT NULL,
+            reviewer      TEXT NOT NULL,               -- console user, or who acted
+            decided_at    TEXT NOT NULL                -- UTC
+        );
+        CREATE INDEX reviews_submission ON reviews(submission_id, id);
+        ",
+        ),
     ])
 }
 

@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod smtp;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -87,3 +87,20 @@ pub fn smtp_config(port: u16) -> String {
         "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout_s = 5\n"
     )
 }
+
+/// Subject, plain text and HTML parts of a message, decoded.
+pub fn parts(raw: &[u8]) -> (String, String, String) {
+    use mailparse::MailHeaderMap;
+    let mail = mailparse::parse_mail(raw).expect("parse mail");
+    let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
+    let mut text = String::new();
+    let mut html = String::new();
+    for part in std::iter::once(&mail).chain(mail.subparts.iter()) {
+        match part.ctype.mimetype.as_str() {
+            "text/plain" => text = part.get_body().unwrap_or_default(),
+            "text/html" => html = part.get_body().unwrap_or_default(),
+            _ => {}
+        }
+    }
+    (subject, text, html)
+}

@@ -1,0 +1,400 @@
+//! Officer review (人工复核, table `reviews`): what an admin decided about a submission on
+//! the console, and what the daemon held for such a decision (`[review] hold`).
+//!
+//! Each action is one row, never changed afterwards, so the history says who decided what
+//! and when. The verdict read everywhere is the latest `accept`/`return` row's when there
+//! is one (`SUBMISSION_COLUMNS`). A submission is held while its latest `hold`, `release`,
+//! `accept` or `return` row is a `hold`: its feedback waits in the outbox as `held`.
+//!
+//! Mail keys: a decision's messages are `<receipt>/review/<review id>/<recipient>` (once
+//! per decision), a resend's copies `<original key>/resend/<review id>`, the acknowledgement
+//! of a held submission `<receipt>/<kind>/<recipient>/received`.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{
+    MessageKind, OutboxMessage, OutboxState, SUBMISSION_COLUMNS, Submission, Verdict,
+    insert_message, submission,
+};
+
+/// What an officer (or the daemon, for `hold`) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The daemon held the feedback for review.
+    Hold,
+    /// The held feedback was sent as it is (发出).
+    Release,
+    /// Accepted despite errors (予以受理).
+    Accept,
+    /// Returned despite no errors (退回修改).
+    Return,
+    /// One finding does not apply (不适用).
+    NotApplicable,
+    /// The feedback was queued again.
+    Resend,
+}
+
+impl Action {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Hold => "hold",
+            Action::Release => "release",
+            Action::Accept => "accept",
+            Action::Return => "return",
+            Action::NotApplicable => "not_applicable",
+            Action::Resend => "resend",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        [
+            Action::Hold,
+            Action::Release,
+            Action::Accept,
+            Action::Return,
+            Action::NotApplicable,
+            Action::Resend,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+
+    /// As the history shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Hold => "暂缓发出，待人工复核",
+            Action::Release => "发出审核意见",
+            Action::Accept => "予以受理",
+            Action::Return => "退回修改",
+            Action::NotApplicable => "审核意见不适用",
+            Action::Resend => "重新发送",
+        }
+    }
+
+    /// The verdict an action gives (accept, return).
+    pub fn verdict(self) -> Option<Verdict> {
+        match self {
+            Action::Accept => Some(Verdict::Accepted),
+            Action::Return => Some(Verdict::Rejected),
+            _ => None,
+        }
+    }
+
+    /// Whether it ends a hold.
+    fn releases(self) -> bool {
+        matches!(self, Action::Release | Action::Accept | Action::Return)
+    }
+}
+
+/// A held outcome's messages (see `Store::store_outcome_held`).
+pub struct Hold<'a> {
+    /// Why it is held (shown in the history).
+    pub reason: &'a str,
+    /// The feedback, queued as `held`.
+    pub held: &'a [OutboxMessage],
+    /// "已收到，正在审核": queued to go out at once.
+    pub acks: &'a [OutboxMessage],
+}
+
+/// The daemon's name in the history.
+pub const DAEMON: &str = "nianbao";
+
+/// One row of the history.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub id: i64,
+    pub action: Action,
+    pub verdict: Option<Verdict>,
+    pub finding_seq: Option<i64>,
+    pub reason: String,
+    pub reviewer: String,
+    pub decided_at: String,
+}
+
+/// What an officer decides (not `hold`: the daemon's).
+#[derive(Debug, Clone)]
+pub struct Decision<'a> {
+    pub action: Action,
+    pub finding_seq: Option<i64>,
+    pub reason: &'a str,
+    pub reviewer: &'a str,
+    pub at: &'a str,
+}
+
+fn record(tx: &Transaction<'_>, submission_id: i64, d: &Decision<'_>) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO reviews (submission_id, action, verdict, finding_seq, reason, reviewer,
+             decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            submission_id,
+            d.action.as_str(),
+            d.action.verdict(),
+            d.finding_seq,
+            d.reason,
+            d.reviewer,
+            d.at
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Queues a held outcome's messages (in the outcome's transaction) and records the hold.
+pub(super) fn hold_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    receipt: &str,
+    hold: &Hold<'_>,
+    at: &str,
+) -> rusqlite::Result<()> {
+    for m in hold.held {
+        let key = format!("{receipt}/{}/{}", m.kind, m.recipient);
+        if insert_message(tx, Some(id), &key, m)? {
+            tx.execute(
+                "UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1",
+                params![key, OutboxState::Held],
+            )?;
+        }
+    }
+    for m in hold.acks {
+        let key = format!("{receipt}/{}/{}/received", m.kind, m.recipient);
+        insert_message(tx, Some(id), &key, m)?;
+    }
+    record(
+        tx,
+        id,
+        &Decision {
+            action: Action::Hold,
+            finding_seq: None,
+            reason: hold.reason,
+            reviewer: DAEMON,
+            at,
+        },
+    )?;
+    Ok(())
+}
+
+fn immediate(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
+    Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+}
+
+/// Whether the submission's feedback is held for review now.
+pub fn is_held(conn: &Connection, submission_id: i64) -> rusqlite::Result<bool> {
+    let last: Option<String> = conn
+        .query_row(
+            "SELECT action FROM reviews
+             WHERE submission_id = ?1 AND action IN ('hold', 'release', 'accept', 'return')
+             ORDER BY id DESC LIMIT 1",
+            [submission_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(last.as_deref() == Some(Action::Hold.as_str()))
+}
+
+/// Held submissions, by the latest row of each (the 待复核 queue).
+const HELD: &str = "SELECT r.submission_id FROM reviews r
+     WHERE r.action = 'hold' AND NOT EXISTS (
+         SELECT 1 FROM reviews l WHERE l.submission_id = r.submission_id AND l.id > r.id
+           AND l.action IN ('release', 'accept', 'return'))";
+
+/// The submissions waiting for review (待复核), oldest first.
+pub fn held_submissions(conn: &Connection) -> rusqlite::Result<Vec<Submission>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id IN ({HELD}) ORDER BY id"
+    ))?;
+    stmt.query_map([], submission)?.collect()
+}
+
+pub fn count_held(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(&format!("SELECT count(*) FROM ({HELD})"), [], |r| r.get(0))
+}
+
+/// The history of a submission, oldest first.
+pub fn reviews_of(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec<Review>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, action, verdict, finding_seq, reason, reviewer, decided_at
+         FROM reviews WHERE submission_id = ?1 ORDER BY id",
+    )?;
+    stmt.query_map([submission_id], |r| {
+        let action: String = r.get(1)?;
+        Ok(Review {
+            id: r.get(0)?,
+            action: Action::parse(&action).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    format!("unknown review action {action:?}").into(),
+                )
+            })?,
+            verdict: r.get(2)?,
+            finding_seq: r.get(3)?,
+            reason: r.get(4)?,
+            reviewer: r.get(5)?,
+            decided_at: r.get(6)?,
+        })
+    })?
+    .collect()
+}
+
+/// The checker's own verdict, whatever a review made of it.
+pub fn checker_verdict(conn: &Connection, submission_id: i64) -> rusqlite::Result<Option<Verdict>> {
+    conn.query_row(
+        "SELECT verdict FROM submissions WHERE id = ?1",
+        [submission_id],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
+/// The receipt file first queued for a submission: (its path in the inbox, its text).
+pub fn first_receipt_file(
+    conn: &Connection,
+    submission_id: i64,
+    receipt: &str,
+) -> rusqlite::Result<Option<(String, String)>> {
+    conn.query_row(
+        "SELECT recipient, body_text FROM outbox
+         WHERE submission_id = ?1 AND kind = ?2
+           AND idempotency_key = ?3 || '/' || kind || '/' || recipient
+         ORDER BY id LIMIT 1",
+        params![submission_id, MessageKind::Receipt, receipt],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// Records an officer's decision in one transaction: a decision that ends a hold
+/// (release, accept, return) sends the held feedback; `messages` (the decision told to the
+/// agency) are queued once under the decision's id, except while the feedback stays held
+/// (a finding marked not applicable before the release). Returns the decision's id.
+pub fn decide(
+    conn: &Connection,
+    submission_id: i64,
+    receipt: &str,
+    d: &Decision<'_>,
+    messages: &[OutboxMessage],
+) -> rusqlite::Result<i64> {
+    let tx = immediate(conn)?;
+    let held = is_held(&tx, submission_id)?;
+    let id = record(&tx, submission_id, d)?;
+    if held && d.action.releases() {
+        tx.execute(
+            "UPDATE outbox SET state = ?2, created_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+             WHERE submission_id = ?1 AND state = ?3",
+            params![submission_id, OutboxState::Pending, OutboxState::Held],
+        )?;
+    }
+    if !held || d.action.releases() {
+        for m in messages {
+            let key = format!("{receipt}/review/{id}/{}", m.recipient);
+            insert_message(&tx, Some(submission_id), &key, m)?;
+        }
+    }
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Queues the submission's answer again (`nianbao mail resend`, the console's 重新发送):
+/// a copy of each feedback, admin copy, receipt file, duplicate reply and review decision
+/// first queued for it (not held ones, not earlier copies, not the acknowledgement of a
+/// hold), under keys of this resend. Records who resent; returns how many were queued
+/// (0: nothing to resend, and nothing recorded).
+pub fn resend(
+    conn: &Connection,
+    submission_id: i64,
+    reviewer: &str,
+    at: &str,
+) -> rusqlite::Result<usize> {
+    let tx = immediate(conn)?;
+    let id = record(
+        &tx,
+        submission_id,
+        &Decision {
+            action: Action::Resend,
+            finding_seq: None,
+            reason: "",
+            reviewer,
+            at,
+        },
+    )?;
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key, subject,
+             body_text, body_html, state, created_at)
+         SELECT submission_id, kind, recipient, idempotency_key || '/resend/' || ?2, subject,
+                body_text, body_html, ?3, strftime('%Y-%m-%dT%H:%M:%SZ','now')
+         FROM outbox
+         WHERE submission_id = ?1 AND state != ?4
+           AND kind IN (?5, ?6, ?7, ?8, ?9)
+           AND idempotency_key NOT LIKE '%/resend/%' AND idempotency_key NOT LIKE '%/resend-%'
+           AND idempotency_key NOT LIKE '%/received'
+         ORDER BY id",
+        params![
+            submission_id,
+            id,
+            OutboxState::Pending,
+            OutboxState::Held,
+            MessageKind::Feedback,
+            MessageKind::Admin,
+            MessageKind::Receipt,
+            MessageKind::Duplicate,
+            MessageKind::Review
+        ],
+    )?;
+    if n == 0 {
+        tx.rollback()?;
+        return Ok(0);
+    }
+    tx.commit()?;
+    Ok(n)
+}
+
+/// One message of the mail queue page.
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    pub receipt: Option<String>,
+    pub kind: MessageKind,
+    pub recipient: String,
+    pub subject: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// The outbox for the console: every message not sent (pending, held, failed; oldest
+/// first), then the `recent` last sent (newest first).
+pub fn mail_queue(conn: &Connection, recent: usize) -> rusqlite::Result<Vec<QueuedMessage>> {
+    let select = "SELECT s.receipt, o.kind, o.recipient, o.subject, o.state, o.attempts,
+                         o.next_attempt_at, o.last_error, o.created_at, o.sent_at
+                  FROM outbox o LEFT JOIN submissions s ON s.id = o.submission_id";
+    let row = |r: &rusqlite::Row<'_>| {
+        Ok(QueuedMessage {
+            receipt: r.get(0)?,
+            kind: r.get(1)?,
+            recipient: r.get(2)?,
+            subject: r.get(3)?,
+            state: r.get(4)?,
+            attempts: r.get(5)?,
+            next_attempt_at: r.get(6)?,
+            last_error: r.get(7)?,
+            created_at: r.get(8)?,
+            sent_at: r.get(9)?,
+        })
+    };
+    let mut out: Vec<QueuedMessage> = conn
+        .prepare(&format!("{select} WHERE o.state != ?1 ORDER BY o.id"))?
+        .query_map([OutboxState::Sent], row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let sent: Vec<QueuedMessage> = conn
+        .prepare(&format!(
+            "{select} WHERE o.state = ?1 ORDER BY o.sent_at DESC, o.id DESC LIMIT ?2"
+        ))?
+        .query_map(params![OutboxState::Sent, recent as i64], row)?
+        .collect::<rusqlite::Result<_>>()?;
+    out.extend(sent);
+    Ok(out)
+}
