@@ -316,6 +316,16 @@ fn the_office_works_the_season_in_a_browser() {
         let title = marked[0].attr("title").await.expect("title");
         assert!(title.is_some_and(|t| !t.is_empty()), "the cell says why");
         screenshot(&c, "console-submission.png").await;
+        if std::env::var_os("NIANBAO_SCREENSHOTS").is_some() {
+            let cell = serde_json::to_value(&marked[0]).expect("element");
+            c.execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![cell],
+            )
+            .await
+            .expect("scroll to the cell");
+            screenshot(&c, "console-cells.png").await;
+        }
 
         // The original, downloaded: the same bytes as dropped.
         c.find(Locator::LinkText("下载原件"))
