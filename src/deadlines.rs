@@ -484,36 +484,23 @@ pub struct SentReminder {
 
 /// The reminders queued for an agency folder, across years, newest first.
 pub fn reminders_of(conn: &Connection, folder: &str) -> rusqlite::Result<Vec<SentReminder>> {
-    let mut stmt = conn.prepare(
-        "SELECT idempotency_key, recipient, subject, state, created_at, sent_at, last_error
-         FROM outbox WHERE kind = ?1 ORDER BY id DESC",
-    )?;
-    let rows = stmt.query_map([MessageKind::Reminder], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            SentReminder {
-                year: 0,
-                stage: None,
-                recipient: r.get(1)?,
-                subject: r.get(2)?,
-                state: r.get(3)?,
-                created_at: r.get(4)?,
-                sent_at: r.get(5)?,
-                last_error: r.get(6)?,
-            },
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (key, mut reminder) = row?;
+    for m in crate::store::messages_of_kind(conn, MessageKind::Reminder)? {
         // reminder/<year>/<folder>/<stage>/<recipient>: a folder has no '/'.
-        let parts: Vec<&str> = key.splitn(5, '/').collect();
+        let parts: Vec<&str> = m.key.splitn(5, '/').collect();
         if let ["reminder", year, f, stage, _] = parts.as_slice()
             && *f == folder
         {
-            reminder.year = year.parse().unwrap_or(0);
-            reminder.stage = Stage::parse(stage);
-            out.push(reminder);
+            out.push(SentReminder {
+                year: year.parse().unwrap_or(0),
+                stage: Stage::parse(stage),
+                recipient: m.recipient,
+                subject: m.subject,
+                state: m.state,
+                created_at: m.created_at,
+                sent_at: m.sent_at,
+                last_error: m.last_error,
+            });
         }
     }
     Ok(out)

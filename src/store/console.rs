@@ -120,3 +120,38 @@ pub fn submissions_of_agency(conn: &Connection, folder: &str) -> rusqlite::Resul
     ))?;
     stmt.query_map([folder], submission)?.collect()
 }
+
+/// A queued message as the console lists it.
+#[derive(Debug, Clone)]
+pub struct KindMessage {
+    pub key: String,
+    pub recipient: String,
+    pub subject: String,
+    pub state: OutboxState,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Every message of one kind (e.g. the reminders), newest first.
+pub fn messages_of_kind(
+    conn: &Connection,
+    kind: MessageKind,
+) -> rusqlite::Result<Vec<KindMessage>> {
+    let mut stmt = conn.prepare(
+        "SELECT idempotency_key, recipient, subject, state, created_at, sent_at, last_error
+         FROM outbox WHERE kind = ?1 ORDER BY id DESC",
+    )?;
+    stmt.query_map([kind], |r| {
+        Ok(KindMessage {
+            key: r.get(0)?,
+            recipient: r.get(1)?,
+            subject: r.get(2)?,
+            state: r.get(3)?,
+            created_at: r.get(4)?,
+            sent_at: r.get(5)?,
+            last_error: r.get(6)?,
+        })
+    })?
+    .collect()
+}

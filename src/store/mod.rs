@@ -22,8 +22,8 @@ use crate::report::schema::{T1Value, T3_COLUMNS, Want};
 use crate::report::{AppColumn, Report};
 
 pub use console::{
-    MessageState, StoredFinding, SubmissionDetail, findings_of, messages_of_submission,
-    submission_detail, submissions_of_agency,
+    KindMessage, MessageState, StoredFinding, SubmissionDetail, findings_of, messages_of_kind,
+    messages_of_submission, submission_detail, submissions_of_agency,
 };
 pub use history::{HistoryEntry, NewHistory};
 pub use kinds::{MessageKind, OutboxState, SubmissionState, Verdict};
