@@ -48,7 +48,34 @@ impl Parsed {
 
 /// Reads extracted blocks into a report.
 pub fn parse(extracted: &Extracted) -> Parsed {
-    let tokens = tokens::tokenize(&extracted.blocks);
+    thread_local! {
+        /// The token buffer of this thread, reused from file to file (see
+        /// [`tokens::tokenize_into`]).
+        static TOKENS: std::cell::RefCell<Vec<tokens::Token>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    // Borrowed for this parse only; a parse within a parse (none today) gets its own.
+    let mut tokens = TOKENS
+        .with(|t| t.try_borrow_mut().map(|mut t| std::mem::take(&mut *t)))
+        .unwrap_or_default();
+    tokens::tokenize_into(&extracted.blocks, &mut tokens);
+    let parsed = parse_tokens(extracted, &tokens);
+    // Kept for the next file unless a huge one made it large: memory stays bounded.
+    if tokens.capacity() <= MAX_KEPT_TOKENS {
+        tokens.clear();
+        TOKENS.with(|t| {
+            if let Ok(mut t) = t.try_borrow_mut() {
+                *t = tokens;
+            }
+        });
+    }
+    parsed
+}
+
+/// Token buffers larger than this are not kept for the next file.
+const MAX_KEPT_TOKENS: usize = 1 << 16;
+
+fn parse_tokens(extracted: &Extracted, tokens: &[tokens::Token]) -> Parsed {
     let mut findings = Vec::new();
     let mut sources = BTreeMap::new();
     let outline = structure::outline(&extracted.blocks);
@@ -59,7 +86,7 @@ pub fn parse(extracted: &Extracted) -> Parsed {
         ..Report::default()
     };
 
-    let read = tables::read_tables(&tokens, &outline, &mut findings, &mut sources);
+    let read = tables::read_tables(tokens, &outline, &mut findings, &mut sources);
     report.template = read.template;
     report.active_disclosure = read.active_disclosure;
     report.applications = read.applications;
@@ -75,7 +102,7 @@ pub fn parse(extracted: &Extracted) -> Parsed {
             .and_then(|d| d.get(..4))
             .and_then(|y| y.parse().ok());
     }
-    structure::check_readable(&report, &outline, &tokens, &mut findings);
+    structure::check_readable(&report, &outline, tokens, &mut findings);
     Parsed {
         report,
         findings,
