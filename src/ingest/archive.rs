@@ -388,6 +388,7 @@ impl Pipeline {
                 rel.display()
             ),
             body_html: None,
+            html_from: None,
         };
         self.store()
             .queue_message(None, &format!("refused/{}", identity.key()), &notice)?;

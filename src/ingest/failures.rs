@@ -186,6 +186,7 @@ impl Pipeline {
             subject: format!("【故障】{}", activity.chinese()),
             body_text,
             body_html: None,
+            html_from: None,
         };
         let key = format!("notice/{}-failing/{}", activity.name(), f.since);
         match self.store().queue_message(None, &key, &message) {
@@ -383,6 +384,7 @@ impl Pipeline {
                         sub.sha256
                     ),
                     body_html: None,
+                    html_from: None,
                 },
             )
         });

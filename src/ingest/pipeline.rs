@@ -152,16 +152,12 @@ impl Pipeline {
             ),
         };
         let unreadable = result.report.is_none();
-        let html = (!unreadable).then(|| {
-            mail::html::render(
-                &sub.receipt,
-                agency.map(|a| a.name.as_str()),
-                &name,
-                &result,
-                &subject,
-            )
+        // The HTML part is rendered when it is sent, from the stored report and findings.
+        let html = (!unreadable).then(|| crate::store::HtmlFrom {
+            agency: agency.map(|a| a.name.clone()),
+            file: name.clone(),
         });
-        let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_deref());
+        let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_ref());
         let receipt_body = format!("{body}{}", mail::items::appendix(&result.findings));
         messages.extend(self.receipt_file(sub, &subject, &receipt_body));
         if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
@@ -179,6 +175,7 @@ impl Pipeline {
                     sub.sha256
                 ),
                 body_html: None,
+                html_from: None,
             });
         }
         // Held for review (`[review] hold`): the agency hears "已收到，正在审核" now, the
@@ -296,7 +293,7 @@ impl Pipeline {
         unreadable: bool,
         subject: &str,
         body: &str,
-        html: Option<&str>,
+        html: Option<&crate::store::HtmlFrom>,
     ) -> Vec<OutboxMessage> {
         let mut out: Vec<OutboxMessage> = agency
             .map(|a| a.email.clone())
@@ -307,7 +304,8 @@ impl Pipeline {
                 recipient: to,
                 subject: subject.to_string(),
                 body_text: body.to_string(),
-                body_html: html.map(str::to_string),
+                body_html: None,
+                html_from: html.cloned(),
             })
             .collect();
         if (out.is_empty() || unreadable)
@@ -318,7 +316,8 @@ impl Pipeline {
                 recipient: admin.clone(),
                 subject: subject.to_string(),
                 body_text: body.to_string(),
-                body_html: html.map(str::to_string),
+                body_html: None,
+                html_from: html.cloned(),
             });
         }
         out
