@@ -204,11 +204,7 @@ impl Pipeline {
         original: &Submission,
         held: bool,
     ) -> Vec<OutboxMessage> {
-        let config = self.config();
-        let folder_agency = sub
-            .agency_folder
-            .as_deref()
-            .map(|f| config.agency_or_folder(f));
+        let folder_agency = self.agency_of_submission(sub);
         let agency = folder_agency.as_ref();
         let name = file_name(&sub.original_name);
         let (subject, body) = mail::render(
@@ -242,12 +238,7 @@ impl Pipeline {
     /// `[review] hold` says so.
     pub(super) fn stage(&self, sub: &Submission, checked: &Checked) -> Staged {
         let config = self.config();
-        // An unconfigured folder is an agency of its own, named by the folder (no address:
-        // its messages go to the admin).
-        let folder_agency = sub
-            .agency_folder
-            .as_deref()
-            .map(|f| config.agency_or_folder(f));
+        let folder_agency = self.agency_of_submission(sub);
         let agency = folder_agency.as_ref();
         let name = file_name(&sub.original_name);
         let result = &checked.result;
@@ -352,11 +343,19 @@ impl Pipeline {
         );
     }
 
+    /// The agency of the submission's folder. An unconfigured folder is an agency of its
+    /// own, named by the folder (no address: its messages go to the admin).
+    fn agency_of_submission(&self, sub: &Submission) -> Option<crate::config::Agency> {
+        let config = self.config();
+        sub.agency_folder
+            .as_deref()
+            .map(|f| config.agency_or_folder(f))
+    }
+
     /// The agency as the logs name it: its configured name, or the folder's.
     fn agency_label(&self, sub: &Submission) -> String {
-        sub.agency_folder.as_deref().map_or("-".into(), |f| {
-            self.config().agency_or_folder(f).name.clone()
-        })
+        self.agency_of_submission(sub)
+            .map_or("-".into(), |a| a.name)
     }
 
     /// Checks bytes with last year's report of the same agency, when stored.
