@@ -10,7 +10,8 @@
 //! 2. starts `nianbao run` and waits for its READY=1 (sd_notify);
 //! 3. renames every file into the inbox at once and polls the database until all N are
 //!    committed: throughput (from the first rename, and sustained: from the first commit),
-//!    the commit-time distribution, and the daemon's peak RSS (VmHWM);
+//!    the commit-time distribution, the daemon's peak RSS (VmHWM) and its CPU time per
+//!    file (utime + stime from `/proc/<pid>/stat`, over the burst);
 //! 4. drops K more files one by one while idle, each timed from its rename (the write is
 //!    complete then) to its commit: p50/p99 beside `settle_ms`;
 //! 5. with `--soak-secs`, keeps dropping files at a steady rate and samples RSS each second;
@@ -167,6 +168,21 @@ impl Bench {
             .parse()
             .ok()
     }
+
+    /// CPU seconds the daemon has used so far (utime + stime of all its threads, from
+    /// `/proc/<pid>/stat`).
+    fn cpu_s(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After the command name in parentheses: state is field 3; utime, stime are 14, 15.
+        let rest = s.get(s.rfind(')')? + 2..)?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let utime: f64 = fields.get(11)?.parse().ok()?;
+        let stime: f64 = fields.get(12)?.parse().ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        Some((utime + stime) / hz)
+    }
 }
 
 impl Drop for Bench {
@@ -312,6 +328,7 @@ fn main() {
 
     // The burst.
     let db = bench.db();
+    let cpu0 = bench.cpu_s();
     let t0 = Instant::now();
     for (rel, path) in burst {
         std::fs::rename(path, bench.inbox().join(rel)).expect("move into the inbox");
@@ -342,6 +359,7 @@ fn main() {
             .find(|c| c.1 >= want)
             .map_or(f64::NAN, |c| c.0)
     };
+    let cpu_burst = bench.cpu_s().zip(cpu0).map(|(a, b)| a - b);
     let peak_burst_kb = bench.status("VmHWM:").unwrap_or(0);
     println!("\n## burst");
     println!("moved into the inbox in {moved:.2} s");
@@ -382,6 +400,14 @@ fn main() {
         "all answers written {drained:.2} s after the move ({:.0} messages/s after the last commit)",
         burst.len() as f64 / (drained - first).max(1e-9)
     );
+    if let (Some(burst_cpu), Some(all)) = (cpu_burst, bench.cpu_s().zip(cpu0).map(|(a, b)| a - b)) {
+        println!(
+            "daemon CPU: {:.2} ms per file to the last commit ({burst_cpu:.1} s), \
+             {:.2} ms per file with the answers written ({all:.1} s)",
+            burst_cpu * 1000.0 / burst.len() as f64,
+            all * 1000.0 / burst.len() as f64
+        );
+    }
 
     // Idle means idle: the burst's archive and mail files are written back to disk first
     // (otherwise the first idle files wait behind 200 MB of writeback), then a second's rest.

@@ -404,6 +404,7 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
                     subject: subject.clone(),
                     body_text: body.clone(),
                     body_html: None,
+                    html_from: None,
                 };
                 let key = format!(
                     "reminder/{year}/{}/{}/{recipient}",
@@ -442,6 +443,7 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
             ),
             body_text: body,
             body_html: None,
+            html_from: None,
         };
         store.queue_message(None, &format!("reminder-summary/{today}"), &m)?;
     }

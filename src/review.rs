@@ -82,6 +82,7 @@ pub fn to_each(
             subject: subject.to_string(),
             body_text: body.to_string(),
             body_html: None,
+            html_from: None,
         })
         .collect()
 }

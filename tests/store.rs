@@ -31,6 +31,7 @@ fn mail(to: &str) -> Vec<OutboxMessage> {
         subject: "【已受理】".into(),
         body_text: "正文".into(),
         body_html: None,
+        html_from: None,
     }]
 }
 

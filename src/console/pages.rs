@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::Console;
 use super::auth::Visitor;
 use crate::check::CheckResult;
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Severity};
 use crate::report::Report;
 use crate::status::AgencyStatus;
 use crate::store::{
@@ -410,29 +410,7 @@ fn overview_page(
 
 /// A finding read back from the store, as the renderers take it.
 fn to_finding(f: crate::store::StoredFinding, rules: &[&'static crate::finding::Rule]) -> Finding {
-    Finding {
-        rule: rules
-            .iter()
-            .find(|r| r.id == f.rule)
-            .map_or("unknown", |r| r.id),
-        severity: if f.severity == "error" {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        location: Location {
-            section: f.section,
-            table: f.table,
-            row: f.row,
-            column: f.column,
-            page: None,
-            line: f.line,
-            cell: f.cell,
-        },
-        expected: f.expected,
-        actual: f.actual,
-        message: f.message,
-    }
+    f.into_finding(rules)
 }
 
 struct SubmissionView {

@@ -228,6 +228,7 @@ pub async fn decide(
                     subject: subject.clone(),
                     body_text: format!("{subject}\n\n{body}\n——以下为此前的审核意见——\n\n{first}"),
                     body_html: None,
+                    html_from: None,
                 });
             }
         }

@@ -16,6 +16,7 @@ use std::sync::atomic::Ordering;
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
+use super::pipeline::ToCheck;
 use super::{Pipeline, now_utc};
 use crate::check::current_year;
 use crate::store::{MessageKind, NewSubmission, OutboxMessage, SubmissionState};
@@ -23,11 +24,13 @@ use crate::watch::{FileIdentity, Ready};
 
 impl Pipeline {
     /// Steps 1–3 for completed inbox files, taken together (group commit): each is copied
-    /// into the archive, the copies are flushed to disk, one
-    /// transaction records them all, then they leave the inbox and are checked one by one.
-    /// The order per file is the same as alone (durable archive, durable record, removal),
-    /// so a crash anywhere loses nothing and records nothing twice; what changes is that a
-    /// burst costs one `record` commit per batch instead of one per file.
+    /// into the archive, the copies are flushed to disk, each is checked (no lock held),
+    /// then one transaction records them all and stores their outcomes, and only then do
+    /// they leave the inbox. The order per file is the same as alone (durable archive,
+    /// durable record with its outcome, removal), so a crash anywhere loses nothing and
+    /// records nothing twice; what changes is that a burst costs one commit per batch
+    /// instead of one per file and one more for the records. A batch is whatever is ready:
+    /// a lone file is not held back waiting for others.
     /// Returns how many files it recorded.
     pub fn ingest_batch(&self, batch: &[Ready]) -> anyhow::Result<usize> {
         struct Staged {
@@ -110,9 +113,106 @@ impl Pipeline {
                 received_at: &received_at,
             })
             .collect();
-        let subs = self.store().record_all(&news, current_year())?;
+        // Checked before anything is locked or written (the checker reads the archive, and
+        // last year's report); then recorded and stored in one transaction: one durable
+        // commit for the batch. The files leave the inbox only after it, so a crash before
+        // it leaves them to be taken again, and one after it finds them recorded
+        // (`by_source_identity` above).
+        let paths: Vec<(PathBuf, FileIdentity)> = staged
+            .iter()
+            .map(|st| (st.path.clone(), st.identity))
+            .collect();
+        let mut checked = Vec::with_capacity(staged.len());
+        for st in &staged {
+            if self.is_stopping() {
+                // At a stop the batch is left in the inbox, unrecorded, for the next start.
+                return Ok(0);
+            }
+            let _busy = self.busy("checking", st.rel.clone());
+            let file = ToCheck {
+                sha256: &st.sha256,
+                size: st.size as i64,
+                original_name: &st.rel,
+                agency_folder: st.agency.as_ref().map(|a| a.folder.as_str()),
+            };
+            match self.check_archived(&file) {
+                Ok(Ok(c)) => checked.push(c),
+                // A copy missing or damaged already, or an error: each file its own way,
+                // as before group commit (recorded, then `process` fails or retries it).
+                Ok(Err(_)) | Err(_) => return self.record_then_process(&paths, &news),
+            }
+        }
+        let stored = (|| -> anyhow::Result<_> {
+            let mut store = self.store();
+            let batch = store.batch()?;
+            let subs = batch.record_all(&news, current_year())?;
+            let checked_at = now_utc();
+            let mut stored = Vec::with_capacity(subs.len());
+            for (sub, checked) in subs.into_iter().zip(checked) {
+                // The same bytes from the same agency earlier, in this batch or before.
+                let original =
+                    batch.original_of(sub.agency_folder.as_deref(), &sub.sha256, sub.id)?;
+                if let Some(original) = &original {
+                    let held = batch.is_held(original.id)?;
+                    let messages = self.duplicate_messages(&sub, original, held);
+                    batch.store_duplicate(
+                        sub.id,
+                        original,
+                        &checked_at,
+                        &messages,
+                        &sub.receipt,
+                    )?;
+                } else {
+                    let staged = self.stage(&sub, &checked);
+                    batch.store_outcome_held(
+                        sub.id,
+                        &checked.result,
+                        checked.check_ms,
+                        &checked_at,
+                        &staged.messages,
+                        &sub.receipt,
+                        staged.hold().as_ref(),
+                    )?;
+                }
+                stored.push((sub, checked, original));
+            }
+            batch.commit()?;
+            Ok(stored)
+        })();
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(e) => {
+                // Nothing of the batch was written (rolled back). Each file its own way, as
+                // before group commit: one that cannot be stored stays `archived`, for the
+                // retry, and does not hold back the others.
+                tracing::warn!(error = %format!("{e:#}"), files = staged.len(), "cannot store the batch in one transaction; recording and checking each file on its own");
+                return self.record_then_process(&paths, &news);
+            }
+        };
+        self.metrics.committed();
         for st in &staged {
             self.remove_from_inbox(&st.path, &st.identity);
+            self.metrics.files_seen.inc();
+        }
+        for (sub, checked, original) in &stored {
+            match original {
+                Some(original) => self.counted_duplicate(sub, original),
+                None => self.counted_checked(sub, checked),
+            }
+        }
+        Ok(stored.len())
+    }
+
+    /// The way of a batch before group commit of outcomes: one transaction records the
+    /// files, they leave the inbox, then each is checked and stored on its own (`process`).
+    fn record_then_process(
+        &self,
+        paths: &[(PathBuf, FileIdentity)],
+        news: &[NewSubmission<'_>],
+    ) -> anyhow::Result<usize> {
+        let subs = self.store().record_all(news, current_year())?;
+        for (path, identity) in paths {
+            self.remove_from_inbox(path, identity);
             self.metrics.files_seen.inc();
         }
         self.metrics.committed();
@@ -388,6 +488,7 @@ impl Pipeline {
                 rel.display()
             ),
             body_html: None,
+            html_from: None,
         };
         self.store()
             .queue_message(None, &format!("refused/{}", identity.key()), &notice)?;

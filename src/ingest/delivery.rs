@@ -61,6 +61,7 @@ impl Pipeline {
             subject: subject.to_string(),
             body_text: format!("{subject}\n\n{body}"),
             body_html: None,
+            html_from: None,
         })
     }
 
@@ -190,6 +191,19 @@ impl Pipeline {
         let (Some(smtp), None) = (smtp, held_until) else {
             return Ok(full);
         };
+        // Only those that start now are rendered (the rest come again next round).
+        let mut mails: Vec<Pending> = mails
+            .into_iter()
+            .take(SMTP_SESSIONS.saturating_sub(sending.len()))
+            .collect();
+        if mails.iter().any(|m| mail::deferred::to_render(m).is_some()) {
+            mails = self
+                .blocking(move |p| {
+                    p.render_html(&mut mails);
+                    Ok(mails)
+                })
+                .await?;
+        }
         for m in mails {
             if sending.len() >= SMTP_SESSIONS {
                 break;
@@ -217,7 +231,8 @@ impl Pipeline {
     ///
     /// Files are written under names fixed by their message, so writing one again after a
     /// crash replaces it: their `sent` marks share one commit at the end of the batch.
-    pub(super) fn deliver_files(&self, files: Vec<Pending>) -> anyhow::Result<usize> {
+    pub(super) fn deliver_files(&self, mut files: Vec<Pending>) -> anyhow::Result<usize> {
+        self.render_html(&mut files);
         let mut written: Vec<i64> = Vec::new();
         let mut transient_in_a_row = 0;
         for m in files {
@@ -307,6 +322,21 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Renders the HTML parts left to the sending (`mail::deferred`): the store is locked
+    /// only to read each report and its findings, not while the page is drawn. Blocking.
+    pub(super) fn render_html(&self, messages: &mut [Pending]) {
+        for m in messages.iter_mut() {
+            let html = match mail::deferred::to_render(m) {
+                Some((id, from)) => {
+                    let stored = mail::deferred::load(self.store().connection(), id);
+                    stored.and_then(|stored| mail::deferred::render(stored, from, &m.subject))
+                }
+                None => continue,
+            };
+            mail::deferred::set(m, html);
+        }
+    }
+
     /// The message as it goes out; one that cannot be built is refused for good.
     fn build(&self, m: &Pending) -> Result<lettre::Message, SendError> {
         mail::build_message(
@@ -393,6 +423,7 @@ impl Pipeline {
                 m.recipient
             ),
             body_html: None,
+            html_from: None,
         };
         self.store().queue_message(
             None,
@@ -422,6 +453,7 @@ impl Pipeline {
                 m.recipient, m.body_text
             ),
             body_html: None,
+            html_from: None,
         };
         self.store()
             .queue_message(m.submission_id, &format!("{}/failed", m.key), &notice)?;
@@ -464,6 +496,7 @@ impl Pipeline {
             subject: format!("【每日汇总】{day} {year}年度政府信息公开工作年度报告报送情况"),
             body_text: body,
             body_html: None,
+            html_from: None,
         };
         let fresh = self
             .store()

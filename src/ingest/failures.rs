@@ -186,6 +186,7 @@ impl Pipeline {
             subject: format!("【故障】{}", activity.chinese()),
             body_text,
             body_html: None,
+            html_from: None,
         };
         let key = format!("notice/{}-failing/{}", activity.name(), f.since);
         match self.store().queue_message(None, &key, &message) {
@@ -383,6 +384,7 @@ impl Pipeline {
                         sub.sha256
                     ),
                     body_html: None,
+                    html_from: None,
                 },
             )
         });
@@ -424,9 +426,9 @@ pub(super) fn test_panic_hook(_name: &str) {}
 
 /// The outcome of a file the checker failed on (a panic): one finding that tells the clerk
 /// the office will look at it.
-pub(super) fn internal_error_result(name: &str, sub: &Submission) -> CheckResult {
+pub(super) fn internal_error_result(name: &str, sha256: &str) -> CheckResult {
     let mut result = crate::check::check_bytes(&[], name);
-    result.sha256 = sub.sha256.clone();
+    result.sha256 = sha256.to_string();
     result.findings = vec![Finding::new(
         &crate::rules::FILE_INTERNAL_ERROR,
         Location::default(),

@@ -4,6 +4,12 @@
 //! running the checker (with last year's report, a panic costing only this file), and
 //! storing report, cells, findings and the queued messages in one transaction.
 //!
+//! The work is split in three (issue 17): `check_archived` (read, verify, check; no lock,
+//! nothing written), `stage` / `duplicate_messages` (the messages, rendered once the receipt
+//! is known), and the store. A fresh batch is checked first and then recorded and stored in
+//! one transaction (`archive::ingest_batch`); a submission left `archived` (by a crash, a
+//! stop, an error) goes through `process`, one transaction of its own.
+//!
 //! Why the seam is here: it reads only the archive and the database, and what it produces
 //! for the outside world is rows in the outbox, in the same transaction as the outcome; it
 //! never sends anything itself (that is `delivery`), so a crash repeats no message.
@@ -22,6 +28,63 @@ use crate::mail::{self, Outcome};
 use crate::recovery::payload_text;
 use crate::store::{MessageKind, OutboxMessage, Submission, SubmissionState, Verdict};
 use crate::validate::Context;
+
+/// An archived file to check.
+pub(super) struct ToCheck<'a> {
+    pub(super) sha256: &'a str,
+    pub(super) size: i64,
+    /// Path relative to the inbox.
+    pub(super) original_name: &'a str,
+    pub(super) agency_folder: Option<&'a str>,
+}
+
+impl<'a> ToCheck<'a> {
+    fn of(sub: &'a Submission) -> ToCheck<'a> {
+        ToCheck {
+            sha256: &sub.sha256,
+            size: sub.size,
+            original_name: &sub.original_name,
+            agency_folder: sub.agency_folder.as_deref(),
+        }
+    }
+}
+
+/// What checking an archived file gave, before anything is stored.
+pub(super) struct Checked {
+    pub(super) result: CheckResult,
+    pub(super) check_ms: u64,
+    /// The checker's panic, when it failed on this file (a bug).
+    internal_error: Option<String>,
+}
+
+/// The messages of a checked file, rendered and ready to store.
+pub(super) struct Staged {
+    pub(super) messages: Vec<OutboxMessage>,
+    hold_reason: Option<String>,
+    held: Vec<OutboxMessage>,
+    acks: Vec<OutboxMessage>,
+}
+
+impl Staged {
+    pub(super) fn hold(&self) -> Option<crate::store::review::Hold<'_>> {
+        self.hold_reason
+            .as_deref()
+            .map(|reason| crate::store::review::Hold {
+                reason,
+                held: &self.held,
+                acks: &self.acks,
+            })
+    }
+}
+
+/// The file's own name (the last part of its path in the inbox).
+fn file_name(original_name: &str) -> String {
+    Path::new(original_name)
+        .file_name()
+        .map_or(original_name.to_string(), |n| {
+            n.to_string_lossy().into_owned()
+        })
+}
 
 impl Pipeline {
     /// Step 3: read, check, store the outcome and queue the messages.
@@ -45,63 +108,60 @@ impl Pipeline {
             "checking",
             format!("receipt {} ({})", sub.receipt, sub.original_name),
         );
-        let started = Instant::now();
-        let config = self.config();
-        // An unconfigured folder is an agency of its own, named by the folder (no address:
-        // its messages go to the admin).
-        let folder_agency = sub
-            .agency_folder
-            .as_deref()
-            .map(|f| config.agency_or_folder(f));
-        let agency = folder_agency.as_ref();
-        let name = Path::new(&sub.original_name)
-            .file_name()
-            .map_or(sub.original_name.clone(), |n| {
-                n.to_string_lossy().into_owned()
-            });
         let original =
             self.store()
                 .original_of(sub.agency_folder.as_deref(), &sub.sha256, sub.id)?;
         if let Some(original) = original {
             // The first one's feedback still held for review: its verdict is not told yet.
             let held = crate::store::review::is_held(self.store().connection(), original.id)?;
-            let (subject, body) = mail::render(
-                &sub.receipt,
-                agency.map(|a| a.name.as_str()),
-                &name,
-                &Outcome::Duplicate {
-                    first_receipt: &original.receipt,
-                    verdict: original.verdict.filter(|_| !held),
-                },
-            );
-            let mut messages = self.messages(agency, false, &subject, &body, None);
-            messages.extend(self.receipt_file(sub, &subject, &body));
+            let messages = self.duplicate_messages(sub, &original, held);
             self.store()
                 .store_duplicate(sub.id, &original, &now_utc(), &messages, &sub.receipt)?;
-            self.metrics.duplicates.inc();
             self.metrics.committed();
-            tracing::info!(
-                receipt = %sub.receipt,
-                agency = agency.map_or("-", |a| a.name.as_str()),
-                file = %sub.original_name,
-                first = %original.receipt,
-                "duplicate"
-            );
+            self.counted_duplicate(sub, &original);
             return Ok(());
         }
-        let limit = config.max_file_bytes();
+        let checked = match self.check_archived(&ToCheck::of(sub))? {
+            Ok(checked) => checked,
+            Err(reason) => return self.fail(sub, &reason),
+        };
+        let staged = self.stage(sub, &checked);
+        self.store().store_outcome_held(
+            sub.id,
+            &checked.result,
+            checked.check_ms,
+            &now_utc(),
+            &staged.messages,
+            &sub.receipt,
+            staged.hold().as_ref(),
+        )?;
+        self.metrics.committed();
+        self.counted_checked(sub, &checked);
+        Ok(())
+    }
+
+    /// Reads the archived copy, verifies its sha256 and checks it; nothing is written and
+    /// no lock is held but the store's for last year's report. `Ok(Err(why))` when the
+    /// copy is missing or is not the file received (the submission fails, see `fail`).
+    pub(super) fn check_archived(
+        &self,
+        file: &ToCheck<'_>,
+    ) -> anyhow::Result<Result<Checked, String>> {
+        let started = Instant::now();
+        let name = file_name(file.original_name);
+        let limit = self.config().max_file_bytes();
         let mut internal_error = None;
-        let result = if sub.size as u64 > limit {
-            too_large(&name, sub, limit)
+        let result = if file.size as u64 > limit {
+            too_large(&name, file, limit)
         } else {
-            let path = self.paths.archived(&sub.sha256);
+            let path = self.paths.archived(file.sha256);
             let bytes = match std::fs::read(&path) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return self.fail(
-                        sub,
-                        &format!("the archived copy {} is missing", path.display()),
-                    );
+                    return Ok(Err(format!(
+                        "the archived copy {} is missing",
+                        path.display()
+                    )));
                 }
                 Err(e) => {
                     return Err(e).with_context(|| {
@@ -110,30 +170,78 @@ impl Pipeline {
                 }
             };
             let found = crate::check::sha256_hex(&bytes);
-            if found != sub.sha256 {
-                return self.fail(
-                    sub,
-                    &format!(
-                        "the archived copy {} is not the file received: its sha256 is {found}, the recorded one {}",
-                        path.display(),
-                        sub.sha256
-                    ),
-                );
+            if found != file.sha256 {
+                return Ok(Err(format!(
+                    "the archived copy {} is not the file received: its sha256 is {found}, the recorded one {}",
+                    path.display(),
+                    file.sha256
+                )));
             }
             // A bug in an extractor or a rule costs this file, never the worker.
             match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                self.check(&bytes, &name, sub.agency_folder.as_deref())
+                self.check(&bytes, &name, file.agency_folder)
             })) {
                 Ok(result) => result,
                 Err(payload) => {
                     let panic = payload_text(payload.as_ref());
-                    tracing::error!(receipt = %sub.receipt, file = %sub.original_name, error = %panic, "the checker failed on this file (a bug); answered with file.internal_error, the admin is told");
+                    tracing::error!(file = %file.original_name, error = %panic, "the checker failed on this file (a bug); answered with file.internal_error, the admin is told");
                     internal_error = Some(panic);
-                    internal_error_result(&name, sub)
+                    internal_error_result(&name, file.sha256)
                 }
             }
         };
-        let check_ms = started.elapsed().as_millis() as u64;
+        Ok(Ok(Checked {
+            result,
+            check_ms: started.elapsed().as_millis() as u64,
+            internal_error,
+        }))
+    }
+
+    /// The answer to a duplicate of `original` (whose feedback is still held: `held`).
+    pub(super) fn duplicate_messages(
+        &self,
+        sub: &Submission,
+        original: &Submission,
+        held: bool,
+    ) -> Vec<OutboxMessage> {
+        let folder_agency = self.agency_of_submission(sub);
+        let agency = folder_agency.as_ref();
+        let name = file_name(&sub.original_name);
+        let (subject, body) = mail::render(
+            &sub.receipt,
+            agency.map(|a| a.name.as_str()),
+            &name,
+            &Outcome::Duplicate {
+                first_receipt: &original.receipt,
+                verdict: original.verdict.filter(|_| !held),
+            },
+        );
+        let mut messages = self.messages(agency, false, &subject, &body, None);
+        messages.extend(self.receipt_file(sub, &subject, &body));
+        messages
+    }
+
+    /// Counts and logs a duplicate once it is stored.
+    pub(super) fn counted_duplicate(&self, sub: &Submission, original: &Submission) {
+        self.metrics.duplicates.inc();
+        let agency = self.agency_label(sub);
+        tracing::info!(
+            receipt = %sub.receipt,
+            agency = %agency,
+            file = %sub.original_name,
+            first = %original.receipt,
+            "duplicate"
+        );
+    }
+
+    /// The messages of a checked file (its receipt is known now), held for review when
+    /// `[review] hold` says so.
+    pub(super) fn stage(&self, sub: &Submission, checked: &Checked) -> Staged {
+        let config = self.config();
+        let folder_agency = self.agency_of_submission(sub);
+        let agency = folder_agency.as_ref();
+        let name = file_name(&sub.original_name);
+        let result = &checked.result;
         let (subject, body) = match &result.findings.first() {
             Some(f) if f.rule == "file.too_large" => mail::render(
                 &sub.receipt,
@@ -141,30 +249,26 @@ impl Pipeline {
                 &name,
                 &Outcome::TooLarge {
                     size: sub.size as u64,
-                    limit,
+                    limit: config.max_file_bytes(),
                 },
             ),
             _ => mail::render(
                 &sub.receipt,
                 agency.map(|a| a.name.as_str()),
                 &name,
-                &Outcome::Checked(&result),
+                &Outcome::Checked(result),
             ),
         };
         let unreadable = result.report.is_none();
-        let html = (!unreadable).then(|| {
-            mail::html::render(
-                &sub.receipt,
-                agency.map(|a| a.name.as_str()),
-                &name,
-                &result,
-                &subject,
-            )
+        // The HTML part is rendered when it is sent, from the stored report and findings.
+        let html = (!unreadable).then(|| crate::store::HtmlFrom {
+            agency: agency.map(|a| a.name.clone()),
+            file: name.clone(),
         });
-        let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_deref());
+        let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_ref());
         let receipt_body = format!("{body}{}", mail::items::appendix(&result.findings));
         messages.extend(self.receipt_file(sub, &subject, &receipt_body));
-        if let (Some(panic), Some(admin)) = (&internal_error, &config.mail.admin) {
+        if let (Some(panic), Some(admin)) = (&checked.internal_error, &config.mail.admin) {
             messages.push(OutboxMessage {
                 kind: MessageKind::Notice,
                 recipient: admin.clone(),
@@ -179,11 +283,12 @@ impl Pipeline {
                     sub.sha256
                 ),
                 body_html: None,
+                html_from: None,
             });
         }
         // Held for review (`[review] hold`): the agency hears "已收到，正在审核" now, the
         // feedback once an admin releases it or decides (notices to the admin go at once).
-        let hold_reason = crate::review::hold_reason(config.review.hold, &result);
+        let hold_reason = crate::review::hold_reason(config.review.hold, result);
         let (held, acks) = match &hold_reason {
             Some(_) => {
                 let (held, now): (Vec<_>, Vec<_>) = messages
@@ -203,24 +308,20 @@ impl Pipeline {
             }
             None => (Vec::new(), Vec::new()),
         };
-        let hold = hold_reason
-            .as_deref()
-            .map(|reason| crate::store::review::Hold {
-                reason,
-                held: &held,
-                acks: &acks,
-            });
-        self.store().store_outcome_held(
-            sub.id,
-            &result,
-            check_ms,
-            &now_utc(),
-            &messages,
-            &sub.receipt,
-            hold.as_ref(),
-        )?;
-        self.metrics.observe_ms(check_ms);
-        self.metrics.committed();
+        Staged {
+            messages,
+            hold_reason,
+            held,
+            acks,
+        }
+    }
+
+    /// Counts and logs a checked file once its outcome is stored.
+    pub(super) fn counted_checked(&self, sub: &Submission, checked: &Checked) {
+        let result = &checked.result;
+        let unreadable = result.report.is_none();
+        let agency = self.agency_label(sub);
+        self.metrics.observe_ms(checked.check_ms);
         let counter = if unreadable {
             &self.metrics.unreadable
         } else if result.accepted() {
@@ -231,16 +332,30 @@ impl Pipeline {
         counter.inc();
         tracing::info!(
             receipt = %sub.receipt,
-            agency = agency.map_or("-", |a| a.name.as_str()),
+            agency = %agency,
             file = %sub.original_name,
             year = result.report.as_ref().and_then(|r| r.year),
             verdict = %Verdict::of(result.accepted()),
             errors = result.errors(),
             warnings = result.warnings(),
-            check_ms,
+            check_ms = checked.check_ms,
             "checked"
         );
-        Ok(())
+    }
+
+    /// The agency of the submission's folder. An unconfigured folder is an agency of its
+    /// own, named by the folder (no address: its messages go to the admin).
+    fn agency_of_submission(&self, sub: &Submission) -> Option<crate::config::Agency> {
+        let config = self.config();
+        sub.agency_folder
+            .as_deref()
+            .map(|f| config.agency_or_folder(f))
+    }
+
+    /// The agency as the logs name it: its configured name, or the folder's.
+    fn agency_label(&self, sub: &Submission) -> String {
+        self.agency_of_submission(sub)
+            .map_or("-".into(), |a| a.name)
     }
 
     /// Checks bytes with last year's report of the same agency, when stored.
@@ -296,7 +411,7 @@ impl Pipeline {
         unreadable: bool,
         subject: &str,
         body: &str,
-        html: Option<&str>,
+        html: Option<&crate::store::HtmlFrom>,
     ) -> Vec<OutboxMessage> {
         let mut out: Vec<OutboxMessage> = agency
             .map(|a| a.email.clone())
@@ -307,7 +422,8 @@ impl Pipeline {
                 recipient: to,
                 subject: subject.to_string(),
                 body_text: body.to_string(),
-                body_html: html.map(str::to_string),
+                body_html: None,
+                html_from: html.cloned(),
             })
             .collect();
         if (out.is_empty() || unreadable)
@@ -318,21 +434,22 @@ impl Pipeline {
                 recipient: admin.clone(),
                 subject: subject.to_string(),
                 body_text: body.to_string(),
-                body_html: html.map(str::to_string),
+                body_html: None,
+                html_from: html.cloned(),
             });
         }
         out
     }
 }
 
-fn too_large(name: &str, sub: &Submission, limit: u64) -> CheckResult {
+fn too_large(name: &str, file: &ToCheck<'_>, limit: u64) -> CheckResult {
     let mut result = crate::check::check_bytes(&[], name);
-    result.sha256 = sub.sha256.clone();
+    result.sha256 = file.sha256.to_string();
     result.findings = vec![Finding::new(
         &crate::rules::FILE_TOO_LARGE,
         Location::default(),
         crate::extract::ExtractError::TooLarge {
-            size: sub.size as u64,
+            size: file.size as u64,
             limit,
         }
         .to_string(),

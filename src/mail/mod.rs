@@ -1,10 +1,13 @@
 //! Feedback to agencies, in Chinese: rendering, and delivery from the outbox.
 //!
 //! Messages are rendered when the outcome is stored and queued in the same transaction
-//! (`store::OutboxMessage`), so a crash never loses one and a replay never queues one twice.
+//! (`store::OutboxMessage`), so a crash never loses one and a replay never queues one twice;
+//! the HTML part of a feedback is rendered when it is sent, from the stored outcome
+//! (`deferred`).
 //! Delivery is a separate loop over the outbox: SMTP when `[mail.smtp]` is configured,
 //! otherwise `.eml` files in `data_dir/outbox/`.
 
+pub mod deferred;
 pub mod html;
 pub mod items;
 pub mod render;

@@ -52,6 +52,37 @@ pub struct StoredFinding {
     pub message: String,
 }
 
+impl StoredFinding {
+    /// The finding as the renderers take it (`rules`: `crate::rules::all()`; an unknown
+    /// rule id reads `unknown`).
+    pub fn into_finding(self, rules: &[&'static crate::finding::Rule]) -> crate::finding::Finding {
+        use crate::finding::{Finding, Location, Severity};
+        Finding {
+            rule: rules
+                .iter()
+                .find(|r| r.id == self.rule)
+                .map_or("unknown", |r| r.id),
+            severity: if self.severity == "error" {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            location: Location {
+                section: self.section,
+                table: self.table,
+                row: self.row,
+                column: self.column,
+                page: None,
+                line: self.line,
+                cell: self.cell,
+            },
+            expected: self.expected,
+            actual: self.actual,
+            message: self.message,
+        }
+    }
+}
+
 /// The findings of a submission, in the order they were found.
 pub fn findings_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<StoredFinding>> {
     let mut stmt = conn.prepare(

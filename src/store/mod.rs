@@ -1,9 +1,12 @@
 //! SQLite: submissions, every table cell of every report, findings, the mail outbox.
 //!
 //! One connection per process writes (the ingest thread); readers (`status`, `export`) open
-//! their own. WAL mode lets them read while it writes. Every table cell is a row in `cells`
-//! so that the export and the cross-year rules query values, not JSON blobs.
+//! their own. WAL mode lets them read while it writes. A report's cells are stored one row
+//! per table (`cell_tables`) and its findings as one JSON array (`finding_lists`); the views
+//! `cells` and `findings` show them a row each, so that the export and the cross-year rules
+//! query values by name.
 
+mod batch;
 mod console;
 mod history;
 mod kinds;
@@ -17,10 +20,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::check::CheckResult;
-use crate::finding::Severity;
 use crate::report::schema::{T1Value, T3_COLUMNS, Want};
 use crate::report::{AppColumn, Report};
 
+pub use batch::Batch;
 pub use console::{
     KindMessage, MessageState, StoredFinding, SubmissionDetail, findings_of, messages_of_kind,
     messages_of_submission, submission_detail, submissions_of_agency,
@@ -87,6 +90,17 @@ pub struct OutboxMessage {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
+    /// Instead of `body_html`: the HTML part is rendered when the message is sent, from the
+    /// submission's stored report and findings and this (see `mail::deferred`).
+    pub html_from: Option<HtmlFrom>,
+}
+
+/// What the HTML renderer needs beside the stored report and findings: the agency's name as
+/// the feedback names it, and the file's name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HtmlFrom {
+    pub agency: Option<String>,
+    pub file: String,
 }
 
 /// The last column is the verdict of the latest review that overruled the checker's, if
@@ -183,41 +197,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let prefix = format!("NB-{receipt_year}-");
-        // Receipts are zero-padded, so the greatest in the year's range of the unique index
-        // is the last one: one index lookup, where `LIKE ?` scanned every row. The
-        // transaction is IMMEDIATE, so nobody else numbers in between.
-        let last: Option<String> = tx
-            .query_row(
-                "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
-                 ORDER BY receipt DESC LIMIT 1",
-                params![prefix, format!("NB-{receipt_year}.")],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let last = last
-            .and_then(|r| r[prefix.len()..].parse::<i64>().ok())
-            .unwrap_or(0);
-        let mut ids = Vec::with_capacity(news.len());
-        for (i, new) in news.iter().enumerate() {
-            let receipt = format!("{prefix}{:06}", last + 1 + i as i64);
-            tx.execute(
-                "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name,
-                     size, sha256, source_identity, received_at, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
-                params![
-                    receipt,
-                    new.agency_folder,
-                    new.agency_name,
-                    new.original_name,
-                    new.size as i64,
-                    new.sha256,
-                    new.source_identity,
-                    new.received_at
-                ],
-            )?;
-            ids.push(tx.last_insert_rowid());
-        }
+        let ids = record_in(&tx, news, receipt_year)?;
         tx.commit()?;
         ids.into_iter()
             .map(|id| self.get(id)?.ok_or(rusqlite::Error::QueryReturnedNoRows))
@@ -288,18 +268,7 @@ impl Store {
         sha256: &str,
         before_id: i64,
     ) -> rusqlite::Result<Option<Submission>> {
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT {SUBMISSION_COLUMNS} FROM submissions
-                     WHERE sha256 = ?1 AND agency_folder IS ?2 AND +state = 'checked'
-                       AND id < ?3
-                     ORDER BY id LIMIT 1"
-                ),
-                params![sha256, agency_folder, before_id],
-                submission,
-            )
-            .optional()
+        original_in(&self.conn, agency_folder, sha256, before_id)
     }
 
     /// The latest accepted-or-not report of `agency_folder` for `year` (for cross-year rules);
@@ -405,58 +374,9 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let state: Option<SubmissionState> = tx
-            .query_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if state != Some(SubmissionState::Archived) {
-            // Already done (a replay after a crash): nothing to repeat.
-            return tx.commit();
-        }
-        let report = result.report.as_ref();
-        let year = report.and_then(|r| r.year);
-        let verdict = Verdict::of(result.accepted());
-        let report_json = report.and_then(|r| serde_json::to_string(r).ok());
-        tx.execute(
-            "UPDATE submissions SET state = 'checked', format = ?2, encoding = ?3, template = ?4,
-                 year = ?5, verdict = ?6, errors = ?7, warnings = ?8, report_json = ?9,
-                 checked_at = ?10, check_ms = ?11
-             WHERE id = ?1",
-            params![
-                id,
-                result.format.map(|f| f.as_str()),
-                result.encoding,
-                result.template.map(|t| t.as_str()),
-                year,
-                verdict,
-                result.errors() as i64,
-                result.warnings() as i64,
-                report_json,
-                checked_at,
-                check_ms as i64
-            ],
+        outcome_in(
+            &tx, id, result, check_ms, checked_at, messages, receipt, hold,
         )?;
-        if let Some(report) = report {
-            insert_cells(&tx, id, report)?;
-        }
-        insert_findings(&tx, id, result)?;
-        // A new version for the same agency and year supersedes the older ones.
-        if let Some(year) = year {
-            tx.execute(
-                // `+state`: the state index matches nearly every row; the (agency, year)
-                // index matches a handful. Without the `+` the planner scanned all checked
-                // submissions for every file (quadratic; see BENCHMARKS.md).
-                "UPDATE submissions SET superseded_by = ?1
-                 WHERE agency_folder = (SELECT agency_folder FROM submissions WHERE id = ?1)
-                   AND year = ?2 AND +state = 'checked' AND id < ?1 AND superseded_by IS NULL",
-                params![id, year],
-            )?;
-        }
-        queue(&tx, id, receipt, messages)?;
-        if let Some(hold) = hold {
-            review::hold_in(&tx, id, receipt, hold, checked_at)?;
-        }
         tx.commit()
     }
 
@@ -472,23 +392,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE submissions SET state = 'duplicate', duplicate_of = ?2, year = ?3,
-                 verdict = ?4, errors = ?5, warnings = ?6, checked_at = ?7
-             WHERE id = ?1 AND state = 'archived'",
-            params![
-                id,
-                original.id,
-                original.year,
-                original.verdict,
-                original.errors,
-                original.warnings,
-                checked_at
-            ],
-        )?;
-        if changed == 1 {
-            queue(&tx, id, receipt, messages)?;
-        }
+        duplicate_in(&tx, id, original, checked_at, messages, receipt)?;
         tx.commit()
     }
 
@@ -522,7 +426,7 @@ impl Store {
     pub fn cells(&self, id: i64) -> rusqlite::Result<Vec<StoredCell>> {
         let mut stmt = self.conn.prepare(
             "SELECT tbl, row, col, value, amount FROM cells WHERE submission_id = ?1
-             ORDER BY tbl, rowid",
+             ORDER BY tbl, seq",
         )?;
         stmt.query_map([id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -563,6 +467,8 @@ pub struct Pending {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
+    /// Render the HTML part now (see [`OutboxMessage::html_from`]).
+    pub html_from: Option<HtmlFrom>,
     pub key: String,
     pub attempts: i64,
 }
@@ -572,7 +478,7 @@ impl Store {
     pub fn outbox_batch(&self, limit: usize) -> rusqlite::Result<Vec<Pending>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, recipient, subject, body_text, body_html, idempotency_key, attempts,
-                    submission_id, kind
+                    submission_id, kind, html_from
              FROM outbox
              WHERE state = 'pending'
                AND (next_attempt_at IS NULL OR next_attempt_at <= strftime('%Y-%m-%dT%H:%M:%SZ','now'))
@@ -589,6 +495,10 @@ impl Store {
                 attempts: r.get(6)?,
                 submission_id: r.get(7)?,
                 kind: r.get(8)?,
+                // Unreadable JSON (never written so): the message goes as plain text.
+                html_from: r
+                    .get::<_, Option<String>>(9)?
+                    .and_then(|j| serde_json::from_str(&j).ok()),
             })
         })?
         .collect()
@@ -727,6 +637,167 @@ pub fn is_corruption(e: &anyhow::Error) -> bool {
     })
 }
 
+/// [`Store::record_all`] inside a transaction (IMMEDIATE, so nobody else numbers in
+/// between): the new submissions' ids, in the order given.
+fn record_in(
+    tx: &Transaction<'_>,
+    news: &[NewSubmission<'_>],
+    receipt_year: i32,
+) -> rusqlite::Result<Vec<i64>> {
+    let prefix = format!("NB-{receipt_year}-");
+    // Receipts are zero-padded, so the greatest in the year's range of the unique index
+    // is the last one: one index lookup, where `LIKE ?` scanned every row. The
+    // transaction is IMMEDIATE, so nobody else numbers in between.
+    let last: Option<String> = tx
+        .query_row(
+            "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
+                 ORDER BY receipt DESC LIMIT 1",
+            params![prefix, format!("NB-{receipt_year}.")],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let last = last
+        .and_then(|r| r[prefix.len()..].parse::<i64>().ok())
+        .unwrap_or(0);
+    let mut ids = Vec::with_capacity(news.len());
+    for (i, new) in news.iter().enumerate() {
+        let receipt = format!("{prefix}{:06}", last + 1 + i as i64);
+        tx.execute(
+            "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name,
+                     size, sha256, source_identity, received_at, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
+            params![
+                receipt,
+                new.agency_folder,
+                new.agency_name,
+                new.original_name,
+                new.size as i64,
+                new.sha256,
+                new.source_identity,
+                new.received_at
+            ],
+        )?;
+        ids.push(tx.last_insert_rowid());
+    }
+    Ok(ids)
+}
+
+/// [`Store::store_outcome_held`] inside a transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn outcome_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    result: &CheckResult,
+    check_ms: u64,
+    checked_at: &str,
+    messages: &[OutboxMessage],
+    receipt: &str,
+    hold: Option<&review::Hold<'_>>,
+) -> rusqlite::Result<()> {
+    let state: Option<SubmissionState> = tx
+        .query_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if state != Some(SubmissionState::Archived) {
+        // Already done (a replay after a crash): nothing to repeat.
+        return Ok(());
+    }
+    let report = result.report.as_ref();
+    let year = report.and_then(|r| r.year);
+    let verdict = Verdict::of(result.accepted());
+    let report_json = report.and_then(|r| serde_json::to_string(r).ok());
+    tx.execute(
+        "UPDATE submissions SET state = 'checked', format = ?2, encoding = ?3, template = ?4,
+                 year = ?5, verdict = ?6, errors = ?7, warnings = ?8, report_json = ?9,
+                 checked_at = ?10, check_ms = ?11
+             WHERE id = ?1",
+        params![
+            id,
+            result.format.map(|f| f.as_str()),
+            result.encoding,
+            result.template.map(|t| t.as_str()),
+            year,
+            verdict,
+            result.errors() as i64,
+            result.warnings() as i64,
+            report_json,
+            checked_at,
+            check_ms as i64
+        ],
+    )?;
+    if let Some(report) = report {
+        insert_cells(tx, id, report)?;
+    }
+    insert_findings(tx, id, result)?;
+    // A new version for the same agency and year supersedes the older ones.
+    if let Some(year) = year {
+        tx.execute(
+            // `+state`: the state index matches nearly every row; the (agency, year)
+            // index matches a handful. Without the `+` the planner scanned all checked
+            // submissions for every file (quadratic; see BENCHMARKS.md).
+            "UPDATE submissions SET superseded_by = ?1
+                 WHERE agency_folder = (SELECT agency_folder FROM submissions WHERE id = ?1)
+                   AND year = ?2 AND +state = 'checked' AND id < ?1 AND superseded_by IS NULL",
+            params![id, year],
+        )?;
+    }
+    queue(tx, id, receipt, messages)?;
+    if let Some(hold) = hold {
+        review::hold_in(tx, id, receipt, hold, checked_at)?;
+    }
+    Ok(())
+}
+
+/// [`Store::store_duplicate`] inside a transaction.
+pub(crate) fn duplicate_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    original: &Submission,
+    checked_at: &str,
+    messages: &[OutboxMessage],
+    receipt: &str,
+) -> rusqlite::Result<()> {
+    let changed = tx.execute(
+        "UPDATE submissions SET state = 'duplicate', duplicate_of = ?2, year = ?3,
+                 verdict = ?4, errors = ?5, warnings = ?6, checked_at = ?7
+             WHERE id = ?1 AND state = 'archived'",
+        params![
+            id,
+            original.id,
+            original.year,
+            original.verdict,
+            original.errors,
+            original.warnings,
+            checked_at
+        ],
+    )?;
+    if changed == 1 {
+        queue(tx, id, receipt, messages)?;
+    }
+    Ok(())
+}
+
+/// [`Store::original_of`] on any connection (or transaction).
+fn original_in(
+    conn: &Connection,
+    agency_folder: Option<&str>,
+    sha256: &str,
+    before_id: i64,
+) -> rusqlite::Result<Option<Submission>> {
+    conn.query_row(
+        &format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions
+             WHERE sha256 = ?1 AND agency_folder IS ?2 AND +state = 'checked'
+               AND id < ?3
+             ORDER BY id LIMIT 1"
+        ),
+        params![sha256, agency_folder, before_id],
+        submission,
+    )
+    .optional()
+}
+
 fn queue(
     tx: &Transaction<'_>,
     id: i64,
@@ -751,8 +822,9 @@ fn insert_message(
 ) -> rusqlite::Result<bool> {
     let n = conn.execute(
         "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key,
-             subject, body_text, body_html, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+             subject, body_text, body_html, html_from, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending',
+                 strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
         params![
             submission_id,
             m.kind,
@@ -760,55 +832,46 @@ fn insert_message(
             key,
             m.subject,
             m.body_text,
-            m.body_html
+            m.body_html,
+            m.html_from
+                .as_ref()
+                .and_then(|h| serde_json::to_string(h).ok())
         ],
     )?;
     Ok(n == 1)
 }
 
+/// The findings of a submission, serialised once (one JSON array, one row; the `findings`
+/// view shows them a row each).
 fn insert_findings(tx: &Transaction<'_>, id: i64, result: &CheckResult) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO findings (submission_id, seq, rule, severity, section, tbl, row, col,
-             line, cell, expected, actual, message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?;
-    for (seq, f) in result.findings.iter().enumerate() {
-        stmt.execute(params![
-            id,
-            seq as i64,
-            f.rule,
-            match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            },
-            f.location.section,
-            f.location.table,
-            f.location.row,
-            f.location.column,
-            f.location.line,
-            f.location.cell,
-            f.expected,
-            f.actual,
-            f.message
-        ])?;
-    }
+    let json = serde_json::to_string(&result.findings)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO finding_lists (submission_id, findings) VALUES (?1, ?2)",
+    )?
+    .execute(params![id, json])?;
     Ok(())
 }
 
+/// The cells of a report, one row per table (a JSON array of `[row, col, value, amount]` in
+/// template order; the `cells` view shows them a row each).
 fn insert_cells(tx: &Transaction<'_>, id: i64, report: &Report) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
-        "INSERT OR REPLACE INTO cells (submission_id, tbl, row, col, value, amount)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO cell_tables (submission_id, tbl, cells) VALUES (?1, ?2, ?3)",
     )?;
-    for cell in report_cells(report) {
-        stmt.execute(params![
-            id,
-            cell.table,
-            cell.row,
-            cell.column,
-            cell.value,
-            cell.amount
-        ])?;
+    let cells = report_cells(report);
+    for table in 1..=3u8 {
+        let packed: Vec<(&str, &str, Option<i64>, Option<&str>)> = cells
+            .iter()
+            .filter(|c| c.table == table)
+            .map(|c| (c.row, c.column, c.value, c.amount.as_deref()))
+            .collect();
+        if packed.is_empty() {
+            continue;
+        }
+        let json = serde_json::to_string(&packed)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        stmt.execute(params![id, table, json])?;
     }
     Ok(())
 }

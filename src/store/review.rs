@@ -321,9 +321,9 @@ pub fn resend(
     )?;
     let n = tx.execute(
         "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key, subject,
-             body_text, body_html, state, created_at)
+             body_text, body_html, html_from, state, created_at)
          SELECT submission_id, kind, recipient, idempotency_key || '/resend/' || ?2, subject,
-                body_text, body_html, ?3, strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                body_text, body_html, html_from, ?3, strftime('%Y-%m-%dT%H:%M:%SZ','now')
          FROM outbox
          WHERE submission_id = ?1 AND state != ?4
            AND kind IN (?5, ?6, ?7, ?8, ?9)

@@ -137,6 +137,63 @@ pub fn migrations() -> Migrations<'static> {
         CREATE INDEX reviews_submission ON reviews(submission_id, id);
         ",
         ),
+        // The HTML part of a feedback rendered when it is sent, not when it is queued
+        // (issue 17): `html_from` holds what the renderer needs beside the submission's
+        // stored report and findings (JSON `{"agency": …, "file": …}`), `body_html` stays
+        // NULL. Rows queued before keep their `body_html`.
+        M::up("ALTER TABLE outbox ADD COLUMN html_from TEXT;"),
+        // Compact cells and findings (issue 17): one row per table of a report instead of
+        // one per cell (≈200), and the findings of a submission serialised once, as JSON.
+        // `cells` and `findings` stay queryable under their old names and columns, as views
+        // (`cells.seq` is the cell's place in its table, `findings.seq` the finding's).
+        // Existing rows are converted in place.
+        M::up(
+            "
+        CREATE TABLE cell_tables (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            tbl           INTEGER NOT NULL,            -- 1, 2, 3
+            cells         TEXT NOT NULL,               -- JSON [[row, col, value, amount], …]
+            PRIMARY KEY (submission_id, tbl)
+        ) WITHOUT ROWID;
+        INSERT INTO cell_tables (submission_id, tbl, cells)
+            SELECT submission_id, tbl,
+                   json_group_array(json_array(row, col, value, amount) ORDER BY rowid)
+            FROM cells GROUP BY submission_id, tbl;
+        DROP TABLE cells;
+        CREATE VIEW cells AS
+            SELECT c.submission_id AS submission_id, c.tbl AS tbl,
+                   j.value ->> 0 AS row, j.value ->> 1 AS col,
+                   j.value ->> 2 AS value, j.value ->> 3 AS amount, j.key AS seq
+            FROM cell_tables c, json_each(c.cells) j;
+
+        CREATE TABLE finding_lists (
+            submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),
+            findings      TEXT NOT NULL                -- JSON array of check-json.md findings
+        );
+        INSERT INTO finding_lists (submission_id, findings)
+            SELECT submission_id,
+                   json_group_array(json_object(
+                       'rule', rule, 'severity', severity,
+                       'location', json_object('section', section, 'table', tbl, 'row', row,
+                                               'column', col, 'line', line, 'cell', cell),
+                       'expected', expected, 'actual', actual, 'message', message)
+                     ORDER BY seq)
+            FROM findings GROUP BY submission_id;
+        DROP TABLE findings;
+        CREATE VIEW findings AS
+            SELECT f.submission_id AS submission_id, j.key AS seq,
+                   j.value ->> '$.rule' AS rule, j.value ->> '$.severity' AS severity,
+                   j.value ->> '$.location.section' AS section,
+                   j.value ->> '$.location.table' AS tbl,
+                   j.value ->> '$.location.row' AS row,
+                   j.value ->> '$.location.column' AS col,
+                   j.value ->> '$.location.line' AS line,
+                   j.value ->> '$.location.cell' AS cell,
+                   j.value ->> '$.expected' AS expected, j.value ->> '$.actual' AS actual,
+                   j.value ->> '$.message' AS message
+            FROM finding_lists f, json_each(f.findings) j;
+        ",
+        ),
     ])
 }
 
