@@ -253,7 +253,8 @@ fn hostile_file_names_do_not_reach_the_headers() {
 /// file stored once, every feedback message delivered. Delivery is at-least-once by design
 /// (a kill between the server's "250 OK" and the commit that records it cannot be told
 /// from a kill before it), so a repeat is allowed only as the very same message: the same
-/// Message-ID, recipient, subject and bodies (mail clients show one). Seeded: NIANBAO_SEED
+/// Message-ID, recipient, subject and bodies (mail clients show one), and at most one per
+/// attempt a kill can cut off. Seeded: NIANBAO_SEED
 /// replays.
 #[test]
 fn kill_9_at_random_moments_loses_no_message_and_invents_none() {
@@ -309,7 +310,13 @@ fn kill_9_at_random_moments_loses_no_message_and_invents_none() {
     assert_eq!(by_id.len(), n, "every message arrived (seed {seed})");
     let repeats = got.len() - n;
     eprintln!("{repeats} repeated deliveries over {kills} kills (seed {seed})");
-    assert!(repeats <= kills, "{repeats} repeats for {kills} kills");
+    // Each kill can cut off at most the attempts under way: the mail task keeps up to
+    // SMTP_SESSIONS (4) at once, and starts no new one before it has recorded one that ended.
+    let sessions = 4;
+    assert!(
+        repeats <= kills * sessions,
+        "{repeats} repeats for {kills} kills"
+    );
     for copies in by_id.values() {
         assert!(
             copies.windows(2).all(|w| w[0] == w[1]),
