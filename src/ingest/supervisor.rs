@@ -129,6 +129,14 @@ pub fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     // Two threads run the tasks (they only wait and hand over); the work (checking,
     // database, files) runs on the blocking pool: `workers` ingest batches, and room for
     // the watcher's scans, delivery, the retry and HTTP handlers.
+    // glibc gives every thread that allocates an arena of its own (up to 8 per core) and
+    // keeps what each one freed; the blocking pool's threads come and go, so over a long
+    // season the daemon's memory crept up arena by arena. Two are plenty here.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of the allocator; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(workers + 8)
