@@ -28,7 +28,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 use crate::config::{Agency, Config};
-use crate::store::{MessageKind, OutboxMessage, OutboxState, Store};
+use crate::store::{MessageKind, OutboxMessage, Store};
 
 /// What kind of agency reports: the regulation gives the two kinds different deadlines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -471,17 +471,13 @@ pub fn time_has_come(config: &Config, now: &jiff::ZonedDateTime) -> bool {
     config.reminders.enabled && i64::from(minutes) >= i64::from(at)
 }
 
-/// One reminder as the agency page lists it.
+/// One reminder as the agency page lists it: the queued message, and the year and stage
+/// its key names.
 #[derive(Debug, Clone)]
 pub struct SentReminder {
     pub year: i32,
     pub stage: Option<Stage>,
-    pub recipient: String,
-    pub subject: String,
-    pub state: OutboxState,
-    pub created_at: String,
-    pub sent_at: Option<String>,
-    pub last_error: Option<String>,
+    pub message: crate::store::KindMessage,
 }
 
 /// The reminders queued for an agency folder, across years, newest first.
@@ -493,15 +489,11 @@ pub fn reminders_of(conn: &Connection, folder: &str) -> rusqlite::Result<Vec<Sen
         if let ["reminder", year, f, stage, _] = parts.as_slice()
             && *f == folder
         {
+            let (year, stage) = (year.parse().unwrap_or(0), Stage::parse(stage));
             out.push(SentReminder {
-                year: year.parse().unwrap_or(0),
-                stage: Stage::parse(stage),
-                recipient: m.recipient,
-                subject: m.subject,
-                state: m.state,
-                created_at: m.created_at,
-                sent_at: m.sent_at,
-                last_error: m.last_error,
+                year,
+                stage,
+                message: m,
             });
         }
     }

@@ -134,6 +134,26 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Clicks the element `what` names (found by `at`).
+async fn click(c: &Client, at: Locator<'_>, what: &str) {
+    c.find(at)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {what}: {e}"));
+}
+
+/// Types `text` into the field `what` names (found by `at`).
+async fn type_into(c: &Client, at: Locator<'_>, text: &str, what: &str) {
+    c.find(at)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {what}: {e}"));
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -245,24 +265,20 @@ fn the_office_works_the_season_in_a_browser() {
                 .path()
                 .starts_with("/login")
         );
-        c.find(Locator::Css("input[name=name]"))
-            .await
-            .expect("name field")
-            .send_keys("gkb")
-            .await
-            .expect("type");
-        c.find(Locator::Css("input[name=password]"))
-            .await
-            .expect("password field")
-            .send_keys(PASSWORD)
-            .await
-            .expect("type");
-        c.find(Locator::Css("form[action='/login'] button"))
-            .await
-            .expect("login button")
-            .click()
-            .await
-            .expect("log in");
+        type_into(&c, Locator::Css("input[name=name]"), "gkb", "name field").await;
+        type_into(
+            &c,
+            Locator::Css("input[name=password]"),
+            PASSWORD,
+            "password field",
+        )
+        .await;
+        click(
+            &c,
+            Locator::Css("form[action='/login'] button"),
+            "login button",
+        )
+        .await;
 
         // The overview of report year 2022, with the right counts.
         let h1 = text_of(&c, "h1").await;
@@ -274,14 +290,8 @@ fn the_office_works_the_season_in_a_browser() {
         screenshot(&c, "console-overview.png").await;
 
         // Search "街道": only 东湖街道办事处.
-        let q = c.find(Locator::Css("input[name=q]")).await.expect("search");
-        q.send_keys("街道").await.expect("type");
-        c.find(Locator::Css("form.search button"))
-            .await
-            .expect("search button")
-            .click()
-            .await
-            .expect("search");
+        type_into(&c, Locator::Css("input[name=q]"), "街道", "search").await;
+        click(&c, Locator::Css("form.search button"), "search button").await;
         let rows = c
             .find_all(Locator::Css("table.overview tbody tr"))
             .await
@@ -297,12 +307,12 @@ fn the_office_works_the_season_in_a_browser() {
 
         // The rejected report: its page has the wrong cell highlighted.
         c.goto(&format!("{base}/")).await.expect("overview");
-        c.find(Locator::LinkText(&lc_receipt))
-            .await
-            .expect("lc's receipt in the overview")
-            .click()
-            .await
-            .expect("open lc's submission");
+        click(
+            &c,
+            Locator::LinkText(&lc_receipt),
+            "lc's receipt in the overview",
+        )
+        .await;
         let verdict = text_of(&c, "#verdict").await;
         assert!(
             verdict.contains("需修改") || verdict.contains("退回"),
@@ -328,12 +338,7 @@ fn the_office_works_the_season_in_a_browser() {
         }
 
         // The original, downloaded: the same bytes as dropped.
-        c.find(Locator::LinkText("下载原件"))
-            .await
-            .expect("download link")
-            .click()
-            .await
-            .expect("download");
+        click(&c, Locator::LinkText("下载原件"), "download link").await;
         let file = downloaded(downloads.path(), rejected.len());
         assert_eq!(
             sha256(&std::fs::read(&file).expect("downloaded file")),
@@ -348,30 +353,29 @@ fn the_office_works_the_season_in_a_browser() {
                 .count()
         };
         assert_eq!(to_lc(), 1, "lc's first answer");
-        c.find(Locator::Css("form[action$='/resend'] button"))
-            .await
-            .expect("resend button")
-            .click()
-            .await
-            .expect("resend");
+        click(
+            &c,
+            Locator::Css("form[action$='/resend'] button"),
+            "resend button",
+        )
+        .await;
         wait_for(|| to_lc() == 2, "the resent answer at the SMTP server");
 
         // Overrule the verdict with a reason: the agency's mail carries it.
         let reason = "经核实，第（六）项按本地口径填报，已向上级报备";
-        c.find(Locator::Css(
-            "form.review:has(input[value=accept]) textarea",
-        ))
-        .await
-        .expect("the reason of 予以受理")
-        .send_keys(reason)
-        .await
-        .expect("type");
-        c.find(Locator::Css("form.review:has(input[value=accept]) button"))
-            .await
-            .expect("予以受理")
-            .click()
-            .await
-            .expect("overrule");
+        type_into(
+            &c,
+            Locator::Css("form.review:has(input[value=accept]) textarea"),
+            reason,
+            "the reason of 予以受理",
+        )
+        .await;
+        click(
+            &c,
+            Locator::Css("form.review:has(input[value=accept]) button"),
+            "予以受理",
+        )
+        .await;
         wait_for(|| to_lc() == 3, "the decision at the SMTP server");
         let decision = received(mail.path())
             .into_iter()
@@ -388,12 +392,12 @@ fn the_office_works_the_season_in_a_browser() {
         assert_eq!(page.matches("gk@czj.example.cn").count(), 1, "{page}");
 
         // Log out; the console is closed afterwards.
-        c.find(Locator::Css("form[action='/logout'] button"))
-            .await
-            .expect("logout button")
-            .click()
-            .await
-            .expect("log out");
+        click(
+            &c,
+            Locator::Css("form[action='/logout'] button"),
+            "logout button",
+        )
+        .await;
         c.goto(&format!("{base}/submission/{lc_receipt}"))
             .await
             .expect("open");

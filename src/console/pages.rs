@@ -972,11 +972,11 @@ fn reminders_table(reminders: &[crate::deadlines::SentReminder]) -> Markup {
                         tr.reminder {
                             td { (r.year) }
                             td { (r.stage.map_or("提醒", crate::deadlines::Stage::label)) }
-                            td { (r.recipient) }
-                            td class=(match r.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(r.state)) }
-                            td { (china_time(&r.created_at)) }
-                            td { (r.sent_at.as_deref().map(china_time).unwrap_or_default()) }
-                            td { (r.last_error.as_deref().unwrap_or("")) }
+                            td { (r.message.recipient) }
+                            td class=(match r.message.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(r.message.state)) }
+                            td { (china_time(&r.message.created_at)) }
+                            td { (r.message.sent_at.as_deref().map(china_time).unwrap_or_default()) }
+                            td { (r.message.last_error.as_deref().unwrap_or("")) }
                         }
                     }
                 }
