@@ -106,6 +106,9 @@ pub struct Pipeline {
     stop: tokio::sync::watch::Sender<bool>,
     /// The day the digest was last queued by this run (no status to compute again).
     digest_day: Mutex<Option<String>>,
+    /// The day the reminders were last looked at by this run (cleared by a reload, whose
+    /// agencies or schedule may differ).
+    reminders_day: Mutex<Option<String>>,
     /// What each part is doing, for the watchdog and `/readyz`.
     pub liveness: Arc<Liveness>,
 }
@@ -143,6 +146,7 @@ impl Pipeline {
             mail_wakeup: Wakeup::default(),
             stop: tokio::sync::watch::channel(false).0,
             digest_day: Mutex::default(),
+            reminders_day: Mutex::default(),
             liveness: Arc::new(Liveness::new(std::time::Duration::from_secs(
                 config.stuck_after_s,
             ))),

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -511,16 +511,14 @@ impl Pipeline {
     /// day has come; computed at most once per China day and configuration (a reload
     /// computes again), idempotent across restarts by their keys.
     pub fn queue_reminders(&self) -> anyhow::Result<usize> {
-        /// The day and configuration last computed (one pipeline per process).
-        static DONE: Mutex<Option<(String, usize)>> = Mutex::new(None);
         let config = self.config();
         let now = crate::time::china_now();
         if !crate::deadlines::time_has_come(&config, &now) {
             return Ok(0);
         }
-        let memo = (now.date().to_string(), Arc::as_ptr(&config) as usize);
-        let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
-        if done.as_ref() == Some(&memo) {
+        let day = now.date().to_string();
+        let mut done = self.reminders_day.lock().unwrap_or_else(|e| e.into_inner());
+        if done.as_deref() == Some(day.as_str()) {
             return Ok(0);
         }
         let (queued, deferred) = crate::deadlines::queue_due(&self.store(), &config, now.date())?;
@@ -530,7 +528,7 @@ impl Pipeline {
             return Ok(queued);
         }
         tracing::info!(day = %now.date(), queued, "reminders (催报) looked at for the day");
-        *done = Some(memo);
+        *done = Some(day);
         Ok(queued)
     }
 }

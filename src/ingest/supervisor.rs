@@ -58,6 +58,8 @@ impl Pipeline {
         self.liveness
             .set_stuck_after(Duration::from_secs(new.stuck_after_s));
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        // New agencies or a new schedule: the day's reminders are looked at again.
+        *self.reminders_day.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }
 
