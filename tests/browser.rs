@@ -144,6 +144,33 @@ async fn click(c: &Client, at: Locator<'_>, what: &str) {
         .unwrap_or_else(|e| panic!("click {what}: {e}"));
 }
 
+/// Clicks what navigates (a link, a form's button) and returns once the next page has
+/// loaded: WebDriver's click may return before the navigation it starts, and the old
+/// page's elements would then be read as the new one's.
+async fn follow(c: &Client, at: Locator<'_>, what: &str) {
+    c.execute("window.__nbOldPage = true;", vec![])
+        .await
+        .expect("mark the page");
+    click(c, at, what).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let loaded = c
+            .execute(
+                "return window.__nbOldPage === undefined && document.readyState === 'complete';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if loaded {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: no new page after 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Types `text` into the field `what` names (found by `at`).
 async fn type_into(c: &Client, at: Locator<'_>, text: &str, what: &str) {
     c.find(at)
@@ -273,7 +300,7 @@ fn the_office_works_the_season_in_a_browser() {
             "password field",
         )
         .await;
-        click(
+        follow(
             &c,
             Locator::Css("form[action='/login'] button"),
             "login button",
@@ -291,7 +318,7 @@ fn the_office_works_the_season_in_a_browser() {
 
         // Search "街道": only 东湖街道办事处.
         type_into(&c, Locator::Css("input[name=q]"), "街道", "search").await;
-        click(&c, Locator::Css("form.search button"), "search button").await;
+        follow(&c, Locator::Css("form.search button"), "search button").await;
         let rows = c
             .find_all(Locator::Css("table.overview tbody tr"))
             .await
@@ -307,7 +334,7 @@ fn the_office_works_the_season_in_a_browser() {
 
         // The rejected report: its page has the wrong cell highlighted.
         c.goto(&format!("{base}/")).await.expect("overview");
-        click(
+        follow(
             &c,
             Locator::LinkText(&lc_receipt),
             "lc's receipt in the overview",
@@ -353,7 +380,7 @@ fn the_office_works_the_season_in_a_browser() {
                 .count()
         };
         assert_eq!(to_lc(), 1, "lc's first answer");
-        click(
+        follow(
             &c,
             Locator::Css("form[action$='/resend'] button"),
             "resend button",
@@ -370,7 +397,7 @@ fn the_office_works_the_season_in_a_browser() {
             "the reason of 予以受理",
         )
         .await;
-        click(
+        follow(
             &c,
             Locator::Css("form.review:has(input[value=accept]) button"),
             "予以受理",
@@ -392,7 +419,7 @@ fn the_office_works_the_season_in_a_browser() {
         assert_eq!(page.matches("gk@czj.example.cn").count(), 1, "{page}");
 
         // Log out; the console is closed afterwards.
-        click(
+        follow(
             &c,
             Locator::Css("form[action='/logout'] button"),
             "logout button",
