@@ -16,8 +16,8 @@
 //!    complete then) to its commit: p50/p99 beside `settle_ms`;
 //! 5. with `--soak-secs`, keeps dropping files at a steady rate and samples RSS each second;
 //! 6. measures the floor on the same files: read, SHA-256, insert the bytes into SQLite in
-//!    one transaction per file with the daemon's pragmas (WAL, synchronous=FULL), on as many
-//!    threads as the daemon has workers.
+//!    one transaction per file with the daemon's pragmas (WAL, synchronous=FULL), on one
+//!    thread per core.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -38,6 +38,8 @@ struct Args {
     settle_ms: u64,
     idle: usize,
     soak_secs: u64,
+    /// The daemon's `workers` (0: two per core, the default).
+    workers: u64,
     /// Where inbox, staging and data go (default target/bench-pipeline).
     dir: Option<PathBuf>,
 }
@@ -50,6 +52,7 @@ fn args() -> Args {
         settle_ms: 2000,
         idle: 100,
         soak_secs: 0,
+        workers: 0,
         dir: None,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -66,6 +69,7 @@ fn args() -> Args {
             "--settle-ms" => a.settle_ms = value(),
             "--idle" => a.idle = value() as usize,
             "--soak-secs" => a.soak_secs = value(),
+            "--workers" => a.workers = value(),
             "--dir" => a.dir = it.next().map(PathBuf::from),
             "--mix" => {
                 a.all_formats = it.next().is_some_and(|v| v == "all");
@@ -207,11 +211,12 @@ fn start(args: &Args) -> Bench {
     std::fs::create_dir_all(root.join("staging")).expect("staging");
     let mut config = format!(
         "inbox = {:?}\ndata_dir = {:?}\nsettle_ms = {}\nrescan_interval_s = 60\n\
-         max_file_mb = 50\nworkers = 0\n[mail]\nadmin = \"admin@office.example.cn\"\n\
+         max_file_mb = 50\nworkers = {}\n[mail]\nadmin = \"admin@office.example.cn\"\n\
          receipt_files = false\n",
         root.join("inbox"),
         root.join("data"),
-        args.settle_ms
+        args.settle_ms,
+        args.workers
     );
     for a in 0..args.agencies {
         config.push_str(&format!(

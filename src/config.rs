@@ -28,7 +28,7 @@ pub struct Config {
     /// arrive).
     pub watch: WatchMode,
     pub poll_interval_ms: u64,
-    /// Threads reading and checking reports (0: one per core).
+    /// Batches of reports read and checked at once (0: two per core).
     pub workers: usize,
     /// A piece of work (checking one file, copying one into the archive) running longer
     /// than this is taken as stuck: the systemd watchdog is no longer fed and `/readyz`

@@ -124,7 +124,11 @@ impl Signals {
 /// deliver. `config_path` is read again on SIGHUP (`None`: built-in defaults).
 pub fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let workers = if config.workers == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
+        // Two per core: a batch waits for the disk (flushing its archive copies, its
+        // commit) for part of its time, and another batch checks meanwhile. One per core
+        // left a third of the CPU idle in a burst (BENCHMARKS.md: 784 against 870 files/s,
+        // the same CPU per file); LibreOffice conversions stay one at a time.
+        2 * std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         config.workers
     };

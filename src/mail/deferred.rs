@@ -22,11 +22,8 @@ pub struct Stored {
 /// Reads what the HTML part of submission `id` is made from (quick: under the store's lock).
 pub fn load(conn: &Connection, id: i64) -> anyhow::Result<Stored> {
     let row: Option<(String, Option<String>)> = conn
-        .query_row(
-            "SELECT receipt, report_json FROM submissions WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT receipt, report_json FROM submissions WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((receipt, Some(report_json))) = row else {
         anyhow::bail!("submission {id} has no stored report (没有已存储的报告)");

@@ -6,6 +6,8 @@
 
 use rusqlite::Transaction;
 
+use super::Cached as _;
+
 use super::{
     NewSubmission, OutboxMessage, SUBMISSION_COLUMNS, Store, Submission, duplicate_in, original_in,
     outcome_in, record_in, review, submission,
@@ -39,7 +41,7 @@ impl Batch<'_> {
         record_in(&self.tx, news, receipt_year)?
             .into_iter()
             .map(|id| {
-                self.tx.query_row(
+                self.tx.cached_row(
                     &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
                     [id],
                     submission,

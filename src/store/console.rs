@@ -4,6 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::Cached as _;
 use super::{MessageKind, OutboxState, SUBMISSION_COLUMNS, Submission, submission};
 
 /// The columns of a submission that the listings leave out.
@@ -18,7 +19,7 @@ pub struct SubmissionDetail {
 }
 
 pub fn submission_detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<SubmissionDetail>> {
-    conn.query_row(
+    conn.cached_row(
         "SELECT format, encoding, template, report_json, failure, checked_at
          FROM submissions WHERE id = ?1",
         [id],
@@ -85,7 +86,7 @@ impl StoredFinding {
 
 /// The findings of a submission, in the order they were found.
 pub fn findings_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<StoredFinding>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT rule, severity, section, tbl, row, col, line, cell, expected, actual, message
          FROM findings WHERE submission_id = ?1 ORDER BY seq",
     )?;
@@ -123,7 +124,7 @@ pub struct MessageState {
 
 /// Every message queued for a submission (resends included), oldest first.
 pub fn messages_of_submission(conn: &Connection, id: i64) -> rusqlite::Result<Vec<MessageState>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT kind, recipient, subject, body_text, state, attempts, last_error, created_at,
                 sent_at
          FROM outbox WHERE submission_id = ?1 ORDER BY id",
@@ -146,7 +147,7 @@ pub fn messages_of_submission(conn: &Connection, id: i64) -> rusqlite::Result<Ve
 
 /// Every submission of one agency folder, across years, newest first.
 pub fn submissions_of_agency(conn: &Connection, folder: &str) -> rusqlite::Result<Vec<Submission>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE agency_folder = ?1 ORDER BY id DESC"
     ))?;
     stmt.query_map([folder], submission)?.collect()
@@ -169,7 +170,7 @@ pub fn messages_of_kind(
     conn: &Connection,
     kind: MessageKind,
 ) -> rusqlite::Result<Vec<KindMessage>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT idempotency_key, recipient, subject, state, created_at, sent_at, last_error
          FROM outbox WHERE kind = ?1 ORDER BY id DESC",
     )?;

@@ -62,7 +62,7 @@ impl Store {
 
     /// Imported reports, oldest import first (optionally of one report year).
     pub fn history(&self, year: Option<i32>) -> rusqlite::Result<Vec<HistoryEntry>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, agency_folder, agency_name, year, sha256, original_name, size, format,
                  imported_at
              FROM history WHERE ?1 IS NULL OR year = ?1 ORDER BY id",

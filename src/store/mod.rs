@@ -35,6 +35,37 @@ pub use users::{StoredUser, count_users, put_user, remove_user, user, users};
 
 pub mod lock;
 
+/// How many prepared statements a connection keeps: every statement of the store fits,
+/// so the ones run for every file are never evicted by a rare one.
+const STATEMENT_CACHE: usize = 128;
+
+/// `query_row` and `execute` through the connection's statement cache. The store's
+/// statements run for every file: preparing one cost more than running it (6 % of the
+/// daemon's CPU in a burst, BENCHMARKS.md), and rusqlite's own `query_row` and `execute`
+/// prepare anew on every call.
+pub(crate) trait Cached {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
 /// The database's file name under `data_dir`.
 pub const DB_FILE: &str = "nianbao.sqlite";
 
@@ -142,6 +173,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrations().to_latest(&mut conn)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Store { conn })
     }
 
@@ -158,6 +190,7 @@ impl Store {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Store { conn })
     }
 
@@ -168,7 +201,7 @@ impl Store {
     /// The submission recorded for this very inbox file, if it was recorded before a crash.
     pub fn by_source_identity(&self, identity: &str) -> rusqlite::Result<Option<Submission>> {
         self.conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE source_identity = ?1"),
                 [identity],
                 submission,
@@ -206,7 +239,7 @@ impl Store {
 
     pub fn get(&self, id: i64) -> rusqlite::Result<Option<Submission>> {
         self.conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?1"),
                 [id],
                 submission,
@@ -216,7 +249,7 @@ impl Store {
 
     pub fn by_receipt(&self, receipt: &str) -> rusqlite::Result<Option<Submission>> {
         self.conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE receipt = ?1"),
                 [receipt],
                 submission,
@@ -228,7 +261,7 @@ impl Store {
     /// [`Submission`], because another thread may have checked it since.
     pub fn state_of(&self, id: i64) -> rusqlite::Result<Option<SubmissionState>> {
         self.conn
-            .query_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
+            .cached_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
                 r.get(0)
             })
             .optional()
@@ -237,7 +270,7 @@ impl Store {
     /// How many submissions are past `archived` (checked, duplicate or failed): the status
     /// line's "files checked".
     pub fn count_done(&self) -> rusqlite::Result<i64> {
-        self.conn.query_row(
+        self.conn.cached_row(
             "SELECT count(*) FROM submissions WHERE state != ?1",
             [SubmissionState::Archived],
             |r| r.get(0),
@@ -246,7 +279,7 @@ impl Store {
 
     /// How many messages wait in the outbox (pending, due or not): the outbox depth.
     pub fn count_pending_messages(&self) -> rusqlite::Result<i64> {
-        self.conn.query_row(
+        self.conn.cached_row(
             "SELECT count(*) FROM outbox WHERE state = ?1",
             [OutboxState::Pending],
             |r| r.get(0),
@@ -278,7 +311,7 @@ impl Store {
     pub fn latest_report(&self, agency_folder: &str, year: i32) -> anyhow::Result<Option<Report>> {
         let row: Option<(String, String)> = self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT receipt, report_json FROM submissions
                  WHERE agency_folder = ?1 AND year = ?2 AND +state = 'checked'
                    AND report_json IS NOT NULL
@@ -317,7 +350,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
+        let changed = tx.cached_execute(
             "UPDATE submissions SET state = 'failed', failure = ?2, checked_at = ?3
              WHERE id = ?1 AND state = 'archived'",
             params![id, reason, failed_at],
@@ -399,7 +432,7 @@ impl Store {
     /// Every submission, oldest first (optionally of one report year).
     /// Whether the agency has a submission archived but not yet checked.
     pub fn has_unchecked(&self, folder: &str) -> rusqlite::Result<bool> {
-        self.conn.query_row(
+        self.conn.cached_row(
             "SELECT EXISTS (SELECT 1 FROM submissions WHERE agency_folder = ?1 AND state = 'archived')",
             [folder],
             |r| r.get(0),
@@ -424,7 +457,7 @@ impl Store {
 
     /// Cells of a submission: (table, row, column, integer value, decimal text).
     pub fn cells(&self, id: i64) -> rusqlite::Result<Vec<StoredCell>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT tbl, row, col, value, amount FROM cells WHERE submission_id = ?1
              ORDER BY tbl, seq",
         )?;
@@ -436,7 +469,7 @@ impl Store {
 
     /// Messages waiting to be sent: (id, recipient, subject).
     pub fn pending_messages(&self) -> rusqlite::Result<Vec<(i64, String, String)>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, recipient, subject FROM outbox WHERE state = 'pending' ORDER BY id",
         )?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -476,7 +509,7 @@ pub struct Pending {
 impl Store {
     /// Up to `limit` messages due for delivery, oldest first.
     pub fn outbox_batch(&self, limit: usize) -> rusqlite::Result<Vec<Pending>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, recipient, subject, body_text, body_html, idempotency_key, attempts,
                     submission_id, kind, html_from
              FROM outbox
@@ -525,7 +558,7 @@ impl Store {
 
     /// A permanent failure: never retried, reported to the admin.
     pub fn mark_failed(&self, id: i64, error: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
+        self.conn.cached_execute(
             "UPDATE outbox SET state = 'failed', last_error = ?2, attempts = attempts + 1 WHERE id = ?1",
             params![id, error],
         )?;
@@ -546,7 +579,7 @@ impl Store {
     /// The outbox as the admin sees it: (receipt, kind, recipient, state, attempts, last error,
     /// subject), unsent first.
     pub fn outbox_overview(&self) -> rusqlite::Result<Vec<OutboxRow>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT COALESCE(s.receipt, ''), o.kind, o.recipient, o.state, o.attempts,
                     o.last_error, o.subject, o.next_attempt_at
              FROM outbox o LEFT JOIN submissions s ON s.id = o.submission_id
@@ -569,7 +602,7 @@ impl Store {
 
     /// A transient failure: retried after `delay_s`.
     pub fn mark_retry(&self, id: i64, error: &str, delay_s: i64) -> rusqlite::Result<()> {
-        self.conn.execute(
+        self.conn.cached_execute(
             "UPDATE outbox SET last_error = ?2, attempts = attempts + 1,
                  next_attempt_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?3)
              WHERE id = ?1",
@@ -596,7 +629,7 @@ fn pragma_check(conn: &Connection, pragma: &str, max: u32) -> Option<String> {
 /// The outbox depth (pending messages) and the age in seconds of the oldest one, for the
 /// metrics. A free function on any connection: the HTTP server reads with its own.
 pub fn outbox_gauges(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
-    conn.query_row(
+    conn.cached_row(
         "SELECT count(*),
                 coalesce(CAST(strftime('%s','now') - strftime('%s', min(created_at))
                               AS INTEGER), 0)
@@ -612,7 +645,7 @@ pub fn stuck_message(
     conn: &Connection,
     minutes: u32,
 ) -> rusqlite::Result<Option<(String, i64, Option<String>)>> {
-    conn.query_row(
+    conn.cached_row(
         "SELECT created_at, attempts, last_error FROM outbox
           WHERE state = ?1 AND attempts > 0
             AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)
@@ -649,7 +682,7 @@ fn record_in(
     // is the last one: one index lookup, where `LIKE ?` scanned every row. The
     // transaction is IMMEDIATE, so nobody else numbers in between.
     let last: Option<String> = tx
-        .query_row(
+        .cached_row(
             "SELECT receipt FROM submissions WHERE receipt >= ?1 AND receipt < ?2
                  ORDER BY receipt DESC LIMIT 1",
             params![prefix, format!("NB-{receipt_year}.")],
@@ -662,7 +695,7 @@ fn record_in(
     let mut ids = Vec::with_capacity(news.len());
     for (i, new) in news.iter().enumerate() {
         let receipt = format!("{prefix}{:06}", last + 1 + i as i64);
-        tx.execute(
+        tx.cached_execute(
             "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name,
                      size, sha256, source_identity, received_at, state)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
@@ -695,7 +728,7 @@ pub(crate) fn outcome_in(
     hold: Option<&review::Hold<'_>>,
 ) -> rusqlite::Result<()> {
     let state: Option<SubmissionState> = tx
-        .query_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
+        .cached_row("SELECT state FROM submissions WHERE id = ?1", [id], |r| {
             r.get(0)
         })
         .optional()?;
@@ -707,7 +740,7 @@ pub(crate) fn outcome_in(
     let year = report.and_then(|r| r.year);
     let verdict = Verdict::of(result.accepted());
     let report_json = report.and_then(|r| serde_json::to_string(r).ok());
-    tx.execute(
+    tx.cached_execute(
         "UPDATE submissions SET state = 'checked', format = ?2, encoding = ?3, template = ?4,
                  year = ?5, verdict = ?6, errors = ?7, warnings = ?8, report_json = ?9,
                  checked_at = ?10, check_ms = ?11
@@ -732,7 +765,7 @@ pub(crate) fn outcome_in(
     insert_findings(tx, id, result)?;
     // A new version for the same agency and year supersedes the older ones.
     if let Some(year) = year {
-        tx.execute(
+        tx.cached_execute(
             // `+state`: the state index matches nearly every row; the (agency, year)
             // index matches a handful. Without the `+` the planner scanned all checked
             // submissions for every file (quadratic; see BENCHMARKS.md).
@@ -758,7 +791,7 @@ pub(crate) fn duplicate_in(
     messages: &[OutboxMessage],
     receipt: &str,
 ) -> rusqlite::Result<()> {
-    let changed = tx.execute(
+    let changed = tx.cached_execute(
         "UPDATE submissions SET state = 'duplicate', duplicate_of = ?2, year = ?3,
                  verdict = ?4, errors = ?5, warnings = ?6, checked_at = ?7
              WHERE id = ?1 AND state = 'archived'",
@@ -785,7 +818,7 @@ fn original_in(
     sha256: &str,
     before_id: i64,
 ) -> rusqlite::Result<Option<Submission>> {
-    conn.query_row(
+    conn.cached_row(
         &format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions
              WHERE sha256 = ?1 AND agency_folder IS ?2 AND +state = 'checked'
@@ -820,7 +853,7 @@ fn insert_message(
     key: &str,
     m: &OutboxMessage,
 ) -> rusqlite::Result<bool> {
-    let n = conn.execute(
+    let n = conn.cached_execute(
         "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key,
              subject, body_text, body_html, html_from, state, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending',

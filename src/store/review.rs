@@ -12,6 +12,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::Cached as _;
 use super::{
     MessageKind, OutboxMessage, OutboxState, SUBMISSION_COLUMNS, Submission, Verdict,
     insert_message, submission,
@@ -122,7 +123,7 @@ pub struct Decision<'a> {
 }
 
 fn record(tx: &Transaction<'_>, submission_id: i64, d: &Decision<'_>) -> rusqlite::Result<i64> {
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO reviews (submission_id, action, verdict, finding_seq, reason, reviewer,
              decided_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -150,7 +151,7 @@ pub(super) fn hold_in(
     for m in hold.held {
         let key = format!("{receipt}/{}/{}", m.kind, m.recipient);
         if insert_message(tx, Some(id), &key, m)? {
-            tx.execute(
+            tx.cached_execute(
                 "UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1",
                 params![key, OutboxState::Held],
             )?;
@@ -181,7 +182,7 @@ fn immediate(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
 /// Whether the submission's feedback is held for review now.
 pub fn is_held(conn: &Connection, submission_id: i64) -> rusqlite::Result<bool> {
     let last: Option<String> = conn
-        .query_row(
+        .cached_row(
             "SELECT action FROM reviews
              WHERE submission_id = ?1 AND action IN ('hold', 'release', 'accept', 'return')
              ORDER BY id DESC LIMIT 1",
@@ -200,19 +201,19 @@ const HELD: &str = "SELECT r.submission_id FROM reviews r
 
 /// The submissions waiting for review (待复核), oldest first.
 pub fn held_submissions(conn: &Connection) -> rusqlite::Result<Vec<Submission>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id IN ({HELD}) ORDER BY id"
     ))?;
     stmt.query_map([], submission)?.collect()
 }
 
 pub fn count_held(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row(&format!("SELECT count(*) FROM ({HELD})"), [], |r| r.get(0))
+    conn.cached_row(&format!("SELECT count(*) FROM ({HELD})"), [], |r| r.get(0))
 }
 
 /// The history of a submission, oldest first.
 pub fn reviews_of(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec<Review>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, action, verdict, finding_seq, reason, reviewer, decided_at
          FROM reviews WHERE submission_id = ?1 ORDER BY id",
     )?;
@@ -239,7 +240,7 @@ pub fn reviews_of(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec
 
 /// The checker's own verdict, whatever a review made of it.
 pub fn checker_verdict(conn: &Connection, submission_id: i64) -> rusqlite::Result<Option<Verdict>> {
-    conn.query_row(
+    conn.cached_row(
         "SELECT verdict FROM submissions WHERE id = ?1",
         [submission_id],
         |r| r.get(0),
@@ -254,7 +255,7 @@ pub fn first_receipt_file(
     submission_id: i64,
     receipt: &str,
 ) -> rusqlite::Result<Option<(String, String)>> {
-    conn.query_row(
+    conn.cached_row(
         "SELECT recipient, body_text FROM outbox
          WHERE submission_id = ?1 AND kind = ?2
            AND idempotency_key = ?3 || '/' || kind || '/' || recipient
@@ -280,7 +281,7 @@ pub fn decide(
     let held = is_held(&tx, submission_id)?;
     let id = record(&tx, submission_id, d)?;
     if held && d.action.releases() {
-        tx.execute(
+        tx.cached_execute(
             "UPDATE outbox SET state = ?2, created_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
              WHERE submission_id = ?1 AND state = ?3",
             params![submission_id, OutboxState::Pending, OutboxState::Held],
@@ -319,7 +320,7 @@ pub fn resend(
             at,
         },
     )?;
-    let n = tx.execute(
+    let n = tx.cached_execute(
         "INSERT OR IGNORE INTO outbox (submission_id, kind, recipient, idempotency_key, subject,
              body_text, body_html, html_from, state, created_at)
          SELECT submission_id, kind, recipient, idempotency_key || '/resend/' || ?2, subject,
