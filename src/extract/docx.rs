@@ -6,8 +6,6 @@
 //! `w:vMerge` without `restart` continues the cell above and is emitted as no cell at all,
 //! so that an empty cell always means the agency left it blank.
 
-use std::io::Read;
-
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
@@ -42,13 +40,15 @@ fn document_xml(bytes: &[u8]) -> Result<String, ExtractError> {
     let entry = archive
         .by_name("word/document.xml")
         .map_err(|_| corrupt("缺少正文 word/document.xml".into()))?;
-    let mut xml = Vec::new();
+    let declared = entry.size();
     // The declared size can lie: read at most one byte past the limit to know.
-    entry
-        .take(MAX_DOCUMENT_XML + 1)
-        .read_to_end(&mut xml)
-        .map_err(|e| corrupt(format!("正文无法解压：{e}")))?;
-    if xml.len() as u64 > MAX_DOCUMENT_XML {
+    let xml = if declared > MAX_DOCUMENT_XML {
+        Vec::new()
+    } else {
+        super::read_bounded(entry, declared, MAX_DOCUMENT_XML)
+            .map_err(|e| corrupt(format!("正文无法解压：{e}")))?
+    };
+    if declared > MAX_DOCUMENT_XML || xml.len() as u64 > MAX_DOCUMENT_XML {
         return Err(ExtractError::Hostile {
             detail: format!("正文解压后超过 {} MB", MAX_DOCUMENT_XML / 1024 / 1024),
         });

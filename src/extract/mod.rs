@@ -296,6 +296,35 @@ pub fn uses_helper(bytes: &[u8], name: &str) -> bool {
     )
 }
 
+/// Reads at most `max + 1` bytes from `reader` (one past the limit, so the caller knows it
+/// was passed), starting from room for `size_hint` (a zip entry's declared size, which can
+/// lie) and never growing the buffer past `max + 1`: `read_to_end` doubles it, so a part
+/// one byte over a 64 MB limit took a 128 MB buffer, and the allocator copies on growth.
+pub(crate) fn read_bounded(
+    mut reader: impl std::io::Read,
+    size_hint: u64,
+    max: u64,
+) -> std::io::Result<Vec<u8>> {
+    let cap = usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(cap).min(cap));
+    let mut chunk = vec![0u8; 64 * 1024];
+    while out.len() < cap {
+        let want = chunk.len().min(cap - out.len());
+        let n = match reader.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if out.len() + n > out.capacity() {
+            let grown = (out.capacity() * 2).max(out.len() + n).min(cap);
+            out.reserve_exact(grown - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    Ok(out)
+}
+
 /// Reads `bytes` (the whole file) into blocks.
 pub fn extract(bytes: &[u8], name: &str) -> Result<Extracted, ExtractError> {
     if bytes.is_empty() {
@@ -350,4 +379,27 @@ pub(crate) fn is_section_heading(text: &str) -> bool {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_bounded;
+
+    /// A part that inflates past its limit: one byte past the limit is read, and the
+    /// buffer never grows beyond it, whatever the size the zip entry declared.
+    #[test]
+    fn a_bounded_read_stops_one_past_the_limit_and_never_grows_beyond() {
+        for hint in [0, 10, 1000, u64::MAX] {
+            let endless = std::io::repeat(b'x');
+            let got = read_bounded(std::io::Read::take(endless, 5000), hint, 1000).expect("read");
+            assert_eq!(got.len(), 1001, "hint {hint}");
+            assert!(
+                got.capacity() <= 1001,
+                "hint {hint}: capacity {}",
+                got.capacity()
+            );
+        }
+        let short = read_bounded(&b"abc"[..], 1000, 1000).expect("read");
+        assert_eq!(short, b"abc");
+    }
 }

@@ -222,13 +222,10 @@ fn ods_covered(
 ) -> Result<std::collections::HashMap<String, HashSet<(u32, u32)>>, ExtractError> {
     use quick_xml::events::Event;
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
-    let mut xml = Vec::new();
-    archive
-        .by_name("content.xml")
-        .map_err(corrupt)?
-        .take(MAX_PART)
-        .read_to_end(&mut xml)
-        .map_err(corrupt)?;
+    let entry = archive.by_name("content.xml").map_err(corrupt)?;
+    let declared = entry.size();
+    let mut xml = super::read_bounded(entry, declared, MAX_PART).map_err(corrupt)?;
+    xml.truncate(usize::try_from(MAX_PART).unwrap_or(usize::MAX));
     let xml = String::from_utf8_lossy(&xml);
     let mut reader = quick_xml::Reader::from_str(&xml);
     let mut out = std::collections::HashMap::new();

@@ -108,9 +108,8 @@ pub fn run(
         let reader = s.spawn(|| {
             let mut buf = Vec::new();
             if let Some(pipe) = child_stdout.take() {
-                let _ = pipe
-                    .take(limits.max_output as u64 + 1)
-                    .read_to_end(&mut buf);
+                // A read error on the pipe (none expected) counts as no output at all.
+                buf = super::read_bounded(pipe, 0, limits.max_output as u64).unwrap_or_default();
             }
             if buf.len() > limits.max_output {
                 overflow.store(true, Ordering::SeqCst);

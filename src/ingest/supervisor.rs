@@ -135,9 +135,10 @@ pub fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
     // Two threads run the tasks (they only wait and hand over); the work (checking,
     // database, files) runs on the blocking pool: `workers` ingest batches, and room for
     // the watcher's scans, delivery, the retry and HTTP handlers.
-    // glibc gives every thread that allocates an arena of its own (up to 8 per core) and
-    // keeps what each one freed; the blocking pool's threads come and go, so over a long
-    // season the daemon's memory crept up arena by arena. Two are plenty here.
+    // Rust's allocations go to mimalloc (main.rs); SQLite's, which is C, still go to
+    // glibc, which gives every thread that allocates an arena of its own (up to 8 per
+    // core) and keeps what each one freed; the blocking pool's threads come and go, so
+    // over a long season the daemon's memory crept up arena by arena. Two are plenty.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a tunable of the allocator; called before any thread starts.
     unsafe {
