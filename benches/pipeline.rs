@@ -2,7 +2,7 @@
 //! see it: the real daemon binary, a real inbox, the SQLite file it commits to.
 //!
 //! `bench/pipeline [--files N] [--agencies A] [--mix text|all] [--settle-ms S] [--idle K]
-//!  [--soak-secs T] [--dir D]` (or `cargo bench --bench pipeline -- …`). It
+//!  [--soak-secs T] [--workers W] [--dir D]` (or `cargo bench --bench pipeline -- …`). It
 //!
 //! 1. generates N distinct reports (the corpus files with a varied title, and the test
 //!    generator's random reports in the text layouts; with `--mix all` also html, docx,
@@ -381,7 +381,7 @@ fn main() {
         at(0.99)
     );
     println!(
-        "daemon peak RSS (VmHWM): {:.1} MB",
+        "daemon peak RSS (VmHWM) to the last commit: {:.1} MB",
         peak_burst_kb as f64 / 1024.0
     );
 
@@ -404,6 +404,10 @@ fn main() {
     println!(
         "all answers written {drained:.2} s after the move ({:.0} messages/s after the last commit)",
         burst.len() as f64 / (drained - first).max(1e-9)
+    );
+    println!(
+        "daemon peak RSS (VmHWM) with the answers written: {:.1} MB",
+        bench.status("VmHWM:").unwrap_or(0) as f64 / 1024.0
     );
     if let (Some(burst_cpu), Some(all)) = (cpu_burst, bench.cpu_s().zip(cpu0).map(|(a, b)| a - b)) {
         println!(

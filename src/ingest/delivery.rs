@@ -231,11 +231,13 @@ impl Pipeline {
     ///
     /// Files are written under names fixed by their message, so writing one again after a
     /// crash replaces it: their `sent` marks share one commit at the end of the batch.
-    pub(super) fn deliver_files(&self, mut files: Vec<Pending>) -> anyhow::Result<usize> {
-        self.render_html(&mut files);
+    pub(super) fn deliver_files(&self, files: Vec<Pending>) -> anyhow::Result<usize> {
         let mut written: Vec<i64> = Vec::new();
         let mut transient_in_a_row = 0;
-        for m in files {
+        for mut m in files {
+            // Drawn one at a time, just before it is written: a round's 64 pages drawn up
+            // front held 10–20 MB at once (on whichever thread ran the round).
+            self.render_html(std::slice::from_mut(&mut m));
             let result = if m.kind == MessageKind::Receipt {
                 match self.write_receipt(&m) {
                     Ok(()) => Ok(()),

@@ -9,7 +9,7 @@ pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if c.is_whitespace() || is_invisible(c) || matches!(c, '|' | '｜' | '¦') {
+        if is_dropped(c) {
             continue;
         }
         let c = match c {
@@ -21,9 +21,6 @@ pub fn normalize(s: &str) -> String {
             '．' | '。' if out.ends_with(|p: char| p.is_ascii_digit()) => '.',
             '、' if out.ends_with(|p: char| p.is_ascii_digit()) => '.',
             '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '“' | '”' | '"' | '＂' | '‘' | '’' | '\'' | '「' | '」' | '『' | '』' => {
-                continue;
-            }
             _ => traditional_to_simplified(c),
         };
         // Pinyin glosses from mirror sites: `數(shù)量` -> `数量`.
@@ -77,6 +74,29 @@ fn item_numbers(s: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// The characters `normalize` drops wherever they stand: spaces, invisible marks, the
+/// bars of text tables and quotation marks.
+pub(crate) fn is_dropped(c: char) -> bool {
+    c.is_whitespace()
+        || is_invisible(c)
+        || matches!(
+            c,
+            '|' | '｜'
+                | '¦'
+                | '“'
+                | '”'
+                | '"'
+                | '＂'
+                | '‘'
+                | '’'
+                | '\''
+                | '「'
+                | '」'
+                | '『'
+                | '』'
+        )
 }
 
 fn is_invisible(c: char) -> bool {

@@ -6,7 +6,7 @@ use crate::extract::{Block, SourceRef};
 use crate::finding::{Finding, Location, Rule, Severity};
 
 use super::model::{Period, Report, Section};
-use super::normalize::{is_cjk, normalize};
+use super::normalize::{is_cjk, is_dropped, normalize};
 use super::schema::SECTIONS;
 use super::tokens::{Token, is_page_marker};
 
@@ -97,6 +97,13 @@ pub fn outline(blocks: &[Block]) -> Outline {
 /// Whether a line is a section heading: a Chinese numeral, `、`, and a few words that name
 /// one of the six sections; returns the section and whether the wording is standard.
 fn heading(line: &str) -> Option<(u8, bool)> {
+    // Most lines are narrative: what `normalize` would make the first character tells
+    // (it drops spaces, quotes and bars, and maps no character to a numeral), without
+    // normalising a whole paragraph.
+    let first = line.chars().find(|&c| !is_dropped(c))?;
+    if !SECTION_NUMERALS.contains(first) {
+        return None;
+    }
     let norm = normalize(line);
     let mut chars = norm.chars();
     let numeral = chars.next()?;
@@ -115,7 +122,7 @@ fn heading(line: &str) -> Option<(u8, bool)> {
         // A report that leaves a section out renumbers the rest: match by words alone.
         .or_else(|| {
             SECTIONS.iter().find(|s| {
-                ('一'..='六').contains(&numeral) && s.keys.iter().any(|k| rest.contains(k))
+                SECTION_NUMERALS.contains(numeral) && s.keys.iter().any(|k| rest.contains(k))
             })
         })?;
     // T2's row labels `一、本年新收…`, `四、结转下年度…` start like headings; they never hold
@@ -125,6 +132,10 @@ fn heading(line: &str) -> Option<(u8, bool)> {
     }
     Some((section.number, rest == section.standard))
 }
+
+/// The numerals of the six sections (`'一'..='六'` as a range of characters held thousands
+/// of others, and not 四).
+const SECTION_NUMERALS: &str = "一二三四五六";
 
 /// The title: the first line saying `…年度报告` before section 一, joined with the line
 /// above when the agency name stands on its own line (PDF layouts).
@@ -429,6 +440,13 @@ mod tests {
             heading("四、政府信息公开行政复议、行政诉讼情况"),
             Some((4, true))
         );
+        // A report without section 四 renumbers the rest; 四 was missing from the numerals
+        // of that fallback, and a line opening with another character took part in it.
+        assert_eq!(heading("四、存在的主要问题及改进情况"), Some((5, true)));
+        assert_eq!(heading("中、存在的主要问题"), None);
+        // Spaces and quotation marks before the numeral, as `normalize` drops them.
+        assert_eq!(heading(" “一、总体情况”"), Some((1, true)));
+        assert_eq!(heading("本单位总体情况良好"), None);
     }
 
     #[test]

@@ -593,7 +593,8 @@ fn read_row(
             .row(spec.row)
             .column(spec.column)
             .at(Some(t.at));
-        let cell = format!("表{}“{}”行“{}”列", cn_table(table), row_label, col_label);
+        // Drawn only for a finding (most cells have none).
+        let cell = || format!("表{}“{}”行“{}”列", cn_table(table), row_label, col_label);
         let value = match (&t.kind, want) {
             (Kind::Int(i), _) => Some(T1Value::Int(*i)),
             (Kind::Decimal(d), Want::Amount) => Some(T1Value::Amount(d.clone())),
@@ -603,7 +604,8 @@ fn read_row(
                         &CELL_UNIT,
                         loc.clone(),
                         format!(
-                            "{cell}填的是“{}”，格内带有单位“{unit}”。单位以表头为准，格内只填数字。",
+                            "{}填的是“{}”，格内带有单位“{unit}”。单位以表头为准，格内只填数字。",
+                            cell(),
                             t.raw
                         ),
                     )
@@ -621,7 +623,8 @@ fn read_row(
                         &CELL_NOT_FILLED,
                         loc.clone(),
                         format!(
-                            "{cell}（{}）{}。没有发生的请填 0；空白的格不参与合计核对。",
+                            "{}（{}）{}。没有发生的请填 0；空白的格不参与合计核对。",
+                            cell(),
                             t.at.describe(),
                             if t.raw.is_empty() {
                                 "是空白".to_string()
@@ -640,7 +643,8 @@ fn read_row(
                         &CELL_NOT_A_NUMBER,
                         loc.clone(),
                         format!(
-                            "{cell}（{}）填的是小数“{d}”，件数只能是整数。",
+                            "{}（{}）填的是小数“{d}”，件数只能是整数。",
+                            cell(),
                             t.at.describe()
                         ),
                     )
@@ -654,7 +658,8 @@ fn read_row(
                         &CELL_NOT_A_NUMBER,
                         loc.clone(),
                         format!(
-                            "{cell}（{}）填的是“{}”，不是数字。请填写数字，没有的填 0。",
+                            "{}（{}）填的是“{}”，不是数字。请填写数字，没有的填 0。",
+                            cell(),
                             t.at.describe(),
                             t.raw
                         ),
