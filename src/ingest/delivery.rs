@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -234,6 +235,7 @@ impl Pipeline {
     pub(super) fn deliver_files(&self, files: Vec<Pending>) -> anyhow::Result<usize> {
         let mut written: Vec<i64> = Vec::new();
         let mut transient_in_a_row = 0;
+        let mut spooled = false;
         for mut m in files {
             // Drawn one at a time, just before it is written: a round's 64 pages drawn up
             // front held 10–20 MB at once (on whichever thread ran the round).
@@ -253,7 +255,7 @@ impl Pipeline {
             } else {
                 self.build(&m).and_then(|message| {
                     mail::spool::write(&self.paths.outbox, &m.key, &message.formatted())
-                        .map(|_| ())
+                        .map(|_| spooled = true)
                         .map_err(|e| SendError::Transient(format!("cannot write the spool: {e}")))
                 })
             };
@@ -271,6 +273,19 @@ impl Pipeline {
         }
         let count = written.len();
         if !written.is_empty() {
+            // Each `.eml` was flushed before its rename; the renames themselves are made
+            // durable here, once for the round, before the messages are marked sent: after
+            // a power cut a message is either in the spool or still pending.
+            if spooled {
+                std::fs::File::open(&self.paths.outbox)
+                    .and_then(|dir| dir.sync_all())
+                    .with_context(|| {
+                        format!(
+                            "cannot flush the mail spool {}",
+                            self.paths.outbox.display()
+                        )
+                    })?;
+            }
             self.store().mark_sent_all(&written, &now_utc())?;
         }
         Ok(count)
