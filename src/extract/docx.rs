@@ -40,18 +40,19 @@ fn document_xml(bytes: &[u8]) -> Result<String, ExtractError> {
     let entry = archive
         .by_name("word/document.xml")
         .map_err(|_| corrupt("缺少正文 word/document.xml".into()))?;
-    let declared = entry.size();
-    // The declared size can lie: read at most one byte past the limit to know.
-    let xml = if declared > MAX_DOCUMENT_XML {
-        Vec::new()
-    } else {
-        super::read_bounded(entry, declared, MAX_DOCUMENT_XML)
-            .map_err(|e| corrupt(format!("正文无法解压：{e}")))?
+    let too_large = || ExtractError::Hostile {
+        detail: format!("正文解压后超过 {} MB", MAX_DOCUMENT_XML / 1024 / 1024),
     };
-    if declared > MAX_DOCUMENT_XML || xml.len() as u64 > MAX_DOCUMENT_XML {
-        return Err(ExtractError::Hostile {
-            detail: format!("正文解压后超过 {} MB", MAX_DOCUMENT_XML / 1024 / 1024),
-        });
+    // Refused before inflating when it says so; the declared size can lie, so at most one
+    // byte past the limit is read to know.
+    let declared = entry.size();
+    if declared > MAX_DOCUMENT_XML {
+        return Err(too_large());
+    }
+    let xml = super::read_bounded(entry, declared, MAX_DOCUMENT_XML)
+        .map_err(|e| corrupt(format!("正文无法解压：{e}")))?;
+    if xml.len() as u64 > MAX_DOCUMENT_XML {
+        return Err(too_large());
     }
     match String::from_utf8(xml) {
         Ok(s) => Ok(s),

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::check::CheckResult;
 use crate::report::Report;
-use crate::store::{HtmlFrom, Pending, findings_of};
+use crate::store::{Cached as _, HtmlFrom, Pending, findings_of};
 
 /// What the renderer reads from the store: the receipt, the report as stored, the findings.
 pub struct Stored {
@@ -22,8 +22,11 @@ pub struct Stored {
 /// Reads what the HTML part of submission `id` is made from (quick: under the store's lock).
 pub fn load(conn: &Connection, id: i64) -> anyhow::Result<Stored> {
     let row: Option<(String, Option<String>)> = conn
-        .prepare_cached("SELECT receipt, report_json FROM submissions WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .cached_row(
+            "SELECT receipt, report_json FROM submissions WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let Some((receipt, Some(report_json))) = row else {
         anyhow::bail!("submission {id} has no stored report (没有已存储的报告)");

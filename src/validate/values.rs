@@ -51,6 +51,12 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 );
             }
         };
+    // Table 1: each (column, value, what the column counts) of one row.
+    let mut table_one = |id: &str, name: &str, cells: &[(&str, Option<i64>, &str)]| {
+        for &(column, value, counts) in cells {
+            negative(1, id, column, value, &|| format!("表一“{name}”的{counts}"));
+        }
+    };
     match &report.active_disclosure {
         Some(ActiveDisclosure::V2021(t1)) => {
             for (id, name, c) in [
@@ -62,15 +68,15 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 ),
             ] {
                 let c = c.unwrap_or_default();
-                negative(1, id, "issued", c.issued, &|| {
-                    format!("表一“{name}”的本年制发件数")
-                });
-                negative(1, id, "repealed", c.repealed, &|| {
-                    format!("表一“{name}”的本年废止件数")
-                });
-                negative(1, id, "in_force", c.in_force, &|| {
-                    format!("表一“{name}”的现行有效件数")
-                });
+                table_one(
+                    id,
+                    name,
+                    &[
+                        ("issued", c.issued, "本年制发件数"),
+                        ("repealed", c.repealed, "本年废止件数"),
+                        ("in_force", c.in_force, "现行有效件数"),
+                    ],
+                );
             }
             for (id, name, value) in [
                 (
@@ -89,9 +95,7 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     t1.administrative_enforcement,
                 ),
             ] {
-                negative(1, id, "decisions", value, &|| {
-                    format!("表一“{name}”的本年处理决定数量")
-                });
+                table_one(id, name, &[("decisions", value, "本年处理决定数量")]);
             }
             if let Some(fee) = &t1.administrative_fees
                 && let Some(f) = fee_format(v, fee)
@@ -105,15 +109,15 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 ("normative_documents", "规范性文件", &t1.normative_documents),
             ] {
                 let c = c.unwrap_or_default();
-                negative(1, id, "made", c.made, &|| {
-                    format!("表一“{name}”的本年新制作数量")
-                });
-                negative(1, id, "published", c.published, &|| {
-                    format!("表一“{name}”的本年新公开数量")
-                });
-                negative(1, id, "total_published", c.total_published, &|| {
-                    format!("表一“{name}”的对外公开总数量")
-                });
+                table_one(
+                    id,
+                    name,
+                    &[
+                        ("made", c.made, "本年新制作数量"),
+                        ("published", c.published, "本年新公开数量"),
+                        ("total_published", c.total_published, "对外公开总数量"),
+                    ],
+                );
             }
             for (id, name, c) in [
                 (
@@ -138,12 +142,14 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 ),
             ] {
                 let c = c.unwrap_or_default();
-                negative(1, id, "previous_year", c.previous_year, &|| {
-                    format!("表一“{name}”的上一年项目数量")
-                });
-                negative(1, id, "decisions", c.decisions, &|| {
-                    format!("表一“{name}”的处理决定数量")
-                });
+                table_one(
+                    id,
+                    name,
+                    &[
+                        ("previous_year", c.previous_year, "上一年项目数量"),
+                        ("decisions", c.decisions, "处理决定数量"),
+                    ],
+                );
             }
         }
         None => {}
