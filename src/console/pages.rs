@@ -462,6 +462,10 @@ pub async fn submission(
                 encoding: None,
                 sha256: sub.sha256.clone(),
                 template: report.as_ref().and_then(|r| r.template),
+                likely_culprits: report
+                    .as_ref()
+                    .map(crate::validate::culprit::find)
+                    .unwrap_or_default(),
                 report,
                 findings,
                 parsed: None,

@@ -110,6 +110,17 @@ impl SourceRef {
         }
     }
 
+    /// Where to look, as messages to a clerk say it: [`SourceRef::describe`], except that a
+    /// PDF is named by its page only. A line number means something only in a text file;
+    /// the lines of a PDF are the extractor's, not what the clerk sees (issue 24), so rows
+    /// are named by their template label and the page.
+    pub fn place(&self) -> String {
+        match *self {
+            SourceRef::PageLine { page, .. } => format!("第{page}页"),
+            _ => self.describe(),
+        }
+    }
+
     /// The 1-based line, for text formats and PDF (the line on its page).
     pub fn line(&self) -> Option<u32> {
         match *self {

@@ -58,6 +58,7 @@ pub fn render(stored: Stored, from: &HtmlFrom, subject: &str) -> anyhow::Result<
         encoding: None,
         sha256: String::new(),
         template: report.template,
+        likely_culprits: crate::validate::culprit::find(&report),
         report: Some(report),
         findings,
         parsed: None,

@@ -48,26 +48,27 @@ pub fn render(
                 "您单位提交的《{file_name}》已收到，回执编号 {receipt}。\n\n"
             ));
             let (errors, warnings) = (result.errors(), result.warnings());
+            let listing = super::items::listing(&result.findings, lead_items(result));
+            let (errors_told, warnings_told) = super::items::counts(&listing, errors, warnings);
             if accepted {
                 body.push_str(&format!(
                     "审核结果：已受理。未发现错误{}。\n",
                     if warnings > 0 {
-                        format!("，有 {warnings} 条提示供参考（不影响受理）")
+                        format!("，有 {warnings_told}供参考（不影响受理）")
                     } else {
                         String::new()
                     }
                 ));
             } else {
                 body.push_str(&format!(
-                    "审核结果：需修改。发现 {errors} 处错误{}，请修改后重新提交。\n",
+                    "审核结果：需修改。发现 {errors_told}{}，请修改后重新提交。\n",
                     if warnings > 0 {
-                        format!("、{warnings} 条提示")
+                        format!("、{warnings_told}")
                     } else {
                         String::new()
                     }
                 ));
             }
-            let listing = super::items::listing(&result.findings, lead_items(result));
             body.push_str(&super::items::render_text(&listing));
             body.push_str(if accepted {
                 "\n下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。\n"
@@ -109,15 +110,13 @@ pub fn render(
 /// failed sum.
 pub fn lead_items(result: &CheckResult) -> Vec<super::items::Item> {
     result
-        .report
-        .as_ref()
-        .map(crate::validate::culprit::find)
-        .unwrap_or_default()
-        .into_iter()
+        .likely_culprits
+        .iter()
         .map(|c| super::items::Item {
             severity: crate::finding::Severity::Error,
             text: c.message(),
             findings: Vec::new(),
+            culprit: true,
         })
         .collect()
 }
