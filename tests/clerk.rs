@@ -255,3 +255,109 @@ fn item15_the_likely_culprit_is_in_check_json() {
         "{c}"
     );
 }
+
+/// Corpus report 000 (a correct 2022 report) with `from` replaced by `to`, checked in its
+/// season.
+fn corpus_000_with(edits: &[(&str, &str)]) -> CheckResult {
+    let mut text = String::from_utf8(
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/000_d016082c1b868431.txt"
+        ))
+        .expect("fixture"),
+    )
+    .expect("utf-8");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    check_filed(text.as_bytes(), "000.txt", 2022)
+}
+
+fn rules_of(result: &CheckResult) -> Vec<(&'static str, nianbao::finding::Severity)> {
+    result
+        .findings
+        .iter()
+        .map(|f| (f.rule, f.severity))
+        .collect()
+}
+
+#[test]
+fn item16_a_heading_without_its_comma_is_read_with_a_wording_warning() {
+    use nianbao::finding::Severity;
+    let result = corpus_000_with(&[("一、总体情况", "一总体情况")]);
+    let rules = rules_of(&result);
+    assert!(
+        !rules.iter().any(|(r, _)| *r == "structure.section_missing"),
+        "{rules:?}"
+    );
+    let wording = result
+        .findings
+        .iter()
+        .find(|f| f.rule == "structure.heading_wording")
+        .expect("a wording warning");
+    assert_eq!(wording.severity, Severity::Warning);
+    assert_eq!(wording.location.section, Some(1));
+    assert!(result.accepted(), "{rules:?}");
+    // Narrative that merely starts with a numeral stays narrative.
+    let narrative = corpus_000_with(&[("一、总体情况", "一是总体情况良好")]);
+    assert!(
+        narrative
+            .findings
+            .iter()
+            .any(|f| f.rule == "structure.section_missing" && f.location.section == Some(1)),
+        "{:?}",
+        rules_of(&narrative)
+    );
+}
+
+#[test]
+fn item16_a_period_inside_the_year_is_a_warning_another_year_an_error() {
+    use nianbao::finding::Severity;
+    let partial = corpus_000_with(&[("统计期限自2022年1月1日起", "统计期限自2022年9月1日起")]);
+    let rules = rules_of(&partial);
+    assert!(
+        !rules.iter().any(|(r, _)| *r == "period.year_mismatch"),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("period.partial_year", Severity::Warning)),
+        "{rules:?}"
+    );
+    assert!(partial.accepted(), "{rules:?}");
+    let message = &partial
+        .findings
+        .iter()
+        .find(|f| f.rule == "period.partial_year")
+        .expect("warning")
+        .message;
+    assert!(message.contains("请在“总体情况”中说明"), "{message}");
+    let other_year = corpus_000_with(&[(
+        "统计期限自2022年1月1日起至2022年12月31日止",
+        "统计期限自2021年9月1日起至2021年12月31日止",
+    )]);
+    assert!(
+        rules_of(&other_year).contains(&("period.year_mismatch", Severity::Error)),
+        "{:?}",
+        rules_of(&other_year)
+    );
+}
+
+#[test]
+fn item16_the_year_comes_from_the_period_when_the_title_lacks_it() {
+    for period in [
+        "本报告中所列数据的统计期间为2022年1月1日至2022年12月31日。",
+        "本报告中所列数据的统计期限为2022年全年。",
+        "本报告中所列数据的统计期限为2022年1月至12月。",
+    ] {
+        let result = corpus_000_with(&[
+            ("区政数局2022年政府信息公开", "区政数局政府信息公开"),
+            (
+                "本报告中所列数据的统计期限自2022年1月1日起至2022年12月31日止。",
+                period,
+            ),
+        ]);
+        let report = result.report.as_ref().expect("read");
+        assert_eq!(report.year, Some(2022), "{period}");
+    }
+}
