@@ -63,12 +63,13 @@ pub fn render(stored: Stored, from: &HtmlFrom, subject: &str) -> anyhow::Result<
         findings,
         parsed: None,
     };
-    Ok(super::html::render(
+    Ok(super::html::render_with(
         &stored.receipt,
         from.agency.as_deref(),
         &from.file,
         &result,
         subject,
+        from.note.as_deref(),
     ))
 }
 

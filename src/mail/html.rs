@@ -279,7 +279,20 @@ pub fn render(
     result: &CheckResult,
     text_subject: &str,
 ) -> String {
+    render_with(receipt, agency, file_name, result, text_subject, None)
+}
+
+/// [`render`] with a note after the receipt line (the version this one supersedes).
+pub fn render_with(
+    receipt: &str,
+    agency: Option<&str>,
+    file_name: &str,
+    result: &CheckResult,
+    text_subject: &str,
+    note: Option<&str>,
+) -> String {
     let accepted = result.accepted();
+    let other = super::render::other_year(result).filter(|_| accepted);
     let mut out = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif;font-size:14px;color:#222;max-width:900px\">",
     );
@@ -294,12 +307,20 @@ pub fn render(
         esc(file_name),
         esc(receipt)
     ));
+    if let Some(note) = note {
+        out.push_str(&format!("<p><b>{}</b></p>", esc(note)));
+    }
     let (errors, warnings) = (result.errors(), result.warnings());
     // The same items as the plain text: grouped, the likely culprit first and labelled as
     // the cause, at most `MAX_ITEMS` (issue 24).
     let listing = super::items::listing(&result.findings, super::render::lead_items(result));
     let (errors_told, warnings_told) = super::items::counts(&listing, errors, warnings);
-    out.push_str(&if accepted {
+    out.push_str(&if let Some((year, season)) = other {
+        format!(
+            "<p style=\"background:#fff3c4;padding:8px\"><b>{}</b></p>",
+            esc(&super::render::other_year_lines(year, season).0)
+        )
+    } else if accepted {
         format!("<p style=\"background:#e8f5e9;padding:8px\"><b>审核结果：已受理。</b>未发现错误{}。</p>",
             if warnings > 0 { format!("，有 {}供参考（不影响受理）", esc(&warnings_told)) } else { String::new() })
     } else {
@@ -351,11 +372,18 @@ pub fn render(
         }
         out.push_str("</ul>");
     }
-    out.push_str(if accepted {
+    if let Some((year, season)) = other {
+        out.push_str(&format!(
+            "<p style=\"background:#fff3c4;padding:8px\"><b>{}</b></p>",
+            esc(&super::render::other_year_lines(year, season).1)
+        ));
+    } else {
+        out.push_str(if accepted {
         "<p>下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。</p>"
     } else {
         "<p><b>下一步：</b>请按以上各条修改后，将修改后的报告重新放入原文件夹，系统会自动重新审核并回复。</p>"
     });
+    }
     out.push_str("<p style=\"color:#888;font-size:12px\">本邮件由年度报告审核系统自动发送，请勿直接回复。</p></body></html>");
     out
 }
