@@ -585,7 +585,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                 ol.items {
                     @for item in &listing.items {
                         li class=(if item.severity == Severity::Error { "error" } else { "warning" }) {
-                            b { "【" (item.severity.label()) "】" } (item.text)
+                            b { "【" (item.label()) "】" } (item.text)
                         }
                     }
                 }
