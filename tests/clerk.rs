@@ -219,6 +219,12 @@ fn item11_the_html_part_groups_as_the_text_part() {
         list.contains(&format!("（共 {row_values} 行）每行只有 6 个数")),
         "{list}"
     );
+    // The rows not read are one marked band each, not a wall of red cells.
+    let red = marked_cells(&html, "error").len();
+    assert!(
+        red <= row_values + 2,
+        "{red} red cells for {row_values} rows"
+    );
 }
 
 #[test]

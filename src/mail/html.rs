@@ -166,12 +166,21 @@ fn table2(report: &Report, findings: &[Finding], culprits: &[Culprit]) -> String
             None => app_row(row).printed.to_string(),
         };
         out.push_str(&label_td(&label));
-        let values = apps.rows.get(&row).cloned().flatten();
+        let Some(values) = apps.rows.get(&row).cloned().flatten() else {
+            // A row not read is one band across the columns, marked once by what its
+            // findings say (21 rows of a lost column are 21 bands, not 147 red cells).
+            let band = td(
+                "未读取（见上方审核意见）",
+                &marks(findings, 2, row.id(), ""),
+            )
+            .replacen("<td ", "<td colspan=\"7\" ", 1)
+            .replace("text-align:right", "text-align:center");
+            out.push_str(&band);
+            out.push_str("</tr>");
+            continue;
+        };
         for c in AppColumn::ALL {
-            let text = match values {
-                Some(v) => shown(v[c.index()]),
-                None => "未读取".to_string(),
-            };
+            let text = shown(values[c.index()]);
             out.push_str(&cell(&text, culprits, findings, 2, row.id(), c.id()));
         }
         out.push_str("</tr>");
