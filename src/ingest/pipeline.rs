@@ -491,14 +491,14 @@ impl Pipeline {
         sub: &Submission,
         standing: &crate::store::versions::Standing,
     ) -> Option<OutboxMessage> {
-        let (path, text) =
-            crate::store::review::first_receipt_file(conn, standing.id, &standing.receipt)
-                .ok()
-                .flatten()?;
+        let path = super::delivery::receipt_path(&standing.original_name)?;
         let new_path = super::delivery::receipt_path(&sub.original_name)?;
         if path == new_path || !self.config().mail.receipt_files {
             return None;
         }
+        let text = crate::store::versions::receipt_text(conn, &standing.receipt, &path)
+            .ok()
+            .flatten()?;
         let line = format!(
             "【本回执已作废】《{}》（回执编号 {}）已被新版本《{}》（回执编号 {}）替代，以新版本的回执“{}”为准。",
             mail::render::clean(&file_name(&standing.original_name)),

@@ -307,7 +307,11 @@ pub fn render_with(
     );
     out.push_str(&format!(
         "<h2 style=\"color:{}\">{}</h2>",
-        if accepted { "#1b5e20" } else { "#b00020" },
+        match (accepted, other) {
+            (true, None) => "#1b5e20",
+            (true, Some(_)) => "#7a5b00",
+            (false, _) => "#b00020",
+        },
         esc(text_subject)
     ));
     out.push_str(&format!(

@@ -38,3 +38,19 @@ pub fn standing_before(
     )
     .optional()
 }
+
+/// The text of the receipt file queued for `receipt` at `path` (relative to the inbox), by
+/// its idempotency key (`<receipt>/receipt/<path>`): one lookup in the key's unique index,
+/// whatever the outbox holds.
+pub fn receipt_text(
+    conn: &Connection,
+    receipt: &str,
+    path: &str,
+) -> rusqlite::Result<Option<String>> {
+    conn.cached_row(
+        "SELECT body_text FROM outbox WHERE idempotency_key = ?1",
+        [format!("{receipt}/{}/{path}", super::MessageKind::Receipt)],
+        |r| r.get(0),
+    )
+    .optional()
+}
