@@ -367,3 +367,25 @@ fn item16_the_year_comes_from_the_period_when_the_title_lacks_it() {
         assert_eq!(report.year, Some(2022), "{period}");
     }
 }
+
+#[test]
+fn item15_the_likely_culprit_is_in_the_plain_check_output_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (bytes, year, wrong, right) = one_wrong_cell(7, Layout::TabRows);
+    let file = dir.path().join(format!("{year}年报.txt"));
+    std::fs::write(&file, &bytes).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("最可能的原因"))
+        .unwrap_or_default();
+    assert!(
+        line.contains(&format!("填的是 {wrong}")) && line.contains(&format!("应为 {right}")),
+        "{text}"
+    );
+}
