@@ -227,17 +227,24 @@ fn item11_the_html_part_groups_as_the_text_part() {
     );
 }
 
-#[test]
-fn item15_the_likely_culprit_is_in_check_json() {
+/// `nianbao <args> FILE` on a report with one wrong cell (`one_wrong_cell(seed)`): the
+/// output, the wrong value and the right one.
+fn check_cli(seed: u64, args: &[&str]) -> (std::process::Output, i64, i64) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (bytes, year, wrong, right) = one_wrong_cell(5, Layout::TabRows);
+    let (bytes, year, wrong, right) = one_wrong_cell(seed, Layout::TabRows);
     let file = dir.path().join(format!("{year}年报.txt"));
     std::fs::write(&file, &bytes).expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(["check", "--json"])
+        .args(args)
         .arg(&file)
         .output()
         .expect("run");
+    (out, wrong, right)
+}
+
+#[test]
+fn item15_the_likely_culprit_is_in_check_json() {
+    let (out, wrong, right) = check_cli(5, &["check", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let culprits = json["likely_culprits"].as_array().expect("likely_culprits");
     assert_eq!(culprits.len(), 1, "{json}");
@@ -370,15 +377,7 @@ fn item16_the_year_comes_from_the_period_when_the_title_lacks_it() {
 
 #[test]
 fn item15_the_likely_culprit_is_in_the_plain_check_output_too() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (bytes, year, wrong, right) = one_wrong_cell(7, Layout::TabRows);
-    let file = dir.path().join(format!("{year}年报.txt"));
-    std::fs::write(&file, &bytes).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .arg("check")
-        .arg(&file)
-        .output()
-        .expect("run");
+    let (out, wrong, right) = check_cli(7, &["check"]);
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
