@@ -21,6 +21,9 @@ pub struct CheckResult {
     /// What could be read; `None` when the file could not be read at all.
     pub report: Option<Report>,
     pub findings: Vec<Finding>,
+    /// The one cell per table whose correction would satisfy every failed sum, when there
+    /// is exactly one (`validate::culprit`).
+    pub likely_culprits: Vec<validate::culprit::Culprit>,
     /// Where each table value came from (not serialized; for messages and the store).
     #[serde(skip)]
     pub parsed: Option<Parsed>,
@@ -99,6 +102,7 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
                 Location::default(),
                 e.to_string(),
             )],
+            likely_culprits: Vec::new(),
             parsed: None,
         },
         Ok(extracted) => {
@@ -110,6 +114,7 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
                 encoding: extracted.encoding,
                 sha256,
                 template: parsed.report.template,
+                likely_culprits: validate::culprit::find(&parsed.report),
                 report: Some(parsed.report.clone()),
                 findings,
                 parsed: Some(parsed),

@@ -535,6 +535,9 @@ fn write_human(out: &mut impl Write, r: &CheckResult, show: bool) -> std::io::Re
         r.errors(),
         r.warnings()
     )?;
+    for c in &r.likely_culprits {
+        writeln!(out, "  → 最可能的原因：{}", c.message())?;
+    }
     for f in &r.findings {
         let mark = match f.severity {
             Severity::Error => "✗ 错误",

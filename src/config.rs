@@ -41,6 +41,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Officer review (人工复核): whether feedback waits for it.
     pub review: ReviewConfig,
+    /// The office itself: who an agency contacts (named in every message to it).
+    pub office: OfficeConfig,
     /// Deprecated: the old name of `[http]` (see `Config::http_listen`).
     pub metrics: MetricsConfig,
     /// Deadlines per kind of agency (see `crate::deadlines`).
@@ -67,6 +69,7 @@ impl Default for Config {
             mail: Mail::default(),
             http: HttpConfig::default(),
             review: ReviewConfig::default(),
+            office: OfficeConfig::default(),
             metrics: MetricsConfig::default(),
             deadlines: Default::default(),
             reminders: Default::default(),
@@ -121,6 +124,49 @@ impl Default for HttpConfig {
     }
 }
 
+/// `[office]`: the supervising office (政务公开办).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfficeConfig {
+    /// Who the agencies contact: named at the end of every message to them.
+    pub contact: Option<Contact>,
+}
+
+/// `[office.contact]`: a person at the office, with a phone and a mailbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+impl OfficeConfig {
+    /// "如有疑问，请联系政务公开办王丽（电话 0714-6221234，邮箱 gkb@x.cn）。", or, with no
+    /// contact configured, the office by its role.
+    pub fn contact_line(&self) -> String {
+        let Some(c) = &self.contact else {
+            return "如有疑问，请与政务公开办联系。".to_string();
+        };
+        let clean = |s: &str| crate::mail::render::clean(s.trim());
+        let ways: Vec<String> = [("电话", &c.phone), ("邮箱", &c.email)]
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k} {}", clean(v)))
+            .collect();
+        let name = if c.name.trim().is_empty() {
+            "政务公开办".to_string()
+        } else {
+            format!("政务公开办{}", clean(&c.name))
+        };
+        if ways.is_empty() {
+            format!("如有疑问，请联系{name}。")
+        } else {
+            format!("如有疑问，请联系{name}（{}）。", ways.join("，"))
+        }
+    }
+}
+
 /// `[review]`: officer review on the console (see `crate::review`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -167,7 +213,7 @@ pub struct Mail {
     /// A message still not delivered after this many attempts is given up and reported to
     /// the admin.
     pub max_attempts: u32,
-    /// Write a receipt file `回执/<file>.txt` beside each agency's reports.
+    /// Write a receipt file `回执/回执_<file>.txt` beside each agency's reports.
     pub receipt_files: bool,
     /// Daily digest to the admin at this time of day, China Standard Time (UTC+8), e.g.
     /// `"08:00"`; absent: no digest.

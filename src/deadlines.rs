@@ -303,9 +303,9 @@ pub fn message(
     let days = |a: Date, b: Date| a.until(b).map(|s| s.get_days()).unwrap_or(0);
     let (subject, lead) = match stage {
         Stage::Before => (
-            format!("【催报提醒】请于{due}前报送{what}"),
+            format!("【催报提醒】请于{due}（含）前报送{what}"),
             format!(
-                "贵单位的{what}应于{due}前报送，距截止日期还有 {} 天。截至今日（{}），我们尚未收到贵单位的报告，请抓紧准备并按时报送。",
+                "贵单位的{what}应于{due}（含）前报送，距截止日期还有 {} 天。截至今日（{}），我们尚未收到贵单位的报告，请抓紧准备并按时报送。",
                 days(today, deadline),
                 chinese_date(today)
             ),
@@ -319,7 +319,7 @@ pub fn message(
         Stage::Overdue => (
             format!("【逾期提醒】{what}已逾期未报送"),
             format!(
-                "贵单位的{what}应于{due}前报送，现已逾期 {} 天，我们仍未收到贵单位的报告。请尽快报送；如有特殊情况，请与我们联系说明。",
+                "贵单位的{what}应于{due}（含）前报送，现已逾期 {} 天，我们仍未收到贵单位的报告。请尽快报送；如有特殊情况，请及时说明（联系方式见文末）。",
                 days(deadline, today)
             ),
         ),

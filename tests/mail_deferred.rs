@@ -66,6 +66,7 @@ fn html_rendered_at_send_time_is_the_html_rendered_at_check_time() {
             let from = HtmlFrom {
                 agency: agency.map(str::to_string),
                 file: name.clone(),
+                note: None,
             };
             let message = OutboxMessage {
                 kind: MessageKind::Feedback,

@@ -233,7 +233,7 @@ fn overruling_a_rejected_report_mails_the_reason_and_counts_in_the_export() {
     }
     // The receipt file on the share says the decision, above the first feedback.
     d.wait_count("SELECT count(*) FROM outbox WHERE state != 'sent'", 0, 30);
-    let file = std::fs::read_to_string(d.inbox().join("lc/回执/b.txt.txt")).expect("receipt");
+    let file = std::fs::read_to_string(d.inbox().join("lc/回执/回执_b.txt.txt")).expect("receipt");
     assert!(
         file.starts_with("【人工复核：予以受理】")
             && file.contains(reason)
@@ -313,7 +313,7 @@ fn held_feedback_waits_for_the_release_and_goes_out_once() {
         "{mails:?}"
     );
     assert!(!mails[0].1.contains("已受理"), "{}", mails[0].1);
-    let receipt_file = d.inbox().join("xss/回执/a.txt.txt");
+    let receipt_file = d.inbox().join("xss/回执/回执_a.txt.txt");
     let file = std::fs::read_to_string(&receipt_file).expect("receipt file");
     assert!(
         file.contains("已收到，正在审核") && !file.contains("审核结果"),

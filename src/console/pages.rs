@@ -462,6 +462,10 @@ pub async fn submission(
                 encoding: None,
                 sha256: sub.sha256.clone(),
                 template: report.as_ref().and_then(|r| r.template),
+                likely_culprits: report
+                    .as_ref()
+                    .map(crate::validate::culprit::find)
+                    .unwrap_or_default(),
                 report,
                 findings,
                 parsed: None,
@@ -581,7 +585,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                 ol.items {
                     @for item in &listing.items {
                         li class=(if item.severity == Severity::Error { "error" } else { "warning" }) {
-                            b { "【" (item.severity.label()) "】" } (item.text)
+                            b { "【" (item.label()) "】" } (item.text)
                         }
                     }
                 }

@@ -110,6 +110,17 @@ impl SourceRef {
         }
     }
 
+    /// Where to look, as messages to a clerk say it: [`SourceRef::describe`], except that a
+    /// PDF is named by its page only. A line number means something only in a text file;
+    /// the lines of a PDF are the extractor's, not what the clerk sees (issue 24), so rows
+    /// are named by their template label and the page.
+    pub fn place(&self) -> String {
+        match *self {
+            SourceRef::PageLine { page, .. } => format!("第{page}页"),
+            _ => self.describe(),
+        }
+    }
+
     /// The 1-based line, for text formats and PDF (the line on its page).
     pub fn line(&self) -> Option<u32> {
         match *self {
@@ -170,29 +181,38 @@ pub struct Extracted {
 /// Why a file could not be read at all. Each message says what the submitter can do.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
-    #[error("文件为空（0 字节），请重新提交完整的年度报告文件")]
+    #[error("文件为空（0 字节），请重新提交完整的年度报告文件。")]
     Empty,
-    #[error("文件过大（{size} 字节，上限 {limit} 字节），请确认提交的是年度报告本身")]
+    #[error("文件过大（{size} 字节，上限 {limit} 字节），请确认提交的是年度报告本身。")]
     TooLarge { size: u64, limit: u64 },
     #[error(
-        "无法识别的文件格式（{detail}）。请提交 .docx、.doc、.wps、.xlsx、.xls、.pdf、.html 或 .txt 格式的年度报告"
+        "无法识别的文件格式（{detail}）。请提交 .docx、.doc、.wps、.xlsx、.xls、.pdf、.html 或 .txt 格式的年度报告。"
     )]
     UnknownFormat { detail: String },
-    #[error("暂不支持 {format} 格式：{hint}")]
+    #[error("暂不支持 {format} 格式：{}", sentence(.hint))]
     Unsupported {
         format: &'static str,
         hint: &'static str,
     },
-    #[error("文件已损坏或不完整（{detail}），请重新保存后再提交")]
+    #[error("文件已损坏或不完整（{detail}），请重新保存后再提交。")]
     Corrupt { detail: String },
-    #[error("文件内容异常（{detail}），已拒绝读取以保护系统，请重新保存后再提交")]
+    #[error("文件内容异常（{detail}），已拒绝读取以保护系统，请重新保存后再提交。")]
     Hostile { detail: String },
     #[error(
-        "扫描件，无法读取文字（{pages} 页中只找到 {chars} 个文字），请提交可编辑的文本版本（.docx 或由 Word/WPS 直接导出的 PDF）"
+        "扫描件，无法读取文字（{pages} 页中只找到 {chars} 个文字），请提交可编辑的文本版本（.docx 或由 Word/WPS 直接导出的 PDF）。"
     )]
     Scanned { pages: u32, chars: usize },
-    #[error("PDF 已加密或禁止复制文字，无法读取，请提交未加密的版本")]
+    #[error("PDF 已加密或禁止复制文字，无法读取，请提交未加密的版本。")]
     Encrypted,
+}
+
+/// `s` ending with a full stop, as every message to a clerk does.
+fn sentence(s: &str) -> String {
+    if s.ends_with(['。', '！', '？']) {
+        s.to_string()
+    } else {
+        format!("{s}。")
+    }
 }
 
 impl ExtractError {

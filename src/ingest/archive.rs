@@ -163,7 +163,7 @@ impl Pipeline {
                         &sub.receipt,
                     )?;
                 } else {
-                    let staged = self.stage(&sub, &checked);
+                    let staged = self.stage(&sub, &checked, batch.connection());
                     batch.store_outcome_held(
                         sub.id,
                         &checked.result,

@@ -38,8 +38,10 @@ const MAIL_ROUND: Duration = Duration::from_secs(5);
 const MAIL_STOP_GRACE: Duration = Duration::from_secs(2);
 
 impl Pipeline {
-    /// The receipt file beside the agency's reports: `<folder>/回执/<file>.txt`, queued like a
-    /// message so that it is written once, and again if the share was unreachable.
+    /// The receipt file beside the agency's reports: `<folder>/回执/回执_<file>.txt`, queued
+    /// like a message so that it is written once, and again if the share was unreachable.
+    /// Its first line says that the original was taken and archived, under which number:
+    /// the report is gone from the folder, and the receipt must not pass for it (issue 24).
     pub(super) fn receipt_file(
         &self,
         sub: &Submission,
@@ -49,18 +51,15 @@ impl Pipeline {
         if !self.config().mail.receipt_files {
             return None;
         }
-        let original = Path::new(&sub.original_name);
-        let name = original.file_name()?.to_string_lossy().into_owned();
-        let folder = original.parent().unwrap_or(Path::new(""));
-        // `<name>.txt` within the 255-byte limit of a file name, cut at a character.
-        let path = folder
-            .join("回执")
-            .join(crate::safe_fs::fit_name(&name, ".txt", 255));
+        let name = Path::new(&sub.original_name)
+            .file_name()?
+            .to_string_lossy()
+            .into_owned();
         Some(OutboxMessage {
             kind: MessageKind::Receipt,
-            recipient: path.to_string_lossy().into_owned(),
+            recipient: receipt_path(&sub.original_name)?,
             subject: subject.to_string(),
-            body_text: format!("{subject}\n\n{body}"),
+            body_text: format!("{}\n\n{subject}\n\n{body}", taken_line(&name, &sub.receipt)),
             body_html: None,
             html_from: None,
         })
@@ -356,12 +355,34 @@ impl Pipeline {
 
     /// The message as it goes out; one that cannot be built is refused for good.
     fn build(&self, m: &Pending) -> Result<lettre::Message, SendError> {
+        let config = self.config();
+        // Messages to an agency name the office's contact (`[office] contact`), as
+        // configured when they are sent.
+        let to_agency = matches!(
+            m.kind,
+            MessageKind::Feedback
+                | MessageKind::Duplicate
+                | MessageKind::Reminder
+                | MessageKind::Review
+                | MessageKind::Received
+        );
+        let contact = config.office.contact_line();
+        let (text, html) = if to_agency {
+            (
+                mail::with_contact(&m.body_text, &contact),
+                m.body_html
+                    .as_deref()
+                    .map(|h| mail::with_contact_html(h, &contact)),
+            )
+        } else {
+            (m.body_text.clone(), m.body_html.clone())
+        };
         mail::build_message(
-            &self.config().mail.from,
+            &config.mail.from,
             &m.recipient,
             &m.subject,
-            &m.body_text,
-            m.body_html.as_deref(),
+            &text,
+            html.as_deref(),
             &m.key,
         )
         .map_err(|e| SendError::Permanent(format!("message cannot be built: {e}")))
@@ -410,7 +431,9 @@ impl Pipeline {
             }
             Err(e) => return Err(failed(e.to_string())),
         };
-        dir.write_atomic(&name.to_string_lossy(), m.body_text.as_bytes(), 0o666)
+        // A file is not a mail: no "请勿直接回复"; the office's contact instead.
+        let text = mail::receipt_text(&m.body_text, &self.config().office.contact_line());
+        dir.write_atomic(&name.to_string_lossy(), text.as_bytes(), 0o666)
             .map_err(|e| failed(format!("cannot write the receipt file: {e}")))
     }
 
@@ -548,6 +571,29 @@ impl Pipeline {
         *done = Some(day);
         Ok(queued)
     }
+}
+
+/// The receipt file of a file at `original_name` (relative to the inbox):
+/// `<folder>/回执/回执_<file>.txt`, within the 255-byte limit of a file name (cut at a
+/// character). Named so that, with the extensions hidden, it is not taken for the report.
+pub(crate) fn receipt_path(original_name: &str) -> Option<String> {
+    let original = Path::new(original_name);
+    let name = original.file_name()?.to_string_lossy();
+    let folder = original.parent().unwrap_or(Path::new(""));
+    let path = folder.join("回执").join(crate::safe_fs::fit_name(
+        &format!("回执_{name}"),
+        ".txt",
+        255,
+    ));
+    Some(path.to_string_lossy().into_owned())
+}
+
+/// The first line of a receipt file.
+pub(crate) fn taken_line(file_name: &str, receipt: &str) -> String {
+    format!(
+        "原文件《{}》已由审核系统取走并原样存档，存档编号（回执编号）{receipt}；文件夹中不再保留原文件，需要时凭此编号向政务公开办调取。",
+        crate::mail::render::clean(file_name)
+    )
 }
 
 /// Why a receipt file was not written (`Pipeline::write_receipt`).

@@ -125,7 +125,10 @@ impl Pipeline {
             Ok(checked) => checked,
             Err(reason) => return self.fail(sub, &reason),
         };
-        let staged = self.stage(sub, &checked);
+        let staged = {
+            let store = self.store();
+            self.stage(sub, &checked, store.connection())
+        };
         self.store().store_outcome_held(
             sub.id,
             &checked.result,
@@ -236,12 +239,26 @@ impl Pipeline {
 
     /// The messages of a checked file (its receipt is known now), held for review when
     /// `[review] hold` says so.
-    pub(super) fn stage(&self, sub: &Submission, checked: &Checked) -> Staged {
+    /// `conn` reads the version this one supersedes (it sees a batch's earlier files).
+    pub(super) fn stage(
+        &self,
+        sub: &Submission,
+        checked: &Checked,
+        conn: &rusqlite::Connection,
+    ) -> Staged {
         let config = self.config();
         let folder_agency = self.agency_of_submission(sub);
         let agency = folder_agency.as_ref();
         let name = file_name(&sub.original_name);
         let result = &checked.result;
+        let standing = standing_version(conn, sub, result);
+        let note = standing.as_ref().map(|s| {
+            format!(
+                "本版本替代此前提交的《{}》（回执编号 {}），以本回执为准，旧回执作废。",
+                mail::render::clean(&file_name(&s.original_name)),
+                s.receipt
+            )
+        });
         let (subject, body) = match &result.findings.first() {
             Some(f) if f.rule == "file.too_large" => mail::render(
                 &sub.receipt,
@@ -252,11 +269,12 @@ impl Pipeline {
                     limit: config.max_file_bytes(),
                 },
             ),
-            _ => mail::render(
+            _ => mail::render::render_with(
                 &sub.receipt,
                 agency.map(|a| a.name.as_str()),
                 &name,
                 &Outcome::Checked(result),
+                note.as_deref(),
             ),
         };
         let unreadable = result.report.is_none();
@@ -264,10 +282,14 @@ impl Pipeline {
         let html = (!unreadable).then(|| crate::store::HtmlFrom {
             agency: agency.map(|a| a.name.clone()),
             file: name.clone(),
+            note: note.clone(),
         });
         let mut messages = self.messages(agency, unreadable, &subject, &body, html.as_ref());
         let receipt_body = format!("{body}{}", mail::items::appendix(&result.findings));
         messages.extend(self.receipt_file(sub, &subject, &receipt_body));
+        if let Some(standing) = &standing {
+            messages.extend(self.superseded_receipt(conn, sub, standing));
+        }
         if let (Some(panic), Some(admin)) = (&checked.internal_error, &config.mail.admin) {
             messages.push(OutboxMessage {
                 kind: MessageKind::Notice,
@@ -439,6 +461,60 @@ impl Pipeline {
             });
         }
         out
+    }
+}
+
+/// The checked version of the same agency and year that `sub` supersedes, if any (the store
+/// marks it superseded in the same transaction). A failed read costs only the note.
+fn standing_version(
+    conn: &rusqlite::Connection,
+    sub: &Submission,
+    result: &CheckResult,
+) -> Option<crate::store::versions::Standing> {
+    let folder = sub.agency_folder.as_deref()?;
+    let year = result.report.as_ref()?.year?;
+    crate::store::versions::standing_before(conn, sub.id, folder, year)
+        .map_err(|e| {
+            tracing::warn!(receipt = %sub.receipt, error = %e, "cannot read the version this one supersedes; its answer does not name it");
+        })
+        .ok()
+        .flatten()
+}
+
+impl Pipeline {
+    /// The old version's receipt file rewritten with one line at the top saying it is
+    /// superseded, and by which receipt (when it has a file of its own: a version saved
+    /// under the same name gets its receipt replaced anyway).
+    fn superseded_receipt(
+        &self,
+        conn: &rusqlite::Connection,
+        sub: &Submission,
+        standing: &crate::store::versions::Standing,
+    ) -> Option<OutboxMessage> {
+        let path = super::delivery::receipt_path(&standing.original_name)?;
+        let new_path = super::delivery::receipt_path(&sub.original_name)?;
+        if path == new_path || !self.config().mail.receipt_files {
+            return None;
+        }
+        let text = crate::store::versions::receipt_text(conn, &standing.receipt, &path)
+            .ok()
+            .flatten()?;
+        let line = format!(
+            "【本回执已作废】《{}》（回执编号 {}）已被新版本《{}》（回执编号 {}）替代，以新版本的回执“{}”为准。",
+            mail::render::clean(&file_name(&standing.original_name)),
+            standing.receipt,
+            mail::render::clean(&file_name(&sub.original_name)),
+            sub.receipt,
+            file_name(&new_path),
+        );
+        Some(OutboxMessage {
+            kind: MessageKind::Receipt,
+            recipient: path,
+            subject: format!("【已作废】{}", standing.receipt),
+            body_text: format!("{line}\n\n{text}"),
+            body_html: None,
+            html_from: None,
+        })
     }
 }
 

@@ -58,16 +58,18 @@ pub fn render(stored: Stored, from: &HtmlFrom, subject: &str) -> anyhow::Result<
         encoding: None,
         sha256: String::new(),
         template: report.template,
+        likely_culprits: crate::validate::culprit::find(&report),
         report: Some(report),
         findings,
         parsed: None,
     };
-    Ok(super::html::render(
+    Ok(super::html::render_with(
         &stored.receipt,
         from.agency.as_deref(),
         &from.file,
         &result,
         subject,
+        from.note.as_deref(),
     ))
 }
 

@@ -8,6 +8,7 @@ use crate::report::schema::{
     T1Value, T3_COLUMNS, T3_GROUPS, app_column_printed, app_row, app_row_group, t1_rows,
 };
 use crate::report::{AppColumn, AppRow, Report, Template};
+use crate::validate::culprit::{self, Culprit};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -28,25 +29,103 @@ fn marks<'a>(findings: &'a [Finding], table: u8, row: &str, column: &str) -> Vec
         .collect()
 }
 
+/// What a cell of a drawn table is: plain, marked by findings, the likely culprit (the cell
+/// to correct), or a consequence of it (a total that only fails because of the culprit).
+#[derive(Clone, Copy)]
+enum Mark<'a> {
+    Findings(&'a [&'a Finding]),
+    Culprit(&'a Culprit),
+    Consequence(&'a [&'a Finding]),
+}
+
+/// The colours of the likely culprit and of its consequences (also in the legend).
+const CULPRIT_STYLE: &str = "border:3px solid #b00020;background:#ffd6d6;color:#b00020";
+const CONSEQUENCE_STYLE: &str = "border:2px dashed #1a5fb4;background:#e3ecfa;color:#1a5fb4";
+
 fn td(value: &str, marks: &[&Finding]) -> String {
-    match marks.iter().map(|f| f.severity).max() {
-        None => format!(
-            "<td style=\"border:1px solid #999;padding:3px 6px;text-align:right\">{}</td>",
+    td_marked(value, Mark::Findings(marks))
+}
+
+fn td_marked(value: &str, mark: Mark<'_>) -> String {
+    let titles = |marks: &[&Finding]| -> String {
+        marks
+            .iter()
+            .map(|f| esc(&f.message))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match mark {
+        Mark::Culprit(c) => format!(
+            "<td data-mark=\"culprit\" style=\"{CULPRIT_STYLE};padding:3px 6px;text-align:right;font-weight:bold\" title=\"{}\">{}<br><span style=\"font-size:11px\">应为 {}</span></td>",
+            esc(&format!("最可能的原因：{}", c.message())),
+            esc(value),
+            c.expected
+        ),
+        Mark::Consequence(marks) => format!(
+            "<td data-mark=\"consequence\" style=\"{CONSEQUENCE_STYLE};padding:3px 6px;text-align:right\" title=\"{}\">{}</td>",
+            esc(&format!(
+                "此格合计不符是标红加粗框那一格填错引起的，改正那一格即可，此格不必改。{}",
+                titles(marks)
+            )),
             esc(value)
         ),
-        Some(severity) => {
-            let (bg, color) = match severity {
-                Severity::Error => ("#ffd6d6", "#b00020"),
-                Severity::Warning => ("#fff3c4", "#7a5b00"),
-            };
-            let title: Vec<String> = marks.iter().map(|f| esc(&f.message)).collect();
-            format!(
-                "<td style=\"border:2px solid {color};padding:3px 6px;text-align:right;background:{bg};color:{color};font-weight:bold\" title=\"{}\">{}</td>",
-                title.join(" "),
+        Mark::Findings(marks) => match marks.iter().map(|f| f.severity).max() {
+            None => format!(
+                "<td style=\"border:1px solid #999;padding:3px 6px;text-align:right\">{}</td>",
                 esc(value)
-            )
-        }
+            ),
+            Some(severity) => {
+                let (bg, color) = match severity {
+                    Severity::Error => ("#ffd6d6", "#b00020"),
+                    Severity::Warning => ("#fff3c4", "#7a5b00"),
+                };
+                format!(
+                    "<td data-mark=\"{}\" style=\"border:2px solid {color};padding:3px 6px;text-align:right;background:{bg};color:{color};font-weight:bold\" title=\"{}\">{}</td>",
+                    severity.as_str(),
+                    titles(marks),
+                    esc(value)
+                )
+            }
+        },
     }
+}
+
+/// The cell at `table`, `row`, `column`: the likely culprit, a consequence of one (every
+/// finding there a failed sum of a table that has a culprit), or as its findings mark it.
+fn cell(
+    value: &str,
+    culprits: &[Culprit],
+    findings: &[Finding],
+    table: u8,
+    row: &str,
+    column: &str,
+) -> String {
+    let marks = marks(findings, table, row, column);
+    if let Some(c) = culprits.iter().find(|c| c.is(table, row, column)) {
+        return td_marked(value, Mark::Culprit(c));
+    }
+    let caused = !marks.is_empty()
+        && culprits.iter().any(|c| c.cell.table == table)
+        && marks.iter().all(|f| f.rule.starts_with("sum."));
+    if caused {
+        td_marked(value, Mark::Consequence(&marks))
+    } else {
+        td_marked(value, Mark::Findings(&marks))
+    }
+}
+
+/// The legend under a table that has a likely culprit.
+fn legend(culprits: &[Culprit], table: u8) -> String {
+    if !culprits.iter().any(|c| c.cell.table == table) {
+        return String::new();
+    }
+    format!(
+        "<p data-mark=\"legend\" style=\"font-size:12px;margin:4px 0 12px\">图例：\
+         <span style=\"{CULPRIT_STYLE};padding:0 6px;font-weight:bold\">红底粗框</span> 最可能填错、需要改正的格（格内写明应填的数）；\
+         <span style=\"{CONSEQUENCE_STYLE};padding:0 6px\">蓝色虚框</span> 因这一格而合计不符的格，本身不必改；\
+         <span style=\"border:2px solid #b00020;background:#ffd6d6;color:#b00020;padding:0 6px\">红色</span> 其他错误；\
+         <span style=\"border:2px solid #7a5b00;background:#fff3c4;color:#7a5b00;padding:0 6px\">黄色</span> 提示。</p>"
+    )
 }
 
 fn th(label: &str) -> String {
@@ -67,7 +146,7 @@ fn shown(v: Option<i64>) -> String {
     v.map_or("（空）".to_string(), |v| v.to_string())
 }
 
-fn table2(report: &Report, findings: &[Finding]) -> String {
+fn table2(report: &Report, findings: &[Finding], culprits: &[Culprit]) -> String {
     let Some(apps) = &report.applications else {
         return String::new();
     };
@@ -87,21 +166,31 @@ fn table2(report: &Report, findings: &[Finding]) -> String {
             None => app_row(row).printed.to_string(),
         };
         out.push_str(&label_td(&label));
-        let values = apps.rows.get(&row).cloned().flatten();
+        let Some(values) = apps.rows.get(&row).cloned().flatten() else {
+            // A row not read is one band across the columns, marked once by what its
+            // findings say (21 rows of a lost column are 21 bands, not 147 red cells).
+            let band = td(
+                "未读取（见上方审核意见）",
+                &marks(findings, 2, row.id(), ""),
+            )
+            .replacen("<td ", "<td colspan=\"7\" ", 1)
+            .replace("text-align:right", "text-align:center");
+            out.push_str(&band);
+            out.push_str("</tr>");
+            continue;
+        };
         for c in AppColumn::ALL {
-            let text = match values {
-                Some(v) => shown(v[c.index()]),
-                None => "未读取".to_string(),
-            };
-            out.push_str(&td(&text, &marks(findings, 2, row.id(), c.id())));
+            let text = shown(values[c.index()]);
+            out.push_str(&cell(&text, culprits, findings, 2, row.id(), c.id()));
         }
         out.push_str("</tr>");
     }
     out.push_str("</table>");
+    out.push_str(&legend(culprits, 2));
     out
 }
 
-fn table3(report: &Report, findings: &[Finding]) -> String {
+fn table3(report: &Report, findings: &[Finding], culprits: &[Culprit]) -> String {
     let Some(t3) = &report.reviews_and_litigation else {
         return String::new();
     };
@@ -117,11 +206,12 @@ fn table3(report: &Report, findings: &[Finding]) -> String {
         out.push_str("<tr>");
         out.push_str(&label_td(&printed.replace('·', "—")));
         for ((column, _), v) in T3_COLUMNS.iter().zip(group.values()) {
-            out.push_str(&td(&shown(v), &marks(findings, 3, id, column)));
+            out.push_str(&cell(&shown(v), culprits, findings, 3, id, column));
         }
         out.push_str("</tr>");
     }
     out.push_str("</table>");
+    out.push_str(&legend(culprits, 3));
     out
 }
 
@@ -175,15 +265,17 @@ pub fn tables(report: &Report, findings: &[Finding], all: bool) -> String {
             .iter()
             .any(|f| f.location.table == Some(t) && f.location.row.is_some())
     };
+    // The cell to fix and the totals it throws out are marked apart (issue 24).
+    let culprits = culprit::find(report);
     let mut out = String::new();
     if has(1) {
         out.push_str(&table1(report, findings));
     }
     if has(2) {
-        out.push_str(&table2(report, findings));
+        out.push_str(&table2(report, findings, &culprits));
     }
     if has(3) {
-        out.push_str(&table3(report, findings));
+        out.push_str(&table3(report, findings, &culprits));
     }
     out
 }
@@ -196,13 +288,30 @@ pub fn render(
     result: &CheckResult,
     text_subject: &str,
 ) -> String {
+    render_with(receipt, agency, file_name, result, text_subject, None)
+}
+
+/// [`render`] with a note after the receipt line (the version this one supersedes).
+pub fn render_with(
+    receipt: &str,
+    agency: Option<&str>,
+    file_name: &str,
+    result: &CheckResult,
+    text_subject: &str,
+    note: Option<&str>,
+) -> String {
     let accepted = result.accepted();
+    let other = super::render::other_year(result).filter(|_| accepted);
     let mut out = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif;font-size:14px;color:#222;max-width:900px\">",
     );
     out.push_str(&format!(
         "<h2 style=\"color:{}\">{}</h2>",
-        if accepted { "#1b5e20" } else { "#b00020" },
+        match (accepted, other) {
+            (true, None) => "#1b5e20",
+            (true, Some(_)) => "#7a5b00",
+            (false, _) => "#b00020",
+        },
         esc(text_subject)
     ));
     out.push_str(&format!(
@@ -211,44 +320,83 @@ pub fn render(
         esc(file_name),
         esc(receipt)
     ));
+    if let Some(note) = note {
+        out.push_str(&format!("<p><b>{}</b></p>", esc(note)));
+    }
     let (errors, warnings) = (result.errors(), result.warnings());
-    out.push_str(&if accepted {
+    // The same items as the plain text: grouped, the likely culprit first and labelled as
+    // the cause, at most `MAX_ITEMS` (issue 24).
+    let listing = super::items::listing(&result.findings, super::render::lead_items(result));
+    let (errors_told, warnings_told) = super::items::counts(&listing, errors, warnings);
+    out.push_str(&if let Some((year, season)) = other {
+        format!(
+            "<p style=\"background:#fff3c4;padding:8px\"><b>{}</b></p>",
+            esc(&super::render::other_year_lines(year, season).0)
+        )
+    } else if accepted {
         format!("<p style=\"background:#e8f5e9;padding:8px\"><b>审核结果：已受理。</b>未发现错误{}。</p>",
-            if warnings > 0 { format!("，有 {warnings} 条提示供参考（不影响受理）") } else { String::new() })
+            if warnings > 0 { format!("，有 {}供参考（不影响受理）", esc(&warnings_told)) } else { String::new() })
     } else {
-        format!("<p style=\"background:#ffebee;padding:8px\"><b>审核结果：需修改。</b>发现 <b>{errors}</b> 处错误{}，请修改后重新提交。</p>",
-            if warnings > 0 { format!("、{warnings} 条提示") } else { String::new() })
+        format!("<p style=\"background:#ffebee;padding:8px\"><b>审核结果：需修改。</b>发现 <b>{}</b>{}，请修改后重新提交。</p>",
+            esc(&errors_told),
+            if warnings > 0 { format!("、{}", esc(&warnings_told)) } else { String::new() })
     });
-    if !result.findings.is_empty() {
+    if !listing.items.is_empty() {
         out.push_str("<ol>");
-        // The likely culprit first, as in the plain text; then every finding.
-        for lead in super::render::lead_items(result) {
-            out.push_str(&format!(
-                "<li style=\"margin:6px 0\"><b style=\"color:#b00020\">【{}】</b><b>{}</b></li>",
-                lead.severity.label(),
-                esc(&lead.text)
-            ));
-        }
-        for f in &result.findings {
-            let (badge, color) = match f.severity {
-                Severity::Error => ("错误", "#b00020"),
-                Severity::Warning => ("提示", "#7a5b00"),
+        for item in &listing.items {
+            let color = match (item.culprit, item.severity) {
+                (true, _) | (_, Severity::Error) => "#b00020",
+                (_, Severity::Warning) => "#7a5b00",
+            };
+            let text = if item.culprit {
+                format!("<b>{}</b>", esc(&item.text))
+            } else {
+                esc(&item.text)
             };
             out.push_str(&format!(
-                "<li style=\"margin:6px 0\"><b style=\"color:{color}\">【{badge}】</b>{}</li>",
-                esc(&f.message)
+                "<li style=\"margin:6px 0\"><b style=\"color:{color}\">【{}】</b>{text}</li>",
+                item.label()
             ));
         }
         out.push_str("</ol>");
+        if listing.more_items > 0 {
+            out.push_str(&format!(
+                "<p>{}</p>",
+                esc(&super::items::more_line(&listing, "本邮件末尾"))
+            ));
+        }
     }
     if let Some(report) = &result.report {
         out.push_str(&tables(report, &result.findings, false));
     }
-    out.push_str(if accepted {
+    // Every finding, one line each, at the end when the list above grouped or left out any.
+    let told: usize = listing.items.iter().map(|i| i.findings.len()).sum();
+    if listing.more_items > 0 || told > listing.items.iter().filter(|i| !i.culprit).count() {
+        out.push_str(&format!(
+            "<h4 style=\"color:#555\">附：全部 {} 条审核意见明细</h4><ul style=\"color:#555;font-size:12px\">",
+            result.findings.len()
+        ));
+        for f in &result.findings {
+            out.push_str(&format!(
+                "<li>【{}】{}</li>",
+                f.severity.label(),
+                esc(&f.message)
+            ));
+        }
+        out.push_str("</ul>");
+    }
+    if let Some((year, season)) = other {
+        out.push_str(&format!(
+            "<p style=\"background:#fff3c4;padding:8px\"><b>{}</b></p>",
+            esc(&super::render::other_year_lines(year, season).1)
+        ));
+    } else {
+        out.push_str(if accepted {
         "<p>下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。</p>"
     } else {
         "<p><b>下一步：</b>请按以上各条修改后，将修改后的报告重新放入原文件夹，系统会自动重新审核并回复。</p>"
     });
+    }
     out.push_str("<p style=\"color:#888;font-size:12px\">本邮件由年度报告审核系统自动发送，请勿直接回复。</p></body></html>");
     out
 }

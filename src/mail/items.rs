@@ -28,6 +28,20 @@ pub struct Item {
     pub text: String,
     /// Indices into the findings this item tells.
     pub findings: Vec<usize>,
+    /// The likely culprit (`validate::culprit`): the cause of the sum errors listed below
+    /// it, not an error of its own, so it is labelled 【最可能的原因】 and not counted.
+    pub culprit: bool,
+}
+
+impl Item {
+    /// The label in 【】 before the item.
+    pub fn label(&self) -> &'static str {
+        if self.culprit {
+            "最可能的原因"
+        } else {
+            self.severity.label()
+        }
+    }
 }
 
 /// The items as shown, and what did not fit.
@@ -88,6 +102,7 @@ pub fn group(findings: &[Finding]) -> Vec<Item> {
                 severity: findings[i].severity,
                 text: findings[i].message.clone(),
                 findings: vec![i],
+                culprit: false,
             }));
             continue;
         }
@@ -106,6 +121,7 @@ pub fn group(findings: &[Finding]) -> Vec<Item> {
                 .unwrap_or(Severity::Warning),
             text,
             findings: idx,
+            culprit: false,
         });
     }
     items
@@ -115,21 +131,41 @@ pub fn group(findings: &[Finding]) -> Vec<Item> {
 pub fn render_text(listing: &Listing) -> String {
     let mut out = String::new();
     for (i, item) in listing.items.iter().enumerate() {
-        out.push_str(&format!(
-            "\n{}. 【{}】{}\n",
-            i + 1,
-            item.severity.label(),
-            item.text
-        ));
+        out.push_str(&format!("\n{}. 【{}】{}\n", i + 1, item.label(), item.text));
     }
     if listing.more_items > 0 {
-        out.push_str(&format!("\n{}\n", more_line(listing)));
+        out.push_str(&format!(
+            "\n{}\n",
+            more_line(listing, "本邮件的网页版（HTML 部分）和回执文件")
+        ));
     }
     out
 }
 
+/// "发现 3 处错误、2 条提示" as the list below tells them: findings told in fewer items
+/// say so ("发现 21 处错误（归为下列 1 项）"), so that every count matches the items under
+/// it. The likely culprit is not counted: it is the cause, not an error.
+pub fn counts(listing: &Listing, errors: usize, warnings: usize) -> (String, String) {
+    let told = |n: usize, unit: &str, severity: Severity| {
+        let items = listing
+            .items
+            .iter()
+            .filter(|i| !i.culprit && i.severity == severity);
+        let k = items.clone().count();
+        if items.clone().all(|i| i.findings.len() <= 1) {
+            format!("{n} {unit}")
+        } else {
+            format!("{n} {unit}（归为下列 {k} 项）")
+        }
+    };
+    (
+        told(errors, "处错误", Severity::Error),
+        told(warnings, "条提示", Severity::Warning),
+    )
+}
+
 /// "还有 N 项…": how much did not fit and where to read it.
-pub fn more_line(listing: &Listing) -> String {
+pub fn more_line(listing: &Listing, full_list_at: &str) -> String {
     let mut what = Vec::new();
     if listing.more_errors > 0 {
         what.push(format!("错误 {} 处", listing.more_errors));
@@ -138,7 +174,7 @@ pub fn more_line(listing: &Listing) -> String {
         what.push(format!("提示 {} 条", listing.more_warnings));
     }
     format!(
-        "……另有 {} 项未列出（{}），完整清单见本邮件的网页版（HTML 部分）和回执文件。",
+        "……另有 {} 项未列出（{}），完整清单见{full_list_at}。",
         listing.more_items,
         what.join("、")
     )
@@ -177,9 +213,10 @@ fn cn_table(table: u8) -> &'static str {
 fn place(table: u8, f: &Finding) -> String {
     match f.location.row.as_deref() {
         Some(row) => format!("“{}”行", schema::row_printed(table, row).unwrap_or(row)),
-        None => match f.location.line {
-            Some(line) => format!("第{line}行"),
-            None => "（位置不明）".to_string(),
+        None => match (f.location.page, f.location.line) {
+            (Some(page), _) => format!("第{page}页"),
+            (None, Some(line)) => format!("第{line}行"),
+            (None, None) => "（位置不明）".to_string(),
         },
     }
 }
@@ -251,15 +288,31 @@ fn blank_cells(table: u8, group: &[&Finding]) -> String {
 }
 
 fn row_values(table: u8, group: &[&Finding]) -> String {
-    let lines: Vec<u32> = group.iter().filter_map(|f| f.location.line).collect();
+    // Line numbers only for a text file (a PDF's findings have a page too): elsewhere the
+    // rows are named by their template label, with the PDF pages.
+    let lines: Vec<u32> = group
+        .iter()
+        .filter(|f| f.location.page.is_none())
+        .filter_map(|f| f.location.line)
+        .collect();
+    let mut pages: Vec<u32> = group.iter().filter_map(|f| f.location.page).collect();
+    pages.sort_unstable();
+    pages.dedup();
     let where_ = match line_ranges(&lines) {
         Some(ranges) if lines.len() == group.len() => ranges,
-        _ => bounded(
-            places_counted(table, group)
-                .into_iter()
-                .map(|(p, _)| p)
-                .collect(),
-        ),
+        _ => {
+            let labels = bounded(
+                places_counted(table, group)
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect(),
+            );
+            match pages.as_slice() {
+                [] => labels,
+                [page] => format!("第{page}页{labels}"),
+                [first, .., last] => format!("第{first}–{last}页{labels}"),
+            }
+        }
     };
     // The same count on every row is the mark of a whole column lost or merged.
     let counts: Vec<&str> = group.iter().filter_map(|f| f.actual.as_deref()).collect();
@@ -324,6 +377,38 @@ mod tests {
             actual: None,
             message: format!("{rule} {row} {line}"),
         }
+    }
+
+    #[test]
+    fn pdf_rows_are_named_by_label_and_page_never_by_extracted_line() {
+        // Issue 24: a PDF's lines are the extractor's; a clerk finds rows by their label.
+        let rows = ["granted", "partially_granted", "state_secret"];
+        let found: Vec<Finding> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let mut f = finding("table.row_values", Severity::Error, 2, row, 54 + i as u32);
+                f.location.page = Some(3);
+                f.actual = Some("6".into());
+                f.expected = Some("7".into());
+                f
+            })
+            .collect();
+        let items = group(&found);
+        assert_eq!(items.len(), 1);
+        let text = &items[0].text;
+        assert!(!text.contains("第54"), "{text}");
+        assert!(text.contains("第3页"), "{text}");
+        assert!(text.contains("“（一）予以公开”行"), "{text}");
+        // A text file keeps its line numbers: they are the clerk's own lines.
+        let text_file: Vec<Finding> = found
+            .into_iter()
+            .map(|mut f| {
+                f.location.page = None;
+                f
+            })
+            .collect();
+        assert!(group(&text_file)[0].text.contains("第54–56行"));
     }
 
     #[test]

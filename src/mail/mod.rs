@@ -20,6 +20,73 @@ use lettre::message::{MultiPart, SinglePart};
 
 pub use render::{Outcome, render};
 
+/// What the mail footer says and a receipt file must not (a file cannot be replied to).
+const NO_REPLY: &str = "请勿直接回复";
+
+/// The footer line of a plain-text message (`（本邮件由…）`), where the contact goes above.
+fn is_footer(line: &str) -> bool {
+    line.starts_with("（本邮件")
+}
+
+/// The plain text of a message to an agency with the office's contact line
+/// (`OfficeConfig::contact_line`) above the footer, once.
+pub fn with_contact(body: &str, contact: &str) -> String {
+    if body.contains(contact) {
+        return body.to_string();
+    }
+    let lines: Vec<&str> = body.lines().collect();
+    let mut out = String::with_capacity(body.len() + contact.len() + 2);
+    match lines.iter().rposition(|l| is_footer(l)) {
+        Some(footer) => {
+            for (i, line) in lines.iter().enumerate() {
+                if i == footer {
+                    out.push_str(contact);
+                    out.push('\n');
+                }
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        None => {
+            out.push_str(body.trim_end());
+            out.push_str("\n\n");
+            out.push_str(contact);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The HTML part of a message to an agency with the contact line before its end.
+pub fn with_contact_html(html: &str, contact: &str) -> String {
+    let escaped = contact
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    if html.contains(&escaped) {
+        return html.to_string();
+    }
+    let at = html
+        .rfind("<p style=\"color:#888")
+        .or_else(|| html.rfind("</body>"))
+        .unwrap_or(html.len());
+    format!("{}<p>{escaped}</p>{}", &html[..at], &html[at..])
+}
+
+/// The text of a receipt file: the mail footer ("本邮件…请勿直接回复") left out, since a
+/// file is not a mail, and the contact line at the end, once.
+pub fn receipt_text(body: &str, contact: &str) -> String {
+    let mut out: String = body
+        .lines()
+        .filter(|l| !l.contains(NO_REPLY))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if !out.contains(contact) {
+        out = format!("{}\n\n{contact}\n", out.trim_end());
+    }
+    out
+}
+
 /// A message as sent: UTF-8 plain text, and HTML as the alternative when there is one.
 /// Addresses and names come from the configuration; subjects are cleaned of control
 /// characters by the renderer, and lettre encodes them (RFC 2047).

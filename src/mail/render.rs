@@ -23,6 +23,45 @@ pub fn render(
     file_name: &str,
     outcome: &Outcome<'_>,
 ) -> (String, String) {
+    render_with(receipt, agency, file_name, outcome, None)
+}
+
+/// A report of another year than the season's, accepted for its own year: `(its year, the
+/// season's year)`, read from the finding `season.year` (a warning for a past year).
+pub fn other_year(result: &CheckResult) -> Option<(i32, i32)> {
+    let f = result
+        .findings
+        .iter()
+        .find(|f| f.rule == "season.year" && f.severity == crate::finding::Severity::Warning)?;
+    Some((
+        f.actual.as_deref()?.parse().ok()?,
+        f.expected.as_deref()?.parse().ok()?,
+    ))
+}
+
+/// The verdict line and the next step of an accepted report of a past year: kept under its
+/// own year, and the season's report is still missing (issue 24: never "无需再做任何事").
+pub fn other_year_lines(year: i32, season: i32) -> (String, String) {
+    (
+        format!(
+            "审核结果：作为 {year} 年度的报告已受理、存档，但它不是本次应报送的 {season} 年度报告。"
+        ),
+        format!(
+            "下一步：本次应报送的 {season} 年度政府信息公开工作年度报告尚未收到，贵单位目前仍计为未报送。\
+             请将 {season} 年度的报告（标题写明“{season}年”，统计期限为{season}年1月1日至12月31日）放入原文件夹，系统会自动审核并回复。\
+             如这份 {year} 年度的报告是误传，不必另行处理。"
+        ),
+    )
+}
+
+/// [`render`] with a note after the receipt line, e.g. the version this one supersedes.
+pub fn render_with(
+    receipt: &str,
+    agency: Option<&str>,
+    file_name: &str,
+    outcome: &Outcome<'_>,
+    note: Option<&str>,
+) -> (String, String) {
     let agency_shown = agency.unwrap_or("（未登记单位）");
     let file_name = clean(file_name);
     let mut body = String::new();
@@ -35,45 +74,58 @@ pub fn render(
                 .and_then(|r| r.year)
                 .map_or(String::new(), |y| format!("{y}年度"));
             let accepted = result.accepted();
+            let other = other_year(result).filter(|_| accepted);
             subject = format!(
                 "{} {agency_shown} {year}政府信息公开工作年度报告 {file_name}",
-                if accepted {
-                    "【已受理】"
-                } else {
-                    "【需修改】"
+                match (accepted, other) {
+                    (true, None) => "【已受理】".to_string(),
+                    (true, Some((_, season))) =>
+                        format!("【非本期报告，{season}年度报告仍未报送】"),
+                    (false, _) => "【需修改】".to_string(),
                 }
             );
             body.push_str(&format!("{agency_shown}：\n\n"));
             body.push_str(&format!(
                 "您单位提交的《{file_name}》已收到，回执编号 {receipt}。\n\n"
             ));
+            if let Some(note) = note {
+                body.push_str(&format!("{note}\n\n"));
+            }
             let (errors, warnings) = (result.errors(), result.warnings());
-            if accepted {
+            let listing = super::items::listing(&result.findings, lead_items(result));
+            let (errors_told, warnings_told) = super::items::counts(&listing, errors, warnings);
+            if let Some((year, season)) = other {
+                body.push_str(&format!("{}\n", other_year_lines(year, season).0));
+            } else if accepted {
                 body.push_str(&format!(
                     "审核结果：已受理。未发现错误{}。\n",
                     if warnings > 0 {
-                        format!("，有 {warnings} 条提示供参考（不影响受理）")
+                        format!("，有 {warnings_told}供参考（不影响受理）")
                     } else {
                         String::new()
                     }
                 ));
             } else {
                 body.push_str(&format!(
-                    "审核结果：需修改。发现 {errors} 处错误{}，请修改后重新提交。\n",
+                    "审核结果：需修改。发现 {errors_told}{}，请修改后重新提交。\n",
                     if warnings > 0 {
-                        format!("、{warnings} 条提示")
+                        format!("、{warnings_told}")
                     } else {
                         String::new()
                     }
                 ));
             }
-            let listing = super::items::listing(&result.findings, lead_items(result));
             body.push_str(&super::items::render_text(&listing));
-            body.push_str(if accepted {
-                "\n下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。\n"
-            } else {
-                "\n下一步：请按以上各条修改后，将修改后的报告重新放入原文件夹，系统会自动重新审核并回复。\n"
-            });
+            match other {
+                Some((year, season)) => {
+                    body.push_str(&format!("\n{}\n", other_year_lines(year, season).1));
+                }
+                None => body.push_str(if accepted {
+                    "\n下一步：无需再做任何事。如需更正，直接提交新版本即可，新版本将替代旧版本。\n"
+                } else {
+                    "\n下一步：请按以上各条修改后，将修改后的报告重新放入原文件夹，系统会自动重新审核并回复。\n"
+                }),
+            }
         }
         Outcome::Duplicate {
             first_receipt,
@@ -109,15 +161,13 @@ pub fn render(
 /// failed sum.
 pub fn lead_items(result: &CheckResult) -> Vec<super::items::Item> {
     result
-        .report
-        .as_ref()
-        .map(crate::validate::culprit::find)
-        .unwrap_or_default()
-        .into_iter()
+        .likely_culprits
+        .iter()
         .map(|c| super::items::Item {
             severity: crate::finding::Severity::Error,
             text: c.message(),
             findings: Vec::new(),
+            culprit: true,
         })
         .collect()
 }

@@ -95,12 +95,15 @@ fn parse_tokens(extracted: &Extracted, tokens: &[tokens::Token]) -> Parsed {
     report.period = structure::period(&report.sections, &extracted.blocks, &outline);
     if report.year.is_none() {
         // A title without a year is reported by validation; the period still tells the year.
-        report.year = report
-            .period
-            .as_ref()
-            .and_then(|p| p.end.as_deref().or(p.start.as_deref()))
-            .and_then(|d| d.get(..4))
-            .and_then(|y| y.parse().ok());
+        report.year = report.period.as_ref().and_then(|p| {
+            p.end
+                .as_deref()
+                .or(p.start.as_deref())
+                .and_then(|d| d.get(..4))
+                .and_then(|y| y.parse().ok())
+                // `统计期限为2023年全年`, `2023年1月至12月`: no full date, the year still.
+                .or_else(|| structure::year_in(&p.text))
+        });
     }
     structure::check_readable(&report, &outline, tokens, &mut findings);
     Parsed {

@@ -109,7 +109,7 @@ fn heading(line: &str) -> Option<(u8, bool)> {
     let numeral = chars.next()?;
     let sep = chars.next()?;
     if !matches!(sep, '、' | '.' | '，' | '．') {
-        return None;
+        return heading_without_separator(numeral, &norm);
     }
     let rest: String = chars.collect();
     let rest = rest.trim_end_matches(['：', '。']);
@@ -131,6 +131,24 @@ fn heading(line: &str) -> Option<(u8, bool)> {
         return None;
     }
     Some((section.number, rest == section.standard))
+}
+
+/// A heading whose `、` was left out (`一总体情况`): read, never as standard (a wording
+/// warning), and only when the words right after the numeral are those of the section of
+/// that numeral, so that `一是…` and the like stay narrative.
+fn heading_without_separator(numeral: char, norm: &str) -> Option<(u8, bool)> {
+    let rest = norm.get(numeral.len_utf8()..)?;
+    let rest = rest.trim_end_matches(['：', '。']);
+    if rest.chars().count() > 30 || rest.contains("数量") || rest.contains("结转") {
+        return None;
+    }
+    SECTIONS
+        .iter()
+        .find(|s| {
+            s.numeral == numeral
+                && (rest == s.standard || s.keys.iter().any(|k| rest.starts_with(k)))
+        })
+        .map(|s| (s.number, false))
 }
 
 /// The numerals of the six sections (`'一'..='六'` as a range of characters held thousands
@@ -291,8 +309,19 @@ pub fn period(sections: &[Section], blocks: &[Block], outline: &Outline) -> Opti
         .unwrap_or_default();
     for text in [preamble, first] {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        for key in ["统计期限", "统计时限", "统计时间", "统计周期", "数据统计期"]
-        {
+        for key in [
+            "统计期限",
+            "统计时限",
+            "统计时间",
+            "统计周期",
+            "数据统计期",
+            "统计期间",
+            "统计区间",
+            "统计时段",
+            "统计数据期限",
+            "统计数据时限",
+            "统计数据时间",
+        ] {
             let Some(pos) = compact.find(key) else {
                 continue;
             };
@@ -310,6 +339,19 @@ pub fn period(sections: &[Section], blocks: &[Block], outline: &Outline) -> Opti
         }
     }
     None
+}
+
+/// The first year written `YYYY年` (1990–2100) in `s`.
+pub fn year_in(s: &str) -> Option<i32> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.windows(5).enumerate().find_map(|(i, w)| {
+        let before_is_digit = i > 0 && chars[i - 1].is_ascii_digit();
+        if before_is_digit || w[4] != '年' || !w[..4].iter().all(char::is_ascii_digit) {
+            return None;
+        }
+        let year: i32 = w[..4].iter().collect::<String>().parse().ok()?;
+        (1990..=2100).contains(&year).then_some(year)
+    })
 }
 
 /// `YYYY年M月D日` dates in order, as `YYYY-MM-DD`; malformed ones are skipped. A later date

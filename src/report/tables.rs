@@ -433,7 +433,7 @@ fn match_rows<'r>(
                         "表{}中“{}”行出现了两次（{}），只读取了第一次出现的数据。请删除重复的行。",
                         cn_table(table),
                         printed(row),
-                        at.describe()
+                        at.place()
                     ),
                 ));
                 end = region_end;
@@ -449,7 +449,7 @@ fn match_rows<'r>(
                             "表{}{}：“{}”行（数字 {}）不在模板规定的位置上（行的顺序被调换或移动），\
                              这些数字未读取。请按模板的行顺序填写。",
                             cn_table(table),
-                            at.describe(),
+                            at.place(),
                             printed(row),
                             shown
                         ),
@@ -477,7 +477,7 @@ fn match_rows<'r>(
                         format!(
                             "表{}{}：“{tail}”后面有数字（{shown}），但{why}。请使用模板原有的行名称。",
                             cn_table(table),
-                            at.describe(),
+                            at.place(),
                         ),
                     )
                     .actual(shown),
@@ -558,7 +558,7 @@ fn read_row(
                 "表{}“{}”行（{}）没有数字。请按模板逐列填写（{}），没有的填 0。",
                 cn_table(table),
                 row_label,
-                label_at.describe(),
+                label_at.place(),
                 names.join("、")
             )
         } else {
@@ -567,7 +567,7 @@ fn read_row(
                  本行未读取。请按模板逐列填写，没有的填 0，不要合并或删除单元格。",
                 cn_table(table),
                 row_label,
-                label_at.describe(),
+                label_at.place(),
                 values.len(),
                 shown,
                 n,
@@ -625,7 +625,7 @@ fn read_row(
                         format!(
                             "{}（{}）{}。没有发生的请填 0；空白的格不参与合计核对。",
                             cell(),
-                            t.at.describe(),
+                            t.at.place(),
                             if t.raw.is_empty() {
                                 "是空白".to_string()
                             } else {
@@ -645,7 +645,7 @@ fn read_row(
                         format!(
                             "{}（{}）填的是小数“{d}”，件数只能是整数。",
                             cell(),
-                            t.at.describe()
+                            t.at.place()
                         ),
                     )
                     .actual(d),
@@ -660,7 +660,7 @@ fn read_row(
                         format!(
                             "{}（{}）填的是“{}”，不是数字。请填写数字，没有的填 0。",
                             cell(),
-                            t.at.describe(),
+                            t.at.place(),
                             t.raw
                         ),
                     )

@@ -32,6 +32,11 @@ impl Store {
 }
 
 impl Batch<'_> {
+    /// The batch's connection, for reads that must see what the batch wrote so far.
+    pub fn connection(&self) -> &rusqlite::Connection {
+        &self.tx
+    }
+
     /// [`Store::record_all`] in the batch.
     pub fn record_all(
         &self,

@@ -13,6 +13,7 @@ mod kinds;
 pub mod review;
 mod schema;
 mod users;
+pub mod versions;
 
 use std::path::Path;
 use std::time::Duration;
@@ -132,6 +133,9 @@ pub struct OutboxMessage {
 pub struct HtmlFrom {
     pub agency: Option<String>,
     pub file: String,
+    /// A line after the receipt number: the version this one supersedes (issue 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The last column is the verdict of the latest review that overruled the checker's, if

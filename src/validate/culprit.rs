@@ -56,7 +56,8 @@ impl Equation {
     }
 }
 
-/// The cell to correct, what it holds and what it should hold.
+/// The cell to correct, what it holds and what it should hold. In `check --json` as one
+/// object of `likely_culprits` (see docs/check-json.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Culprit {
     pub cell: Cell,
@@ -66,8 +67,28 @@ pub struct Culprit {
     pub explains: usize,
 }
 
+impl serde::Serialize for Culprit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut o = s.serialize_struct("Culprit", 7)?;
+        o.serialize_field("table", &self.cell.table)?;
+        o.serialize_field("row", self.cell.row)?;
+        o.serialize_field("column", self.cell.column)?;
+        o.serialize_field("actual", &self.actual)?;
+        o.serialize_field("expected", &self.expected)?;
+        o.serialize_field("explains", &self.explains)?;
+        o.serialize_field("message", &self.message())?;
+        o.end()
+    }
+}
+
 impl Culprit {
-    /// The first item of the list a clerk reads.
+    /// Whether `table`, `row`, `column` is this cell.
+    pub fn is(&self, table: u8, row: &str, column: &str) -> bool {
+        self.cell.table == table && self.cell.row == row && self.cell.column == column
+    }
+
+    /// The first item of the list a clerk reads, after its label 【最可能的原因】.
     pub fn message(&self) -> String {
         // A total is checked against its parts; a part against the totals it belongs to.
         let basis = if self.cell.column == "total" || self.cell.row == "total_handled" {
@@ -76,7 +97,7 @@ impl Culprit {
             "按表内合计关系应为"
         };
         format!(
-            "最可能的原因：{}填的是 {}，{basis} {}；改正这一格即可消除以下 {} 处错误。",
+            "{}填的是 {}，{basis} {}；改正这一格即可消除下列 {} 处合计不符的错误。",
             describe(self.cell),
             self.actual,
             self.expected,

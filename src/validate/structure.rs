@@ -49,6 +49,12 @@ pub static PERIOD_YEAR: Rule = Rule {
     what: "统计期限不是标题所写年度的 1月1日至12月31日",
     why: "年度报告统计的是标题年度的全年数据；期限与年度不符，说明套用了往年的报告或写错了年度。",
 };
+pub static PERIOD_PARTIAL: Rule = Rule {
+    id: "period.partial_year",
+    severity: Severity::Warning,
+    what: "统计期限在报告年度之内，但不是全年（如机关年中设立）",
+    why: "年度报告统计全年数据；年中设立、撤并的机关可能只统计了部分月份，这本身不是错误，但须请报送单位确认并在报告中说明。",
+};
 pub static TEMPLATE_YEAR: Rule = Rule {
     id: "template.year",
     severity: Severity::Error,
@@ -71,6 +77,7 @@ pub fn rules() -> Vec<&'static Rule> {
         &PERIOD_MISSING,
         &PERIOD_MALFORMED,
         &PERIOD_YEAR,
+        &PERIOD_PARTIAL,
         &TEMPLATE_YEAR,
         &SEASON_YEAR,
     ]
@@ -202,25 +209,46 @@ fn period(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         );
         return;
     };
-    let Some(year) = v.parsed.outline.title.as_ref().and_then(|t| t.year) else {
+    // The title's year, or (a title without one) the year the period itself tells.
+    let Some(year) = report.year else {
         return;
     };
     let expected = (format!("{year}-01-01"), format!("{year}-12-31"));
-    if (start.clone(), end.clone()) != expected {
+    if (start.clone(), end.clone()) == expected {
+        return;
+    }
+    // Inside the report's year but not all of it (an office set up in September): the
+    // year is right; the agency is asked to confirm, not refused.
+    let prefix = format!("{year}-");
+    if start.starts_with(&prefix) && end.starts_with(&prefix) && start <= end {
         findings.push(
             Finding::new(
-                &PERIOD_YEAR,
+                &PERIOD_PARTIAL,
                 Location::section(1),
                 format!(
-                    "统计期限“{}”与标题年度 {year} 年不符，应为自{year}年1月1日起至{year}年12月31日止。\
-                     请核对是否套用了往年的报告。",
+                    "统计期限“{}”在 {year} 年之内，但不是全年（年度报告一般统计自{year}年1月1日起至{year}年12月31日止）。\
+                     如本机关年中设立或职能调整，只统计了这一段时间，请在“总体情况”中说明原因；否则请核对统计期限。",
                     period.text
                 ),
             )
             .expected(format!("{} ~ {}", expected.0, expected.1))
             .actual(format!("{start} ~ {end}")),
         );
+        return;
     }
+    findings.push(
+        Finding::new(
+            &PERIOD_YEAR,
+            Location::section(1),
+            format!(
+                "统计期限“{}”与报告年度 {year} 年不符，应为自{year}年1月1日起至{year}年12月31日止。\
+                 请核对是否套用了往年的报告。",
+                period.text
+            ),
+        )
+        .expected(format!("{} ~ {}", expected.0, expected.1))
+        .actual(format!("{start} ~ {end}")),
+    );
 }
 
 fn template_and_season(v: &Validation<'_>, findings: &mut Vec<Finding>) {
