@@ -17,6 +17,8 @@ mod users;
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::check::CheckResult;
@@ -163,9 +165,47 @@ fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
     })
 }
 
+/// The mode of the database, its WAL and shared-memory files, and backups: the daemon's
+/// user reads and writes, its group (admins running `status`) reads, nobody else.
+pub const PRIVATE_MODE: u32 = 0o640;
+
+/// Creates `path` empty with [`PRIVATE_MODE`] when it is not there, and takes group write
+/// and every access of others away from it (and from its `-wal` and `-shm` files, made by an
+/// older version with the umask's mode) when it is.
+fn private_file(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    // Already there (EEXIST) is the usual case; any other failure is SQLite's to report.
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(PRIVATE_MODE)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path);
+    let mut names = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        names.push(name.into());
+    }
+    for name in names {
+        let Ok(meta) = std::fs::symlink_metadata(&name) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_file() && mode & !PRIVATE_MODE != 0 {
+            std::fs::set_permissions(&name, std::fs::Permissions::from_mode(mode & PRIVATE_MODE))
+                .with_context(|| format!("chmod {}", name.display()))?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens (creating if needed) the database and brings its schema up to date. The file
+    /// is created 0640 whatever the umask (it holds the password hashes and every report),
+    /// and SQLite gives its WAL and shared-memory files the database's mode.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
+        private_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
