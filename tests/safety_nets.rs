@@ -5,6 +5,7 @@ mod harness;
 
 use std::time::Duration;
 
+use harness::disk::{fill, small_disk};
 use harness::{CHECKED, Daemon, SETTLE_MS, distinct_report};
 
 /// Item 16: copies made by sync tools and editors are not new versions of the report.
@@ -106,4 +107,78 @@ fn check_refuses_fifos_and_devices_and_bounds_reads() {
         out.contains("file.too_large") || out.contains("过大"),
         "{out}"
     );
+}
+
+/// A daemon with its HTTP server on a free loopback port and `top` (top-level keys) put
+/// before the harness's tables.
+fn with_http(top: &str, extra: &str) -> (Daemon, u16) {
+    let port = harness::web::free_port();
+    let d = Daemon::with_config(
+        "",
+        &format!("{extra}[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let config = d.dir.path().join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("{top}\n{text}")).expect("config");
+    (d, port)
+}
+
+fn readyz(port: u16) -> (u16, String) {
+    match harness::web::request(port, "GET", "/readyz", None, None) {
+        Some(r) => (r.code, r.text()),
+        None => (0, String::new()),
+    }
+}
+
+/// Waits for `/readyz` to answer `code`; its body.
+fn wait_readyz(port: u16, code: u16, secs: u64) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (got, body) = readyz(port);
+        if got == code {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/readyz never {code}: {got} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Item 10: work that seems stuck is named by a count or a receipt, never by the inbox
+/// path (agency and file names) that anyone reaching /readyz could read.
+#[test]
+fn readyz_names_no_inbox_path() {
+    let (mut d, port) = with_http("stuck_after_s = 1", "");
+    std::fs::write(d.inbox().join("xss/机密名单.txt"), distinct_report(7)).expect("w");
+    // Debug builds only: checking this file takes 4 s, longer than stuck_after_s.
+    d.start_env(&[("NIANBAO_TEST_SLOW_ON", "机密名单")]);
+    let body = wait_readyz(port, 503, 30);
+    assert!(body.contains("stuck"), "{body}");
+    assert!(
+        !body.contains("机密") && !body.contains("xss"),
+        "the inbox path leaks: {body}"
+    );
+    d.wait_count(CHECKED, 1, 30);
+    wait_readyz(port, 200, 10);
+    assert_eq!(d.stop(), Some(0));
+}
+
+/// Item 10: a full data disk (archive and database cannot be written) is not ready.
+#[test]
+fn readyz_is_not_ready_while_the_data_disk_is_full() {
+    let (mut d, port) = with_http("", "");
+    let data = d.dir.path().join("data");
+    let Some(_unmount) = small_disk(&data, "8m") else {
+        return;
+    };
+    d.start();
+    assert_eq!(wait_readyz(port, 200, 30), "ready\n");
+    fill(&data.join("filler"));
+    let body = wait_readyz(port, 503, 10);
+    assert!(body.contains("full") || body.contains("space"), "{body}");
+    std::fs::remove_file(data.join("filler")).expect("free");
+    wait_readyz(port, 200, 10);
+    assert_eq!(d.stop(), Some(0));
 }

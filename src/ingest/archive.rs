@@ -74,7 +74,7 @@ impl Pipeline {
                 continue;
             }
             let archived = {
-                let _busy = self.busy("archiving", path.display().to_string());
+                let _busy = self.busy_file("archiving", path.display().to_string());
                 let _copying = self.archiving.read().unwrap_or_else(|e| e.into_inner());
                 self.archive(path, &identity)?
             };
@@ -128,7 +128,7 @@ impl Pipeline {
                 // At a stop the batch is left in the inbox, unrecorded, for the next start.
                 return Ok(0);
             }
-            let _busy = self.busy("checking", st.rel.clone());
+            let _busy = self.busy_file("checking", st.rel.clone());
             let file = ToCheck {
                 sha256: &st.sha256,
                 size: st.size as i64,

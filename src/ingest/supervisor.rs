@@ -241,11 +241,23 @@ async fn supervise(
                     .to_string()
             })
         });
-        Arc::new(crate::http::Health::new(
-            Arc::clone(&pipeline.metrics),
-            pipeline.paths.db.clone(),
-            parts,
-        ))
+        let weak = Arc::downgrade(&pipeline);
+        let room: crate::http::PartsProbe = Box::new(move || {
+            let p = weak.upgrade()?;
+            let data_dir = p.paths.db.parent()?;
+            super::space::problem(
+                &[data_dir, &data_dir.join("archive")],
+                p.config().max_file_bytes(),
+            )
+        });
+        Arc::new(
+            crate::http::Health::new(
+                Arc::clone(&pipeline.metrics),
+                pipeline.paths.db.clone(),
+                parts,
+            )
+            .with_room_probe(room),
+        )
     };
     let http_server = match pipeline.config().http_listen() {
         Some(listen) => {
