@@ -182,3 +182,52 @@ fn readyz_is_not_ready_while_the_data_disk_is_full() {
     wait_readyz(port, 200, 10);
     assert_eq!(d.stop(), Some(0));
 }
+
+/// Item 17: the file's owner (uid, and the user name the system knows) is recorded with the
+/// submission and shown on its page and in the agency's history.
+#[test]
+fn the_owner_of_a_dropped_file_is_recorded_and_shown() {
+    use std::os::unix::fs::MetadataExt as _;
+    let (mut d, port) = with_http("", "");
+    let path = d.inbox().join("xss/年报.txt");
+    std::fs::write(&path, distinct_report(17)).expect("w");
+    // SAFETY: getuid has no preconditions.
+    let root = unsafe { libc::getuid() } == 0;
+    // As root: the file of another account of the share (nobody), in the inbox's group.
+    let (uid, name) = if root {
+        let gid = std::fs::metadata(d.inbox()).expect("inbox").gid();
+        std::os::unix::fs::chown(&path, Some(65534), Some(gid)).expect("chown");
+        (65534, "nobody".to_string())
+    } else {
+        let uid = std::fs::metadata(&path).expect("meta").uid();
+        let out = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .expect("id");
+        (uid, String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    d.start();
+    d.wait_count(CHECKED, 1, 30);
+    let (got_uid, got_name): (i64, Option<String>) = d
+        .db()
+        .expect("db")
+        .query_row("SELECT owner_uid, owner_name FROM submissions", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("owner columns");
+    assert_eq!(got_uid, i64::from(uid));
+    assert_eq!(got_name.as_deref(), Some(name.as_str()));
+    let receipt = harness::web::receipt_of(&d, "xss");
+    let mut c = harness::web::Client::new(port);
+    let page = c.get(&format!("/submission/{receipt}")).text();
+    assert!(
+        page.contains(&format!("{name}（uid {uid}）")),
+        "owner not on the submission page:\n{page}"
+    );
+    let history = c.get("/agency/xss").text();
+    assert!(
+        history.contains(&format!("{name}（uid {uid}）")),
+        "owner not in the history:\n{history}"
+    );
+    assert_eq!(d.stop(), Some(0));
+}

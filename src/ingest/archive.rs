@@ -41,6 +41,7 @@ impl Pipeline {
             size: u64,
             rel: String,
             agency: Option<crate::config::Agency>,
+            owner: crate::store::Owner,
         }
         let mut staged: Vec<Staged> = Vec::new();
         for ready in batch {
@@ -94,6 +95,7 @@ impl Pipeline {
                 size,
                 rel,
                 agency: self.agency_of(path),
+                owner: crate::store::Owner::of_uid(std::os::unix::fs::MetadataExt::uid(&meta)),
             });
         }
         if staged.is_empty() {
@@ -111,6 +113,7 @@ impl Pipeline {
                 sha256: &st.sha256,
                 source_identity: &st.key,
                 received_at: &received_at,
+                owner: Some(st.owner.clone()),
             })
             .collect();
         // Checked before anything is locked or written (the checker reads the archive, and

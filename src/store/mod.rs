@@ -99,6 +99,55 @@ pub struct Submission {
     pub superseded_by: Option<i64>,
     /// `verdict` is an officer's (人工复核), not the checker's (see `review`).
     pub reviewed: bool,
+    /// Who owned the inbox file; `None` for submissions recorded before it was kept.
+    pub owner: Option<Owner>,
+}
+
+/// The owner of a dropped file: on a Samba share, the agency's account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Owner {
+    pub uid: u32,
+    /// The user name the system knew for `uid` when the file was taken.
+    pub name: Option<String>,
+}
+
+impl Owner {
+    /// The owner of a file of `uid`, named as the system's user database names it now.
+    pub fn of_uid(uid: u32) -> Owner {
+        Owner {
+            uid,
+            name: user_name(uid),
+        }
+    }
+
+    /// As the console shows it: `张三（uid 1001）`, or `uid 1001` without a name.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name}（uid {}）", self.uid),
+            None => format!("uid {}", self.uid),
+        }
+    }
+}
+
+/// The user name of `uid` (NSS: `/etc/passwd`, or the domain through winbind on a Samba
+/// server), remembered per uid for the daemon's life: a burst does not ask once per file.
+fn user_name(uid: u32) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<u32, Option<String>>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Mutex::default);
+    if let Some(known) = names.lock().unwrap_or_else(|e| e.into_inner()).get(&uid) {
+        return known.clone();
+    }
+    let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name);
+    names
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(uid, name.clone());
+    name
 }
 
 /// A newly archived file, before it is read.
@@ -113,6 +162,8 @@ pub struct NewSubmission<'a> {
     /// after a crash between recording it and removing it from the inbox.
     pub source_identity: &'a str,
     pub received_at: &'a str,
+    /// The inbox file's owner (`None`: not known, e.g. history imported by hand).
+    pub owner: Option<Owner>,
 }
 
 /// A message to queue with the outcome, in the same transaction.
@@ -141,7 +192,7 @@ pub struct HtmlFrom {
 const SUBMISSION_COLUMNS: &str = "id, receipt, agency_folder, agency_name, original_name, size, \
      sha256, received_at, state, duplicate_of, year, verdict, errors, warnings, superseded_by, \
      (SELECT r.verdict FROM reviews r WHERE r.submission_id = submissions.id \
-      AND r.verdict IS NOT NULL ORDER BY r.id DESC LIMIT 1)";
+      AND r.verdict IS NOT NULL ORDER BY r.id DESC LIMIT 1), owner_uid, owner_name";
 
 fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
     let reviewed: Option<Verdict> = row.get(15)?;
@@ -162,6 +213,10 @@ fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
         warnings: row.get(13)?,
         superseded_by: row.get(14)?,
         reviewed: reviewed.is_some(),
+        owner: row.get::<_, Option<u32>>(16)?.map(|uid| Owner {
+            uid,
+            name: row.get(17).ok().flatten(),
+        }),
     })
 }
 
@@ -737,8 +792,8 @@ fn record_in(
         let receipt = format!("{prefix}{:06}", last + 1 + i as i64);
         tx.cached_execute(
             "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name,
-                     size, sha256, source_identity, received_at, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
+                     size, sha256, source_identity, received_at, state, owner_uid, owner_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived', ?9, ?10)",
             params![
                 receipt,
                 new.agency_folder,
@@ -747,7 +802,9 @@ fn record_in(
                 new.size as i64,
                 new.sha256,
                 new.source_identity,
-                new.received_at
+                new.received_at,
+                new.owner.as_ref().map(|o| o.uid),
+                new.owner.as_ref().and_then(|o| o.name.as_deref()),
             ],
         )?;
         ids.push(tx.last_insert_rowid());
