@@ -13,6 +13,7 @@ use nianbao::finding::Severity;
 use nianbao::report::{AppColumn, AppRow, Report, schema};
 use nianbao::validate::Context;
 
+mod db;
 mod history;
 mod user;
 
@@ -197,6 +198,22 @@ enum DbCommand {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Copy the database to FILE while the daemon runs (SQLite's online backup), and check
+    /// the copy (`PRAGMA integrity_check`). Back up `data_dir/archive` too (any file copy).
+    ///
+    /// Exit status: 0 when the copy is made and sound, 1 otherwise.
+    Backup {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Replace the database by the backup FILE (checked first). Refused while the daemon
+    /// runs: stop the service first. The replaced database is kept beside it.
+    Restore {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -209,7 +226,7 @@ enum ConfigCommand {
 }
 
 /// The configuration from `--config`, or the built-in defaults.
-fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
+pub(crate) fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
     match path {
         None => Ok(Config::default()),
         Some(p) => Config::load(p).map_err(|e| {
@@ -296,6 +313,12 @@ pub fn main() -> ExitCode {
         Command::Db {
             command: DbCommand::Check { config },
         } => db_check(config.as_deref()),
+        Command::Db {
+            command: DbCommand::Backup { file, config },
+        } => db::backup(&file, config.as_deref()),
+        Command::Db {
+            command: DbCommand::Restore { file, config },
+        } => db::restore(&file, config.as_deref()),
         Command::Import { dir, year, config } => history::import(&dir, year, config.as_deref()),
         Command::Compare { old, new, json } => history::compare(&old, &new, json),
         Command::User { command } => user::user(command),
@@ -898,7 +921,9 @@ fn whoami() -> String {
 
 /// The configured database file, which must exist: the admin commands read what the daemon
 /// wrote, and a wrong `--config` or `data_dir` must say so, not make a new one.
-fn existing_db(config: Option<&std::path::Path>) -> Result<std::path::PathBuf, ExitCode> {
+pub(crate) fn existing_db(
+    config: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, ExitCode> {
     let config = load_config(config)?;
     let db = config.data_dir.join(nianbao::store::DB_FILE);
     if !db.exists() {

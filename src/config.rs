@@ -47,6 +47,8 @@ pub struct Config {
     pub deadlines: crate::deadlines::DeadlinesConfig,
     /// Reminder mails before, on and after the deadline (off unless enabled).
     pub reminders: crate::deadlines::RemindersConfig,
+    /// The daily backup of the database (off unless `dir` is set; see `crate::backup`).
+    pub backup: crate::backup::BackupConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -70,6 +72,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             deadlines: Default::default(),
             reminders: Default::default(),
+            backup: Default::default(),
             agencies: Vec::new(),
         }
     }

@@ -44,6 +44,7 @@ mod liveness;
 mod pipeline;
 mod space;
 mod supervisor;
+mod upkeep;
 
 pub use failures::Activity;
 use failures::open_store;

@@ -6,6 +6,7 @@
 //! (blocks -> the typed [`report::Report`]), [`validate`] (report -> findings), and the
 //! daemon's stages built on them.
 
+pub mod backup;
 pub mod check;
 pub mod compare;
 pub mod config;

@@ -223,6 +223,7 @@ async fn supervise(
         Arc::clone(&pipeline).mail_task(pipeline.stop_signal()),
     );
     let retrier = spawn_part(&liveness, "retry task", retry(Arc::clone(&pipeline)));
+    let upkeep = tokio::spawn(super::upkeep::upkeep(Arc::clone(&pipeline)));
     let health = {
         let liveness = Arc::clone(&liveness);
         let watch = watcher.probe();
@@ -349,6 +350,7 @@ async fn supervise(
     let others = async {
         // Both end within their own bounds (the mail task gives sends in progress 2 s).
         let _ = tokio::time::timeout(STOP_WAIT, retrier).await;
+        let _ = tokio::time::timeout(STOP_WAIT, upkeep).await;
         let _ = tokio::time::timeout(STOP_WAIT, mailer).await;
         let _ = watcher.join(STOP_WAIT).await;
     };
