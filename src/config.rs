@@ -49,6 +49,8 @@ pub struct Config {
     pub reminders: crate::deadlines::RemindersConfig,
     /// The daily backup of the database (off unless `dir` is set; see `crate::backup`).
     pub backup: crate::backup::BackupConfig,
+    /// How long archived originals are kept (everything unless set; see `crate::retention`).
+    pub retention: crate::retention::RetentionConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -73,6 +75,7 @@ impl Default for Config {
             deadlines: Default::default(),
             reminders: Default::default(),
             backup: Default::default(),
+            retention: Default::default(),
             agencies: Vec::new(),
         }
     }

@@ -24,6 +24,7 @@ pub mod mail;
 pub mod metrics;
 pub mod recovery;
 pub mod report;
+pub mod retention;
 pub mod review;
 pub mod rules;
 pub mod safe_fs;

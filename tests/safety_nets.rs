@@ -231,3 +231,60 @@ fn the_owner_of_a_dropped_file_is_recorded_and_shown() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+/// Item 18: `[retention] archive_years` removes the archived originals of report years
+/// older than that; the records, findings and receipts stay; the log and the admin say so.
+#[test]
+fn retention_removes_old_originals_and_keeps_the_records() {
+    let mut d = Daemon::new();
+    std::fs::write(d.inbox().join("xss/2020.txt"), harness::report_for(2020)).expect("w");
+    std::fs::write(d.inbox().join("lc/2022.txt"), harness::report_for(2022)).expect("w");
+    d.start();
+    d.wait_count(CHECKED, 2, 30);
+    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 30);
+    assert_eq!(d.stop(), Some(0));
+    let db = d.db().expect("db");
+    let sha_of = |year: i64| -> String {
+        db.query_row(
+            "SELECT sha256 FROM submissions WHERE year = ?1",
+            [year],
+            |r| r.get(0),
+        )
+        .expect("sha")
+    };
+    let (old, new) = (sha_of(2020), sha_of(2022));
+    drop(db);
+    let data = d.dir.path().join("data");
+    let archived = |sha: &str| data.join(format!("archive/{}/{sha}", &sha[..2]));
+    assert!(archived(&old).exists() && archived(&new).exists());
+    let findings_before = d.count("SELECT count(*) FROM findings");
+    // Filing year 2023: report year 2022 is this season's; keep it and the one before.
+    let config = d.dir.path().join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("{text}\n[retention]\narchive_years = 2\n")).expect("config");
+    d.start();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while archived(&old).exists() {
+        assert!(std::time::Instant::now() < deadline, "{}", d.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(archived(&new).exists(), "this season's original removed");
+    assert_eq!(d.count("SELECT count(*) FROM submissions"), 2);
+    assert_eq!(d.count("SELECT count(*) FROM findings"), findings_before);
+    d.wait_count(
+        "SELECT count(*) FROM submissions WHERE archive_removed_at IS NOT NULL",
+        1,
+        10,
+    );
+    assert!(
+        d.inbox().join("xss/回执/2020.txt.txt").exists(),
+        "receipt kept"
+    );
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE kind = 'notice' AND idempotency_key LIKE 'notice/retention/%'",
+        1,
+        30,
+    );
+    assert!(d.log().contains("retention"), "{}", d.log());
+    assert_eq!(d.stop(), Some(0));
+}

@@ -552,6 +552,9 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                     }
                 }
                 tr { th { "大小" } td { (sub.size) " 字节" } }
+                @if let Some(at) = &sub.archive_removed_at {
+                    tr { th { "原件" } td { "已于 " (china_time(at)) "（北京时间）按保留期限删除；审核记录保留。" } }
+                }
                 tr { th { "提交账号（文件属主）" } td #owner { (sub.owner.as_ref().map(|o| o.label()).unwrap_or_else(|| "—".into())) } }
                 tr { th { "SHA-256" } td { code #sha256 { (sub.sha256) } } }
                 tr { th { "收到时间" } td { (china_time(&sub.received_at)) "（北京时间）" } }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Pipeline;
+use super::{Pipeline, now_utc};
+use crate::store::{MessageKind, OutboxMessage};
 
 /// How often the upkeep looks whether a new day has begun.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -22,7 +23,7 @@ pub(super) async fn upkeep(pipeline: Arc<Pipeline>) {
                     if let Some(what) = crate::backup::daily(&p.paths.db, &config.backup)? {
                         tracing::info!("daily {what}");
                     }
-                    Ok(())
+                    retention(p, &config)
                 })
                 .await;
             match done {
@@ -36,4 +37,53 @@ pub(super) async fn upkeep(pipeline: Arc<Pipeline>) {
             () = crate::recovery::stopped(&mut stop) => return,
         }
     }
+}
+
+/// `[retention] archive_years`: removes the originals of old report years (see
+/// `crate::retention`), logs it and tells the admin once per sweep that removed any.
+fn retention(p: &Pipeline, config: &crate::config::Config) -> anyhow::Result<()> {
+    let filing = if config.filing_year > 0 {
+        config.filing_year
+    } else {
+        crate::check::current_year()
+    };
+    let now = now_utc();
+    let swept = crate::retention::sweep(
+        p.store().connection(),
+        &config.retention,
+        i64::from(filing) - 1,
+        &now,
+        |sha| p.paths.archived(sha),
+    )?;
+    let Some(s) = swept.filter(|s| s.submissions > 0) else {
+        return Ok(());
+    };
+    tracing::info!(
+        files = s.files,
+        bytes = s.bytes,
+        submissions = s.submissions,
+        before_year = s.before_year,
+        archive_years = config.retention.archive_years,
+        "retention: archived originals of old report years removed; records kept"
+    );
+    if let Some(admin) = &config.mail.admin {
+        let notice = OutboxMessage {
+            kind: MessageKind::Notice,
+            recipient: admin.clone(),
+            subject: format!(
+                "【归档清理】已删除 {} 年度以前的 {} 份原件",
+                s.before_year, s.files
+            ),
+            body_text: format!(
+                "按 [retention] archive_years = {} 的设置，已从归档目录删除 {} 年度以前报告的原件 {} 份（共 {} 字节，涉及 {} 份提交）。\n\n这些提交的审核记录、读取结果、问题清单、邮件和各单位的回执文件均保留；控制台的提交页面注明原件已删除。",
+                config.retention.archive_years, s.before_year, s.files, s.bytes, s.submissions
+            ),
+            body_html: None,
+            html_from: None,
+        };
+        p.store()
+            .queue_message(None, &format!("notice/retention/{now}"), &notice)?;
+        p.mail_wakeup.kick();
+    }
+    Ok(())
 }

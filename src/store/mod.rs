@@ -101,6 +101,8 @@ pub struct Submission {
     pub reviewed: bool,
     /// Who owned the inbox file; `None` for submissions recorded before it was kept.
     pub owner: Option<Owner>,
+    /// When `[retention]` removed the archived original (UTC); `None`: it is kept.
+    pub archive_removed_at: Option<String>,
 }
 
 /// The owner of a dropped file: on a Samba share, the agency's account.
@@ -192,7 +194,8 @@ pub struct HtmlFrom {
 const SUBMISSION_COLUMNS: &str = "id, receipt, agency_folder, agency_name, original_name, size, \
      sha256, received_at, state, duplicate_of, year, verdict, errors, warnings, superseded_by, \
      (SELECT r.verdict FROM reviews r WHERE r.submission_id = submissions.id \
-      AND r.verdict IS NOT NULL ORDER BY r.id DESC LIMIT 1), owner_uid, owner_name";
+      AND r.verdict IS NOT NULL ORDER BY r.id DESC LIMIT 1), owner_uid, owner_name, \
+     archive_removed_at";
 
 fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
     let reviewed: Option<Verdict> = row.get(15)?;
@@ -217,6 +220,7 @@ fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
             uid,
             name: row.get(17).ok().flatten(),
         }),
+        archive_removed_at: row.get(18)?,
     })
 }
 
