@@ -288,3 +288,38 @@ fn retention_removes_old_originals_and_keeps_the_records() {
     assert!(d.log().contains("retention"), "{}", d.log());
     assert_eq!(d.stop(), Some(0));
 }
+
+/// Item 13: a receipt for an agency folder renamed (or removed) meanwhile never re-creates
+/// the old folder; the admin is told where the receipt could not go.
+#[test]
+fn a_renamed_agency_folder_is_not_recreated_by_receipts() {
+    let mut d = Daemon::new();
+    std::fs::write(d.inbox().join("xss/年报.txt"), distinct_report(13)).expect("w");
+    d.start();
+    d.wait_count(CHECKED, 1, 30);
+    d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 30);
+    assert!(d.inbox().join("xss/回执/年报.txt.txt").exists());
+    // The agency renames its folder; its answer is sent again (as after a crash, or a
+    // resend): the receipt has nowhere to go.
+    std::fs::rename(d.inbox().join("xss"), d.inbox().join("xss-改名")).expect("mv");
+    let receipt = harness::web::receipt_of(&d, "xss");
+    let (code, out, err) = d.cli(&["mail", "resend", &receipt]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE kind = 'receipt' AND state = 'pending'",
+        0,
+        30,
+    );
+    std::thread::sleep(Duration::from_millis(SETTLE_MS * 3));
+    assert!(
+        !d.inbox().join("xss").exists(),
+        "the renamed folder was re-created:\n{}",
+        d.log()
+    );
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE kind = 'notice' AND idempotency_key LIKE 'notice/agency-folder-gone/%'",
+        1,
+        30,
+    );
+    assert_eq!(d.stop(), Some(0));
+}

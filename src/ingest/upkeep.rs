@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Pipeline, now_utc};
-use crate::store::{MessageKind, OutboxMessage};
 
 /// How often the upkeep looks whether a new day has begun.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -66,23 +65,18 @@ fn retention(p: &Pipeline, config: &crate::config::Config) -> anyhow::Result<()>
         archive_years = config.retention.archive_years,
         "retention: archived originals of old report years removed; records kept"
     );
-    if let Some(admin) = &config.mail.admin {
-        let notice = OutboxMessage {
-            kind: MessageKind::Notice,
-            recipient: admin.clone(),
-            subject: format!(
-                "【归档清理】已删除 {} 年度以前的 {} 份原件",
-                s.before_year, s.files
-            ),
-            body_text: format!(
-                "按 [retention] archive_years = {} 的设置，已从归档目录删除 {} 年度以前报告的原件 {} 份（共 {} 字节，涉及 {} 份提交）。\n\n这些提交的审核记录、读取结果、问题清单、邮件和各单位的回执文件均保留；控制台的提交页面注明原件已删除。",
-                config.retention.archive_years, s.before_year, s.files, s.bytes, s.submissions
-            ),
-            body_html: None,
-            html_from: None,
-        };
-        p.store()
-            .queue_message(None, &format!("notice/retention/{now}"), &notice)?;
+    let queued = p.queue_admin_notice(
+        &format!("notice/retention/{now}"),
+        format!(
+            "【归档清理】已删除 {} 年度以前的 {} 份原件",
+            s.before_year, s.files
+        ),
+        format!(
+            "按 [retention] archive_years = {} 的设置，已从归档目录删除 {} 年度以前报告的原件 {} 份（共 {} 字节，涉及 {} 份提交）。\n\n这些提交的审核记录、读取结果、问题清单、邮件和各单位的回执文件均保留；控制台的提交页面注明原件已删除。",
+            config.retention.archive_years, s.before_year, s.files, s.bytes, s.submissions
+        ),
+    )?;
+    if queued {
         p.mail_wakeup.kick();
     }
     Ok(())
