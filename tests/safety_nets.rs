@@ -323,3 +323,64 @@ fn a_renamed_agency_folder_is_not_recreated_by_receipts() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+/// The value of an unlabelled series in a scrape.
+fn series(page: &str, name: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} "))?.trim().parse().ok())
+}
+
+/// Item 15: a file the daemon cannot read waits in the inbox; past stuck_after_s it shows
+/// in /metrics and the admin is told once.
+#[test]
+fn a_file_left_in_the_inbox_shows_in_metrics_and_is_told_once() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (mut d, port) = with_http("stuck_after_s = 2", "");
+    let path = d.inbox().join("xss/权限不对.txt");
+    std::fs::write(&path, distinct_report(15)).expect("w");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    assert!(
+        d.start_unprivileged(),
+        "cannot run the daemon unprivileged (need setpriv as root)"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let page = harness::web::request(port, "GET", "/metrics", None, None)
+            .map(|r| r.text())
+            .unwrap_or_default();
+        if series(&page, "nianbao_inbox_waiting_files") == Some(1.0) {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never counted as waiting:\n{page}\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    harness::http::promtool_accepts(&page);
+    let age = series(&page, "nianbao_inbox_oldest_waiting_age_seconds").expect("age");
+    assert!(age >= 2.0, "{age}");
+    let told = "SELECT count(*) FROM outbox WHERE kind = 'notice' \
+                AND idempotency_key LIKE 'notice/inbox-waiting/%'";
+    d.wait_count(told, 1, 30);
+    // Several more rounds: still one notice.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(d.count(told), 1);
+    assert_eq!(d.count("SELECT count(*) FROM submissions"), 0);
+    // Readable again: taken, and no longer waiting.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    d.wait_count(CHECKED, 1, 30);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = harness::web::request(port, "GET", "/metrics", None, None)
+            .map(|r| r.text())
+            .unwrap_or_default();
+        if series(&page, "nianbao_inbox_waiting_files") == Some(0.0) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{page}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(d.stop(), Some(0));
+}

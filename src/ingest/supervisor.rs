@@ -224,6 +224,7 @@ async fn supervise(
     );
     let retrier = spawn_part(&liveness, "retry task", retry(Arc::clone(&pipeline)));
     let upkeep = tokio::spawn(super::upkeep::upkeep(Arc::clone(&pipeline)));
+    let lookout = tokio::spawn(super::upkeep::inbox_lookout(Arc::clone(&pipeline)));
     let health = {
         let liveness = Arc::clone(&liveness);
         let watch = watcher.probe();
@@ -351,6 +352,7 @@ async fn supervise(
         // Both end within their own bounds (the mail task gives sends in progress 2 s).
         let _ = tokio::time::timeout(STOP_WAIT, retrier).await;
         let _ = tokio::time::timeout(STOP_WAIT, upkeep).await;
+        let _ = tokio::time::timeout(STOP_WAIT, lookout).await;
         let _ = tokio::time::timeout(STOP_WAIT, mailer).await;
         let _ = watcher.join(STOP_WAIT).await;
     };
