@@ -13,6 +13,7 @@ use nianbao::finding::Severity;
 use nianbao::report::{AppColumn, AppRow, Report, schema};
 use nianbao::validate::Context;
 
+mod db;
 mod history;
 mod user;
 
@@ -56,6 +57,10 @@ enum Command {
         /// expected in year N+1.
         #[arg(long, value_name = "YEAR")]
         filing_year: Option<i32>,
+        /// A configuration file whose `max_file_mb` bounds what is read of each file (the
+        /// daemon's limit; 50 MB without one).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Run the daemon: watch the inbox, check every report dropped into it, answer by mail.
     ///
@@ -193,6 +198,22 @@ enum DbCommand {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Copy the database to FILE while the daemon runs (SQLite's online backup), and check
+    /// the copy (`PRAGMA integrity_check`). Back up `data_dir/archive` too (any file copy).
+    ///
+    /// Exit status: 0 when the copy is made and sound, 1 otherwise.
+    Backup {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Replace the database by the backup FILE (checked first). Refused while the daemon
+    /// runs: stop the service first. The replaced database is kept beside it.
+    Restore {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -205,7 +226,7 @@ enum ConfigCommand {
 }
 
 /// The configuration from `--config`, or the built-in defaults.
-fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
+pub(crate) fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
     match path {
         None => Ok(Config::default()),
         Some(p) => Config::load(p).map_err(|e| {
@@ -224,7 +245,18 @@ pub fn main() -> ExitCode {
             show,
             previous,
             filing_year,
-        } => check(&files, json, show, previous.as_deref(), filing_year),
+            config,
+        } => match load_config(config.as_deref()) {
+            Ok(c) => check(
+                &files,
+                json,
+                show,
+                previous.as_deref(),
+                filing_year,
+                c.max_file_bytes(),
+            ),
+            Err(code) => code,
+        },
         Command::Run { config } => run(config.as_deref()),
         Command::Status {
             config,
@@ -281,6 +313,12 @@ pub fn main() -> ExitCode {
         Command::Db {
             command: DbCommand::Check { config },
         } => db_check(config.as_deref()),
+        Command::Db {
+            command: DbCommand::Backup { file, config },
+        } => db::backup(&file, config.as_deref()),
+        Command::Db {
+            command: DbCommand::Restore { file, config },
+        } => db::restore(&file, config.as_deref()),
         Command::Import { dir, year, config } => history::import(&dir, year, config.as_deref()),
         Command::Compare { old, new, json } => history::compare(&old, &new, json),
         Command::User { command } => user::user(command),
@@ -303,10 +341,11 @@ fn check(
     show: bool,
     previous: Option<&std::path::Path>,
     filing_year: Option<i32>,
+    limit: u64,
 ) -> ExitCode {
-    let previous = match previous.map(std::fs::read) {
+    let previous = match previous.map(|p| read_regular(p, limit)) {
         None => None,
-        Some(Ok(bytes)) => {
+        Some(Ok(Bounded::Bytes(bytes))) => {
             let name = previous
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
@@ -320,8 +359,12 @@ fn check(
                 }
             }
         }
+        Some(Ok(Bounded::TooLarge(size))) => {
+            eprintln!("nianbao: --previous: 文件 {size} 字节，超过 {limit} 字节的上限，未读取");
+            return ExitCode::from(2);
+        }
         Some(Err(e)) => {
-            eprintln!("nianbao: --previous: cannot read: {e}");
+            eprintln!("nianbao: --previous: {e}");
             return ExitCode::from(2);
         }
     };
@@ -350,7 +393,7 @@ fn check(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 份 {elapsed} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let outcomes = check_parallel(&files, &ctx, &bar);
+    let outcomes = check_parallel(&files, &ctx, limit, &bar);
     bar.finish_and_clear();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -444,6 +487,7 @@ fn write_counts(out: &mut impl Write, header: &[&str], counts: &[usize]) -> std:
 fn check_parallel(
     files: &[PathBuf],
     ctx: &Context<'_>,
+    limit: u64,
     bar: &indicatif::ProgressBar,
 ) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism()
@@ -458,7 +502,7 @@ fn check_parallel(
                     paths
                         .iter()
                         .map(|p| {
-                            let outcome = check_path(p, ctx);
+                            let outcome = check_path(p, ctx, limit);
                             bar.inc(1);
                             outcome
                         })
@@ -476,36 +520,67 @@ fn check_parallel(
     })
 }
 
-fn check_path(path: &std::path::Path, ctx: &Context<'_>) -> Outcome {
-    match std::fs::metadata(path) {
-        Err(e) => return Outcome::Unreadable(format!("cannot read: {e}")),
-        Ok(m) if m.is_dir() => return Outcome::Unreadable("is a directory".into()),
-        Ok(m) if m.len() > nianbao::extract::MAX_INPUT_BYTES as u64 => {
-            // Answer without reading 300 MB into memory.
-            let name = path.display().to_string();
-            let mut result = check_bytes(&[], &name);
-            result.findings = vec![nianbao::finding::Finding::new(
-                &nianbao::rules::FILE_TOO_LARGE,
-                Default::default(),
-                nianbao::extract::ExtractError::TooLarge {
-                    size: m.len(),
-                    limit: nianbao::extract::MAX_INPUT_BYTES as u64,
-                }
-                .to_string(),
-            )];
-            result.sha256.clear();
-            return Outcome::Checked(Box::new(result));
+/// What [`read_regular`] read: the bytes, or only the size when over the limit.
+enum Bounded {
+    Bytes(Vec<u8>),
+    TooLarge(u64),
+}
+
+/// A file named or found for `check`: opened without blocking (a FIFO must not hang), then
+/// refused unless it is a regular file (a device such as `/dev/zero` reports size 0 and
+/// never ends), and read up to `limit` bytes only, whatever its size claimed.
+fn read_regular(path: &std::path::Path, limit: u64) -> Result<Bounded, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if meta.is_dir() {
+        return Err("is a directory".into());
+    }
+    if !meta.is_file() {
+        return Err("不是普通文件（管道、设备或套接字），未读取 / not a regular file".into());
+    }
+    if meta.len() > limit {
+        // Answered from its size, without reading it.
+        return Ok(Bounded::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::by_ref(&mut file)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        // Grew while it was read.
+        return Ok(Bounded::TooLarge(bytes.len() as u64));
+    }
+    Ok(Bounded::Bytes(bytes))
+}
+
+fn check_path(path: &std::path::Path, ctx: &Context<'_>, limit: u64) -> Outcome {
+    let name = path.display().to_string();
+    match read_regular(path, limit) {
+        Err(msg) => Outcome::Unreadable(msg),
+        Ok(Bounded::TooLarge(size)) => Outcome::Checked(Box::new(too_large(&name, size, limit))),
+        Ok(Bounded::Bytes(bytes)) => {
+            Outcome::Checked(Box::new(check_bytes_with(&bytes, &name, ctx)))
         }
-        Ok(_) => {}
     }
-    match std::fs::read(path) {
-        Ok(bytes) => Outcome::Checked(Box::new(check_bytes_with(
-            &bytes,
-            &path.display().to_string(),
-            ctx,
-        ))),
-        Err(e) => Outcome::Unreadable(format!("cannot read: {e}")),
-    }
+}
+
+/// The answer to a file over the size limit: `file.too_large` alone, no sha256.
+fn too_large(name: &str, size: u64, limit: u64) -> CheckResult {
+    let mut result = check_bytes(&[], name);
+    result.findings = vec![nianbao::finding::Finding::new(
+        &nianbao::rules::FILE_TOO_LARGE,
+        Default::default(),
+        nianbao::extract::ExtractError::TooLarge { size, limit }.to_string(),
+    )];
+    result.sha256.clear();
+    result
 }
 
 fn write_human(out: &mut impl Write, r: &CheckResult, show: bool) -> std::io::Result<()> {
@@ -849,7 +924,9 @@ fn whoami() -> String {
 
 /// The configured database file, which must exist: the admin commands read what the daemon
 /// wrote, and a wrong `--config` or `data_dir` must say so, not make a new one.
-fn existing_db(config: Option<&std::path::Path>) -> Result<std::path::PathBuf, ExitCode> {
+pub(crate) fn existing_db(
+    config: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, ExitCode> {
     let config = load_config(config)?;
     let db = config.data_dir.join(nianbao::store::DB_FILE);
     if !db.exists() {

@@ -49,6 +49,10 @@ pub struct Config {
     pub deadlines: crate::deadlines::DeadlinesConfig,
     /// Reminder mails before, on and after the deadline (off unless enabled).
     pub reminders: crate::deadlines::RemindersConfig,
+    /// The daily backup of the database (off unless `dir` is set; see `crate::backup`).
+    pub backup: crate::backup::BackupConfig,
+    /// How long archived originals are kept (everything unless set; see `crate::retention`).
+    pub retention: crate::retention::RetentionConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -73,6 +77,8 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             deadlines: Default::default(),
             reminders: Default::default(),
+            backup: Default::default(),
+            retention: Default::default(),
             agencies: Vec::new(),
         }
     }

@@ -45,6 +45,9 @@ pub struct Health {
     db: PathBuf,
     /// Why a part of the daemon is not working (`None`: all are), asked at each request.
     parts: PartsProbe,
+    /// Why the daemon cannot take a file though every part works (a full data disk); asked
+    /// by readiness only, not by the watchdog: a full disk is not cured by a restart.
+    room: Option<PartsProbe>,
     probe: Mutex<Probe>,
 }
 
@@ -64,8 +67,15 @@ impl Health {
             metrics,
             db,
             parts,
+            room: None,
             probe: Mutex::default(),
         }
+    }
+
+    /// Readiness also asks `room` (see [`Health::room`]).
+    pub fn with_room_probe(mut self, room: PartsProbe) -> Health {
+        self.room = Some(room);
+        self
     }
 
     /// `Ok` while the daemon works: each part answers its probe and the database takes a
@@ -82,6 +92,9 @@ impl Health {
     /// is not stuck; otherwise why not. Blocking (database).
     pub fn ready(&self) -> Result<(), String> {
         if let Some(problem) = (self.parts)() {
+            return Err(problem);
+        }
+        if let Some(problem) = self.room.as_ref().and_then(|room| room()) {
             return Err(problem);
         }
         self.probed(true)

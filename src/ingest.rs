@@ -42,7 +42,9 @@ mod delivery;
 mod failures;
 mod liveness;
 mod pipeline;
+mod space;
 mod supervisor;
+mod upkeep;
 
 pub use failures::Activity;
 use failures::open_store;
@@ -174,6 +176,12 @@ impl Pipeline {
     /// Notes work that must not take forever (see [`Liveness`]).
     fn busy(&self, part: &'static str, what: impl Into<String>) -> BusyGuard<'_> {
         self.liveness.enter(part, what)
+    }
+
+    /// [`Pipeline::busy`] with a file of the inbox not recorded yet (its path stays out of
+    /// `/readyz`).
+    fn busy_file(&self, part: &'static str, path: impl Into<String>) -> BusyGuard<'_> {
+        self.liveness.enter_file(part, path)
     }
 
     /// Runs `f` on the runtime's blocking pool: database work and file I/O never hold up

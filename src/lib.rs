@@ -6,6 +6,7 @@
 //! (blocks -> the typed [`report::Report`]), [`validate`] (report -> findings), and the
 //! daemon's stages built on them.
 
+pub mod backup;
 pub mod check;
 pub mod compare;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod mail;
 pub mod metrics;
 pub mod recovery;
 pub mod report;
+pub mod retention;
 pub mod review;
 pub mod rules;
 pub mod safe_fs;

@@ -34,6 +34,10 @@ pub struct Metrics {
     /// Set from the database at scrape time (see `crate::http`).
     pub outbox_depth: Gauge,
     pub outbox_oldest_age: Gauge,
+    /// Set by the inbox's look-out (see `ingest::upkeep`): files left in the inbox longer
+    /// than `stuck_after_s`, and how long the oldest file there has waited.
+    pub inbox_waiting: Gauge,
+    pub inbox_oldest_age: Gauge,
     /// Unix seconds of the last transaction that stored a file or its outcome.
     last_commit: Gauge,
 }
@@ -77,6 +81,18 @@ impl Default for Metrics {
             "How long the oldest message waiting to be delivered has waited (0: none waits)",
             outbox_oldest_age.clone(),
         );
+        let inbox_waiting = Gauge::default();
+        registry.register(
+            "nianbao_inbox_waiting_files",
+            "Files left in the inbox unanswered for longer than stuck_after_s (e.g. unreadable)",
+            inbox_waiting.clone(),
+        );
+        let inbox_oldest_age = Gauge::default();
+        registry.register(
+            "nianbao_inbox_oldest_waiting_age_seconds",
+            "How long the oldest file in the inbox has waited there (0: the inbox is empty)",
+            inbox_oldest_age.clone(),
+        );
         let last_commit = Gauge::default();
         registry.register(
             "nianbao_last_commit_timestamp_seconds",
@@ -98,6 +114,8 @@ impl Default for Metrics {
             check_seconds,
             outbox_depth,
             outbox_oldest_age,
+            inbox_waiting,
+            inbox_oldest_age,
             last_commit,
         }
     }

@@ -179,6 +179,22 @@ impl Dir {
     /// The temporary name is short (`.nb-<16 hex>.tmp`) so that any `name` that fits the
     /// 255-byte limit can be written.
     pub fn write_atomic(&self, name: &str, bytes: &[u8], mode: u32) -> io::Result<()> {
+        self.write_atomic_mode(name, bytes, mode, false)
+    }
+
+    /// [`Dir::write_atomic`] with exactly `mode`, whatever the umask (`fchmod` before the
+    /// bytes are written): for the daemon's private files.
+    pub fn write_atomic_exact(&self, name: &str, bytes: &[u8], mode: u32) -> io::Result<()> {
+        self.write_atomic_mode(name, bytes, mode, true)
+    }
+
+    fn write_atomic_mode(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        mode: u32,
+        exact: bool,
+    ) -> io::Result<()> {
         let mut attempts = 0;
         let (tmp, fd) = loop {
             let tmp = format!(".nb-{}.tmp", random_hex()?);
@@ -194,6 +210,9 @@ impl Dir {
             }
         };
         let written = (|| {
+            if exact {
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+            }
             let mut file = File::from(fd);
             file.write_all(bytes)?;
             file.sync_all()?;

@@ -75,12 +75,19 @@ impl FileIdentity {
 pub const RECEIPT_DIR: &str = "回执";
 
 /// Whether a file or folder name is never a report: office lock files, temporary and
-/// partial downloads, hidden files, desktop litter.
+/// partial downloads, hidden files, desktop litter, and the copies that sync tools and
+/// editors make beside a document: Syncthing's `*.sync-conflict-*`, Nextcloud's and
+/// Dropbox's `(conflicted copy …)` / `(…'s conflicted copy …)`, Word's `~WRL*.tmp` and
+/// `*.wbk` backups. Such a copy is not a new version: the agency's own file stays the one
+/// that counts, and the copy stays where it is.
 pub fn is_ignored_name(name: &str) -> bool {
     let lower = name.to_lowercase();
     name.starts_with("~$")
         || name.starts_with(".~lock")
         || name.starts_with('.')
+        || lower.starts_with("~wrl")
+        || lower.contains(".sync-conflict-")
+        || lower.contains("conflicted copy")
         || [
             ".tmp",
             ".part",
@@ -88,6 +95,7 @@ pub fn is_ignored_name(name: &str) -> bool {
             ".swp",
             ".download",
             ".partial",
+            ".wbk",
         ]
         .iter()
         .any(|ext| lower.ends_with(ext))

@@ -9,9 +9,9 @@ mod harness;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use harness::http::promtool_accepts;
 use harness::{CHECKED, Daemon, distinct_report, fixture};
 
 fn free_port() -> u16 {
@@ -75,30 +75,6 @@ fn wait_status(port: u16, path: &str, code: u16) -> String {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// `promtool check metrics` on `page`: panics with its complaints unless it accepts it.
-fn promtool_accepts(page: &str) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool (Debian package prometheus; ./test.sh installs it)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(page.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("promtool");
-    assert!(
-        out.status.success(),
-        "promtool refused the scrape: {}{}\n{page}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The value of the sample line `name` (with its labels) in `page`.

@@ -56,6 +56,7 @@ fn html_rendered_at_send_time_is_the_html_rendered_at_check_time() {
                         sha256: &result.sha256,
                         source_identity: &identity,
                         received_at: "2025-01-20T08:00:00Z",
+                        owner: None,
                     },
                     2025,
                 )

@@ -233,54 +233,22 @@ fn a_second_daemon_on_the_same_data_dir_is_refused_and_names_the_first() {
     assert_eq!(first.stop(), Some(0));
 }
 
-/// Unmounts the tmpfs when the test ends, however it ends.
-struct Unmount(std::path::PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// Fills the file system of `path` with a file of zeros until it is full.
-fn fill(path: &Path) {
-    use std::io::Write;
-    let mut f = std::fs::File::create(path).expect("filler");
-    let chunk = vec![0u8; 64 * 1024];
-    while f.write_all(&chunk).is_ok() {}
-    let small = [0u8; 512];
-    while f.write_all(&small).is_ok() {}
-    let _ = f.sync_all();
-}
-
 fn files_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.flatten().count())
 }
 
 #[test]
 fn a_full_disk_backs_off_cleans_up_and_recovers_without_a_restart() {
-    // SAFETY: getuid has no preconditions.
-    if unsafe { libc::getuid() } != 0 {
-        eprintln!("skipped: mounting a small tmpfs as data_dir needs root");
-        return;
-    }
     let mut d = Daemon::new();
     let data = d.dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("mkdir");
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
-        .arg(&data)
-        .status();
-    if !mounted.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot mount a tmpfs here (no CAP_SYS_ADMIN?)");
+    let Some(_unmount) = harness::disk::small_disk(&data, "16m") else {
         return;
-    }
-    let _unmount = Unmount(data.clone());
+    };
     d.start();
     std::fs::write(d.inbox().join("xss/before.txt"), distinct_report(30)).expect("w");
     d.wait_count(CHECKED, 1, 60);
     d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 20);
-    fill(&data.join("filler"));
+    harness::disk::fill(&data.join("filler"));
     let log_before = d.log().lines().count();
     for i in 0..3 {
         std::fs::write(

@@ -21,6 +21,7 @@ fn new<'a>(sha: &'a str, identity: &'a str) -> NewSubmission<'a> {
         sha256: sha,
         source_identity: identity,
         received_at: "2025-01-20T08:00:00Z",
+        owner: None,
     }
 }
 

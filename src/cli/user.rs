@@ -7,8 +7,9 @@ use nianbao::console::users::{Role, User, Users, check_name, hash_password};
 
 #[derive(clap::Subcommand)]
 pub enum UserCommand {
-    /// Add a console user, or give an existing one a new password and role. Asks for the
-    /// password twice on a terminal; otherwise reads one line from standard input.
+    /// Add a console user, or give an existing one a new password and role (which ends
+    /// their console sessions). Asks for the password twice on a terminal; otherwise reads
+    /// one line from standard input.
     Add {
         name: String,
         /// viewer reads; admin also acts (resend, review).
@@ -114,7 +115,7 @@ fn add(users: &Users<'_>, name: &str, role: RoleArg) -> anyhow::Result<()> {
         hash: hash_password(&password)?,
     })?;
     println!(
-        "{} {name}（{}，{}）：{}",
+        "{} {name}（{}，{}）：{}{}",
         if new {
             "已添加用户"
         } else {
@@ -122,7 +123,12 @@ fn add(users: &Users<'_>, name: &str, role: RoleArg) -> anyhow::Result<()> {
         },
         role.as_str(),
         role.label(),
-        users.describe()
+        users.describe(),
+        if new {
+            ""
+        } else {
+            "；该用户已登录的会话在下次访问时结束，需重新登录"
+        }
     );
     Ok(())
 }

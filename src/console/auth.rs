@@ -9,7 +9,9 @@
 //!   `csrf`, or gets 403. The login form is a POST too: its session is made when the login
 //!   page is shown.
 //! - The user behind a session is looked up at every request: a user removed with
-//!   `nianbao user remove` is refused at once, a changed role takes effect at once.
+//!   `nianbao user remove` is refused at once, and a new password or role (`nianbao user
+//!   add` again) ends that user's sessions at their next request: a session remembers the
+//!   password hash and role it was opened with.
 //! - When no user is configured and the console listens on a loopback address, nobody logs
 //!   in: every visitor acts as admin (the daemon refuses other addresses without users).
 //! - After [`FREE_FAILURES`] wrong passwords in a row for a user name or from a client,
@@ -60,6 +62,8 @@ pub struct Visitor {
 #[derive(Debug, Clone)]
 struct Session {
     user: Option<String>,
+    /// The user's password hash and role at login (see [`stamp`]); empty before login.
+    stamp: String,
     csrf: String,
     last_seen: Instant,
 }
@@ -99,8 +103,9 @@ impl Sessions {
         }
     }
 
-    /// A new session with fresh tokens: (session token, CSRF token).
-    fn create(&self, user: Option<String>) -> std::io::Result<(String, String)> {
+    /// A new session with fresh tokens: (session token, CSRF token). `stamp`: the user's
+    /// [`stamp`] at login.
+    fn create(&self, user: Option<String>, stamp: String) -> std::io::Result<(String, String)> {
         let token = random_hex(32)?;
         let csrf = random_hex(32)?;
         let mut map = self.lock();
@@ -122,6 +127,7 @@ impl Sessions {
             token.clone(),
             Session {
                 user,
+                stamp,
                 csrf: csrf.clone(),
                 last_seen: Instant::now(),
             },
@@ -145,6 +151,12 @@ fn random_hex(n: usize) -> std::io::Result<String> {
         filled += got;
     }
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// What a session must still match: the user's password hash and role. A new password
+/// or role changes it, which ends the sessions opened before.
+fn stamp(user: &super::users::User) -> String {
+    format!("{}\t{}", user.role.as_str(), user.hash)
 }
 
 /// Compares without stopping at the first difference (tokens are secrets).
@@ -257,9 +269,9 @@ impl Console {
         {
             let user = self.with_store(|store| self.users(store).find(name))?;
             match user {
-                Some(u) => role = Some(u.role),
-                None => {
-                    // Removed since the login.
+                Some(u) if same(&stamp(&u), &s.stamp) => role = Some(u.role),
+                _ => {
+                    // Removed, or given a new password or role, since the login.
                     self.sessions.remove(t);
                     session = None;
                 }
@@ -267,11 +279,12 @@ impl Console {
         }
         let mut created = false;
         if session.is_none() && (create || open) {
-            let (token, csrf) = self.sessions.create(None)?;
+            let (token, csrf) = self.sessions.create(None, String::new())?;
             session = Some((
                 token,
                 Session {
                     user: None,
+                    stamp: String::new(),
                     csrf,
                     last_seen: Instant::now(),
                 },
@@ -423,10 +436,10 @@ pub async fn login(
     }
     let c = Arc::clone(&console);
     let name = form.name.clone();
-    let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Role>> {
+    let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
         let user = c.with_store(|store| c.users(store).find(&name))?;
         Ok(match user {
-            Some(u) if verify_password(&form.password, &u.hash) => Some(u.role),
+            Some(u) if verify_password(&form.password, &u.hash) => Some(stamp(&u)),
             Some(_) => None,
             None => {
                 // As long as a wrong password, so that names cannot be probed.
@@ -437,10 +450,10 @@ pub async fn login(
     })
     .await;
     match checked {
-        Ok(Ok(Some(_role))) => {
+        Ok(Ok(Some(stamp))) => {
             console.throttle.succeeded(&keys);
             console.sessions.remove(&visitor.token);
-            let token = match console.sessions.create(Some(form.name.clone())) {
+            let token = match console.sessions.create(Some(form.name.clone()), stamp) {
                 Ok((token, _)) => token,
                 Err(e) => return super::pages::internal(&e.to_string()),
             };
@@ -537,8 +550,8 @@ mod tests {
     #[test]
     fn sessions_expire_when_idle_and_tokens_differ() {
         let s = Sessions::new(Duration::from_millis(50));
-        let (a, csrf) = s.create(Some("u".into())).expect("create");
-        let (b, _) = s.create(None).expect("create");
+        let (a, csrf) = s.create(Some("u".into()), "x".into()).expect("create");
+        let (b, _) = s.create(None, String::new()).expect("create");
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
         assert_eq!(s.get(&a).map(|x| x.csrf), Some(csrf));

@@ -556,6 +556,10 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                     }
                 }
                 tr { th { "大小" } td { (sub.size) " 字节" } }
+                @if let Some(at) = &sub.archive_removed_at {
+                    tr { th { "原件" } td { "已于 " (china_time(at)) "（北京时间）按保留期限删除；审核记录保留。" } }
+                }
+                tr { th { "提交账号（文件属主）" } td #owner { (sub.owner.as_ref().map(|o| o.label()).unwrap_or_else(|| "—".into())) } }
                 tr { th { "SHA-256" } td { code #sha256 { (sub.sha256) } } }
                 tr { th { "收到时间" } td { (china_time(&sub.received_at)) "（北京时间）" } }
                 tr { th { "模板" } td { (view.detail.template.as_deref().unwrap_or("—")) } }
@@ -937,7 +941,7 @@ pub async fn agency(
                     p { "尚未提交。" }
                 } @else {
                     table.overview {
-                        thead { tr { th { "年度" } th { "回执编号" } th { "文件" } th { "收到时间" } th { "结果" } th { "错误" } th { "提示" } th { "备注" } } }
+                        thead { tr { th { "年度" } th { "回执编号" } th { "文件" } th { "收到时间" } th { "提交账号" } th { "结果" } th { "错误" } th { "提示" } th { "备注" } } }
                         tbody {
                             @for s in &subs {
                                 @let (verdict, class) = verdict_shown(s);
@@ -946,6 +950,7 @@ pub async fn agency(
                                     td { a href=(format!("/submission/{}", enc(&s.receipt))) { (s.receipt) } }
                                     td { (s.original_name) }
                                     td { (china_time(&s.received_at)) }
+                                    td { (s.owner.as_ref().map(|o| o.label()).unwrap_or_else(|| "—".into())) }
                                     td class=(class) { (verdict) @if s.reviewed { " " span.note { "复核" } } }
                                     td.num { (s.errors.map(|n| n.to_string()).unwrap_or_default()) }
                                     td.num { (s.warnings.map(|n| n.to_string()).unwrap_or_default()) }

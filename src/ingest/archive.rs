@@ -41,6 +41,7 @@ impl Pipeline {
             size: u64,
             rel: String,
             agency: Option<crate::config::Agency>,
+            owner: crate::store::Owner,
         }
         let mut staged: Vec<Staged> = Vec::new();
         for ready in batch {
@@ -74,7 +75,7 @@ impl Pipeline {
                 continue;
             }
             let archived = {
-                let _busy = self.busy("archiving", path.display().to_string());
+                let _busy = self.busy_file("archiving", path.display().to_string());
                 let _copying = self.archiving.read().unwrap_or_else(|e| e.into_inner());
                 self.archive(path, &identity)?
             };
@@ -94,6 +95,7 @@ impl Pipeline {
                 size,
                 rel,
                 agency: self.agency_of(path),
+                owner: crate::store::Owner::of_uid(std::os::unix::fs::MetadataExt::uid(&meta)),
             });
         }
         if staged.is_empty() {
@@ -111,6 +113,7 @@ impl Pipeline {
                 sha256: &st.sha256,
                 source_identity: &st.key,
                 received_at: &received_at,
+                owner: Some(st.owner.clone()),
             })
             .collect();
         // Checked before anything is locked or written (the checker reads the archive, and
@@ -128,7 +131,7 @@ impl Pipeline {
                 // At a stop the batch is left in the inbox, unrecorded, for the next start.
                 return Ok(0);
             }
-            let _busy = self.busy("checking", st.rel.clone());
+            let _busy = self.busy_file("checking", st.rel.clone());
             let file = ToCheck {
                 sha256: &st.sha256,
                 size: st.size as i64,

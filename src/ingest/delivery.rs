@@ -393,7 +393,9 @@ impl Pipeline {
     /// if missing, and the file is written there under a random temporary name and renamed
     /// (`safe_fs::Dir::write_atomic`). A `回执` (or a folder above it) that is a link, a
     /// file or anything but a folder is refused and reported to the admin once per such
-    /// entry.
+    /// entry. Only `回执` itself is ever made: an agency folder that is gone (renamed or
+    /// removed by the agency since the file was taken) is never re-created; the receipt is
+    /// refused and the admin told (once a day per folder).
     pub(super) fn write_receipt(&self, m: &Pending) -> Result<(), ReceiptError> {
         let failed = |e: String| ReceiptError::Failed(SendError::Transient(e));
         let rel = Path::new(&m.recipient);
@@ -415,8 +417,33 @@ impl Pipeline {
         let inbox = self.config().inbox.clone();
         let root = crate::safe_fs::Dir::open(&inbox)
             .map_err(|e| failed(format!("cannot open the inbox {}: {e}", inbox.display())))?;
-        let dir = match root.open_below(folder, true) {
+        let above = folder.parent().unwrap_or_else(|| Path::new(""));
+        let opened = root.open_below(above, false).and_then(|agency| {
+            let receipts = folder.file_name().map(Path::new).unwrap_or(folder);
+            agency.open_below(receipts, true).map_err(|e| match e {
+                crate::safe_fs::DirError::NotAFolder { what, identity, .. } => {
+                    crate::safe_fs::DirError::NotAFolder {
+                        path: folder.display().to_string(),
+                        what,
+                        identity,
+                    }
+                }
+                other => other,
+            })
+        });
+        let dir = match opened {
             Ok(dir) => dir,
+            Err(crate::safe_fs::DirError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                let error = format!(
+                    "the folder {path} is no longer in the inbox (renamed or removed): the \
+                     receipt is not written, and the folder is not re-created"
+                );
+                self.tell_admin_folder_gone(m, &path)
+                    .map_err(|e| failed(format!("{error}; and cannot queue the notice: {e:#}")))?;
+                return Err(ReceiptError::Refused(error));
+            }
             Err(crate::safe_fs::DirError::NotAFolder {
                 path,
                 what,
@@ -435,6 +462,46 @@ impl Pipeline {
         let text = mail::receipt_text(&m.body_text, &self.config().office.contact_line());
         dir.write_atomic(&name.to_string_lossy(), text.as_bytes(), 0o666)
             .map_err(|e| failed(format!("cannot write the receipt file: {e}")))
+    }
+
+    /// Tells the admin, once a day per folder, that an agency folder is gone and its
+    /// receipts are not being written.
+    fn tell_admin_folder_gone(&self, m: &Pending, folder: &str) -> anyhow::Result<()> {
+        let folder = crate::escape::controls(folder);
+        self.queue_admin_notice(
+            &format!(
+                "notice/agency-folder-gone/{folder}/{}",
+                crate::time::china_now().date()
+            ),
+            format!("【单位文件夹不存在】{folder}"),
+            format!(
+                "收件箱中的单位文件夹 {folder} 已不存在（可能已被该单位改名或删除），回执文件 {} 未写入；审核程序不会重建该文件夹。该单位的邮件照常发送。\n\n如文件夹已改名，请核对配置中该单位的 folder 设置；恢复文件夹后可用 `nianbao mail resend <回执编号>` 重新生成回执。",
+                crate::escape::controls(&m.recipient)
+            ),
+        )?;
+        Ok(())
+    }
+
+    /// Queues a plain-text notice to the admin under the idempotency key `key` (once per
+    /// key); `false` when no admin is configured or it was queued before.
+    pub(super) fn queue_admin_notice(
+        &self,
+        key: &str,
+        subject: String,
+        body_text: String,
+    ) -> anyhow::Result<bool> {
+        let Some(admin) = self.config().mail.admin.clone() else {
+            return Ok(false);
+        };
+        let notice = OutboxMessage {
+            kind: MessageKind::Notice,
+            recipient: admin,
+            subject,
+            body_text,
+            body_html: None,
+            html_from: None,
+        };
+        Ok(self.store().queue_message(None, key, &notice)?)
     }
 
     /// Tells the admin, once per offending entry (its identity is in the key), that a

@@ -406,8 +406,8 @@ impl Pipeline {
     }
 }
 
-/// Test hook: panics while checking a file whose name contains the value of
-/// `NIANBAO_TEST_PANIC_ON`, so that the tests can prove on the real daemon that a panic in
+/// Test hooks: panics while checking a file whose name contains the value of
+/// `NIANBAO_TEST_PANIC_ON` (and sleeps for one with `NIANBAO_TEST_SLOW_ON`), so that the tests can prove on the real daemon that a panic in
 /// the checker costs one file, not a worker or the daemon. Compiled only into debug builds
 /// (`debug_assertions`): the released binary has no such hook, and an agency controls file
 /// names but never the daemon's environment, so it cannot be reached from the inbox.
@@ -418,6 +418,14 @@ pub(super) fn test_panic_hook(name: &str) {
         && name.contains(needle.to_string_lossy().as_ref())
     {
         panic!("NIANBAO_TEST_PANIC_ON: deliberate panic while checking {name}");
+    }
+    // And a check that takes 4 s (work that seems stuck to `/readyz` with a short
+    // `stuck_after_s`), for a name containing `NIANBAO_TEST_SLOW_ON`.
+    if let Some(needle) = std::env::var_os("NIANBAO_TEST_SLOW_ON")
+        && !needle.is_empty()
+        && name.contains(needle.to_string_lossy().as_ref())
+    {
+        std::thread::sleep(std::time::Duration::from_secs(4));
     }
 }
 

@@ -15,8 +15,13 @@ use std::time::{Duration, Instant};
 /// A piece of blocking work under way.
 struct Busy {
     part: &'static str,
+    /// What it works on, as `/readyz` may say it to anyone: a receipt number, never an
+    /// inbox path.
     what: String,
+    /// The inbox path, when there is one: for the log only, once it seems stuck.
+    detail: Option<String>,
     since: Instant,
+    logged: bool,
 }
 
 #[derive(Default)]
@@ -47,14 +52,36 @@ impl Liveness {
 
     /// Notes that `part` began `what`; the work is over when the guard is dropped (also
     /// by a panic).
+    /// `what` must not name an inbox path (see [`Liveness::enter_file`]).
     pub fn enter(&self, part: &'static str, what: impl Into<String>) -> BusyGuard<'_> {
+        self.enter_with(part, what.into(), None)
+    }
+
+    /// [`Liveness::enter`] for a file of the inbox not recorded yet: `/readyz` says "a new
+    /// file", the log names `path` if the work seems stuck.
+    pub fn enter_file(&self, part: &'static str, path: impl Into<String>) -> BusyGuard<'_> {
+        self.enter_with(
+            part,
+            "a new file of the inbox (no receipt yet; its path is in the log)".into(),
+            Some(path.into()),
+        )
+    }
+
+    fn enter_with(
+        &self,
+        part: &'static str,
+        what: String,
+        detail: Option<String>,
+    ) -> BusyGuard<'_> {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.busy.lock().unwrap_or_else(|e| e.into_inner()).insert(
             id,
             Busy {
                 part,
-                what: what.into(),
+                what,
+                detail,
                 since: Instant::now(),
+                logged: false,
             },
         );
         BusyGuard { liveness: self, id }
@@ -83,16 +110,32 @@ impl Liveness {
             return Some(format!("the {part} has stopped; see the log"));
         }
         let limit = self.stuck_after();
-        let busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stuck = 0;
+        for b in busy.values_mut().filter(|b| b.since.elapsed() > limit) {
+            stuck += 1;
+            if !b.logged {
+                b.logged = true;
+                tracing::warn!(
+                    part = b.part,
+                    work = %b.what,
+                    path = %b.detail.as_deref().map(crate::escape::controls).unwrap_or_default(),
+                    secs = b.since.elapsed().as_secs(),
+                    "work seems stuck"
+                );
+            }
+        }
         let oldest = busy.values().min_by_key(|b| b.since)?;
         let secs = oldest.since.elapsed().as_secs();
         (oldest.since.elapsed() > limit).then(|| {
             format!(
-                "the {} has been busy for {secs} s with {} (stuck_after_s = {}): it seems \
-                 stuck, e.g. on a read that never returns; restart the service, and see the log",
+                "the {} has been busy for {secs} s with {} (stuck_after_s = {}; {stuck} piece{} \
+                 of work running that long): it seems stuck, e.g. on a read that never \
+                 returns; restart the service, and see the log",
                 oldest.part,
                 oldest.what,
-                limit.as_secs()
+                limit.as_secs(),
+                if stuck == 1 { "" } else { "s" }
             )
         })
     }

@@ -104,10 +104,7 @@ impl Pipeline {
         if self.store().state_of(sub.id)? != Some(SubmissionState::Archived) {
             return Ok(());
         }
-        let _busy = self.busy(
-            "checking",
-            format!("receipt {} ({})", sub.receipt, sub.original_name),
-        );
+        let _busy = self.busy("checking", format!("receipt {}", sub.receipt));
         let original =
             self.store()
                 .original_of(sub.agency_folder.as_deref(), &sub.sha256, sub.id)?;

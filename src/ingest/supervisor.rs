@@ -223,6 +223,8 @@ async fn supervise(
         Arc::clone(&pipeline).mail_task(pipeline.stop_signal()),
     );
     let retrier = spawn_part(&liveness, "retry task", retry(Arc::clone(&pipeline)));
+    let upkeep = tokio::spawn(super::upkeep::upkeep(Arc::clone(&pipeline)));
+    let lookout = tokio::spawn(super::upkeep::inbox_lookout(Arc::clone(&pipeline)));
     let health = {
         let liveness = Arc::clone(&liveness);
         let watch = watcher.probe();
@@ -241,11 +243,23 @@ async fn supervise(
                     .to_string()
             })
         });
-        Arc::new(crate::http::Health::new(
-            Arc::clone(&pipeline.metrics),
-            pipeline.paths.db.clone(),
-            parts,
-        ))
+        let weak = Arc::downgrade(&pipeline);
+        let room: crate::http::PartsProbe = Box::new(move || {
+            let p = weak.upgrade()?;
+            let data_dir = p.paths.db.parent()?;
+            super::space::problem(
+                &[data_dir, &data_dir.join("archive")],
+                p.config().max_file_bytes(),
+            )
+        });
+        Arc::new(
+            crate::http::Health::new(
+                Arc::clone(&pipeline.metrics),
+                pipeline.paths.db.clone(),
+                parts,
+            )
+            .with_room_probe(room),
+        )
     };
     let http_server = match pipeline.config().http_listen() {
         Some(listen) => {
@@ -337,6 +351,8 @@ async fn supervise(
     let others = async {
         // Both end within their own bounds (the mail task gives sends in progress 2 s).
         let _ = tokio::time::timeout(STOP_WAIT, retrier).await;
+        let _ = tokio::time::timeout(STOP_WAIT, upkeep).await;
+        let _ = tokio::time::timeout(STOP_WAIT, lookout).await;
         let _ = tokio::time::timeout(STOP_WAIT, mailer).await;
         let _ = watcher.join(STOP_WAIT).await;
     };

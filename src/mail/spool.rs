@@ -30,10 +30,12 @@ fn file_name(key: &str) -> String {
     format!("{}-{}", &name[..MAX_NAME - 17], &hash[..16])
 }
 
-/// Writes `bytes` atomically as `dir/<name>` (see `Dir::write_atomic`), creating `dir`.
+/// Writes `bytes` atomically as `dir/<name>` (see `Dir::write_atomic`), creating `dir`; the
+/// file is exactly 0640 whatever the umask (a message holds a report's findings and the
+/// agency's addresses).
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    Dir::open(dir)?.write_atomic(name, bytes, 0o666)?;
+    Dir::open(dir)?.write_atomic_exact(name, bytes, crate::store::PRIVATE_MODE)?;
     Ok(dir.join(name))
 }
 

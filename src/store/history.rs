@@ -163,6 +163,7 @@ mod tests {
                     sha256: "bb",
                     source_identity: "1:2:3:4",
                     received_at: now,
+                    owner: None,
                 },
                 2023,
             )

@@ -18,6 +18,8 @@ pub mod versions;
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::check::CheckResult;
@@ -98,6 +100,57 @@ pub struct Submission {
     pub superseded_by: Option<i64>,
     /// `verdict` is an officer's (人工复核), not the checker's (see `review`).
     pub reviewed: bool,
+    /// Who owned the inbox file; `None` for submissions recorded before it was kept.
+    pub owner: Option<Owner>,
+    /// When `[retention]` removed the archived original (UTC); `None`: it is kept.
+    pub archive_removed_at: Option<String>,
+}
+
+/// The owner of a dropped file: on a Samba share, the agency's account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Owner {
+    pub uid: u32,
+    /// The user name the system knew for `uid` when the file was taken.
+    pub name: Option<String>,
+}
+
+impl Owner {
+    /// The owner of a file of `uid`, named as the system's user database names it now.
+    pub fn of_uid(uid: u32) -> Owner {
+        Owner {
+            uid,
+            name: user_name(uid),
+        }
+    }
+
+    /// As the console shows it: `张三（uid 1001）`, or `uid 1001` without a name.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name}（uid {}）", self.uid),
+            None => format!("uid {}", self.uid),
+        }
+    }
+}
+
+/// The user name of `uid` (NSS: `/etc/passwd`, or the domain through winbind on a Samba
+/// server), remembered per uid for the daemon's life: a burst does not ask once per file.
+fn user_name(uid: u32) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<u32, Option<String>>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Mutex::default);
+    if let Some(known) = names.lock().unwrap_or_else(|e| e.into_inner()).get(&uid) {
+        return known.clone();
+    }
+    let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name);
+    names
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(uid, name.clone());
+    name
 }
 
 /// A newly archived file, before it is read.
@@ -112,6 +165,8 @@ pub struct NewSubmission<'a> {
     /// after a crash between recording it and removing it from the inbox.
     pub source_identity: &'a str,
     pub received_at: &'a str,
+    /// The inbox file's owner (`None`: not known, e.g. history imported by hand).
+    pub owner: Option<Owner>,
 }
 
 /// A message to queue with the outcome, in the same transaction.
@@ -143,7 +198,8 @@ pub struct HtmlFrom {
 const SUBMISSION_COLUMNS: &str = "id, receipt, agency_folder, agency_name, original_name, size, \
      sha256, received_at, state, duplicate_of, year, verdict, errors, warnings, superseded_by, \
      (SELECT r.verdict FROM reviews r WHERE r.submission_id = submissions.id \
-      AND r.verdict IS NOT NULL ORDER BY r.id DESC LIMIT 1)";
+      AND r.verdict IS NOT NULL ORDER BY r.id DESC LIMIT 1), owner_uid, owner_name, \
+     archive_removed_at";
 
 fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
     let reviewed: Option<Verdict> = row.get(15)?;
@@ -164,12 +220,55 @@ fn submission(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
         warnings: row.get(13)?,
         superseded_by: row.get(14)?,
         reviewed: reviewed.is_some(),
+        owner: row.get::<_, Option<u32>>(16)?.map(|uid| Owner {
+            uid,
+            name: row.get(17).ok().flatten(),
+        }),
+        archive_removed_at: row.get(18)?,
     })
 }
 
+/// The mode of the database, its WAL and shared-memory files, and backups: the daemon's
+/// user reads and writes, its group (admins running `status`) reads, nobody else.
+pub const PRIVATE_MODE: u32 = 0o640;
+
+/// Creates `path` empty with [`PRIVATE_MODE`] when it is not there, and takes group write
+/// and every access of others away from it (and from its `-wal` and `-shm` files, made by an
+/// older version with the umask's mode) when it is.
+fn private_file(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    // Already there (EEXIST) is the usual case; any other failure is SQLite's to report.
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(PRIVATE_MODE)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path);
+    let mut names = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        names.push(name.into());
+    }
+    for name in names {
+        let Ok(meta) = std::fs::symlink_metadata(&name) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_file() && mode & !PRIVATE_MODE != 0 {
+            std::fs::set_permissions(&name, std::fs::Permissions::from_mode(mode & PRIVATE_MODE))
+                .with_context(|| format!("chmod {}", name.display()))?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens (creating if needed) the database and brings its schema up to date. The file
+    /// is created 0640 whatever the umask (it holds the password hashes and every report),
+    /// and SQLite gives its WAL and shared-memory files the database's mode.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
+        private_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -701,8 +800,8 @@ fn record_in(
         let receipt = format!("{prefix}{:06}", last + 1 + i as i64);
         tx.cached_execute(
             "INSERT INTO submissions (receipt, agency_folder, agency_name, original_name,
-                     size, sha256, source_identity, received_at, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived')",
+                     size, sha256, source_identity, received_at, state, owner_uid, owner_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'archived', ?9, ?10)",
             params![
                 receipt,
                 new.agency_folder,
@@ -711,7 +810,9 @@ fn record_in(
                 new.size as i64,
                 new.sha256,
                 new.source_identity,
-                new.received_at
+                new.received_at,
+                new.owner.as_ref().map(|o| o.uid),
+                new.owner.as_ref().and_then(|o| o.name.as_deref()),
             ],
         )?;
         ids.push(tx.last_insert_rowid());

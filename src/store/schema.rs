@@ -194,6 +194,14 @@ pub fn migrations() -> Migrations<'static> {
             FROM finding_lists f, json_each(f.findings) j;
         ",
         ),
+        // Who dropped the file (issue 23): the inbox file's owner, its uid and the user
+        // name the system knew for it when it was taken (NULL for submissions before); and
+        // when `[retention] archive_years` removed its archived original (NULL: kept).
+        M::up(
+            "ALTER TABLE submissions ADD COLUMN owner_uid INTEGER;
+             ALTER TABLE submissions ADD COLUMN owner_name TEXT;
+             ALTER TABLE submissions ADD COLUMN archive_removed_at TEXT;",
+        ),
     ])
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod disk;
 pub mod http;
 pub mod smtp;
 pub mod web;
