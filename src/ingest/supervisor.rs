@@ -41,6 +41,7 @@ impl Pipeline {
     /// Takes a new configuration (agencies, mail, limits) without stopping; the inbox and
     /// data folder cannot move while running. The old settings stay if the new ones fail.
     pub fn reload(&self, new: Config) -> anyhow::Result<()> {
+        let new = absolute_paths(new)?;
         let old = self.config();
         if new.inbox != old.inbox || new.data_dir != old.data_dir {
             anyhow::bail!(
@@ -91,6 +92,18 @@ impl Pipeline {
     }
 }
 
+/// The configuration with `inbox` and `data_dir` made absolute against the working
+/// directory (symbolic links are not resolved). The kernel's events name absolute paths:
+/// compared with a relative inbox (the built-in `./inbox`) every one of them was thrown
+/// away, and files were found only by the rescan a minute later.
+fn absolute_paths(mut config: Config) -> anyhow::Result<Config> {
+    for path in [&mut config.inbox, &mut config.data_dir] {
+        *path = std::path::absolute(&*path)
+            .with_context(|| format!("cannot make {} an absolute path", path.display()))?;
+    }
+    Ok(config)
+}
+
 /// Tells systemd (when it started us with NOTIFY_SOCKET); a no-op otherwise.
 fn sd_notify(states: &[sd_notify::NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(states) {
@@ -123,6 +136,7 @@ impl Signals {
 /// Runs the daemon until SIGTERM or SIGINT: resume, watch, ingest on a bounded pool,
 /// deliver. `config_path` is read again on SIGHUP (`None`: built-in defaults).
 pub fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = absolute_paths(config)?;
     let workers = if config.workers == 0 {
         // Two per core: a batch waits for the disk (flushing its archive copies, its
         // commit) for part of its time, and another batch checks meanwhile. One per core

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod defaults;
 pub mod http;
 pub mod smtp;
 pub mod web;
