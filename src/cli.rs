@@ -247,7 +247,12 @@ pub fn main() -> ExitCode {
         } => export(config.as_deref(), year, format, output.as_deref()),
         Command::Config {
             command: ConfigCommand::Check { config },
-        } => match Config::load(&config) {
+        } => match Config::load(&config)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| {
+                nianbao::preflight::check(&c)?;
+                Ok(c)
+            }) {
             Ok(c) => {
                 if c.metrics.listen.is_some() {
                     eprintln!(
@@ -274,7 +279,7 @@ pub fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("nianbao: {e}");
+                eprintln!("nianbao: {e:#}");
                 ExitCode::from(2)
             }
         },
@@ -674,6 +679,12 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
         // local users alone; any other address needs `[http] listen` and users).
         config.http.listen = Some(nianbao::config::DEFAULT_LISTEN.to_string());
         config.http.listen_is_default = true;
+    }
+    // What `config check` refuses too, in the same words (see nianbao::preflight).
+    if let Err(e) = nianbao::preflight::check(&config) {
+        tracing::error!("{e:#}");
+        eprintln!("nianbao: {e:#}");
+        return ExitCode::from(1);
     }
     match path {
         Some(p) => tracing::info!(config = %p.display(), "configuration loaded"),

@@ -21,6 +21,7 @@ pub mod import;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;
+pub mod preflight;
 pub mod recovery;
 pub mod report;
 pub mod review;

@@ -80,16 +80,7 @@ impl Console {
             let any = console
                 .with_store(|store| console.users(store).any())
                 .context("cannot read the console users")?;
-            if !any {
-                anyhow::bail!(
-                    "[http] listen = {local} is not a loopback address and no console user is \
-                     configured: anyone who reaches it would see every report. Add a user with \
-                     `nianbao user add NAME --role admin` (and `--config` of this daemon), or \
-                     listen on 127.0.0.1, or set `[http] console = false` to serve only \
-                     /metrics, /healthz and /readyz. / 控制台监听非本机地址但尚未设置用户：\
-                     请先运行 `nianbao user add 用户名`。"
-                );
-            }
+            refuse_unguarded(local, any)?;
         }
         tracing::info!(
             "web console at http://{local}/ ({})",
@@ -134,6 +125,39 @@ impl Console {
         };
         filing - 1
     }
+}
+
+/// Refuses a console on a non-loopback address `local` when no user is configured, naming
+/// the fix: `run` at start and `config check` (through `crate::preflight`) say the same.
+pub fn refuse_unguarded(local: SocketAddr, any_user: bool) -> anyhow::Result<()> {
+    if local.ip().is_loopback() || any_user {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "[http] listen = {local} is not a loopback address and no console user is \
+         configured: anyone who reaches it would see every report. Add a user with \
+         `nianbao user add NAME --role admin` (and `--config` of this daemon), or \
+         listen on 127.0.0.1, or set `[http] console = false` to serve only \
+         /metrics, /healthz and /readyz. / 控制台监听非本机地址但尚未设置用户：\
+         请先运行 `nianbao user add 用户名`。"
+    )
+}
+
+/// Whether any console user is configured: in the users file, or in the database (none
+/// when it does not exist yet). Blocking.
+pub fn any_user(config: &Config) -> anyhow::Result<bool> {
+    let any = match &config.http.users_file {
+        Some(path) => Users::File(path).any(),
+        None => {
+            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            if !db.exists() {
+                return Ok(false);
+            }
+            let store = Store::open_read(&db)?;
+            Users::Db(store.connection()).any()
+        }
+    };
+    any.context("cannot read the console users")
 }
 
 /// The console's routes, every one behind [`auth::guard`].
