@@ -16,6 +16,7 @@ pub mod export;
 pub mod extract;
 pub mod files;
 pub mod finding;
+pub mod folders;
 pub mod http;
 pub mod import;
 pub mod ingest;

@@ -58,6 +58,7 @@ impl Pipeline {
         *self.smtp.write().unwrap_or_else(|e| e.into_inner()) = smtp;
         self.liveness
             .set_stuck_after(Duration::from_secs(new.stuck_after_s));
+        crate::folders::create_agency_folders(&new);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
         // New agencies or a new schedule: the day's reminders are looked at again.
         *self.reminders_day.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -174,6 +175,7 @@ pub fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let _lock = crate::store::lock::DataDirLock::acquire(&config.data_dir)?;
     let pipeline = Arc::new(Pipeline::open(config)?);
+    crate::folders::create_agency_folders(&pipeline.config());
     let cleaned = pipeline.clean_archive_tmp();
     if cleaned > 0 {
         tracing::info!(
