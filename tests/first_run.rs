@@ -262,12 +262,7 @@ fn configured_agency_folders_are_created_at_start_and_reload() {
         "[[agency]]\nfolder = \"later\"\nname = \"后加单位\"\n",
     );
     std::fs::write(&config, text).expect("config");
-    let pid = d.pid().expect("pid").to_string();
-    Command::new("kill")
-        .args(["-HUP", &pid])
-        .status()
-        .expect("kill -HUP");
-    d.wait_log("configuration reloaded", 30);
+    d.reload();
     assert!(d.inbox().join("later").is_dir(), "{}", d.log());
     assert!(d.inbox().join("fresh").is_dir());
     assert_eq!(d.stop(), Some(0));

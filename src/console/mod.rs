@@ -44,7 +44,7 @@ pub type Kick = Arc<dyn Fn() + Send + Sync>;
 
 /// What the console needs: the settings, where the data is, the sessions.
 pub struct Console {
-    config: Arc<Config>,
+    config: crate::shared_config::SharedConfig,
     db: PathBuf,
     paths: crate::ingest::Paths,
     /// The server listens on a loopback address: without users, no login is needed.
@@ -61,7 +61,12 @@ pub struct Console {
 impl Console {
     /// The console of a server bound to `local`. Refuses a non-loopback address when no
     /// user is configured, naming the fix. Blocking (reads the users).
-    pub fn new(config: Arc<Config>, local: SocketAddr, kick: Kick) -> anyhow::Result<Console> {
+    pub fn new(
+        shared: crate::shared_config::SharedConfig,
+        local: SocketAddr,
+        kick: Kick,
+    ) -> anyhow::Result<Console> {
+        let config = shared.get();
         let paths = crate::ingest::Paths::new(&config.data_dir);
         let console = Console {
             db: paths.db.clone(),
@@ -74,11 +79,11 @@ impl Console {
             store: Mutex::new(None),
             writer: Mutex::new(None),
             kick,
-            config,
+            config: shared,
         };
         if !console.loopback {
             let any = console
-                .with_store(|store| console.users(store).any())
+                .with_users(|users| users.any())
                 .context("cannot read the console users")?;
             refuse_unguarded(local, any)?;
         }
@@ -108,18 +113,26 @@ impl Console {
         result
     }
 
-    /// Where the users are: the configured file, or the database.
-    fn users<'a>(&'a self, store: &'a Store) -> Users<'a> {
-        match &self.config.http.users_file {
-            Some(path) => Users::File(path),
-            None => Users::Db(store.connection()),
-        }
+    /// Runs `f` on the users where they are now: the configured file, or the database.
+    /// Blocking.
+    fn with_users<T>(&self, f: impl FnOnce(&Users<'_>) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let config = self.config();
+        self.with_store(|store| match &config.http.users_file {
+            Some(path) => f(&Users::File(path)),
+            None => f(&Users::Db(store.connection())),
+        })
+    }
+
+    /// The configuration in force (swapped by a reload).
+    fn config(&self) -> std::sync::Arc<Config> {
+        self.config.get()
     }
 
     /// The report year of the season: the year before the filing year.
     fn default_year(&self) -> i32 {
-        let filing = if self.config.filing_year > 0 {
-            self.config.filing_year
+        let config = self.config();
+        let filing = if config.filing_year > 0 {
+            config.filing_year
         } else {
             crate::check::current_year()
         };

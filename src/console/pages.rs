@@ -290,7 +290,7 @@ pub async fn overview(
         let default = c.default_year();
         let year = query.year.unwrap_or(default);
         let years = crate::status::years(store, default)?;
-        let status = crate::status::status(store, &c.config, year)?;
+        let status = crate::status::status(store, &c.config(), year)?;
         let held = crate::store::review::count_held(store.connection())?;
         Ok(overview_page(
             &v,
@@ -450,7 +450,7 @@ pub async fn submission(
                 None => None,
             })
         };
-        let agency = agency_name(&c.config, &sub);
+        let agency = agency_name(&c.config(), &sub);
         Ok(Some(SubmissionView {
             review: super::review::load(store, &sub)?,
             duplicate_of: receipt_of(sub.duplicate_of)?,
@@ -904,8 +904,8 @@ pub async fn agency(
 ) -> Response {
     let found = blocking(&console, move |c, store| {
         let subs = crate::store::submissions_of_agency(store.connection(), &folder)?;
-        let configured = c.config.agency(&folder).map(|a| a.name.clone());
-        if configured.is_none() && subs.is_empty() && !in_inbox(&c.config, &folder) {
+        let configured = c.config().agency(&folder).map(|a| a.name.clone());
+        if configured.is_none() && subs.is_empty() && !in_inbox(&c.config(), &folder) {
             return Ok(None);
         }
         let name = configured
@@ -1018,7 +1018,7 @@ pub async fn export(
         _ => "text/csv; charset=utf-8",
     };
     let bytes = blocking(&console, move |c, store| {
-        let e = crate::export::export(store, &c.config, year)?;
+        let e = crate::export::export(store, &c.config(), year)?;
         match format.as_str() {
             "xlsx" => crate::export::to_xlsx(&e),
             "json" => crate::export::to_json(&e),

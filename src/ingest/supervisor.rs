@@ -59,7 +59,7 @@ impl Pipeline {
         self.liveness
             .set_stuck_after(Duration::from_secs(new.stuck_after_s));
         crate::folders::create_agency_folders(&new);
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        self.config.replace(new);
         // New agencies or a new schedule: the day's reminders are looked at again.
         *self.reminders_day.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
@@ -275,8 +275,13 @@ async fn supervise(
                     p.mail_wakeup.kick();
                 }
             });
-            match crate::http::Server::start(listen, Arc::clone(&health), pipeline.config(), kick)
-                .await
+            match crate::http::Server::start(
+                listen,
+                Arc::clone(&health),
+                pipeline.shared_config(),
+                kick,
+            )
+            .await
             {
                 Ok(server) => Some(server),
                 // Built-in defaults: the console is a convenience, the daemon runs without it.
