@@ -910,12 +910,8 @@ fn status(config: &Config, year: Option<i32>, all: bool, json: bool) -> ExitCode
             return ExitCode::from(2);
         }
     };
-    let filing = if config.filing_year > 0 {
-        config.filing_year
-    } else {
-        current_year()
-    };
-    let default = filing - 1;
+    // The season shown: the coming one once the last one's deadlines have all passed.
+    let default = nianbao::season::current(config).report_year();
     let years = if all {
         nianbao::status::years(&store, default)
     } else {

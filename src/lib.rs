@@ -28,6 +28,7 @@ pub mod report;
 pub mod review;
 pub mod rules;
 pub mod safe_fs;
+pub mod season;
 pub mod shared_config;
 pub mod status;
 pub mod store;

@@ -128,15 +128,9 @@ impl Console {
         self.config.get()
     }
 
-    /// The report year of the season: the year before the filing year.
-    fn default_year(&self) -> i32 {
-        let config = self.config();
-        let filing = if config.filing_year > 0 {
-            config.filing_year
-        } else {
-            crate::check::current_year()
-        };
-        filing - 1
+    /// The season shown by default (see `crate::season`).
+    fn season(&self) -> crate::season::Season {
+        crate::season::current(&self.config())
     }
 }
 

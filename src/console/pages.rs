@@ -287,7 +287,8 @@ pub async fn overview(
     Query(query): Query<OverviewQuery>,
 ) -> Response {
     let markup = blocking(&console, move |c, store| {
-        let default = c.default_year();
+        let season = c.season();
+        let default = season.report_year();
         let year = query.year.unwrap_or(default);
         let years = crate::status::years(store, default)?;
         let status = crate::status::status(store, &c.config(), year)?;
@@ -295,6 +296,7 @@ pub async fn overview(
         Ok(overview_page(
             &v,
             (year, held),
+            (year == default).then_some(season),
             &years,
             &status.agencies,
             status.submissions.len(),
@@ -311,6 +313,7 @@ pub async fn overview(
 fn overview_page(
     v: &Visitor,
     (year, held): (i32, i64),
+    season: Option<crate::season::Season>,
     years: &[i32],
     agencies: &[AgencyStatus],
     files: usize,
@@ -326,6 +329,15 @@ fn overview_page(
         &title,
         html! {
             h1 { (title) }
+            @if let Some(s) = season {
+                p.season #season {
+                    "当前报送季：" (s.report_year()) " 年度报告，" (s.filing) " 年报送。"
+                    @if let Some((filing, closed)) = s.previous {
+                        "上一季（" (filing - 1) " 年度报告）已于 " (closed.to_string()) " 截止："
+                        a href=(overview_link(filing - 1, "", "")) { "查看 " (filing - 1) " 年度" }
+                    }
+                }
+            }
             nav.years {
                 "年度："
                 @for y in years {
