@@ -9,6 +9,7 @@
 pub mod check;
 pub mod compare;
 pub mod config;
+pub mod config_problems;
 pub mod console;
 pub mod deadlines;
 pub mod escape;

@@ -267,3 +267,38 @@ fn configured_agency_folders_are_created_at_start_and_reload() {
     assert!(d.inbox().join("fresh").is_dir());
     assert_eq!(d.stop(), Some(0));
 }
+
+/// Item 6: configuration errors came one at a time, in serde's words ("invalid type:
+/// string …, expected a sequence"). `config check` (and `run`) list every problem of the
+/// file at once, each with its line and key and what is expected, in plain words.
+#[test]
+fn config_errors_come_all_at_once_with_line_key_and_plain_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("nianbao.toml");
+    std::fs::write(
+        &config,
+        "settle_ms = \"2000\"\n\
+         rescan_intervall_s = 60\n\
+         [[agency]]\n\
+         folder = \"xss\"\n\
+         name = \"西塞山区政数局\"\n\
+         email = \"gkb@xss.example.cn\"\n",
+    )
+    .expect("config");
+    let config = config.to_string_lossy().into_owned();
+    for args in [
+        vec!["config", "check", "--config", &config],
+        vec!["run", "--config", &config],
+    ] {
+        let (code, out, err) = nianbao(&args, "");
+        assert_ne!(code, Some(0), "{args:?}: {out}{err}");
+        for needle in [
+            "第 1 行 settle_ms：应为不带引号的整数，例如 settle_ms = 2000",
+            "第 2 行 rescan_intervall_s：不认识这个键",
+            "第 6 行 [[agency]] 第 1 个 email：email 是列表，要写在方括号里：email = [\"gkb@xss.example.cn\"]",
+        ] {
+            assert!(err.contains(needle), "{args:?}: no {needle:?} in\n{err}");
+        }
+        assert!(!err.contains("invalid type"), "{err}");
+    }
+}
