@@ -279,7 +279,12 @@ pub fn main() -> ExitCode {
         } => export(config.as_deref(), year, format, output.as_deref()),
         Command::Config {
             command: ConfigCommand::Check { config },
-        } => match Config::load(&config) {
+        } => match Config::load(&config)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| {
+                nianbao::preflight::check(&c)?;
+                Ok(c)
+            }) {
             Ok(c) => {
                 if c.metrics.listen.is_some() {
                     eprintln!(
@@ -306,7 +311,7 @@ pub fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("nianbao: {e}");
+                eprintln!("nianbao: {e:#}");
                 ExitCode::from(2)
             }
         },
@@ -753,6 +758,12 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
         config.http.listen = Some(nianbao::config::DEFAULT_LISTEN.to_string());
         config.http.listen_is_default = true;
     }
+    // What `config check` refuses too, in the same words (see nianbao::preflight).
+    if let Err(e) = nianbao::preflight::check(&config) {
+        tracing::error!("{e:#}");
+        eprintln!("nianbao: {e:#}");
+        return ExitCode::from(1);
+    }
     match path {
         Some(p) => tracing::info!(config = %p.display(), "configuration loaded"),
         None => tracing::info!(
@@ -979,12 +990,8 @@ fn status(config: &Config, year: Option<i32>, all: bool, json: bool) -> ExitCode
             return ExitCode::from(2);
         }
     };
-    let filing = if config.filing_year > 0 {
-        config.filing_year
-    } else {
-        current_year()
-    };
-    let default = filing - 1;
+    // The season shown: the coming one once the last one's deadlines have all passed.
+    let default = nianbao::season::current(config).report_year();
     let years = if all {
         nianbao::status::years(&store, default)
     } else {

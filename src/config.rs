@@ -317,56 +317,82 @@ impl Config {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        let config: Config = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
-        config.check().map_err(err)?;
+        // Every problem at once, each on a line of its own: first what does not read (with
+        // its line, see `config_problems`), else what does not fit together.
+        let all = |problems: Vec<String>| {
+            err(format!(
+                "配置有 {} 处问题：\n  {}",
+                problems.len(),
+                problems.join("\n  ")
+            ))
+        };
+        let config = crate::config_problems::parse(&text).map_err(all)?;
+        let problems = config.problems();
+        if !problems.is_empty() {
+            return Err(all(problems));
+        }
         Ok(config)
     }
 
-    /// Consistency checks serde cannot express.
+    /// Consistency checks serde cannot express: the first problem (see [`Config::problems`]).
     pub fn check(&self) -> Result<(), String> {
-        if self.settle_ms == 0 {
-            return Err("settle_ms must be at least 1".into());
+        match self.problems().into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(()),
         }
-        if self.rescan_interval_s == 0 {
-            return Err("rescan_interval_s must be at least 1".into());
-        }
-        if self.max_file_mb == 0 {
-            return Err("max_file_mb must be at least 1".into());
-        }
-        if self.stuck_after_s == 0 {
-            return Err(
-                "stuck_after_s must be at least 1 (600, the default, suits every format)".into(),
-            );
-        }
+    }
+
+    /// Every problem serde cannot express, each naming its key: all of them at once, so
+    /// that the admin fixes the file in one go.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut at_least_one = |value: u64, what: &str| {
+            if value == 0 {
+                out.push(what.to_string());
+            }
+        };
+        at_least_one(self.settle_ms, "settle_ms must be at least 1");
+        at_least_one(
+            self.rescan_interval_s,
+            "rescan_interval_s must be at least 1",
+        );
+        at_least_one(self.max_file_mb, "max_file_mb must be at least 1");
+        at_least_one(
+            self.stuck_after_s,
+            "stuck_after_s must be at least 1 (600, the default, suits every format)",
+        );
         let mut folders = std::collections::HashSet::new();
         for a in &self.agencies {
-            check_folder(&a.folder).map_err(|why| {
-                format!(
+            if let Err(why) = check_folder(&a.folder) {
+                out.push(format!(
                     "[[agency]] {:?} (name {:?}): folder = {:?} {why}",
                     a.folder, a.name, a.folder
-                )
-            })?;
+                ));
+            }
             if !folders.insert(a.folder.as_str()) {
-                return Err(format!("[[agency]] folder = {:?} appears twice", a.folder));
+                out.push(format!("[[agency]] folder = {:?} appears twice", a.folder));
             }
             for address in &a.email {
-                check_address(address)
-                    .map_err(|e| format!("[[agency]] {:?}: email {address:?}: {e}", a.folder))?;
+                if let Err(e) = check_address(address) {
+                    out.push(format!("[[agency]] {:?}: email {address:?}: {e}", a.folder));
+                }
             }
         }
-        check_mailbox(&self.mail.from).map_err(|e| {
-            format!(
+        if let Err(e) = check_mailbox(&self.mail.from) {
+            out.push(format!(
                 "[mail] from = {:?}: {e}; give one sender, e.g. \"政务公开办 <gkb@example.gov.cn>\"",
                 self.mail.from
-            )
-        })?;
-        if let Some(admin) = &self.mail.admin {
-            check_address(admin).map_err(|e| format!("[mail] admin {admin:?}: {e}"))?;
+            ));
+        }
+        if let Some(admin) = &self.mail.admin
+            && let Err(e) = check_address(admin)
+        {
+            out.push(format!("[mail] admin {admin:?}: {e}"));
         }
         if let Some(t) = &self.mail.digest_time
             && parse_hh_mm(t).is_none()
         {
-            return Err(format!(
+            out.push(format!(
                 "[mail] digest_time = {t:?}: use HH:MM, e.g. \"08:00\""
             ));
         }
@@ -376,12 +402,12 @@ impl Config {
             .iter()
             .any(|m| !(1..=12).contains(m))
         {
-            return Err("[mail] digest_months: months are 1 to 12".into());
+            out.push("[mail] digest_months: months are 1 to 12".into());
         }
         if let (Some(http), Some(old)) = (&self.http.listen, &self.metrics.listen)
             && http != old
         {
-            return Err(format!(
+            out.push(format!(
                 "[http] listen = {http:?} and [metrics] listen = {old:?} disagree; \
                  [metrics] listen is the old name of [http] listen: keep only [http] listen"
             ));
@@ -391,20 +417,22 @@ impl Config {
                 .rsplit_once(':')
                 .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
         {
-            return Err(format!(
+            out.push(format!(
                 "[http] listen = {listen:?}: give an address and port, e.g. \"127.0.0.1:9464\""
             ));
         }
-        crate::deadlines::check(self)?;
+        if let Err(e) = crate::deadlines::check(self) {
+            out.push(e);
+        }
         if self.http.session_idle_min == 0 {
-            return Err("[http] session_idle_min must be at least 1".into());
+            out.push("[http] session_idle_min must be at least 1".into());
         }
         if let Some(smtp) = &self.mail.smtp
             && smtp.host.is_empty()
         {
-            return Err("[mail.smtp] host is empty".into());
+            out.push("[mail.smtp] host is empty".into());
         }
-        Ok(())
+        out
     }
 
     /// Where the HTTP server listens: `[http] listen`, or else the deprecated

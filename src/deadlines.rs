@@ -502,15 +502,13 @@ pub fn reminders_of(conn: &Connection, folder: &str) -> rusqlite::Result<Vec<Sen
 
 /// The schedule of the filing season of `today` as `config check` shows it.
 pub fn describe(config: &Config, today: Date) -> String {
-    let filing = if config.filing_year > 0 {
-        config.filing_year
-    } else {
-        i32::from(today.year())
-    };
+    let season = crate::season::season(config, today);
+    let filing = season.filing;
     let r = &config.reminders;
     let mut out = format!(
-        "报送截止与催报 / deadlines and reminders: {} 年度报告，{filing} 年报送\n",
-        filing - 1
+        "报送截止与催报 / deadlines and reminders: {} 年度报告，{filing} 年报送\n{}\n",
+        filing - 1,
+        season.describe()
     );
     let line = |deadline: Option<Date>| -> String {
         let Some(deadline) = deadline else {

@@ -214,13 +214,13 @@ impl Server {
     pub async fn start(
         listen: &str,
         health: Arc<Health>,
-        config: Arc<crate::config::Config>,
+        config: crate::shared_config::SharedConfig,
         kick: crate::console::Kick,
     ) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?;
-        let console = if config.http.console {
+        let console = if config.get().http.console {
             let local = listener.local_addr()?;
             Some(Arc::new(crate::console::Console::new(config, local, kick)?))
         } else {

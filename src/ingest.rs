@@ -79,7 +79,7 @@ impl Paths {
 pub struct Pipeline {
     /// Swapped whole on reload (SIGHUP): a file being processed keeps the settings it began
     /// with.
-    config: RwLock<Arc<Config>>,
+    config: crate::shared_config::SharedConfig,
     pub paths: Paths,
     pub store: Mutex<Store>,
     tmp_counter: AtomicU64,
@@ -152,7 +152,7 @@ impl Pipeline {
             liveness: Arc::new(Liveness::new(std::time::Duration::from_secs(
                 config.stuck_after_s,
             ))),
-            config: RwLock::new(Arc::new(config)),
+            config: crate::shared_config::SharedConfig::new(config),
         })
     }
 
@@ -198,8 +198,14 @@ impl Pipeline {
     }
 
     /// The settings in force.
+    /// The handle every part reads the configuration through (the console too); a reload
+    /// swaps what it holds.
+    pub fn shared_config(&self) -> crate::shared_config::SharedConfig {
+        self.config.clone()
+    }
+
     pub fn config(&self) -> Arc<Config> {
-        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+        self.config.get()
     }
 
     fn smtp(&self) -> Option<Arc<mail::smtp::SmtpSender>> {

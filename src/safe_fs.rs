@@ -227,6 +227,29 @@ impl Dir {
 }
 
 impl Dir {
+    /// Creates the folder `name` directly in this one, with exactly `mode` (whatever the
+    /// umask) and this folder's group. `Ok(false)` when an entry of that name is there
+    /// already, whatever it is: it is left alone, never replaced, never followed.
+    pub fn create_folder(&self, name: &str, mode: u32) -> io::Result<bool> {
+        match rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode)) {
+            Ok(()) => {}
+            Err(Errno::EXIST) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let made = self.open_dir(name)?;
+        let group = rustix::fs::fstat(&self.fd)?.st_gid;
+        if rustix::fs::fstat(&made.fd)?.st_gid != group {
+            // Only a group the daemon's user is in can be given; otherwise the folder
+            // keeps the daemon's group and the share's `force group` still applies.
+            let gid = rustix::fs::Gid::from_raw(group);
+            if let Err(e) = rustix::fs::fchown(&made.fd, None, Some(gid)) {
+                tracing::warn!(folder = name, error = %e, "cannot give the new folder the inbox's group");
+            }
+        }
+        rustix::fs::fchmod(&made.fd, Mode::from_raw_mode(mode))?;
+        Ok(true)
+    }
+
     /// Removes the temporary files `write_atomic` left in this folder when the daemon was
     /// killed mid-write: names of exactly its pattern, regular files (a link is never
     /// followed, nor removed), owned by this process's user, which an agency cannot forge.

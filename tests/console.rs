@@ -467,7 +467,7 @@ fn users_in_a_users_file() {
     assert_eq!(d.cli(&["user", "remove", "carol"]).0, Some(0));
     let (code, _, err) = d.cli(&["user", "remove", "carol"]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("no user"), "{err}");
+    assert!(err.contains("没有用户 carol"), "{err}");
     assert_eq!(d.stop(), Some(0));
 }
 

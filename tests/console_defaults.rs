@@ -3,46 +3,10 @@
 
 mod harness;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
+use harness::defaults::{run_on_defaults, terminate, wait_log};
 use harness::http::free_port;
 use harness::web::Client;
 use harness::{CHECKED, Daemon, fixture};
-
-/// `nianbao run` with no configuration in `dir`, logging to `dir/<name>`: (child, log).
-fn run_on_defaults(dir: &std::path::Path, name: &str) -> (std::process::Child, std::path::PathBuf) {
-    let log = dir.join(name);
-    let child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .arg("run")
-        .current_dir(dir)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(std::fs::File::create(&log).expect("log")))
-        .spawn()
-        .expect("nianbao run");
-    (child, log)
-}
-
-fn wait_log(log: &std::path::Path, text: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let seen = std::fs::read_to_string(log).unwrap_or_default();
-        if seen.contains(text) {
-            return seen;
-        }
-        assert!(Instant::now() < deadline, "no `{text}` in\n{seen}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn terminate(mut child: std::process::Child) -> Option<i32> {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    child.wait().ok()?.code()
-}
 
 #[test]
 fn on_built_in_defaults_the_console_is_on_loopback_and_a_taken_port_is_no_failure() {

@@ -77,13 +77,10 @@ pub fn user(command: UserCommand) -> ExitCode {
         UserCommand::List { .. } => list(&users),
         UserCommand::Remove { name, .. } => match users.remove(&name) {
             Ok(true) => {
-                println!("已删除用户 {name}（{}）", users.describe());
+                println!("已从{}中删除用户 {name}。", users.describe());
                 Ok(())
             }
-            Ok(false) => Err(anyhow::anyhow!(
-                "no user {name:?} in {} / 没有这个用户",
-                users.describe()
-            )),
+            Ok(false) => Err(anyhow::anyhow!("{}中没有用户 {name}", users.describe())),
             Err(e) => Err(e),
         },
     };
@@ -115,19 +112,19 @@ fn add(users: &Users<'_>, name: &str, role: RoleArg) -> anyhow::Result<()> {
         hash: hash_password(&password)?,
     })?;
     println!(
-        "{} {name}（{}，{}）：{}{}",
+        "{} {name}：{}（{}），保存在{}中。{}",
         if new {
             "已添加用户"
         } else {
             "已更新用户"
         },
-        role.as_str(),
         role.label(),
+        role.as_str(),
         users.describe(),
         if new {
             ""
         } else {
-            "；该用户已登录的会话在下次访问时结束，需重新登录"
+            "该用户已登录的会话在下次访问时结束，需重新登录。"
         }
     );
     Ok(())

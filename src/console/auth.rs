@@ -259,7 +259,7 @@ impl Console {
         token: Option<&str>,
         create: bool,
     ) -> anyhow::Result<(Option<Visitor>, bool)> {
-        let login = self.with_store(|store| self.users(store).any())?;
+        let login = self.with_users(|users| users.any())?;
         let open = !login && self.loopback;
         let mut session = token.and_then(|t| self.sessions.get(t).map(|s| (t.to_string(), s)));
         let mut role = open.then_some(Role::Admin);
@@ -267,7 +267,7 @@ impl Console {
             && let Some((t, s)) = &session
             && let Some(name) = &s.user
         {
-            let user = self.with_store(|store| self.users(store).find(name))?;
+            let user = self.with_users(|users| users.find(name))?;
             match user {
                 Some(u) if same(&stamp(&u), &s.stamp) => role = Some(u.role),
                 _ => {
@@ -372,7 +372,7 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
         .then(|| {
             visitor
                 .as_ref()
-                .map(|v| cookie(&v.token, console.config.http.behind_tls))
+                .map(|v| cookie(&v.token, console.config().http.behind_tls))
         })
         .flatten();
     if let Some(v) = visitor {
@@ -437,7 +437,7 @@ pub async fn login(
     let c = Arc::clone(&console);
     let name = form.name.clone();
     let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
-        let user = c.with_store(|store| c.users(store).find(&name))?;
+        let user = c.with_users(|users| users.find(&name))?;
         Ok(match user {
             Some(u) if verify_password(&form.password, &u.hash) => Some(stamp(&u)),
             Some(_) => None,
@@ -459,7 +459,8 @@ pub async fn login(
             };
             tracing::info!(user = %form.name, "console: logged in");
             let mut r = redirect_home();
-            if let Ok(v) = HeaderValue::from_str(&cookie(&token, console.config.http.behind_tls)) {
+            if let Ok(v) = HeaderValue::from_str(&cookie(&token, console.config().http.behind_tls))
+            {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             r
@@ -485,7 +486,7 @@ pub async fn logout(
     console.sessions.remove(&visitor.token);
     let target = if visitor.login { "/login" } else { "/" };
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();
-    if let Ok(v) = HeaderValue::from_str(&clear_cookie(console.config.http.behind_tls)) {
+    if let Ok(v) = HeaderValue::from_str(&clear_cookie(console.config().http.behind_tls)) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r

@@ -44,7 +44,7 @@ pub type Kick = Arc<dyn Fn() + Send + Sync>;
 
 /// What the console needs: the settings, where the data is, the sessions.
 pub struct Console {
-    config: Arc<Config>,
+    config: crate::shared_config::SharedConfig,
     db: PathBuf,
     paths: crate::ingest::Paths,
     /// The server listens on a loopback address: without users, no login is needed.
@@ -61,7 +61,12 @@ pub struct Console {
 impl Console {
     /// The console of a server bound to `local`. Refuses a non-loopback address when no
     /// user is configured, naming the fix. Blocking (reads the users).
-    pub fn new(config: Arc<Config>, local: SocketAddr, kick: Kick) -> anyhow::Result<Console> {
+    pub fn new(
+        shared: crate::shared_config::SharedConfig,
+        local: SocketAddr,
+        kick: Kick,
+    ) -> anyhow::Result<Console> {
+        let config = shared.get();
         let paths = crate::ingest::Paths::new(&config.data_dir);
         let console = Console {
             db: paths.db.clone(),
@@ -74,22 +79,13 @@ impl Console {
             store: Mutex::new(None),
             writer: Mutex::new(None),
             kick,
-            config,
+            config: shared,
         };
         if !console.loopback {
             let any = console
-                .with_store(|store| console.users(store).any())
+                .with_users(|users| users.any())
                 .context("cannot read the console users")?;
-            if !any {
-                anyhow::bail!(
-                    "[http] listen = {local} is not a loopback address and no console user is \
-                     configured: anyone who reaches it would see every report. Add a user with \
-                     `nianbao user add NAME --role admin` (and `--config` of this daemon), or \
-                     listen on 127.0.0.1, or set `[http] console = false` to serve only \
-                     /metrics, /healthz and /readyz. / 控制台监听非本机地址但尚未设置用户：\
-                     请先运行 `nianbao user add 用户名`。"
-                );
-            }
+            refuse_unguarded(local, any)?;
         }
         tracing::info!(
             "web console at http://{local}/ ({})",
@@ -117,23 +113,58 @@ impl Console {
         result
     }
 
-    /// Where the users are: the configured file, or the database.
-    fn users<'a>(&'a self, store: &'a Store) -> Users<'a> {
-        match &self.config.http.users_file {
-            Some(path) => Users::File(path),
-            None => Users::Db(store.connection()),
-        }
+    /// Runs `f` on the users where they are now: the configured file, or the database.
+    /// Blocking.
+    fn with_users<T>(&self, f: impl FnOnce(&Users<'_>) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let config = self.config();
+        self.with_store(|store| match &config.http.users_file {
+            Some(path) => f(&Users::File(path)),
+            None => f(&Users::Db(store.connection())),
+        })
     }
 
-    /// The report year of the season: the year before the filing year.
-    fn default_year(&self) -> i32 {
-        let filing = if self.config.filing_year > 0 {
-            self.config.filing_year
-        } else {
-            crate::check::current_year()
-        };
-        filing - 1
+    /// The configuration in force (swapped by a reload).
+    fn config(&self) -> std::sync::Arc<Config> {
+        self.config.get()
     }
+
+    /// The season shown by default (see `crate::season`).
+    fn season(&self) -> crate::season::Season {
+        crate::season::current(&self.config())
+    }
+}
+
+/// Refuses a console on a non-loopback address `local` when no user is configured, naming
+/// the fix: `run` at start and `config check` (through `crate::preflight`) say the same.
+pub fn refuse_unguarded(local: SocketAddr, any_user: bool) -> anyhow::Result<()> {
+    if local.ip().is_loopback() || any_user {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "[http] listen = {local} is not a loopback address and no console user is \
+         configured: anyone who reaches it would see every report. Add a user with \
+         `nianbao user add NAME --role admin` (and `--config` of this daemon), or \
+         listen on 127.0.0.1, or set `[http] console = false` to serve only \
+         /metrics, /healthz and /readyz. / 控制台监听非本机地址但尚未设置用户：\
+         请先运行 `nianbao user add 用户名`。"
+    )
+}
+
+/// Whether any console user is configured: in the users file, or in the database (none
+/// when it does not exist yet). Blocking.
+pub fn any_user(config: &Config) -> anyhow::Result<bool> {
+    let any = match &config.http.users_file {
+        Some(path) => Users::File(path).any(),
+        None => {
+            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            if !db.exists() {
+                return Ok(false);
+            }
+            let store = Store::open_read(&db)?;
+            Users::Db(store.connection()).any()
+        }
+    };
+    any.context("cannot read the console users")
 }
 
 /// The console's routes, every one behind [`auth::guard`].

@@ -287,14 +287,16 @@ pub async fn overview(
     Query(query): Query<OverviewQuery>,
 ) -> Response {
     let markup = blocking(&console, move |c, store| {
-        let default = c.default_year();
+        let season = c.season();
+        let default = season.report_year();
         let year = query.year.unwrap_or(default);
         let years = crate::status::years(store, default)?;
-        let status = crate::status::status(store, &c.config, year)?;
+        let status = crate::status::status(store, &c.config(), year)?;
         let held = crate::store::review::count_held(store.connection())?;
         Ok(overview_page(
             &v,
             (year, held),
+            (year == default).then_some(season),
             &years,
             &status.agencies,
             status.submissions.len(),
@@ -311,6 +313,7 @@ pub async fn overview(
 fn overview_page(
     v: &Visitor,
     (year, held): (i32, i64),
+    season: Option<crate::season::Season>,
     years: &[i32],
     agencies: &[AgencyStatus],
     files: usize,
@@ -326,6 +329,15 @@ fn overview_page(
         &title,
         html! {
             h1 { (title) }
+            @if let Some(s) = season {
+                p.season #season {
+                    "当前报送季：" (s.report_year()) " 年度报告，" (s.filing) " 年报送。"
+                    @if let Some((filing, closed)) = s.previous {
+                        "上一季（" (filing - 1) " 年度报告）已于 " (closed.to_string()) " 截止："
+                        a href=(overview_link(filing - 1, "", "")) { "查看 " (filing - 1) " 年度" }
+                    }
+                }
+            }
             nav.years {
                 "年度："
                 @for y in years {
@@ -450,7 +462,7 @@ pub async fn submission(
                 None => None,
             })
         };
-        let agency = agency_name(&c.config, &sub);
+        let agency = agency_name(&c.config(), &sub);
         Ok(Some(SubmissionView {
             review: super::review::load(store, &sub)?,
             duplicate_of: receipt_of(sub.duplicate_of)?,
@@ -912,8 +924,8 @@ pub async fn agency(
 ) -> Response {
     let found = blocking(&console, move |c, store| {
         let subs = crate::store::submissions_of_agency(store.connection(), &folder)?;
-        let configured = c.config.agency(&folder).map(|a| a.name.clone());
-        if configured.is_none() && subs.is_empty() && !in_inbox(&c.config, &folder) {
+        let configured = c.config().agency(&folder).map(|a| a.name.clone());
+        if configured.is_none() && subs.is_empty() && !in_inbox(&c.config(), &folder) {
             return Ok(None);
         }
         let name = configured
@@ -1027,7 +1039,7 @@ pub async fn export(
         _ => "text/csv; charset=utf-8",
     };
     let bytes = blocking(&console, move |c, store| {
-        let e = crate::export::export(store, &c.config, year)?;
+        let e = crate::export::export(store, &c.config(), year)?;
         match format.as_str() {
             "xlsx" => crate::export::to_xlsx(&e),
             "json" => crate::export::to_json(&e),

@@ -196,7 +196,7 @@ pub async fn decide(
             }
             _ => {}
         }
-        let agency = agency_name(&c.config, &sub);
+        let agency = agency_name(&c.config(), &sub);
         let file_name = sub
             .original_name
             .rsplit('/')
@@ -216,7 +216,7 @@ pub async fn decide(
         if let Some((subject, body)) = told {
             messages = crate::review::to_each(
                 crate::store::MessageKind::Review,
-                &crate::review::recipients(&c.config, sub.agency_folder.as_deref()),
+                &crate::review::recipients(&c.config(), sub.agency_folder.as_deref()),
                 &subject,
                 &body,
             );

@@ -58,11 +58,11 @@ pub enum Users<'a> {
 }
 
 impl Users<'_> {
-    /// Where, as said to the admin.
+    /// Where, as said to the admin (in Chinese, with the file's path).
     pub fn describe(&self) -> String {
         match self {
-            Users::Db(_) => "the database".to_string(),
-            Users::File(p) => p.display().to_string(),
+            Users::Db(conn) => format!("数据库 {}", conn.path().unwrap_or("（内存）")),
+            Users::File(p) => format!("用户文件 {}", p.display()),
         }
     }
 

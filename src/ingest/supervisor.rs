@@ -41,6 +41,7 @@ impl Pipeline {
     /// Takes a new configuration (agencies, mail, limits) without stopping; the inbox and
     /// data folder cannot move while running. The old settings stay if the new ones fail.
     pub fn reload(&self, new: Config) -> anyhow::Result<()> {
+        let new = absolute_paths(new)?;
         let old = self.config();
         if new.inbox != old.inbox || new.data_dir != old.data_dir {
             anyhow::bail!(
@@ -57,7 +58,8 @@ impl Pipeline {
         *self.smtp.write().unwrap_or_else(|e| e.into_inner()) = smtp;
         self.liveness
             .set_stuck_after(Duration::from_secs(new.stuck_after_s));
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        crate::folders::create_agency_folders(&new);
+        self.config.replace(new);
         // New agencies or a new schedule: the day's reminders are looked at again.
         *self.reminders_day.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
@@ -89,6 +91,18 @@ impl Pipeline {
         }
         Ok(done)
     }
+}
+
+/// The configuration with `inbox` and `data_dir` made absolute against the working
+/// directory (symbolic links are not resolved). The kernel's events name absolute paths:
+/// compared with a relative inbox (the built-in `./inbox`) every one of them was thrown
+/// away, and files were found only by the rescan a minute later.
+fn absolute_paths(mut config: Config) -> anyhow::Result<Config> {
+    for path in [&mut config.inbox, &mut config.data_dir] {
+        *path = std::path::absolute(&*path)
+            .with_context(|| format!("cannot make {} an absolute path", path.display()))?;
+    }
+    Ok(config)
 }
 
 /// Tells systemd (when it started us with NOTIFY_SOCKET); a no-op otherwise.
@@ -123,6 +137,7 @@ impl Signals {
 /// Runs the daemon until SIGTERM or SIGINT: resume, watch, ingest on a bounded pool,
 /// deliver. `config_path` is read again on SIGHUP (`None`: built-in defaults).
 pub fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = absolute_paths(config)?;
     let workers = if config.workers == 0 {
         // Two per core: a batch waits for the disk (flushing its archive copies, its
         // commit) for part of its time, and another batch checks meanwhile. One per core
@@ -160,6 +175,7 @@ pub fn run(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let _lock = crate::store::lock::DataDirLock::acquire(&config.data_dir)?;
     let pipeline = Arc::new(Pipeline::open(config)?);
+    crate::folders::create_agency_folders(&pipeline.config());
     let cleaned = pipeline.clean_archive_tmp();
     if cleaned > 0 {
         tracing::info!(
@@ -273,8 +289,13 @@ async fn supervise(
                     p.mail_wakeup.kick();
                 }
             });
-            match crate::http::Server::start(listen, Arc::clone(&health), pipeline.config(), kick)
-                .await
+            match crate::http::Server::start(
+                listen,
+                Arc::clone(&health),
+                pipeline.shared_config(),
+                kick,
+            )
+            .await
             {
                 Ok(server) => Some(server),
                 // Built-in defaults: the console is a convenience, the daemon runs without it.

@@ -14,6 +14,8 @@ pub mod review;
 mod schema;
 mod users;
 pub mod versions;
+#[cfg(test)]
+mod versions_tests;
 
 use std::path::Path;
 use std::time::Duration;
@@ -870,15 +872,7 @@ pub(crate) fn outcome_in(
     insert_findings(tx, id, result)?;
     // A new version for the same agency and year supersedes the older ones.
     if let Some(year) = year {
-        tx.cached_execute(
-            // `+state`: the state index matches nearly every row; the (agency, year)
-            // index matches a handful. Without the `+` the planner scanned all checked
-            // submissions for every file (quadratic; see BENCHMARKS.md).
-            "UPDATE submissions SET superseded_by = ?1
-                 WHERE agency_folder = (SELECT agency_folder FROM submissions WHERE id = ?1)
-                   AND year = ?2 AND +state = 'checked' AND id < ?1 AND superseded_by IS NULL",
-            params![id, year],
-        )?;
+        tx.cached_execute(SUPERSEDE, params![id, year])?;
     }
     queue(tx, id, receipt, messages)?;
     if let Some(hold) = hold {
@@ -886,6 +880,16 @@ pub(crate) fn outcome_in(
     }
     Ok(())
 }
+
+/// A new version for the same agency and year supersedes the older ones (`?1`: its id,
+/// `?2`: its year).
+///
+/// `+state`: the state index matches nearly every row; the (agency, year) index matches a
+/// handful. Without the `+` the planner scanned all checked submissions for every file
+/// (quadratic; see BENCHMARKS.md).
+const SUPERSEDE: &str = "UPDATE submissions SET superseded_by = ?1
+     WHERE agency_folder = (SELECT agency_folder FROM submissions WHERE id = ?1)
+       AND year = ?2 AND +state = 'checked' AND id < ?1 AND superseded_by IS NULL";
 
 /// [`Store::store_duplicate`] inside a transaction.
 pub(crate) fn duplicate_in(

@@ -202,6 +202,13 @@ pub fn migrations() -> Migrations<'static> {
              ALTER TABLE submissions ADD COLUMN owner_name TEXT;
              ALTER TABLE submissions ADD COLUMN archive_removed_at TEXT;",
         ),
+        // The versions of an agency's report not yet superseded: superseding the older
+        // ones when a new version is stored looks at these only. Through the (agency, year)
+        // index it read every earlier version (5,000 files into one folder: 286 files/s).
+        M::up(
+            "CREATE INDEX submissions_current ON submissions(agency_folder, year)
+                 WHERE superseded_by IS NULL;",
+        ),
     ])
 }
 

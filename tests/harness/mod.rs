@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod disk;
+pub mod defaults;
 pub mod http;
 pub mod smtp;
 pub mod web;
@@ -268,6 +269,25 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("no `{text}` in the log after {secs} s\n{}", self.log());
+    }
+
+    /// `systemctl reload`: SIGHUP, then waits (30 s at most) until the log says that the
+    /// configuration was reloaded once more.
+    pub fn reload(&self) {
+        const DONE: &str = "configuration reloaded";
+        let before = self.log().matches(DONE).count();
+        let pid = self.pid().expect("the daemon runs").to_string();
+        let sent = Command::new("kill").args(["-HUP", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -HUP {pid}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.log().matches(DONE).count() == before {
+            assert!(
+                Instant::now() < deadline,
+                "not reloaded in 30 s\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// A writable connection to the daemon's database (for tests that damage or lock it).
