@@ -27,12 +27,18 @@ const LIMITS: Limits = Limits {
 const MIN_TEXT_CHARS: usize = 20;
 
 pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
-    let tsv = match subprocess::run(
-        "pdftotext",
-        &["-tsv".as_ref(), "-".as_ref(), "-".as_ref()],
-        Some(bytes),
-        LIMITS,
-    ) {
+    // The drawing (mutool) is traced while poppler reads the text: the two run side by side.
+    let (tsv, trace) = std::thread::scope(|s| {
+        let trace = s.spawn(|| super::pdf_trace::trace(bytes));
+        let tsv = subprocess::run(
+            "pdftotext",
+            &["-tsv".as_ref(), "-".as_ref(), "-".as_ref()],
+            Some(bytes),
+            LIMITS,
+        );
+        (tsv, trace.join().ok().flatten())
+    });
+    let tsv = match tsv {
         Ok(out) => out,
         Err(e) => return Err(error(e)),
     };
@@ -48,7 +54,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     Ok(Extracted {
         format: Format::Pdf,
         encoding: None,
-        blocks: lines(words),
+        blocks: super::pdf_trace::blocks(trace.as_deref(), words),
     })
 }
 
@@ -56,6 +62,11 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
 /// arbitrary TSV to the row reconstruction.
 pub fn blocks_of_tsv(tsv: &str) -> Vec<Block> {
     lines(parse_tsv(tsv).0)
+}
+
+/// The words of `pdftotext -tsv` output.
+pub(super) fn words_of_tsv(tsv: &str) -> Vec<Word> {
+    parse_tsv(tsv).0
 }
 
 /// What a failed `pdftotext` means to the submitter.
@@ -98,13 +109,13 @@ fn error(e: RunError) -> ExtractError {
 
 /// One word of the text layer with its box, in points from the page's top left.
 #[derive(Debug, Clone, PartialEq)]
-struct Word {
-    page: u32,
-    left: f64,
-    top: f64,
-    width: f64,
-    height: f64,
-    text: String,
+pub(super) struct Word {
+    pub(super) page: u32,
+    pub(super) left: f64,
+    pub(super) top: f64,
+    pub(super) width: f64,
+    pub(super) height: f64,
+    pub(super) text: String,
 }
 
 /// The words of `pdftotext -tsv` output (level 5 rows) and the number of pages (level 1).
@@ -246,7 +257,7 @@ fn visual_lines(mut words: Vec<Word>) -> Vec<Line> {
 }
 
 /// Chinese needs no space where a letter-spaced label is joined again.
-fn is_cjk_edge(a: &str, b: &str) -> bool {
+pub(super) fn is_cjk_edge(a: &str, b: &str) -> bool {
     let cjk = |c: Option<char>| c.is_some_and(|c| !c.is_ascii());
     cjk(a.chars().last()) || cjk(b.chars().next())
 }
@@ -494,6 +505,14 @@ fn drop_rotated(words: Vec<Word>) -> Vec<Word> {
 ///   a fragment is joined by the one straight below it in the same column (within three
 ///   line heights) on the next such line.
 fn lines(words: Vec<Word>) -> Vec<Block> {
+    positioned_lines(words)
+        .into_iter()
+        .map(|(_, _, b)| b)
+        .collect()
+}
+
+/// [`lines`], each with its page and top, to be placed among the tables read by their grid.
+pub(super) fn positioned_lines(words: Vec<Word>) -> Vec<(u32, f64, Block)> {
     let mut lines = visual_lines(drop_rotated(words));
     stack_headers(&mut lines);
     join_row_labels(&mut lines);
@@ -515,13 +534,17 @@ fn lines(words: Vec<Word>) -> Vec<Block> {
             .map(|f| f.text)
             .collect::<Vec<_>>()
             .join("\t");
-        blocks.push(Block::Text {
-            text,
-            at: SourceRef::PageLine {
-                page,
-                line: line_no,
+        blocks.push((
+            page,
+            line.top,
+            Block::Text {
+                text,
+                at: SourceRef::PageLine {
+                    page,
+                    line: line_no,
+                },
             },
-        });
+        ));
     }
     blocks
 }

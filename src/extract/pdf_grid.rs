@@ -1,0 +1,716 @@
+//! PDF tables read by their drawn grid.
+//!
+//! The tables of an annual report are drawn with borders, and the borders are vector paths
+//! in the page's content: the cells are in the file, whatever the generator did with the
+//! text. MuPDF's `mutool trace` runs each page's content (graphics state, `cm`, Form
+//! XObjects, clipping) and prints every path it draws in page space, y from the top like
+//! poppler's word boxes. From it:
+//!
+//! 1. **Rulings** ([`segments`]): strokes along one axis no thicker than [`MAX_THICKNESS`],
+//!    and thin filled shapes (Word, WPS and Chromium draw a border as a filled bar, Chromium's
+//!    default `border=1` as a bevelled quadrilateral), each as a horizontal or vertical
+//!    segment. White paint is no border.
+//! 2. **Grids** ([`grids`]): coordinates within [`SNAP`] are one line (double borders of a
+//!    table with cell spacing are one ruling); collinear pieces that touch are joined; a
+//!    table is a connected set of rulings with a complete outer frame. Cells are the
+//!    rectangles between consecutive lines; a missing inner side merges two of them (row and
+//!    column spans). A merged area that is not a rectangle refuses the grid.
+//! 3. **Cells** ([`fill`]): each poppler word goes to the cell that holds its centre, words
+//!    of a cell joined top to bottom, then left to right. A table cut by a page break goes on
+//!    in the first table of the next page when the column lines agree, its repeated header
+//!    rows left out.
+//!
+//! What comes out is the same [`Block::Table`] docx and html give. Words outside every grid
+//! stay for the text-geometry reader. Every count is bounded (segments, lines per page, grid
+//! size, element depth): past a bound the grid is given up, never the file.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::pdf::Word;
+use super::{Cell, SourceRef};
+
+/// Thickest stroke or filled bar taken as a ruling, in points.
+pub const MAX_THICKNESS: f64 = 2.5;
+/// Coordinates closer than this (points) are one line.
+pub const SNAP: f64 = 2.5;
+/// Segments of a whole document past which the grid is given up.
+pub const MAX_SEGMENTS: usize = 200_000;
+/// Element nesting of the trace past which it is given up.
+pub const MAX_DEPTH: usize = 256;
+/// Points of one path past which it is no border (a drawing, a chart).
+const MAX_PATH_POINTS: usize = 4_096;
+/// Horizontal or vertical lines of one page past which its grids are not looked for.
+const MAX_LINES_PER_PAGE: usize = 2_000;
+/// Rows or columns of one grid.
+const MAX_GRID: usize = 400;
+
+/// Why the trace gave no rulings.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("the trace is not well-formed: {0}")]
+    Malformed(String),
+    #[error("more than {MAX_SEGMENTS} ruling segments")]
+    TooManySegments,
+    #[error("elements nested deeper than {MAX_DEPTH}")]
+    TooDeep,
+}
+
+/// A ruling: a horizontal segment at `y = at` from `x = from` to `to`, or a vertical one at
+/// `x = at`; points, y from the page's top.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub page: u32,
+    pub horizontal: bool,
+    pub at: f64,
+    pub from: f64,
+    pub to: f64,
+}
+
+/// A path being read: its paint, matrix and sub-paths (points in user space).
+struct Path {
+    /// Line width in page space for a stroke, `None` for a fill.
+    stroke: Option<f64>,
+    matrix: [f64; 6],
+    invisible: bool,
+    subpaths: Vec<(Vec<(f64, f64)>, bool)>,
+    points: usize,
+}
+
+impl Path {
+    fn point(&mut self, p: (f64, f64), new: bool) {
+        self.points += 1;
+        if self.points > MAX_PATH_POINTS {
+            self.invisible = true;
+            self.subpaths.clear();
+            return;
+        }
+        if self.invisible {
+            return;
+        }
+        match self.subpaths.last_mut() {
+            Some((pts, _)) if !new => pts.push(p),
+            _ => self.subpaths.push((vec![p], false)),
+        }
+    }
+}
+
+fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.try_get_attribute(name)
+        .ok()
+        .flatten()
+        .map(|a| a.value.into_owned())
+}
+
+fn numbers(s: &str) -> Vec<f64> {
+    s.split([' ', ','])
+        .filter_map(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+fn num(e: &BytesStart<'_>, name: &str) -> Option<f64> {
+    attr(e, name)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+/// White (or fully transparent) paint draws no border.
+fn invisible(e: &BytesStart<'_>) -> bool {
+    if num(e, "alpha").is_some_and(|a| a <= 0.01) {
+        return true;
+    }
+    let color = attr(e, "color").map(|c| numbers(&c)).unwrap_or_default();
+    let cmyk = attr(e, "colorspace").is_some_and(|c| c.contains("CMYK"));
+    !color.is_empty()
+        && if cmyk {
+            color.iter().all(|&c| c <= 0.05)
+        } else {
+            color.iter().all(|&c| c >= 0.95)
+        }
+}
+
+/// The rulings of every page of `mutool trace` output.
+pub fn segments(xml: &str) -> Result<Vec<Segment>, TraceError> {
+    let mut reader = Reader::from_str(xml);
+    let mut depth = 0usize;
+    let mut page = 0u32;
+    let mut path: Option<Path> = None;
+    let mut out = Vec::new();
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| TraceError::Malformed(e.to_string()))?;
+        match event {
+            Event::Eof => break,
+            Event::Start(e) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(TraceError::TooDeep);
+                }
+                start(&e, &mut page, &mut path, true);
+            }
+            Event::Empty(e) => start(&e, &mut page, &mut path, false),
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if matches!(e.name().as_ref(), "stroke_path" | "fill_path")
+                    && let Some(p) = path.take()
+                {
+                    emit(p, page, &mut out);
+                    if out.len() > MAX_SEGMENTS {
+                        return Err(TraceError::TooManySegments);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn start(e: &BytesStart<'_>, page: &mut u32, path: &mut Option<Path>, open: bool) {
+    match e.name().as_ref() {
+        "page" => {
+            *page = num(e, "number")
+                .filter(|n| *n >= 1.0 && *n <= f64::from(u32::MAX))
+                .map_or(page.saturating_add(1), |n| n as u32);
+        }
+        name @ ("stroke_path" | "fill_path") if open => {
+            let m = attr(e, "transform")
+                .map(|t| numbers(&t))
+                .unwrap_or_default();
+            let matrix = match m[..] {
+                [a, b, c, d, e, f] => [a, b, c, d, e, f],
+                _ => [1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+            };
+            let scale = (matrix[0] * matrix[3] - matrix[1] * matrix[2]).abs().sqrt();
+            let stroke =
+                (name == "stroke_path").then(|| num(e, "linewidth").unwrap_or(1.0) * scale);
+            *path = Some(Path {
+                stroke,
+                matrix,
+                invisible: invisible(e),
+                subpaths: Vec::new(),
+                points: 0,
+            });
+        }
+        name @ ("moveto" | "lineto" | "curveto" | "closepath") => {
+            let Some(p) = path.as_mut() else { return };
+            match name {
+                "moveto" | "lineto" => {
+                    if let (Some(x), Some(y)) = (num(e, "x"), num(e, "y")) {
+                        p.point((x, y), name == "moveto");
+                    }
+                }
+                "curveto" => {
+                    if let Some((_, curved)) = p.subpaths.last_mut() {
+                        *curved = true;
+                    }
+                }
+                _ => {
+                    // A stroke draws the closing side too.
+                    if p.stroke.is_some()
+                        && let Some(first) = p.subpaths.last().and_then(|(pts, _)| pts.first())
+                    {
+                        let first = *first;
+                        p.point(first, false);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The rulings of one finished path.
+fn emit(p: Path, page: u32, out: &mut Vec<Segment>) {
+    if p.invisible {
+        return;
+    }
+    let [a, b, c, d, e, f] = p.matrix;
+    let map = |(x, y): (f64, f64)| (a * x + c * y + e, b * x + d * y + f);
+    for (pts, curved) in &p.subpaths {
+        if *curved {
+            continue;
+        }
+        let pts: Vec<(f64, f64)> = pts.iter().copied().map(map).collect();
+        match p.stroke {
+            Some(width) if width <= MAX_THICKNESS => {
+                for w in pts.windows(2) {
+                    let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+                    if (y1 - y0).abs() <= 0.5 && (x1 - x0).abs() >= 1.0 {
+                        out.push(Segment {
+                            page,
+                            horizontal: true,
+                            at: (y0 + y1) / 2.0,
+                            from: x0.min(x1),
+                            to: x0.max(x1),
+                        });
+                    } else if (x1 - x0).abs() <= 0.5 && (y1 - y0).abs() >= 1.0 {
+                        out.push(Segment {
+                            page,
+                            horizontal: false,
+                            at: (x0 + x1) / 2.0,
+                            from: y0.min(y1),
+                            to: y0.max(y1),
+                        });
+                    }
+                }
+            }
+            Some(_) => {}
+            None => {
+                if pts.len() < 2 {
+                    continue;
+                }
+                let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+                for &(x, y) in &pts {
+                    x0 = x0.min(x);
+                    y0 = y0.min(y);
+                    x1 = x1.max(x);
+                    y1 = y1.max(y);
+                }
+                let (w, h) = (x1 - x0, y1 - y0);
+                if h <= MAX_THICKNESS && w > h && w >= 1.0 {
+                    out.push(Segment {
+                        page,
+                        horizontal: true,
+                        at: (y0 + y1) / 2.0,
+                        from: x0,
+                        to: x1,
+                    });
+                } else if w <= MAX_THICKNESS && h > w && h >= 1.0 {
+                    out.push(Segment {
+                        page,
+                        horizontal: false,
+                        at: (x0 + x1) / 2.0,
+                        from: y0,
+                        to: y1,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A cell of a grid: its first row and column and how many it spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub row: usize,
+    pub col: usize,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// A table drawn on one page: its column and row lines and its cells, row by row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub page: u32,
+    pub xs: Vec<f64>,
+    pub ys: Vec<f64>,
+    pub cells: Vec<Span>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    at: f64,
+    from: f64,
+    to: f64,
+}
+
+/// Representatives of `values` grouped by chains closer than [`SNAP`]: (low, high, mean).
+fn clusters(mut values: Vec<f64>) -> Vec<(f64, f64, f64)> {
+    values.sort_by(f64::total_cmp);
+    let mut out: Vec<(f64, f64, f64, usize)> = Vec::new();
+    for v in values {
+        match out.last_mut() {
+            Some((_, hi, sum, n)) if v - *hi <= SNAP => {
+                *hi = v;
+                *sum += v;
+                *n += 1;
+            }
+            _ => out.push((v, v, v, 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(lo, hi, sum, n)| (lo, hi, sum / n as f64))
+        .collect()
+}
+
+/// Segments of one orientation snapped to their clusters and joined where they touch.
+fn lines(segments: &[&Segment]) -> Vec<Line> {
+    let reps = clusters(segments.iter().map(|s| s.at).collect());
+    let snap = |v: f64| {
+        let i = reps.partition_point(|c| c.1 < v);
+        reps.get(i).map_or(v, |c| c.2)
+    };
+    let mut snapped: Vec<Line> = segments
+        .iter()
+        .map(|s| Line {
+            at: snap(s.at),
+            from: s.from,
+            to: s.to,
+        })
+        .collect();
+    snapped.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.from.total_cmp(&b.from)));
+    let mut out: Vec<Line> = Vec::new();
+    for l in snapped {
+        match out.last_mut() {
+            Some(last) if last.at == l.at && l.from <= last.to + SNAP => {
+                last.to = last.to.max(l.to);
+            }
+            _ => out.push(l),
+        }
+    }
+    out
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (a, b) = (find(parent, a), find(parent, b));
+    if a != b {
+        parent[a.max(b)] = a.min(b);
+    }
+}
+
+/// The bordered tables of `segments`, page by page, top to bottom.
+pub fn grids(segments: &[Segment]) -> Vec<Grid> {
+    let mut pages: Vec<u32> = segments.iter().map(|s| s.page).collect();
+    pages.sort_unstable();
+    pages.dedup();
+    let mut out = Vec::new();
+    for page in pages {
+        let on = |h: bool| -> Vec<&Segment> {
+            segments
+                .iter()
+                .filter(|s| s.page == page && s.horizontal == h)
+                .collect()
+        };
+        let hl = lines(&on(true));
+        let vl = lines(&on(false));
+        if hl.len() > MAX_LINES_PER_PAGE || vl.len() > MAX_LINES_PER_PAGE {
+            continue;
+        }
+        let mut parent: Vec<usize> = (0..hl.len() + vl.len()).collect();
+        for (i, h) in hl.iter().enumerate() {
+            for (j, v) in vl.iter().enumerate() {
+                if v.at >= h.from - SNAP
+                    && v.at <= h.to + SNAP
+                    && h.at >= v.from - SNAP
+                    && h.at <= v.to + SNAP
+                {
+                    union(&mut parent, i, hl.len() + j);
+                }
+            }
+        }
+        let mut roots: Vec<usize> = (0..parent.len()).map(|i| find(&mut parent, i)).collect();
+        let members = roots.clone();
+        roots.sort_unstable();
+        roots.dedup();
+        let mut found: Vec<Grid> = roots
+            .into_iter()
+            .filter_map(|root| {
+                let hs: Vec<Line> = (0..hl.len())
+                    .filter(|&i| members[i] == root)
+                    .map(|i| hl[i])
+                    .collect();
+                let vs: Vec<Line> = (0..vl.len())
+                    .filter(|&j| members[hl.len() + j] == root)
+                    .map(|j| vl[j])
+                    .collect();
+                grid(page, &hs, &vs)
+            })
+            .collect();
+        found.sort_by(|a, b| a.ys[0].total_cmp(&b.ys[0]));
+        out.extend(found);
+    }
+    out
+}
+
+/// The grid of one connected set of rulings, if it is a table with a whole frame and
+/// rectangular cells.
+fn grid(page: u32, hs: &[Line], vs: &[Line]) -> Option<Grid> {
+    let positions = |ls: &[Line]| {
+        let mut v: Vec<f64> = ls.iter().map(|l| l.at).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    };
+    let (xs, ys) = (positions(vs), positions(hs));
+    if xs.len() < 2 || ys.len() < 2 || xs.len() > MAX_GRID + 1 || ys.len() > MAX_GRID + 1 {
+        return None;
+    }
+    let covers = |ls: &[Line], at: f64, from: f64, to: f64| {
+        ls.iter()
+            .any(|l| l.at == at && l.from <= from + SNAP && l.to >= to - SNAP)
+    };
+    let (nr, nc) = (ys.len() - 1, xs.len() - 1);
+    // h[r][c]: the line at ys[r] over column c; v[r][c]: the line at xs[c] beside row r.
+    let h: Vec<Vec<bool>> = (0..=nr)
+        .map(|r| {
+            (0..nc)
+                .map(|c| covers(hs, ys[r], xs[c], xs[c + 1]))
+                .collect()
+        })
+        .collect();
+    let v: Vec<Vec<bool>> = (0..nr)
+        .map(|r| {
+            (0..=nc)
+                .map(|c| covers(vs, xs[c], ys[r], ys[r + 1]))
+                .collect()
+        })
+        .collect();
+    let frame = (0..nc).all(|c| h[0][c] && h[nr][c]) && (0..nr).all(|r| v[r][0] && v[r][nc]);
+    if !frame {
+        return None;
+    }
+    let mut parent: Vec<usize> = (0..nr * nc).collect();
+    for r in 0..nr {
+        for c in 0..nc {
+            if c + 1 < nc && !v[r][c + 1] {
+                union(&mut parent, r * nc + c, r * nc + c + 1);
+            }
+            if r + 1 < nr && !h[r + 1][c] {
+                union(&mut parent, r * nc + c, (r + 1) * nc + c);
+            }
+        }
+    }
+    // Each area: its bounding rows and columns and how many elementary cells it holds.
+    let mut areas: std::collections::BTreeMap<usize, (usize, usize, usize, usize, usize)> =
+        std::collections::BTreeMap::new();
+    for r in 0..nr {
+        for c in 0..nc {
+            let root = find(&mut parent, r * nc + c);
+            let a = areas.entry(root).or_insert((r, c, r, c, 0));
+            a.0 = a.0.min(r);
+            a.1 = a.1.min(c);
+            a.2 = a.2.max(r);
+            a.3 = a.3.max(c);
+            a.4 += 1;
+        }
+    }
+    let mut cells = Vec::with_capacity(areas.len());
+    for (r0, c0, r1, c1, n) in areas.into_values() {
+        if (r1 - r0 + 1) * (c1 - c0 + 1) != n {
+            return None;
+        }
+        cells.push(Span {
+            row: r0,
+            col: c0,
+            rows: r1 - r0 + 1,
+            cols: c1 - c0 + 1,
+        });
+    }
+    cells.sort_by_key(|s| (s.row, s.col));
+    Some(Grid {
+        page,
+        xs,
+        ys,
+        cells,
+    })
+}
+
+/// A table read from its grid, placed where its first part starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filled {
+    pub page: u32,
+    pub top: f64,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// The grid whose area holds the point, and its cell there.
+fn locate(grids: &[Grid], page: u32, x: f64, y: f64) -> Option<(usize, usize)> {
+    grids.iter().enumerate().find_map(|(gi, g)| {
+        let (x0, x1) = (g.xs[0], *g.xs.last()?);
+        let (y0, y1) = (g.ys[0], *g.ys.last()?);
+        if g.page != page || x < x0 || x > x1 || y < y0 || y > y1 {
+            return None;
+        }
+        let c = g.xs.partition_point(|&v| v <= x).clamp(1, g.xs.len() - 1) - 1;
+        let r = g.ys.partition_point(|&v| v <= y).clamp(1, g.ys.len() - 1) - 1;
+        let ci = g.cells.iter().position(|s| {
+            (s.row..s.row + s.rows).contains(&r) && (s.col..s.col + s.cols).contains(&c)
+        })?;
+        Some((gi, ci))
+    })
+}
+
+/// A cell's words as one text: visual lines top to bottom, words left to right; Chinese
+/// joined without spaces, a label wrapped over five lines one label.
+fn cell_text(mut words: Vec<&Word>) -> String {
+    words.sort_by(|a, b| a.top.total_cmp(&b.top));
+    let mut lines: Vec<(f64, f64, Vec<&Word>)> = Vec::new();
+    for w in words {
+        let bottom = w.top + w.height;
+        match lines.last_mut() {
+            Some((top, bot, ws))
+                if (bot.min(bottom) - top.max(w.top)) >= 0.5 * w.height.min(*bot - *top) =>
+            {
+                *top = top.min(w.top);
+                *bot = bot.max(bottom);
+                ws.push(w);
+            }
+            _ => lines.push((w.top, bottom, vec![w])),
+        }
+    }
+    let mut text = String::new();
+    for (_, _, mut ws) in lines {
+        ws.sort_by(|a, b| a.left.total_cmp(&b.left));
+        let mut right: Option<f64> = None;
+        for w in ws {
+            if let Some(r) = right {
+                let gap = w.left - r;
+                if gap > 0.15 * w.height && !super::pdf::is_cjk_edge(&text, &w.text) {
+                    text.push(' ');
+                }
+            } else if !text.is_empty() && !super::pdf::is_cjk_edge(&text, &w.text) {
+                text.push(' ');
+            }
+            text.push_str(&w.text);
+            right = Some(w.left + w.width);
+        }
+    }
+    text
+}
+
+/// Whether grid `b` (first on its page) goes on from grid `a` (last on the page before):
+/// the same column lines.
+fn continues(a: &Grid, b: &Grid) -> bool {
+    b.page == a.page + 1
+        && a.xs.len() == b.xs.len()
+        && a.xs
+            .iter()
+            .zip(&b.xs)
+            .all(|(x, y)| (x - y).abs() <= 2.0 * SNAP)
+}
+
+/// Words into the cells of `grids`; tables cut by page breaks joined. Returns the tables
+/// and the words outside every grid, in their order.
+pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>) {
+    let mut inside: Vec<Vec<Vec<&Word>>> = grids
+        .iter()
+        .map(|g| vec![Vec::new(); g.cells.len()])
+        .collect();
+    let mut rest_at = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let (x, y) = (w.left + w.width / 2.0, w.top + w.height / 2.0);
+        match locate(grids, w.page, x, y) {
+            Some((g, c)) => inside[g][c].push(w),
+            None => rest_at.push(i),
+        }
+    }
+    let texts: Vec<Vec<String>> = inside
+        .into_iter()
+        .map(|cells| cells.into_iter().map(cell_text).collect())
+        .collect();
+    // Chains of grids continued over page breaks.
+    let mut chains: Vec<Vec<usize>> = Vec::new();
+    for (i, g) in grids.iter().enumerate() {
+        let last_on_page = grids.get(i + 1).is_none_or(|n| n.page != g.page);
+        let _ = last_on_page;
+        let prev = i.checked_sub(1).map(|p| &grids[p]);
+        let first_on_page = prev.is_none_or(|p| p.page != g.page);
+        let joins = first_on_page
+            && prev.is_some_and(|p| continues(p, g))
+            && !heading_between(grids, i, &words, &rest_at);
+        match chains.last_mut() {
+            Some(chain) if joins => chain.push(i),
+            _ => chains.push(vec![i]),
+        }
+    }
+    let mut tables = Vec::new();
+    for (t, chain) in chains.iter().enumerate() {
+        let first = chain[0];
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let header: Vec<Vec<(usize, usize, &str)>> = row_keys(&grids[first], &texts[first]);
+        for &g in chain {
+            let keys = row_keys(&grids[g], &texts[g]);
+            // Rows repeated from the table's head on a later page are left out, whole
+            // cells only.
+            let skip = if g == first {
+                0
+            } else {
+                let mut k = 0;
+                while k < keys.len()
+                    && k < header.len()
+                    && keys[k] == header[k]
+                    && !keys[k].is_empty()
+                {
+                    k += 1;
+                }
+                while k > 0
+                    && grids[g]
+                        .cells
+                        .iter()
+                        .any(|s| s.row < k && s.row + s.rows > k)
+                {
+                    k -= 1;
+                }
+                k
+            };
+            let nrows = grids[g].ys.len() - 1;
+            let base = rows.len();
+            rows.extend((skip..nrows).map(|_| Vec::new()));
+            for (ci, s) in grids[g].cells.iter().enumerate() {
+                if s.row < skip {
+                    continue;
+                }
+                let r = base + s.row - skip;
+                rows[r].push(Cell {
+                    text: texts[g][ci].clone(),
+                    at: SourceRef::PdfCell {
+                        page: grids[g].page,
+                        table: u32::try_from(t + 1).unwrap_or(u32::MAX),
+                        row: u32::try_from(r + 1).unwrap_or(u32::MAX),
+                        col: u32::try_from(s.col + 1).unwrap_or(u32::MAX),
+                    },
+                });
+            }
+        }
+        tables.push(Filled {
+            page: grids[first].page,
+            top: grids[first].ys[0],
+            rows,
+        });
+    }
+    let mut keep = vec![false; words.len()];
+    for i in rest_at {
+        keep[i] = true;
+    }
+    let rest = words
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(w, _)| w)
+        .collect();
+    (tables, rest)
+}
+
+/// A row's cells as (column, span, text), to recognise a repeated header row.
+fn row_keys<'a>(g: &Grid, texts: &'a [String]) -> Vec<Vec<(usize, usize, &'a str)>> {
+    let mut rows = vec![Vec::new(); g.ys.len() - 1];
+    for (s, t) in g.cells.iter().zip(texts) {
+        rows[s.row].push((s.col, s.cols, t.as_str()));
+    }
+    rows
+}
+
+/// Whether a section heading (`四、…`) stands between grid `i` and the grid before it, on
+/// either page: then the two are different tables, whatever their columns.
+fn heading_between(grids: &[Grid], i: usize, words: &[Word], rest: &[usize]) -> bool {
+    let (Some(a), Some(b)) = (i.checked_sub(1).map(|p| &grids[p]), grids.get(i)) else {
+        return false;
+    };
+    let a_bottom = a.ys.last().copied().unwrap_or(0.0);
+    let b_top = b.ys[0];
+    rest.iter().map(|&w| &words[w]).any(|w| {
+        let between = (w.page == a.page && w.top > a_bottom) || (w.page == b.page && w.top < b_top);
+        between && super::is_section_heading(&w.text)
+    })
+}
