@@ -714,3 +714,304 @@ fn heading_between(grids: &[Grid], i: usize, words: &[Word], rest: &[usize]) -> 
         between && super::is_section_heading(&w.text)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLACK: &str = "colorspace=\"DeviceRGB\" color=\"0 0 0\"";
+
+    fn page(n: u32, body: &str) -> String {
+        format!("<page number=\"{n}\" mediabox=\"0 0 595 842\">{body}</page>")
+    }
+
+    fn doc(pages: &[String]) -> String {
+        format!("<document>{}</document>", pages.concat())
+    }
+
+    fn line(x0: f64, y0: f64, x1: f64, y1: f64) -> String {
+        format!(
+            "<stroke_path linewidth=\".5\" {BLACK} transform=\"1 0 0 1 0 0\"><moveto x=\"{x0}\" y=\"{y0}\"/><lineto x=\"{x1}\" y=\"{y1}\"/></stroke_path>"
+        )
+    }
+
+    /// A thin filled rectangle, as Word and Chromium draw a border.
+    fn bar(x: f64, y: f64, w: f64, h: f64) -> String {
+        format!(
+            "<fill_path winding=\"nonzero\" {BLACK} transform=\"1 0 0 1 0 0\"><moveto x=\"{x}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{}\"/><lineto x=\"{x}\" y=\"{}\"/><closepath/></fill_path>",
+            x + w,
+            x + w,
+            y + h,
+            y + h
+        )
+    }
+
+    /// A stroked rectangle (`re S`) in a matrix scaling by `s`.
+    fn boxed(x: f64, y: f64, w: f64, h: f64, s: f64) -> String {
+        let (x, y, w, h) = (x / s, y / s, w / s, h / s);
+        format!(
+            "<stroke_path linewidth=\"{}\" {BLACK} transform=\"{s} 0 0 {s} 0 0\"><moveto x=\"{x}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{}\"/><lineto x=\"{x}\" y=\"{}\"/><closepath/></stroke_path>",
+            0.5 / s,
+            x + w,
+            x + w,
+            y + h,
+            y + h
+        )
+    }
+
+    const XS: [f64; 4] = [50.0, 150.0, 250.0, 350.0];
+    const YS: [f64; 4] = [100.0, 130.0, 160.0, 190.0];
+
+    /// Every ruling of a 3 × 3 table, as lines or as bars, leaving out those `skip` names
+    /// (horizontal?, index of the line, index of the cell side along it).
+    fn table(bars: bool, skip: &[(bool, usize, usize)]) -> String {
+        let mut out = String::new();
+        for (i, &y) in YS.iter().enumerate() {
+            for c in 0..3 {
+                if !skip.contains(&(true, i, c)) {
+                    out.push_str(&if bars {
+                        bar(XS[c], y - 0.4, XS[c + 1] - XS[c], 0.8)
+                    } else {
+                        line(XS[c], y, XS[c + 1], y)
+                    });
+                }
+            }
+        }
+        for (i, &x) in XS.iter().enumerate() {
+            for r in 0..3 {
+                if !skip.contains(&(false, i, r)) {
+                    out.push_str(&if bars {
+                        bar(x - 0.4, YS[r], 0.8, YS[r + 1] - YS[r])
+                    } else {
+                        line(x, YS[r], x, YS[r + 1])
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn grids_of(xml: &str) -> Vec<Grid> {
+        grids(&segments(xml).expect("segments"))
+    }
+
+    fn spans(g: &Grid) -> Vec<(usize, usize, usize, usize)> {
+        g.cells
+            .iter()
+            .map(|s| (s.row, s.col, s.rows, s.cols))
+            .collect()
+    }
+
+    fn close(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 0.5)
+    }
+
+    #[test]
+    fn rulings_drawn_as_lines_as_bars_and_as_rectangles_give_one_grid() {
+        let boxes: String = (0..3)
+            .flat_map(|r| (0..3).map(move |c| (r, c)))
+            .map(|(r, c)| boxed(XS[c], YS[r], XS[c + 1] - XS[c], YS[r + 1] - YS[r], 0.75))
+            .collect();
+        for xml in [
+            doc(&[page(1, &table(false, &[]))]),
+            doc(&[page(1, &table(true, &[]))]),
+            doc(&[page(1, &boxes)]),
+        ] {
+            let g = grids_of(&xml);
+            assert_eq!(g.len(), 1, "{xml}");
+            assert!(close(&g[0].xs, &XS) && close(&g[0].ys, &YS), "{g:?}");
+            assert_eq!(g[0].cells.len(), 9);
+            assert!(g[0].cells.iter().all(|s| s.rows == 1 && s.cols == 1));
+        }
+    }
+
+    #[test]
+    fn missing_inner_rulings_merge_cells_across_rows_and_columns() {
+        // No line between columns 1 and 2 in row 0 (a header over two columns), none
+        // between rows 1 and 2 in column 0 (a group label over two rows).
+        let g = grids_of(&doc(&[page(
+            1,
+            &table(false, &[(false, 1, 0), (true, 2, 0)]),
+        )]));
+        assert_eq!(g.len(), 1);
+        assert_eq!(
+            spans(&g[0]),
+            [
+                (0, 0, 1, 2),
+                (0, 2, 1, 1),
+                (1, 0, 2, 1),
+                (1, 1, 1, 1),
+                (1, 2, 1, 1),
+                (2, 1, 1, 1),
+                (2, 2, 1, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_table_without_its_whole_frame_or_with_a_ragged_merge_has_no_grid() {
+        // The right side of the frame is missing in one row.
+        assert!(grids_of(&doc(&[page(1, &table(false, &[(false, 3, 1)]))])).is_empty());
+        // Rules only across (a table ruled by rows alone).
+        let across: String = YS.iter().map(|&y| line(XS[0], y, XS[3], y)).collect();
+        assert!(grids_of(&doc(&[page(1, &across)])).is_empty());
+        // An L-shaped area: no rectangle of cells.
+        let ragged = table(false, &[(false, 1, 0), (true, 1, 0)]);
+        assert!(grids_of(&doc(&[page(1, &ragged)])).is_empty());
+    }
+
+    #[test]
+    fn white_thick_and_curved_paths_are_no_rulings() {
+        let xml = doc(&[page(
+            1,
+            &[
+                "<fill_path colorspace=\"DeviceRGB\" color=\"1 1 1\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"0\"/><lineto x=\"100\" y=\"0\"/><lineto x=\"100\" y=\"1\"/><lineto x=\"0\" y=\"1\"/></fill_path>",
+                "<stroke_path linewidth=\"6\" colorspace=\"DeviceGray\" color=\"0\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"5\"/><lineto x=\"100\" y=\"5\"/></stroke_path>",
+                "<stroke_path linewidth=\"1\" colorspace=\"DeviceGray\" color=\"0\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"9\"/><curveto x1=\"1\" y1=\"1\" x2=\"2\" y2=\"2\" x3=\"100\" y3=\"9\"/><lineto x=\"200\" y=\"9\"/></stroke_path>",
+                "<fill_path colorspace=\"DeviceCMYK\" color=\"0 0 0 0\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"20\"/><lineto x=\"100\" y=\"20\"/><lineto x=\"100\" y=\"21\"/><lineto x=\"0\" y=\"21\"/></fill_path>",
+            ]
+            .concat(),
+        )]);
+        assert_eq!(segments(&xml).expect("segments"), Vec::new());
+    }
+
+    fn word(page: u32, left: f64, top: f64, text: &str) -> Word {
+        Word {
+            page,
+            left,
+            top,
+            width: 10.0 * text.chars().count() as f64,
+            height: 10.0,
+            text: text.to_string(),
+        }
+    }
+
+    fn texts(t: &Filled) -> Vec<Vec<String>> {
+        t.rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.text.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_table_split_over_two_pages_is_one_table_its_repeated_header_once() {
+        for repeated in [true, false] {
+            let first = table(false, &[]);
+            let xml = doc(&[page(1, &first), page(2, &first)]);
+            let g = grids_of(&xml);
+            assert_eq!(g.len(), 2);
+            let mut words = vec![word(1, 40.0, 60.0, "表二")];
+            let rows = [("列名", "甲", "乙"), ("规章", "1", "2"), ("文件", "3", "4")];
+            for (r, row) in rows.iter().enumerate() {
+                for (c, text) in [row.0, row.1, row.2].iter().enumerate() {
+                    words.push(word(1, XS[c] + 5.0, YS[r] + 10.0, text));
+                }
+            }
+            let next: Vec<(&str, &str, &str)> = if repeated {
+                vec![("列名", "甲", "乙"), ("许可", "5", "6"), ("处罚", "7", "8")]
+            } else {
+                vec![("许可", "5", "6"), ("处罚", "7", "8"), ("强制", "9", "0")]
+            };
+            for (r, row) in next.iter().enumerate() {
+                for (c, text) in [row.0, row.1, row.2].iter().enumerate() {
+                    words.push(word(2, XS[c] + 5.0, YS[r] + 10.0, text));
+                }
+            }
+            words.push(word(2, 40.0, 300.0, "四、政府信息公开行政复议"));
+            let (tables, rest) = fill(&g, words);
+            assert_eq!(tables.len(), 1, "repeated {repeated}");
+            let mut expected = vec![
+                vec!["列名", "甲", "乙"],
+                vec!["规章", "1", "2"],
+                vec!["文件", "3", "4"],
+                vec!["许可", "5", "6"],
+                vec!["处罚", "7", "8"],
+            ];
+            if !repeated {
+                expected.push(vec!["强制", "9", "0"]);
+            }
+            assert_eq!(texts(&tables[0]), expected, "repeated {repeated}");
+            assert!(matches!(
+                tables[0].rows[4][0].at,
+                SourceRef::PdfCell {
+                    page: 2,
+                    table: 1,
+                    row: 5,
+                    col: 1
+                }
+            ));
+            let rest: Vec<&str> = rest.iter().map(|w| w.text.as_str()).collect();
+            assert_eq!(rest, ["表二", "四、政府信息公开行政复议"]);
+        }
+    }
+
+    #[test]
+    fn a_heading_between_two_tables_keeps_them_apart() {
+        let t = table(false, &[]);
+        let g = grids_of(&doc(&[page(1, &t), page(2, &t)]));
+        let words = vec![
+            word(1, 60.0, 110.0, "甲"),
+            word(2, 40.0, 60.0, "四、政府信息公开行政复议、行政诉讼情况"),
+            word(2, 60.0, 110.0, "乙"),
+        ];
+        let (tables, _) = fill(&g, words);
+        assert_eq!(tables.len(), 2);
+    }
+
+    #[test]
+    fn a_cell_joins_its_lines_and_a_vertical_label_is_one_text() {
+        let g = grids_of(&doc(&[page(
+            1,
+            &table(false, &[(true, 1, 0), (true, 2, 0)]),
+        )]));
+        let mut words = vec![
+            // A label wrapped over three lines in cell (0, 1).
+            word(1, 155.0, 101.0, "（二）部分"),
+            word(1, 155.0, 112.0, "公开（区分"),
+            word(1, 155.0, 121.0, "处理的）"),
+        ];
+        // A group label one character per line down column 0, over the three rows.
+        for (i, ch) in "三、本年度办理结果".chars().enumerate() {
+            words.push(word(1, 55.0, 101.0 + 9.5 * i as f64, &ch.to_string()));
+        }
+        words.push(word(1, 160.0, 140.0, "Total"));
+        words.push(word(1, 225.0, 140.0, "12"));
+        let (tables, rest) = fill(&g, words);
+        assert!(rest.is_empty());
+        let t = texts(&tables[0]);
+        assert_eq!(t[0][0], "三、本年度办理结果");
+        assert_eq!(t[0][1], "（二）部分公开（区分处理的）");
+        assert_eq!(t[1][0], "Total 12");
+    }
+
+    #[test]
+    fn hostile_traces_are_refused_not_followed() {
+        let deep = format!(
+            "{}{}",
+            "<g>".repeat(MAX_DEPTH + 10),
+            "</g>".repeat(MAX_DEPTH + 10)
+        );
+        assert!(matches!(segments(&deep), Err(TraceError::TooDeep)));
+        assert!(matches!(
+            segments("<document><page></document>"),
+            Err(TraceError::Malformed(_))
+        ));
+        let many = doc(&[page(
+            1,
+            &line(0.0, 10.0, 100.0, 10.0).repeat(MAX_SEGMENTS + 1),
+        )]);
+        assert!(matches!(segments(&many), Err(TraceError::TooManySegments)));
+        // One path of twenty thousand points is no border: dropped past its bound.
+        let long = format!(
+            "<stroke_path linewidth=\"1\" {BLACK}><moveto x=\"0\" y=\"0\"/>{}</stroke_path>",
+            "<lineto x=\"0\" y=\"5\"/><lineto x=\"5\" y=\"5\"/>".repeat(10_000)
+        );
+        assert_eq!(segments(&doc(&[page(1, &long)])).expect("long"), Vec::new());
+        // A page of thousands of crossing lines: no grid looked for, quickly.
+        let crossing: String = (0..3000)
+            .map(|i| line(0.0, f64::from(i) * 3.0, 500.0, f64::from(i) * 3.0))
+            .chain((0..3000).map(|i| line(f64::from(i) * 3.0, 0.0, f64::from(i) * 3.0, 500.0)))
+            .collect();
+        assert!(grids_of(&doc(&[page(1, &crossing)])).is_empty());
+    }
+}
