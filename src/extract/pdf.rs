@@ -223,8 +223,11 @@ fn visual_lines(mut words: Vec<Word>) -> Vec<Line> {
                 if let Some(f) = fragments.last_mut() {
                     let gap = w.left - f.right;
                     // A gap of most of a character is a cell border; less is kerning or
-                    // the spacing of a justified label.
-                    if gap <= 0.6 * w.height.min(f.height) {
+                    // the spacing of a justified label. A section heading after a space
+                    // starts a piece of its own (a page's side column beside it).
+                    let heading =
+                        gap > 0.15 * w.height.min(f.height) && super::is_section_heading(&w.text);
+                    if gap <= 0.6 * w.height.min(f.height) && !heading {
                         if gap > 0.15 * w.height.min(f.height) && !is_cjk_edge(&f.text, &w.text) {
                             f.text.push(' ');
                         }
@@ -528,8 +531,33 @@ pub(super) fn positioned_lines(words: Vec<Word>) -> Vec<(u32, f64, Block)> {
         if line.fragments.is_empty() {
             continue;
         }
-        let text = line
-            .fragments
+        // A section heading is a line of its own, whatever stands left of it.
+        let mut fragments = line.fragments;
+        if let Some(at) = fragments
+            .iter()
+            .skip(1)
+            .position(|f| super::is_section_heading(&f.text))
+        {
+            let heading = fragments.split_off(at + 1);
+            let text = fragments
+                .into_iter()
+                .map(|f| f.text)
+                .collect::<Vec<_>>()
+                .join("\t");
+            blocks.push((
+                page,
+                line.top,
+                Block::Text {
+                    text,
+                    at: SourceRef::PageLine {
+                        page,
+                        line: line_no,
+                    },
+                },
+            ));
+            fragments = heading;
+        }
+        let text = fragments
             .into_iter()
             .map(|f| f.text)
             .collect::<Vec<_>>()

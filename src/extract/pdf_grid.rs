@@ -315,6 +315,8 @@ struct Line {
     at: f64,
     from: f64,
     to: f64,
+    /// Drawn, not only the open end of a table cut by a page break ([`open_ends`]).
+    drawn: bool,
 }
 
 /// Representatives of `values` grouped by chains closer than [`SNAP`]: (low, high, mean).
@@ -349,6 +351,7 @@ fn lines(segments: &[&Segment]) -> Vec<Line> {
             at: snap(s.at),
             from: s.from,
             to: s.to,
+            drawn: s.page != 0,
         })
         .collect();
     snapped.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.from.total_cmp(&b.from)));
@@ -357,6 +360,7 @@ fn lines(segments: &[&Segment]) -> Vec<Line> {
         match out.last_mut() {
             Some(last) if last.at == l.at && l.from <= last.to + SNAP => {
                 last.to = last.to.max(l.to);
+                last.drawn |= l.drawn;
             }
             _ => out.push(l),
         }
@@ -392,9 +396,15 @@ pub fn grids(segments: &[Segment]) -> Vec<Grid> {
                 .filter(|s| s.page == page && s.horizontal == h)
                 .collect()
         };
-        let hl = lines(&on(true));
         let vl = lines(&on(false));
-        if hl.len() > MAX_LINES_PER_PAGE || vl.len() > MAX_LINES_PER_PAGE {
+        if vl.len() > MAX_LINES_PER_PAGE {
+            continue;
+        }
+        let open = open_ends(&vl);
+        let mut horizontal = on(true);
+        horizontal.extend(open.iter());
+        let hl = lines(&horizontal);
+        if hl.len() > MAX_LINES_PER_PAGE {
             continue;
         }
         let mut parent: Vec<usize> = (0..hl.len() + vl.len()).collect();
@@ -433,9 +443,49 @@ pub fn grids(segments: &[Segment]) -> Vec<Grid> {
     out
 }
 
+/// Where a page break cuts a table, the cells that go on over the break (a group label
+/// merged over many rows) have no side there, and a column of them may touch no other
+/// ruling at all. Where two or more vertical lines end at the same height, that height
+/// closes them: a horizontal segment across them, marked not drawn (page 0), which alone
+/// never makes a table.
+fn open_ends(vl: &[Line]) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for end in [true, false] {
+        let mut ends: Vec<(f64, f64)> = vl
+            .iter()
+            .map(|v| (if end { v.to } else { v.from }, v.at))
+            .collect();
+        ends.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut i = 0;
+        while i < ends.len() {
+            let mut j = i + 1;
+            while j < ends.len() && ends[j].0 - ends[j - 1].0 <= SNAP {
+                j += 1;
+            }
+            if j - i >= 2 {
+                let xs = ends[i..j].iter().map(|e| e.1);
+                let from = xs.clone().fold(f64::MAX, f64::min);
+                let to = xs.fold(f64::MIN, f64::max);
+                out.push(Segment {
+                    page: 0,
+                    horizontal: true,
+                    at: ends[i..j].iter().map(|e| e.0).sum::<f64>() / (j - i) as f64,
+                    from,
+                    to,
+                });
+            }
+            i = j;
+        }
+    }
+    out
+}
+
 /// The grid of one connected set of rulings, if it is a table with a whole frame and
 /// rectangular cells.
 fn grid(page: u32, hs: &[Line], vs: &[Line]) -> Option<Grid> {
+    if !hs.iter().any(|l| l.drawn) {
+        return None;
+    }
     let positions = |ls: &[Line]| {
         let mut v: Vec<f64> = ls.iter().map(|l| l.at).collect();
         v.sort_by(f64::total_cmp);
@@ -580,14 +630,46 @@ fn cell_text(mut words: Vec<&Word>) -> String {
 }
 
 /// Whether grid `b` (first on its page) goes on from grid `a` (last on the page before):
-/// the same column lines.
+/// the same outer sides, and most column lines of the one with fewer found in the other
+/// (a part may lack a line where its rows merge two columns).
 fn continues(a: &Grid, b: &Grid) -> bool {
-    b.page == a.page + 1
-        && a.xs.len() == b.xs.len()
-        && a.xs
-            .iter()
-            .zip(&b.xs)
-            .all(|(x, y)| (x - y).abs() <= 2.0 * SNAP)
+    let near = |x: f64, y: f64| (x - y).abs() <= 2.0 * SNAP;
+    let (Some(al), Some(bl)) = (a.xs.last(), b.xs.last()) else {
+        return false;
+    };
+    let (few, many) = if a.xs.len() <= b.xs.len() {
+        (&a.xs, &b.xs)
+    } else {
+        (&b.xs, &a.xs)
+    };
+    let shared = few
+        .iter()
+        .filter(|&&x| many.iter().any(|&y| near(x, y)))
+        .count();
+    b.page == a.page + 1 && near(a.xs[0], b.xs[0]) && near(*al, *bl) && 2 * shared >= few.len()
+}
+
+/// The column lines of all parts of a table, each part's mapped to them.
+fn joint_columns(parts: &[&Grid]) -> (Vec<f64>, Vec<Vec<usize>>) {
+    let reps = clusters(parts.iter().flat_map(|g| g.xs.iter().copied()).collect());
+    let index = |x: f64| {
+        reps.iter()
+            .enumerate()
+            .min_by(|a, b| (a.1.2 - x).abs().total_cmp(&(b.1.2 - x).abs()))
+            .map_or(0, |(i, _)| i)
+    };
+    let maps = parts
+        .iter()
+        .map(|g| g.xs.iter().map(|&x| index(x)).collect())
+        .collect();
+    (reps.iter().map(|c| c.2).collect(), maps)
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | ' '))
 }
 
 /// Words into the cells of `grids`; tables cut by page breaks joined. Returns the tables
@@ -612,8 +694,6 @@ pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>)
     // Chains of grids continued over page breaks.
     let mut chains: Vec<Vec<usize>> = Vec::new();
     for (i, g) in grids.iter().enumerate() {
-        let last_on_page = grids.get(i + 1).is_none_or(|n| n.page != g.page);
-        let _ = last_on_page;
         let prev = i.checked_sub(1).map(|p| &grids[p]);
         let first_on_page = prev.is_none_or(|p| p.page != g.page);
         let joins = first_on_page
@@ -626,11 +706,24 @@ pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>)
     }
     let mut tables = Vec::new();
     for (t, chain) in chains.iter().enumerate() {
+        let parts: Vec<&Grid> = chain.iter().map(|&g| &grids[g]).collect();
+        let (_, maps) = joint_columns(&parts);
         let first = chain[0];
         let mut rows: Vec<Vec<Cell>> = Vec::new();
-        let header: Vec<Vec<(usize, usize, &str)>> = row_keys(&grids[first], &texts[first]);
-        for &g in chain {
-            let keys = row_keys(&grids[g], &texts[g]);
+        let key = |g: usize, map: &[usize]| -> Vec<Vec<(usize, usize, String)>> {
+            let mut rows = vec![Vec::new(); grids[g].ys.len() - 1];
+            for (s, text) in grids[g].cells.iter().zip(&texts[g]) {
+                rows[s.row].push((map[s.col], map[s.col + s.cols], text.clone()));
+            }
+            rows
+        };
+        let header = key(first, &maps[0]);
+        // The cells that reach the bottom of the part before: (first column, end column,
+        // text), for the cells a page break cut.
+        let mut open: Vec<(usize, usize, String)> = Vec::new();
+        for (&g, map) in chain.iter().zip(&maps) {
+            let grid = &grids[g];
+            let keys = key(g, map);
             // Rows repeated from the table's head on a later page are left out, whole
             // cells only.
             let skip = if g == first {
@@ -644,34 +737,53 @@ pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>)
                 {
                     k += 1;
                 }
-                while k > 0
-                    && grids[g]
-                        .cells
-                        .iter()
-                        .any(|s| s.row < k && s.row + s.rows > k)
-                {
+                while k > 0 && grid.cells.iter().any(|s| s.row < k && s.row + s.rows > k) {
                     k -= 1;
                 }
                 k
             };
-            let nrows = grids[g].ys.len() - 1;
+            let nrows = grid.ys.len() - 1;
             let base = rows.len();
             rows.extend((skip..nrows).map(|_| Vec::new()));
-            for (ci, s) in grids[g].cells.iter().enumerate() {
+            let mut reaching = Vec::new();
+            for (ci, s) in grid.cells.iter().enumerate() {
                 if s.row < skip {
+                    continue;
+                }
+                let (col, end) = (map[s.col], map[s.col + s.cols]);
+                let text = &texts[g][ci];
+                // The rest of a label cell cut by the page break: covered, as in docx.
+                let cut = if g != first && s.row == skip && text.is_empty() {
+                    open.iter()
+                        .find(|(c, e, t)| *c == col && *e == end && !t.is_empty() && !is_number(t))
+                } else {
+                    None
+                };
+                if s.row + s.rows == nrows {
+                    let label = cut.map_or(text, |(_, _, t)| t);
+                    reaching.push((col, end, label.clone()));
+                }
+                if cut.is_some() {
                     continue;
                 }
                 let r = base + s.row - skip;
                 rows[r].push(Cell {
-                    text: texts[g][ci].clone(),
+                    text: text.clone(),
                     at: SourceRef::PdfCell {
-                        page: grids[g].page,
+                        page: grid.page,
                         table: u32::try_from(t + 1).unwrap_or(u32::MAX),
                         row: u32::try_from(r + 1).unwrap_or(u32::MAX),
-                        col: u32::try_from(s.col + 1).unwrap_or(u32::MAX),
+                        col: u32::try_from(col + 1).unwrap_or(u32::MAX),
                     },
                 });
             }
+            open = reaching;
+        }
+        for row in &mut rows {
+            row.sort_by_key(|c| match c.at {
+                SourceRef::PdfCell { col, .. } => col,
+                _ => 0,
+            });
         }
         tables.push(Filled {
             page: grids[first].page,
@@ -690,15 +802,6 @@ pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>)
         .map(|(w, _)| w)
         .collect();
     (tables, rest)
-}
-
-/// A row's cells as (column, span, text), to recognise a repeated header row.
-fn row_keys<'a>(g: &Grid, texts: &'a [String]) -> Vec<Vec<(usize, usize, &'a str)>> {
-    let mut rows = vec![Vec::new(); g.ys.len() - 1];
-    for (s, t) in g.cells.iter().zip(texts) {
-        rows[s.row].push((s.col, s.cols, t.as_str()));
-    }
-    rows
 }
 
 /// Whether a section heading (`四、…`) stands between grid `i` and the grid before it, on
