@@ -225,8 +225,8 @@ fn visual_lines(mut words: Vec<Word>) -> Vec<Line> {
                     // A gap of most of a character is a cell border; less is kerning or
                     // the spacing of a justified label. A section heading after a space
                     // starts a piece of its own (a page's side column beside it).
-                    let heading =
-                        gap > 0.15 * w.height.min(f.height) && super::is_section_heading(&w.text);
+                    let heading = gap > 0.15 * w.height.min(f.height)
+                        && (super::is_section_heading(&w.text) || other_size(w.height, f.height));
                     if gap <= 0.6 * w.height.min(f.height) && !heading {
                         if gap > 0.15 * w.height.min(f.height) && !is_cjk_edge(&f.text, &w.text) {
                             f.text.push(' ');
@@ -257,6 +257,11 @@ fn visual_lines(mut words: Vec<Word>) -> Vec<Line> {
             }
         })
         .collect()
+}
+
+/// Text a third larger or smaller than its neighbour: another block of the page.
+fn other_size(a: f64, b: f64) -> bool {
+    a.max(b) >= 1.3 * a.min(b)
 }
 
 /// Chinese needs no space where a letter-spaced label is joined again.
@@ -531,14 +536,16 @@ pub(super) fn positioned_lines(words: Vec<Word>) -> Vec<(u32, f64, Block)> {
         if line.fragments.is_empty() {
             continue;
         }
-        // A section heading is a line of its own, whatever stands left of it.
+        // A section heading is a line of its own, whatever stands left of it, and so is
+        // text in another size beside a line without values (a title beside a page's side
+        // column): they are different blocks of the page that happen to share a line.
+        let values = line.has_values();
         let mut fragments = line.fragments;
-        if let Some(at) = fragments
-            .iter()
-            .skip(1)
-            .position(|f| super::is_section_heading(&f.text))
-        {
-            let heading = fragments.split_off(at + 1);
+        while let Some(at) = (1..fragments.len()).find(|&i| {
+            super::is_section_heading(&fragments[i].text)
+                || (!values && other_size(fragments[i].height, fragments[i - 1].height))
+        }) {
+            let heading = fragments.split_off(at);
             let text = fragments
                 .into_iter()
                 .map(|f| f.text)
