@@ -306,6 +306,11 @@ fn stack_headers(lines: &mut [Line]) {
                 let Some(gi) = ln.fragments.iter().position(|g| same_column(&f, g)) else {
                     continue;
                 };
+                // A section heading is never the rest of a header cell (a title that looks
+                // like a header row beside a page's side column would swallow the page).
+                if super::is_section_heading(&ln.fragments[gi].text) {
+                    break;
+                }
                 let g = lines[down].fragments.remove(gi);
                 bottom = g.bottom;
                 joined.push_str(&g.text);
