@@ -62,7 +62,45 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     if let Some(doc) = libreoffice_doc(&report) {
         files.push(("generated.doc (LibreOffice)".to_string(), doc));
     }
+    if let Some(pdf) = chromium_pdf(&report) {
+        files.push(("generated-chromium.pdf (borders)".to_string(), pdf));
+    }
     files
+}
+
+/// The generated report's HTML printed to PDF by headless Chromium (tables drawn with
+/// borders, over several pages), if it is installed.
+fn chromium_pdf(report: &nianbao::report::Report) -> Option<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!("nianbao-bench-chromium-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let html = support::render(
+        report,
+        support::Layout::Html,
+        support::TextEncoding::Utf8,
+        &support::Options::default(),
+    );
+    std::fs::write(dir.join("r.html"), html).ok()?;
+    let ok = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--print-to-pdf={}", dir.join("r.pdf").display()))
+        .arg(format!("file://{}", dir.join("r.html").display()))
+        .output()
+        .ok()?
+        .status
+        .success();
+    let pdf = if ok {
+        std::fs::read(dir.join("r.pdf")).ok()
+    } else {
+        None
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    pdf
 }
 
 /// The generated report saved as Word 97 by LibreOffice, if it is installed.

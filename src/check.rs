@@ -24,8 +24,9 @@ pub struct CheckResult {
     /// The one cell per table whose correction would satisfy every failed sum, when there
     /// is exactly one (`validate::culprit`).
     pub likely_culprits: Vec<validate::culprit::Culprit>,
-    /// Where each table value came from (not serialized; for messages and the store).
-    #[serde(skip)]
+    /// Where each table value came from (for messages and the store). Serialized only as
+    /// `table_readers`: which reader read each table (docs/check-json.md).
+    #[serde(rename = "table_readers", serialize_with = "serialize_readers")]
     pub parsed: Option<Parsed>,
 }
 
@@ -58,6 +59,17 @@ impl CheckResult {
             .any(|f| f.rule.starts_with("file.") || f.rule == "structure.not_a_report");
         self.report.as_ref().filter(|_| !refused)
     }
+}
+
+fn serialize_readers<S: serde::Serializer>(
+    parsed: &Option<Parsed>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let readers = parsed
+        .as_ref()
+        .map(Parsed::table_readers)
+        .unwrap_or_default();
+    s.collect_seq(readers)
 }
 
 /// Hex-encoded SHA-256 (sha2 0.11 digests have no `LowerHex`).

@@ -120,6 +120,64 @@ fn the_output_has_every_documented_key_and_only_catalogued_rules() {
     }
 }
 
+/// The backticked reader names of the `table_readers` paragraph.
+fn documented_readers(doc: &str) -> BTreeSet<String> {
+    let start = doc
+        .find("- `table_readers`")
+        .expect("table_readers paragraph");
+    let para = &doc[start..];
+    let para = &para[..para.find("\n- ").unwrap_or(para.len())];
+    let para = &para[para.find("one of:").expect("the list of readers")..];
+    para.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every table names its reader: a text file its text, the published WPS PDF (tables drawn
+/// with borders) its grid; every reader named is a documented one.
+#[test]
+fn table_readers_name_the_reader_of_each_table() {
+    let doc = doc();
+    let documented = documented_readers(&doc);
+    assert_eq!(
+        documented,
+        ["cells", "grid", "mixed", "text", "text_geometry"]
+            .map(String::from)
+            .into(),
+    );
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["check", "--json"])
+        .arg(format!("{fixture}005_huaian-2024.pdftotext.txt"))
+        .arg(format!("{fixture}005_huaian-2024.pdf"))
+        .output()
+        .expect("run");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let readers = |v: &serde_json::Value| -> Vec<(u64, String)> {
+        v["table_readers"]
+            .as_array()
+            .expect("table_readers")
+            .iter()
+            .map(|t| {
+                let reader = t["reader"].as_str().expect("reader").to_string();
+                assert!(documented.contains(&reader), "undocumented reader {reader}");
+                (t["table"].as_u64().expect("table"), reader)
+            })
+            .collect()
+    };
+    let all =
+        |reader: &str| -> Vec<(u64, String)> { (1..=3).map(|t| (t, reader.to_string())).collect() };
+    assert_eq!(lines.len(), 2);
+    assert_eq!(readers(&lines[0]), all("text"));
+    assert_eq!(readers(&lines[1]), all("grid"));
+}
+
 #[test]
 fn check_help_points_to_the_contract_that_exists() {
     let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))

@@ -57,6 +57,7 @@ fn libreoffice_pdfs_in_every_page_setup_and_font_read_back_exactly() {
                     landscape,
                     first_col,
                     vertical_groups,
+                    ..Page::default()
                 };
                 let name = format!("p{}", cases.len());
                 let docx = render_docx_page(&report, &options, &page);

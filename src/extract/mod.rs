@@ -11,6 +11,8 @@ mod docx;
 mod html;
 mod legacy;
 mod pdf;
+mod pdf_grid;
+mod pdf_trace;
 mod sheet;
 mod subprocess;
 mod text;
@@ -20,6 +22,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use pdf::blocks_of_tsv;
+pub use pdf_trace::blocks_of_trace;
 pub use text::{decode_text, display_name};
 
 /// Largest input any extractor reads. Bigger files are refused before reading; the daemon has
@@ -78,6 +81,14 @@ pub enum SourceRef {
     Cell { table: u32, row: u32, col: u32 },
     /// A visual line of a PDF page, both 1-based.
     PageLine { page: u32, line: u32 },
+    /// A cell of a table a PDF draws with borders, read by its grid (all 1-based): the page
+    /// its row starts on, the n-th such table of the document, its row and column.
+    PdfCell {
+        page: u32,
+        table: u32,
+        row: u32,
+        col: u32,
+    },
     /// A spreadsheet cell, all 1-based: the n-th visible sheet, its row and column.
     Sheet { sheet: u32, row: u32, col: u32 },
 }
@@ -104,6 +115,12 @@ impl SourceRef {
                 format!("第{table}个表格第{row}行第{col}列")
             }
             SourceRef::PageLine { page, line } => format!("第{page}页第{line}行"),
+            SourceRef::PdfCell {
+                page,
+                table,
+                row,
+                col,
+            } => format!("第{page}页，第{table}个表格第{row}行第{col}列"),
             SourceRef::Sheet { sheet, row, col } => {
                 format!("第{sheet}个工作表第{row}行第{}列", column_letters(col))
             }
@@ -132,7 +149,7 @@ impl SourceRef {
     /// The 1-based page of a PDF.
     pub fn page(&self) -> Option<u32> {
         match *self {
-            SourceRef::PageLine { page, .. } => Some(page),
+            SourceRef::PageLine { page, .. } | SourceRef::PdfCell { page, .. } => Some(page),
             _ => None,
         }
     }
@@ -140,7 +157,10 @@ impl SourceRef {
     /// A compact cell reference (`T2R4C3`) for formats with real tables.
     pub fn cell(&self) -> Option<String> {
         match *self {
-            SourceRef::Cell { table, row, col } => Some(format!("T{table}R{row}C{col}")),
+            SourceRef::Cell { table, row, col }
+            | SourceRef::PdfCell {
+                table, row, col, ..
+            } => Some(format!("T{table}R{row}C{col}")),
             SourceRef::Sheet { sheet, row, col } => {
                 Some(format!("S{sheet}!{}{row}", column_letters(col)))
             }

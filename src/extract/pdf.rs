@@ -27,12 +27,18 @@ const LIMITS: Limits = Limits {
 const MIN_TEXT_CHARS: usize = 20;
 
 pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
-    let tsv = match subprocess::run(
-        "pdftotext",
-        &["-tsv".as_ref(), "-".as_ref(), "-".as_ref()],
-        Some(bytes),
-        LIMITS,
-    ) {
+    // The drawing (mutool) is traced while poppler reads the text: the two run side by side.
+    let (tsv, trace) = std::thread::scope(|s| {
+        let trace = s.spawn(|| super::pdf_trace::trace(bytes));
+        let tsv = subprocess::run(
+            "pdftotext",
+            &["-tsv".as_ref(), "-".as_ref(), "-".as_ref()],
+            Some(bytes),
+            LIMITS,
+        );
+        (tsv, trace.join().ok().flatten())
+    });
+    let tsv = match tsv {
         Ok(out) => out,
         Err(e) => return Err(error(e)),
     };
@@ -48,7 +54,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     Ok(Extracted {
         format: Format::Pdf,
         encoding: None,
-        blocks: lines(words),
+        blocks: super::pdf_trace::blocks(trace.as_deref(), words),
     })
 }
 
@@ -56,6 +62,11 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
 /// arbitrary TSV to the row reconstruction.
 pub fn blocks_of_tsv(tsv: &str) -> Vec<Block> {
     lines(parse_tsv(tsv).0)
+}
+
+/// The words of `pdftotext -tsv` output.
+pub(super) fn words_of_tsv(tsv: &str) -> Vec<Word> {
+    parse_tsv(tsv).0
 }
 
 /// What a failed `pdftotext` means to the submitter.
@@ -98,13 +109,13 @@ fn error(e: RunError) -> ExtractError {
 
 /// One word of the text layer with its box, in points from the page's top left.
 #[derive(Debug, Clone, PartialEq)]
-struct Word {
-    page: u32,
-    left: f64,
-    top: f64,
-    width: f64,
-    height: f64,
-    text: String,
+pub(super) struct Word {
+    pub(super) page: u32,
+    pub(super) left: f64,
+    pub(super) top: f64,
+    pub(super) width: f64,
+    pub(super) height: f64,
+    pub(super) text: String,
 }
 
 /// The words of `pdftotext -tsv` output (level 5 rows) and the number of pages (level 1).
@@ -212,8 +223,11 @@ fn visual_lines(mut words: Vec<Word>) -> Vec<Line> {
                 if let Some(f) = fragments.last_mut() {
                     let gap = w.left - f.right;
                     // A gap of most of a character is a cell border; less is kerning or
-                    // the spacing of a justified label.
-                    if gap <= 0.6 * w.height.min(f.height) {
+                    // the spacing of a justified label. A section heading after a space
+                    // starts a piece of its own (a page's side column beside it).
+                    let heading = gap > 0.15 * w.height.min(f.height)
+                        && (super::is_section_heading(&w.text) || other_size(w.height, f.height));
+                    if gap <= 0.6 * w.height.min(f.height) && !heading {
                         if gap > 0.15 * w.height.min(f.height) && !is_cjk_edge(&f.text, &w.text) {
                             f.text.push(' ');
                         }
@@ -245,8 +259,13 @@ fn visual_lines(mut words: Vec<Word>) -> Vec<Line> {
         .collect()
 }
 
+/// Text a third larger or smaller than its neighbour: another block of the page.
+fn other_size(a: f64, b: f64) -> bool {
+    a.max(b) >= 1.3 * a.min(b)
+}
+
 /// Chinese needs no space where a letter-spaced label is joined again.
-fn is_cjk_edge(a: &str, b: &str) -> bool {
+pub(super) fn is_cjk_edge(a: &str, b: &str) -> bool {
     let cjk = |c: Option<char>| c.is_some_and(|c| !c.is_ascii());
     cjk(a.chars().last()) || cjk(b.chars().next())
 }
@@ -287,6 +306,11 @@ fn stack_headers(lines: &mut [Line]) {
                 let Some(gi) = ln.fragments.iter().position(|g| same_column(&f, g)) else {
                     continue;
                 };
+                // A section heading is never the rest of a header cell (a title that looks
+                // like a header row beside a page's side column would swallow the page).
+                if super::is_section_heading(&ln.fragments[gi].text) {
+                    break;
+                }
                 let g = lines[down].fragments.remove(gi);
                 bottom = g.bottom;
                 joined.push_str(&g.text);
@@ -494,6 +518,14 @@ fn drop_rotated(words: Vec<Word>) -> Vec<Word> {
 ///   a fragment is joined by the one straight below it in the same column (within three
 ///   line heights) on the next such line.
 fn lines(words: Vec<Word>) -> Vec<Block> {
+    positioned_lines(words)
+        .into_iter()
+        .map(|(_, _, b)| b)
+        .collect()
+}
+
+/// [`lines`], each with its page and top, to be placed among the tables read by their grid.
+pub(super) fn positioned_lines(words: Vec<Word>) -> Vec<(u32, f64, Block)> {
     let mut lines = visual_lines(drop_rotated(words));
     stack_headers(&mut lines);
     join_row_labels(&mut lines);
@@ -509,19 +541,50 @@ fn lines(words: Vec<Word>) -> Vec<Block> {
         if line.fragments.is_empty() {
             continue;
         }
-        let text = line
-            .fragments
+        // A section heading is a line of its own, whatever stands left of it, and so is
+        // text in another size beside a line without values (a title beside a page's side
+        // column): they are different blocks of the page that happen to share a line.
+        let values = line.has_values();
+        let mut fragments = line.fragments;
+        while let Some(at) = (1..fragments.len()).find(|&i| {
+            super::is_section_heading(&fragments[i].text)
+                || (!values && other_size(fragments[i].height, fragments[i - 1].height))
+        }) {
+            let heading = fragments.split_off(at);
+            let text = fragments
+                .into_iter()
+                .map(|f| f.text)
+                .collect::<Vec<_>>()
+                .join("\t");
+            blocks.push((
+                page,
+                line.top,
+                Block::Text {
+                    text,
+                    at: SourceRef::PageLine {
+                        page,
+                        line: line_no,
+                    },
+                },
+            ));
+            fragments = heading;
+        }
+        let text = fragments
             .into_iter()
             .map(|f| f.text)
             .collect::<Vec<_>>()
             .join("\t");
-        blocks.push(Block::Text {
-            text,
-            at: SourceRef::PageLine {
-                page,
-                line: line_no,
+        blocks.push((
+            page,
+            line.top,
+            Block::Text {
+                text,
+                at: SourceRef::PageLine {
+                    page,
+                    line: line_no,
+                },
             },
-        });
+        ));
     }
     blocks
 }

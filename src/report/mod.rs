@@ -36,7 +36,60 @@ pub struct Parsed {
     pub outline: structure::Outline,
 }
 
+/// Which reader gave a table its values (`table_readers` in the JSON of `check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TableReader {
+    /// 1, 2 or 3.
+    pub table: u8,
+    pub reader: Reader,
+}
+
+/// The ways a table is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reader {
+    /// The cells of a real table: docx, html, xlsx and the formats converted to them.
+    Cells,
+    /// A table a PDF draws with borders, read by its drawn grid.
+    Grid,
+    /// A PDF table rebuilt from the positions of its words (no complete borders).
+    TextGeometry,
+    /// Lines of a text file, split at separators.
+    Text,
+    /// Values from more than one of the above (a table in several parts read differently).
+    Mixed,
+}
+
+impl Reader {
+    fn of(at: &SourceRef) -> Reader {
+        match at {
+            SourceRef::Cell { .. } | SourceRef::Sheet { .. } => Reader::Cells,
+            SourceRef::PdfCell { .. } => Reader::Grid,
+            SourceRef::PageLine { .. } => Reader::TextGeometry,
+            SourceRef::Line(_) | SourceRef::Paragraph(_) => Reader::Text,
+        }
+    }
+}
+
 impl Parsed {
+    /// Which reader read each table that gave values, tables in order.
+    pub fn table_readers(&self) -> Vec<TableReader> {
+        let mut out: Vec<TableReader> = Vec::new();
+        for ((table, _, _), at) in &self.sources {
+            let reader = Reader::of(at);
+            match out.iter_mut().find(|t| t.table == *table) {
+                Some(t) if t.reader != reader => t.reader = Reader::Mixed,
+                Some(_) => {}
+                None => out.push(TableReader {
+                    table: *table,
+                    reader,
+                }),
+            }
+        }
+        out.sort_by_key(|t| t.table);
+        out
+    }
+
     /// Where a table value came from, if it was read.
     pub fn source(&self, table: u8, row: &str, column: &str) -> Option<SourceRef> {
         self.sources

@@ -936,6 +936,10 @@ pub struct Page {
     pub first_col: Option<usize>,
     /// Group labels (merged over several rows) written vertically, as WPS draws them.
     pub vertical_groups: bool,
+    /// Every cell drawn with borders (single lines), as the template is printed.
+    pub borders: bool,
+    /// The header rows at a table's top repeated on every page it runs over.
+    pub repeat_header: bool,
 }
 
 /// The report as a docx laid out as `page` says.
@@ -956,9 +960,24 @@ fn docx_page(doc: &[Item], page: &Page, rng: &mut impl Rng) -> Vec<u8> {
             Item::Grid(g) => {
                 let slots = dense(g);
                 let width = slots.first().map_or(0, Vec::len);
-                body.push_str(
-                    "<w:tbl><w:tblPr><w:tblW w:w=\"0\" w:type=\"auto\"/></w:tblPr><w:tblGrid>",
-                );
+                let borders = if page.borders {
+                    let side = |s: &str| {
+                        format!(
+                            "<w:{s} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"000000\"/>"
+                        )
+                    };
+                    format!(
+                        "<w:tblBorders>{}</w:tblBorders>",
+                        ["top", "left", "bottom", "right", "insideH", "insideV"]
+                            .map(side)
+                            .concat()
+                    )
+                } else {
+                    String::new()
+                };
+                body.push_str(&format!(
+                    "<w:tbl><w:tblPr><w:tblW w:w=\"0\" w:type=\"auto\"/>{borders}</w:tblPr><w:tblGrid>"
+                ));
                 // The table fits the page's width (9000 twips in portrait), as Word makes it.
                 for i in 0..width {
                     let w = match page.first_col {
@@ -969,11 +988,17 @@ fn docx_page(doc: &[Item], page: &Page, rng: &mut impl Rng) -> Vec<u8> {
                     body.push_str(&format!("<w:gridCol w:w=\"{w}\"/>"));
                 }
                 body.push_str("</w:tblGrid>");
+                let mut head = true;
                 for row in &slots {
-                    body.push_str("<w:tr>");
                     let values_row = row
                         .iter()
                         .any(|s| matches!(s, Slot::Origin(c) if c.key.is_some()));
+                    head &= !values_row;
+                    body.push_str(if head && page.repeat_header {
+                        "<w:tr><w:trPr><w:tblHeader/></w:trPr>"
+                    } else {
+                        "<w:tr>"
+                    });
                     for s in row {
                         let (c, continuation) = match s {
                             Slot::Origin(c) => (c, false),
