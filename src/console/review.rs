@@ -212,6 +212,19 @@ pub async fn decide(
             finding: finding_text.as_deref(),
             verdict: action.verdict().or(sub.verdict),
         });
+        // Decisions made while held are told in the released feedback itself (issue 26).
+        let released = if held && action.releases() {
+            crate::review::released(
+                conn,
+                sub.id,
+                &sub.receipt,
+                agency.as_deref(),
+                &file_name,
+                &rv::made_while_held(&history),
+            )?
+        } else {
+            None
+        };
         let mut messages = Vec::new();
         if let Some((subject, body)) = told {
             messages = crate::review::to_each(
@@ -221,7 +234,10 @@ pub async fn decide(
                 &body,
             );
             // The receipt file on the share says the decision too, above the feedback.
-            if let Some((path, first)) = rv::first_receipt_file(conn, sub.id, &sub.receipt)? {
+            if let Some((path, mut first)) = rv::first_receipt_file(conn, sub.id, &sub.receipt)? {
+                if let Some(r) = &released {
+                    first.clone_from(&r.receipt_body);
+                }
                 messages.push(crate::store::OutboxMessage {
                     kind: crate::store::MessageKind::Receipt,
                     recipient: path,
@@ -244,6 +260,7 @@ pub async fn decide(
                 at: &crate::time::now_utc(),
             },
             &messages,
+            released.as_ref(),
         )?;
         tracing::info!(receipt = %sub.receipt, user = %who, action = action.as_str(), review = id, "console: review");
         Ok(Done::Ok(sub.receipt))

@@ -82,7 +82,7 @@ impl Action {
     }
 
     /// Whether it ends a hold.
-    fn releases(self) -> bool {
+    pub fn releases(self) -> bool {
         matches!(self, Action::Release | Action::Accept | Action::Return)
     }
 }
@@ -238,6 +238,43 @@ pub fn reviews_of(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec
     .collect()
 }
 
+/// The decisions made since the submission's feedback was last held (the ones a release
+/// must tell), oldest first; empty when it is not held.
+pub fn made_while_held(history: &[Review]) -> Vec<Review> {
+    let last_end = history
+        .iter()
+        .rposition(|r| matches!(r.action, Action::Hold) || r.action.releases());
+    match last_end {
+        Some(i) if history.get(i).map(|r| r.action) == Some(Action::Hold) => {
+            history.get(i + 1..).unwrap_or_default().to_vec()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Findings (their `seq`) marked not applicable for a submission.
+pub fn not_applicable_seqs(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT finding_seq FROM reviews
+         WHERE submission_id = ?1 AND action = 'not_applicable' AND finding_seq IS NOT NULL",
+    )?;
+    stmt.query_map([submission_id], |r| r.get(0))?.collect()
+}
+
+/// The report as stored (JSON), if the file was read.
+pub fn stored_report_json(
+    conn: &Connection,
+    submission_id: i64,
+) -> rusqlite::Result<Option<String>> {
+    conn.cached_row(
+        "SELECT report_json FROM submissions WHERE id = ?1",
+        [submission_id],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
 /// The checker's own verdict, whatever a review made of it.
 pub fn checker_verdict(conn: &Connection, submission_id: i64) -> rusqlite::Result<Option<Verdict>> {
     conn.cached_row(
@@ -276,11 +313,29 @@ pub fn decide(
     receipt: &str,
     d: &Decision<'_>,
     messages: &[OutboxMessage],
+    released: Option<&crate::review::Released>,
 ) -> rusqlite::Result<i64> {
     let tx = immediate(conn)?;
     let held = is_held(&tx, submission_id)?;
     let id = record(&tx, submission_id, d)?;
     if held && d.action.releases() {
+        // The feedback redrawn for the decisions made while it was held (issue 26).
+        if let Some(r) = released {
+            tx.cached_execute(
+                "UPDATE outbox SET subject = ?3, body_text = CASE kind WHEN ?4 THEN ?6 ELSE ?5 END
+                 WHERE submission_id = ?1 AND state = ?2 AND kind IN (?4, ?7, ?8)",
+                params![
+                    submission_id,
+                    OutboxState::Held,
+                    r.subject,
+                    MessageKind::Receipt,
+                    r.body,
+                    r.receipt_body,
+                    MessageKind::Feedback,
+                    MessageKind::Admin
+                ],
+            )?;
+        }
         tx.cached_execute(
             "UPDATE outbox SET state = ?2, created_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
              WHERE submission_id = ?1 AND state = ?3",
