@@ -31,6 +31,61 @@ pub struct AgencyStatus {
     pub overdue: bool,
     /// The verdict is an officer's (人工复核), not the checker's.
     pub reviewed: bool,
+    /// The latest submission counted is held for review (待复核).
+    pub held: bool,
+    /// When no report counts (`submitted` false): the agency's latest file of any kind, and
+    /// what happened to it (held, unreadable, another year). 未提交 means this is `None`.
+    pub received: Option<Received>,
+}
+
+/// A file an agency sent that does not count as its report of the year.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub receipt: String,
+    pub file: String,
+    pub received_at: String,
+    /// The report year read from it, if any.
+    pub year: Option<i64>,
+    /// `held`, `unreadable`, `wrong_year`, `failed` or `pending`.
+    pub kind: &'static str,
+    /// What happened to it, in Chinese (`无法读取，待复核`, `年度不符（2021 年度报告）`).
+    pub what: String,
+}
+
+impl Received {
+    fn of(s: &Submission, held: bool) -> Received {
+        let (kind, mut what) = match (s.state, s.year) {
+            (SubmissionState::Failed, _) => ("failed", "无法审核（处理失败）".to_string()),
+            (SubmissionState::Archived, _) => ("pending", "正在审核".to_string()),
+            (_, Some(y)) => ("wrong_year", format!("年度不符（{y} 年度报告）")),
+            (_, None) => ("unreadable", "无法读取".to_string()),
+        };
+        let kind = if held {
+            what.push_str("，待复核");
+            "held"
+        } else {
+            kind
+        };
+        Received {
+            receipt: s.receipt.clone(),
+            file: s.original_name.clone(),
+            received_at: s.received_at.clone(),
+            year: s.year,
+            kind,
+            what,
+        }
+    }
+}
+
+/// The report year of the season: the year before the filing year (`filing_year`, or
+/// this year in China).
+pub fn season_year(config: &Config) -> i32 {
+    let filing = if config.filing_year > 0 {
+        config.filing_year
+    } else {
+        crate::check::current_year()
+    };
+    filing - 1
 }
 
 /// One submission as listed in `status --json`.
@@ -109,6 +164,16 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
             .get(&folder.map(str::to_string))
             .map_or(&[][..], Vec::as_slice)
     };
+    // The latest file of any kind of each folder: in the season's own overview, a report
+    // of another year is what the agency sent (未提交 means nothing received).
+    let season = season_year(config) == year;
+    let mut latest_any: HashMap<Option<&str>, &Submission> = HashMap::new();
+    for s in all.iter().filter(|s| season || s.year.is_none()) {
+        latest_any.insert(s.agency_folder.as_deref(), s);
+    }
+    let held: HashSet<i64> = crate::store::review::held_ids(store.connection())?
+        .into_iter()
+        .collect();
     let configured: HashSet<&str> = config.agencies.iter().map(|a| a.folder.as_str()).collect();
     let submissions = of_year
         .iter()
@@ -175,6 +240,18 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         }
     }
     other_years.sort_by_key(|o| std::cmp::Reverse(o.year));
+    for a in &mut agencies {
+        a.held = a.receipt.as_deref().is_some_and(|r| {
+            of_folder(a.folder.as_deref())
+                .iter()
+                .any(|s| s.receipt == r && held.contains(&s.id))
+        });
+        if !a.submitted
+            && let Some(s) = latest_any.get(&a.folder.as_deref())
+        {
+            a.received = Some(Received::of(s, held.contains(&s.id)));
+        }
+    }
     mark_overdue(&mut agencies, config, year, crate::time::china_now().date());
     Ok(Status {
         year,
@@ -229,6 +306,8 @@ fn agency_status(
         deadline: None,
         overdue: false,
         reviewed: latest.is_some_and(|s| s.reviewed),
+        held: false,
+        received: None,
     }
 }
 
@@ -267,7 +346,7 @@ pub fn mark_overdue(
 /// The overview as a clerk reads it.
 pub fn render(status: &Status) -> String {
     let mut out = format!("{} 年度报告报送情况\n", status.year);
-    let (mut accepted, mut rejected, mut missing, mut overdue) = (0, 0, 0, 0);
+    let (mut accepted, mut rejected, mut missing, mut overdue, mut received) = (0, 0, 0, 0, 0);
     let reviewed = status.agencies.iter().filter(|a| a.reviewed).count();
     for a in &status.agencies {
         let who = a
@@ -276,6 +355,16 @@ pub fn render(status: &Status) -> String {
             .or(a.folder.as_deref())
             .map_or("（收件箱根目录，未归属单位）".into(), controls);
         let line = match (a.submitted, a.verdict) {
+            (false, _) if a.received.is_some() => {
+                received += 1;
+                let r = a.received.as_ref();
+                format!(
+                    "已收到  {}  {}（{}）",
+                    controls(r.map_or("", |r| r.receipt.as_str())),
+                    controls(r.map_or("", |r| r.file.as_str())),
+                    r.map_or("", |r| r.what.as_str())
+                )
+            }
             (false, _) if a.overdue => {
                 missing += 1;
                 overdue += 1;
@@ -317,9 +406,14 @@ pub fn render(status: &Status) -> String {
         out.push_str(&format!("  {who}：{line}{mark}{note}\n"));
     }
     out.push_str(&format!(
-        "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}{}；共收到文件 {} 个。\n",
+        "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}{}{}；共收到文件 {} 个。\n",
         if overdue > 0 {
             format!("（其中逾期 {overdue}）")
+        } else {
+            String::new()
+        },
+        if received > 0 {
+            format!("，已收到但未受理 {received}")
         } else {
             String::new()
         },

@@ -127,12 +127,7 @@ impl Console {
 
     /// The report year of the season: the year before the filing year.
     fn default_year(&self) -> i32 {
-        let filing = if self.config.filing_year > 0 {
-            self.config.filing_year
-        } else {
-            crate::check::current_year()
-        };
-        filing - 1
+        crate::status::season_year(&self.config)
     }
 }
 

@@ -184,6 +184,8 @@ pub struct OverviewQuery {
 enum Standing {
     Rejected,
     Overdue,
+    /// Something received that does not count (held, unreadable, another year).
+    Received,
     Missing,
     Accepted,
 }
@@ -193,6 +195,7 @@ impl Standing {
         match (a.submitted, a.verdict) {
             (true, Some(Verdict::Accepted)) => Standing::Accepted,
             (true, _) => Standing::Rejected,
+            (false, _) if a.received.is_some() => Standing::Received,
             (false, _) if a.overdue => Standing::Overdue,
             (false, _) => Standing::Missing,
         }
@@ -204,6 +207,7 @@ impl Standing {
             Standing::Rejected => "需修改",
             Standing::Missing => "未提交",
             Standing::Overdue => "逾期",
+            Standing::Received => "已收到",
         }
     }
 
@@ -213,6 +217,7 @@ impl Standing {
             Standing::Rejected => "bad",
             Standing::Missing => "missing",
             Standing::Overdue => "bad",
+            Standing::Received => "missing",
         }
     }
 }
@@ -292,14 +297,7 @@ pub async fn overview(
         let years = crate::status::years(store, default)?;
         let status = crate::status::status(store, &c.config, year)?;
         let held = crate::store::review::count_held(store.connection())?;
-        Ok(overview_page(
-            &v,
-            (year, held),
-            &years,
-            &status.agencies,
-            status.submissions.len(),
-            &query,
-        ))
+        Ok(overview_page(&v, (year, held), &years, &status, &query))
     })
     .await;
     match markup {
@@ -312,10 +310,10 @@ fn overview_page(
     v: &Visitor,
     (year, held): (i32, i64),
     years: &[i32],
-    agencies: &[AgencyStatus],
-    files: usize,
+    status: &crate::status::Status,
     query: &OverviewQuery,
 ) -> Markup {
+    let (agencies, files) = (&status.agencies, status.submissions.len());
     let count = |s: Standing| agencies.iter().filter(|a| Standing::of(a) == s).count();
     let (q, sort) = (query.q.trim(), query.sort.as_str());
     let mut rows: Vec<&AgencyStatus> = agencies.iter().filter(|a| matches(a, q)).collect();
@@ -339,9 +337,20 @@ fn overview_page(
                 // 未提交 counts every agency without a submission, 逾期 those past the deadline.
                 span.missing { "未提交 " strong #count-missing { (count(Standing::Missing) + count(Standing::Overdue)) } }
                 span.bad { "其中逾期 " strong #count-overdue { (count(Standing::Overdue)) } }
+                span.missing { "已收到未受理 " strong #count-received { (count(Standing::Received)) } }
                 span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
                 span.missing { a href="/review" { "待复核 " strong #count-held { (held) } } }
                 span { a href="/mail" { "邮件队列" } }
+            }
+            @if !status.other_years.is_empty() {
+                p.note #other-years {
+                    @for o in &status.other_years {
+                        a href=(overview_link(i32::try_from(o.year).unwrap_or(year), q, sort)) {
+                            "另有 " (o.year) " 年度 " (o.submissions) " 份"
+                        }
+                        " "
+                    }
+                }
             }
             form.search method="get" action="/" {
                 input type="hidden" name="year" value=(year);
@@ -386,14 +395,20 @@ fn overview_page(
                                 @if !a.configured { " " span.note { "未登记" } }
                             }
                             td { (a.folder.as_deref().unwrap_or("")) }
-                            td class=(standing.class()) { (standing.label()) @if a.reviewed { " " span.note { "复核" } } }
+                            @let got = a.received.as_ref();
+                            td class=(standing.class()) {
+                                (standing.label())
+                                @if let Some(r) = got { "：" (r.what) }
+                                @if a.reviewed { " " span.note { "复核" } }
+                                @if a.held { " " span.note { "待复核" } }
+                            }
                             td {
-                                @if let Some(r) = &a.receipt {
+                                @if let Some(r) = a.receipt.as_ref().or(got.map(|r| &r.receipt)) {
                                     a href=(format!("/submission/{}", enc(r))) { (r) }
                                 }
                             }
-                            td { (a.file.as_deref().unwrap_or("")) }
-                            td { (a.received_at.as_deref().map(china_time).unwrap_or_default()) }
+                            td { (a.file.as_deref().or(got.map(|r| r.file.as_str())).unwrap_or("")) }
+                            td { (a.received_at.as_deref().or(got.map(|r| r.received_at.as_str())).map(china_time).unwrap_or_default()) }
                             td.num { (a.errors.map(|n| n.to_string()).unwrap_or_default()) }
                             td.num { (a.warnings.map(|n| n.to_string()).unwrap_or_default()) }
                             td.num { (a.submissions) }
@@ -1076,6 +1091,8 @@ mod tests {
             deadline: None,
             overdue: false,
             reviewed: false,
+            held: false,
+            received: None,
         }
     }
 

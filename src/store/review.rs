@@ -207,6 +207,12 @@ pub fn held_submissions(conn: &Connection) -> rusqlite::Result<Vec<Submission>> 
     stmt.query_map([], submission)?.collect()
 }
 
+/// The ids of the submissions waiting for review.
+pub fn held_ids(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(HELD)?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
 pub fn count_held(conn: &Connection) -> rusqlite::Result<i64> {
     conn.cached_row(&format!("SELECT count(*) FROM ({HELD})"), [], |r| r.get(0))
 }

@@ -1,0 +1,117 @@
+//! The officer's season on the console (issue 26): every agency's latest submission of any
+//! kind on the overview, files at the inbox's top level assigned to an agency, the compare
+//! default, and the interface in Chinese. Real daemon, real SQLite file, pages over HTTP.
+
+mod harness;
+
+use harness::web::{Client, count, csrf_of, enc, free_port, user_add};
+use harness::{CHECKED, Daemon, fixture};
+
+/// Corpus report 000 (a 2022 report) moved to 2021.
+fn report_of_2021() -> Vec<u8> {
+    String::from_utf8(fixture("000_d016082c1b868431.txt"))
+        .expect("utf-8")
+        .replace("2021", "2020")
+        .replace("2022", "2021")
+        .into_bytes()
+}
+
+/// The overview's row of the agency named `name` (its `<tr>`).
+fn row<'a>(page: &'a str, name: &str) -> &'a str {
+    let at = page
+        .find(&format!(">{name}<"))
+        .unwrap_or_else(|| panic!("no row for {name}\n{page}"));
+    let start = page[..at].rfind("<tr").expect("row start");
+    let end = page[at..].find("</tr>").expect("row end") + at;
+    &page[start..end]
+}
+
+fn logged_in(port: u16) -> Client {
+    let mut c = Client::new(port);
+    assert_eq!(c.login("alice", "alice's long password").code, 303);
+    c
+}
+
+/// A season (report year 2022) with `[review] hold = "uncertain"`: 西塞山 sent a good
+/// report, 老城区 a photo (unreadable, held), 东湖街道 last year's report (2021), 花山镇
+/// and 区教育局 nothing; `extra` files dropped too. Returns once all are checked.
+fn season(extra: &[(&str, Vec<u8>)]) -> (Daemon, u16) {
+    let port = free_port();
+    let mut d = Daemon::with_config(
+        "",
+        &format!(
+            "[[agency]]\nfolder = \"jd\"\nname = \"东湖街道办事处\"\nemail = [\"gk@jd.example.cn\"]\n\
+             [[agency]]\nfolder = \"hs\"\nname = \"花山镇人民政府\"\n\
+             [[agency]]\nfolder = \"jy\"\nname = \"区教育局\"\nemail = [\"jy@jy.example.cn\"]\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\n[review]\nhold = \"uncertain\"\n"
+        ),
+    );
+    for f in ["jd", "hs", "jy"] {
+        std::fs::create_dir_all(d.inbox().join(f)).expect("folder");
+    }
+    user_add(&d, "alice", "admin", "alice's long password");
+    let mut drops: Vec<(&str, Vec<u8>)> = vec![
+        ("xss/a.txt", fixture("000_d016082c1b868431.txt")),
+        (
+            "lc/scan.jpg",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 not really a photo".to_vec(),
+        ),
+        ("jd/2021.txt", report_of_2021()),
+    ];
+    drops.extend(extra.iter().cloned());
+    for (path, bytes) in &drops {
+        std::fs::write(d.inbox().join(path), bytes).expect("drop");
+    }
+    d.start();
+    d.wait_count(CHECKED, drops.len() as i64, 60);
+    (d, port)
+}
+
+#[test]
+fn the_overview_shows_what_each_agency_sent_and_missing_means_nothing_received() {
+    let (mut d, port) = season(&[]);
+    let mut c = logged_in(port);
+    let page = c.get("/").text();
+    assert_eq!(count(&page, "count-missing"), 2, "花山镇, 区教育局\n{page}");
+    assert_eq!(count(&page, "count-accepted"), 1, "{page}");
+    assert_eq!(
+        count(&page, "count-received"),
+        2,
+        "the photo and the 2021 report"
+    );
+
+    let photo = row(&page, "老城区人民政府办公室");
+    assert!(photo.contains("NB-"), "its receipt: {photo}");
+    assert!(photo.contains("scan.jpg"), "{photo}");
+    assert!(
+        photo.contains("无法读取") && photo.contains("待复核"),
+        "{photo}"
+    );
+    assert!(
+        !photo.contains("逾期") && !photo.contains("未提交"),
+        "{photo}"
+    );
+
+    let old = row(&page, "东湖街道办事处");
+    assert!(
+        old.contains("2021.txt") && old.contains("年度不符"),
+        "{old}"
+    );
+    assert!(old.contains("2021 年度"), "{old}");
+    assert!(!old.contains("逾期") && !old.contains("未提交"), "{old}");
+
+    let none = row(&page, "花山镇人民政府");
+    assert!(none.contains("逾期") || none.contains("未提交"), "{none}");
+    // The hint `status` gives.
+    assert!(page.contains("另有 2021 年度 1 份"), "{page}");
+    let (code, out, err) = d.cli(&["status"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("另有 2021 年度 1 份"), "{out}");
+    assert!(
+        out.contains("年度不符") && out.contains("无法读取"),
+        "{out}"
+    );
+    let _ = enc("");
+    let _ = csrf_of;
+    assert_eq!(d.stop(), Some(0));
+}
