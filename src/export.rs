@@ -139,6 +139,8 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
     for s in subs
         .iter()
         .filter(|s| s.state == SubmissionState::Checked && s.superseded_by.is_none())
+        // Files at the inbox's top level are no agency's until assigned (待归属).
+        .filter(|s| s.agency_folder.is_some())
     {
         latest.insert(s.agency_folder.clone(), s);
     }

@@ -148,7 +148,7 @@ pub fn decision(d: &DecisionMail<'_>) -> Option<(String, String)> {
                 }
             ),
         ),
-        Action::Hold | Action::Release | Action::Resend => return None,
+        Action::Hold | Action::Release | Action::Resend | Action::Assign => return None,
     };
     let subject = format!("【{tag}】{agency} {file_name}");
     Some((clean(&subject), format!("{agency}：\n\n{text}{FOOTER}")))
@@ -165,25 +165,30 @@ pub struct Released {
     pub receipt_body: String,
 }
 
-/// The feedback of submission `id` redrawn from its stored report and findings, without
-/// the findings of `decisions` (not applicable, made while it was held). `None` when there
-/// is no such decision: the held feedback goes as it is.
-pub fn released(
+/// Whether `decisions` mark a finding not applicable (a release after them redraws the
+/// held feedback with [`redraw`]).
+pub fn marks_any(decisions: &[crate::store::review::Review]) -> bool {
+    decisions
+        .iter()
+        .any(|r| r.action == Action::NotApplicable && r.finding_seq.is_some())
+}
+
+/// The feedback of submission `id` drawn again from its stored report and findings, for
+/// `agency`, without the findings marked not applicable in `decisions` (said with their
+/// reasons when there are any).
+pub fn redraw(
     conn: &rusqlite::Connection,
     id: i64,
     receipt: &str,
     agency: Option<&str>,
     file_name: &str,
     decisions: &[crate::store::review::Review],
-) -> anyhow::Result<Option<Released>> {
+) -> anyhow::Result<Released> {
     use crate::store::review::Review;
     let marked: Vec<&Review> = decisions
         .iter()
         .filter(|r| r.action == Action::NotApplicable && r.finding_seq.is_some())
         .collect();
-    if marked.is_empty() {
-        return Ok(None);
-    }
     let report = match crate::store::review::stored_report_json(conn, id)? {
         Some(json) => Some(serde_json::from_str::<crate::report::Report>(&json)?),
         None => None,
@@ -227,13 +232,15 @@ pub fn released(
         .find("\n下一步：")
         .or_else(|| body.find("\n（本邮件"))
         .unwrap_or(body.len());
-    body.insert_str(at, &format!("\n{told}"));
+    if !marked.is_empty() {
+        body.insert_str(at, &format!("\n{told}"));
+    }
     let receipt_body = format!("{body}{}", crate::mail::items::appendix(&result.findings));
-    Ok(Some(Released {
+    Ok(Released {
         subject,
         body,
         receipt_body,
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -120,6 +120,9 @@ pub struct Status {
     pub year: i32,
     pub submissions: Vec<SubmissionStatus>,
     pub agencies: Vec<AgencyStatus>,
+    /// Files at the inbox's top level, of this year or unread, waiting for an admin to
+    /// give them to an agency (待归属); no agency's, and out of the season's counts.
+    pub unassigned: Vec<SubmissionStatus>,
     /// Years with submissions that this overview does not show (a 2022 report dropped in
     /// the 2024 season is not "nothing received"), newest first.
     pub other_years: Vec<OtherYear>,
@@ -175,7 +178,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         .into_iter()
         .collect();
     let configured: HashSet<&str> = config.agencies.iter().map(|a| a.folder.as_str()).collect();
-    let submissions = of_year
+    let submissions: Vec<SubmissionStatus> = of_year
         .iter()
         .map(|s| SubmissionStatus {
             receipt: s.receipt.clone(),
@@ -212,7 +215,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         .iter()
         .map(|s| s.agency_folder.clone())
         .chain(inbox_folders(config).into_iter().map(Some))
-        .filter(|f| f.as_deref().is_none_or(|f| !configured.contains(f)))
+        .filter(|f| f.as_deref().is_some_and(|f| !configured.contains(f)))
         .collect();
     unknown.sort();
     unknown.dedup();
@@ -253,8 +256,14 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         }
     }
     mark_overdue(&mut agencies, config, year, crate::time::china_now().date());
+    let unassigned = submissions
+        .iter()
+        .filter(|s: &&SubmissionStatus| s.agency_folder.is_none() && s.duplicate_of.is_none())
+        .cloned()
+        .collect();
     Ok(Status {
         year,
+        unassigned,
         submissions,
         agencies,
         other_years,
@@ -264,7 +273,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
 /// The agency folders present in the inbox: top-level folders the watcher reads (no
 /// symlinks, no hidden or temporary names, not `回执`). Empty when the inbox cannot be
 /// listed (e.g. `status` run elsewhere than the daemon).
-fn inbox_folders(config: &Config) -> Vec<String> {
+pub fn inbox_folders(config: &Config) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(&config.inbox) else {
         return Vec::new();
     };
@@ -422,6 +431,13 @@ pub fn render(status: &Status) -> String {
     if reviewed > 0 {
         out.push_str(&format!(
             "其中 {reviewed} 个单位的审核结果经人工复核（标 [人工复核]）。\n"
+        ));
+    }
+    for s in &status.unassigned {
+        out.push_str(&format!(
+            "  待归属（收件箱根目录的文件）：{}  {}，请在审核台归属到单位\n",
+            controls(&s.receipt),
+            controls(&s.file)
         ));
     }
     for o in &status.other_years {

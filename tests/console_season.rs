@@ -115,3 +115,88 @@ fn the_overview_shows_what_each_agency_sent_and_missing_means_nothing_received()
     let _ = csrf_of;
     assert_eq!(d.stop(), Some(0));
 }
+
+/// The one submission with no agency (a file at the inbox's top level).
+fn unassigned(d: &Daemon) -> String {
+    d.db()
+        .expect("db")
+        .query_row(
+            "SELECT receipt FROM submissions WHERE agency_folder IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a top-level submission")
+}
+
+#[test]
+fn a_top_level_file_waits_apart_until_an_admin_gives_it_to_its_agency() {
+    let (mut d, port) = season(&[("教育局年报2025.txt", harness::distinct_report(7))]);
+    let receipt = unassigned(&d);
+    let mut c = logged_in(port);
+    let page = c.get("/").text();
+    assert_eq!(count(&page, "count-accepted"), 1, "only 西塞山: {page}");
+    assert_eq!(
+        count(&page, "count-agencies"),
+        5,
+        "the top-level file is no agency: {page}"
+    );
+    assert_eq!(count(&page, "count-unassigned"), 1, "{page}");
+    let waiting = page.split("id=\"unassigned\"").nth(1).expect("待归属 list");
+    assert!(
+        waiting.contains("教育局年报2025.txt") && waiting.contains(&receipt),
+        "{waiting}"
+    );
+    assert!(page.contains("待归属"), "{page}");
+    let csv = c.get("/export/2022.csv").text();
+    assert!(csv.contains("合计（1 份已受理报告）"), "{csv}");
+    assert!(!csv.contains("未归属"), "{csv}");
+
+    // Assigned to 区教育局 with a reason.
+    let sub_page = format!("/submission/{receipt}");
+    let text = c.get(&sub_page).text();
+    assert!(text.contains("id=\"assign\""), "{text}");
+    let csrf = csrf_of(&text);
+    let assign = format!("/submission/{receipt}/assign");
+    let r = c.post(
+        &assign,
+        &[("csrf", &csrf), ("folder", "jy"), ("reason", "")],
+    );
+    assert_eq!(r.code, 409, "a reason is required");
+    let r = c.post(
+        &assign,
+        &[
+            ("csrf", &csrf),
+            ("folder", "jy"),
+            ("reason", "文件名为教育局，经电话确认"),
+        ],
+    );
+    assert_eq!(r.code, 303, "{}", r.text());
+    let page = c.get("/").text();
+    assert_eq!(count(&page, "count-accepted"), 2, "{page}");
+    assert_eq!(count(&page, "count-unassigned"), 0, "{page}");
+    let jy = row(&page, "区教育局");
+    assert!(jy.contains(&receipt) && jy.contains("已受理"), "{jy}");
+    let text = c.get(&sub_page).text();
+    assert!(
+        text.contains("文件名为教育局，经电话确认"),
+        "the history: {text}"
+    );
+    // A second assignment is refused.
+    let r = c.post(
+        &assign,
+        &[("csrf", &csrf), ("folder", "hs"), ("reason", "改")],
+    );
+    assert_eq!(r.code, 409);
+    // The agency is answered as usual.
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE recipient = 'jy@jy.example.cn' AND kind = 'feedback'
+           AND state = 'sent' AND body_text LIKE '区教育局：%' AND subject LIKE '【已受理】%'",
+        1,
+        30,
+    );
+    let csv = c.get("/export/2022.csv").text();
+    assert!(csv.contains("合计（2 份已受理报告）"), "{csv}");
+    let (_, out, _) = d.cli(&["status"]);
+    assert!(!out.contains("未归属"), "{out}");
+    assert_eq!(d.stop(), Some(0));
+}

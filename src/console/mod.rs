@@ -141,6 +141,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/export/{file}", get(pages::export))
         .route("/submission/{receipt}/resend", post(review::resend))
         .route("/submission/{receipt}/review", post(review::decide))
+        .route("/submission/{receipt}/assign", post(review::assign))
         .route("/review", get(review::queue))
         .route("/mail", get(review::mail_queue))
         .route("/login", get(auth::login_page).post(auth::login))

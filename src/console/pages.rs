@@ -340,6 +340,7 @@ fn overview_page(
                 span.missing { "已收到未受理 " strong #count-received { (count(Standing::Received)) } }
                 span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
                 span.missing { a href="/review" { "待复核 " strong #count-held { (held) } } }
+                span.missing { a href="#unassigned" { "待归属 " strong #count-unassigned { (status.unassigned.len()) } } }
                 span { a href="/mail" { "邮件队列" } }
             }
             @if !status.other_years.is_empty() {
@@ -416,6 +417,22 @@ fn overview_page(
                     }
                 }
             }
+            @if !status.unassigned.is_empty() {
+                h2 #unassigned { "待归属（收件箱根目录的文件，不计入统计）" }
+                table.overview {
+                    thead { tr { th { "回执编号" } th { "文件" } th { "收到时间" } th { "审核结果" } } }
+                    tbody {
+                        @for s in &status.unassigned {
+                            tr {
+                                td { a href=(format!("/submission/{}", enc(&s.receipt))) { (s.receipt) } }
+                                td { (s.file) }
+                                td { (china_time(&s.received_at)) }
+                                td { (match s.verdict { Some(Verdict::Accepted) => "已受理", Some(Verdict::Rejected) => "需修改", None => "—" }) }
+                            }
+                        }
+                    }
+                }
+            }
         },
     )
 }
@@ -467,7 +484,7 @@ pub async fn submission(
         };
         let agency = agency_name(&c.config, &sub);
         Ok(Some(SubmissionView {
-            review: super::review::load(store, &sub)?,
+            review: super::review::load(store, &c.config, &sub)?,
             duplicate_of: receipt_of(sub.duplicate_of)?,
             superseded_by: receipt_of(sub.superseded_by)?,
             messages: crate::store::messages_of_submission(conn, sub.id)?,

@@ -88,6 +88,15 @@ async fn act(
     }
 }
 
+/// The submission's file name without its folder.
+fn base_name(sub: &Submission) -> String {
+    sub.original_name
+        .rsplit('/')
+        .next()
+        .unwrap_or(&sub.original_name)
+        .to_string()
+}
+
 /// Who acted, for the history.
 fn reviewer(v: &Visitor) -> String {
     v.user.clone().unwrap_or_else(|| "本机管理员".into())
@@ -197,12 +206,7 @@ pub async fn decide(
             _ => {}
         }
         let agency = agency_name(&c.config, &sub);
-        let file_name = sub
-            .original_name
-            .rsplit('/')
-            .next()
-            .unwrap_or(&sub.original_name)
-            .to_string();
+        let file_name = base_name(&sub);
         let told = crate::review::decision(&crate::review::DecisionMail {
             receipt: &sub.receipt,
             agency: agency.as_deref(),
@@ -213,15 +217,16 @@ pub async fn decide(
             verdict: action.verdict().or(sub.verdict),
         });
         // Decisions made while held are told in the released feedback itself (issue 26).
-        let released = if held && action.releases() {
-            crate::review::released(
+        let while_held = rv::made_while_held(&history);
+        let released = if held && action.releases() && crate::review::marks_any(&while_held) {
+            Some(crate::review::redraw(
                 conn,
                 sub.id,
                 &sub.receipt,
                 agency.as_deref(),
                 &file_name,
-                &rv::made_while_held(&history),
-            )?
+                &while_held,
+            )?)
         } else {
             None
         };
@@ -274,6 +279,8 @@ pub struct ReviewView {
     pub held: bool,
     /// The checker's own verdict.
     pub checker: Option<Verdict>,
+    /// For a file at the inbox's top level: the agencies it can be given to (folder, name).
+    pub agencies: Vec<(String, String)>,
 }
 
 impl ReviewView {
@@ -286,13 +293,118 @@ impl ReviewView {
     }
 }
 
-pub fn load(store: &Store, sub: &Submission) -> anyhow::Result<ReviewView> {
+pub fn load(
+    store: &Store,
+    config: &crate::config::Config,
+    sub: &Submission,
+) -> anyhow::Result<ReviewView> {
     let conn = store.connection();
     Ok(ReviewView {
         history: rv::reviews_of(conn, sub.id)?,
         held: rv::is_held(conn, sub.id)?,
         checker: rv::checker_verdict(conn, sub.id)?,
+        agencies: if sub.agency_folder.is_none() {
+            agencies(config)
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// Every agency a file can be given to: the configured ones, then the inbox's other
+/// folders (agencies of their own, named by their folder).
+fn agencies(config: &crate::config::Config) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = config
+        .agencies
+        .iter()
+        .map(|a| (a.folder.clone(), a.name.clone()))
+        .collect();
+    for f in crate::status::inbox_folders(config) {
+        if !out.iter().any(|(folder, _)| *folder == f) {
+            out.push((f.clone(), f));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    folder: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /submission/{receipt}/assign`: a file at the inbox's top level given to an agency
+/// (归属到单位), with a reason kept in the history; the agency is then answered as usual.
+pub async fn assign(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(receipt): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> Response {
+    if !may(&v, Role::Admin) {
+        return admin_only();
+    }
+    let who = reviewer(&v);
+    act(&console, &v, move |c, store| {
+        let reason: String = form.reason.trim().chars().take(MAX_REASON_CHARS).collect();
+        if reason.is_empty() {
+            return Ok(Done::Refused("请填写理由。".into()));
+        }
+        let Some(sub) = store.by_receipt(&receipt)? else {
+            return Ok(Done::NotFound);
+        };
+        if sub.agency_folder.is_some() {
+            return Ok(Done::Refused("这份提交已属于一个单位，不能再归属。".into()));
+        }
+        let Some((folder, name)) = agencies(&c.config)
+            .into_iter()
+            .find(|(f, _)| *f == form.folder)
+        else {
+            return Ok(Done::Refused("没有这个单位。".into()));
+        };
+        let conn = store.connection();
+        let file_name = base_name(&sub);
+        // The agency's answer, as if the file had been dropped into its folder.
+        let mut messages = Vec::new();
+        if sub.state == SubmissionState::Checked {
+            let history = rv::reviews_of(conn, sub.id)?;
+            let r = crate::review::redraw(conn, sub.id, &sub.receipt, Some(&name), &file_name, &history)?;
+            let body = r.body.replacen(
+                "已收到，回执编号",
+                "（放在收件箱根目录，经政务公开办确认为您单位的报告）已收到，回执编号",
+                1,
+            );
+            let html = rv::stored_report_json(conn, sub.id)?.map(|_| crate::store::HtmlFrom {
+                agency: Some(name.clone()),
+                file: file_name.clone(),
+            });
+            for to in crate::review::recipients(&c.config, Some(&folder)) {
+                messages.push(crate::store::OutboxMessage {
+                    kind: crate::store::MessageKind::Feedback,
+                    recipient: to,
+                    subject: r.subject.clone(),
+                    body_text: body.clone(),
+                    body_html: None,
+                    html_from: html.clone(),
+                });
+            }
+        }
+        let decision = Decision {
+            action: Action::Assign,
+            finding_seq: None,
+            reason: &format!("归属到 {name}（{folder}）：{reason}"),
+            reviewer: &who,
+            at: &crate::time::now_utc(),
+        };
+        let Some(id) = rv::assign(conn, sub.id, &sub.receipt, (&folder, &name), &decision, &messages)? else {
+            return Ok(Done::Refused("这份提交已属于一个单位，不能再归属。".into()));
+        };
+        tracing::info!(receipt = %sub.receipt, user = %who, folder = %folder, review = id, "console: assigned");
+        Ok(Done::Ok(sub.receipt))
+    })
+    .await
 }
 
 fn verdict_label(v: Option<Verdict>) -> &'static str {
@@ -396,6 +508,16 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
             }
         } @else if !admin {
             p.note { "复核和重新发送需要管理员权限。" }
+        }
+        @if admin && sub.agency_folder.is_none() && !r.agencies.is_empty() {
+            h3 { "待归属：归属到单位" }
+            p { "这份文件放在收件箱根目录，不属于任何单位，不计入本年度统计。归属后按该单位的提交处理，并向该单位发出审核意见。" }
+            form.review #assign method="post" action=(format!("/submission/{}/assign", enc(&sub.receipt))) {
+                input type="hidden" name="csrf" value=(v.csrf);
+                label { "单位 " select name="folder" { @for (f, n) in &r.agencies { option value=(f) { (n) } } } }
+                label { " 理由 " input type="text" name="reason" required size="40"; }
+                button type="submit" { "归属到该单位" }
+            }
         }
     }
 }

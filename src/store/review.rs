@@ -33,6 +33,8 @@ pub enum Action {
     NotApplicable,
     /// The feedback was queued again.
     Resend,
+    /// A file at the inbox's top level given to an agency (归属到单位; issue 26).
+    Assign,
 }
 
 impl Action {
@@ -44,6 +46,7 @@ impl Action {
             Action::Return => "return",
             Action::NotApplicable => "not_applicable",
             Action::Resend => "resend",
+            Action::Assign => "assign",
         }
     }
 
@@ -55,6 +58,7 @@ impl Action {
             Action::Return,
             Action::NotApplicable,
             Action::Resend,
+            Action::Assign,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -69,6 +73,7 @@ impl Action {
             Action::Return => "退回修改",
             Action::NotApplicable => "审核意见不适用",
             Action::Resend => "重新发送",
+            Action::Assign => "归属到单位",
         }
     }
 
@@ -356,6 +361,64 @@ pub fn decide(
     }
     tx.commit()?;
     Ok(id)
+}
+
+/// Gives submission `submission_id`, a file at the inbox's top level, to the agency of
+/// `folder` named `name` (issue 26), in one transaction: the submission becomes the
+/// agency's (the newest version of a year supersedes the others, as for a file dropped in
+/// its folder), the decision is recorded with its reason, and `messages` (the agency's
+/// feedback) are queued once under the decision's id, held while the submission is.
+/// `None` when the submission is not (or no longer) unassigned.
+pub fn assign(
+    conn: &Connection,
+    submission_id: i64,
+    receipt: &str,
+    (folder, name): (&str, &str),
+    d: &Decision<'_>,
+    messages: &[OutboxMessage],
+) -> rusqlite::Result<Option<i64>> {
+    let tx = immediate(conn)?;
+    let current: Option<Option<String>> = tx
+        .cached_row(
+            "SELECT agency_folder FROM submissions WHERE id = ?1",
+            [submission_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if current != Some(None) {
+        return Ok(None);
+    }
+    tx.cached_execute(
+        "UPDATE submissions SET agency_folder = ?2, agency_name = ?3 WHERE id = ?1",
+        params![submission_id, folder, name],
+    )?;
+    // Older versions of the year give way to it; a newer one supersedes it.
+    tx.cached_execute(
+        "UPDATE submissions SET superseded_by = ?1
+         WHERE agency_folder = ?2 AND year = (SELECT year FROM submissions WHERE id = ?1)
+           AND state = 'checked' AND id < ?1 AND superseded_by IS NULL",
+        params![submission_id, folder],
+    )?;
+    tx.cached_execute(
+        "UPDATE submissions SET superseded_by = (
+             SELECT max(n.id) FROM submissions n WHERE n.agency_folder = ?2
+               AND n.year = submissions.year AND n.state = 'checked' AND n.id > ?1)
+         WHERE id = ?1 AND year IS NOT NULL AND state = 'checked'",
+        params![submission_id, folder],
+    )?;
+    let held = is_held(&tx, submission_id)?;
+    let id = record(&tx, submission_id, d)?;
+    for m in messages {
+        let key = format!("{receipt}/assign/{id}/{}", m.recipient);
+        if insert_message(&tx, Some(submission_id), &key, m)? && held {
+            tx.cached_execute(
+                "UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1",
+                params![key, OutboxState::Held],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(Some(id))
 }
 
 /// Queues the submission's answer again (`nianbao mail resend`, the console's 重新发送):
