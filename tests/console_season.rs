@@ -200,3 +200,56 @@ fn a_top_level_file_waits_apart_until_an_admin_gives_it_to_its_agency() {
     assert!(!out.contains("未归属"), "{out}");
     assert_eq!(d.stop(), Some(0));
 }
+
+/// The receipts of `folder`'s submissions, oldest first.
+fn receipts(d: &Daemon, folder: &str) -> Vec<String> {
+    let db = d.db().expect("db");
+    let mut stmt = db
+        .prepare("SELECT receipt FROM submissions WHERE agency_folder = ?1 ORDER BY id")
+        .expect("query");
+    stmt.query_map([folder], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("receipts")
+}
+
+/// The receipt selected in the compare form's `name` selector.
+fn selected(page: &str, name: &str) -> String {
+    let select = page
+        .split(&format!("<select name=\"{name}\">"))
+        .nth(1)
+        .and_then(|s| s.split("</select>").next())
+        .unwrap_or_else(|| panic!("no {name} selector\n{page}"));
+    let at = select
+        .find(" selected")
+        .unwrap_or_else(|| panic!("nothing selected in {name}: {select}"));
+    let value = select[..at].rsplit("value=\"").next().expect("value");
+    value.split('"').next().expect("receipt").to_string()
+}
+
+#[test]
+fn the_compare_default_is_the_previous_year_else_the_two_latest_versions() {
+    let (mut d, port) = season(&[]);
+    // 东湖街道 sent 2021, now two versions of 2022; 西塞山 a second version of 2022.
+    for (i, path) in ["jd/v1.txt", "xss/b.txt", "jd/v2.txt"].iter().enumerate() {
+        std::fs::write(d.inbox().join(path), harness::distinct_report(10 + i)).expect("drop");
+        d.wait_count(CHECKED, 4 + i as i64, 60);
+    }
+    let mut c = logged_in(port);
+    let jd = receipts(&d, "jd");
+    let page = c.get("/agency/jd").text();
+    assert_eq!(selected(&page, "old"), jd[0], "last year's report");
+    assert_eq!(selected(&page, "new"), jd[2], "the newest");
+    assert!(!page.contains("无法对比"), "{page}");
+    let xss = receipts(&d, "xss");
+    let page = c.get("/agency/xss").text();
+    assert_eq!(
+        selected(&page, "old"),
+        xss[0],
+        "no previous year: the older version"
+    );
+    assert_eq!(selected(&page, "new"), xss[1]);
+    assert!(!page.contains("无法对比"), "{page}");
+    assert!(page.contains("id=\"compare-differing\""), "{page}");
+    assert_eq!(d.stop(), Some(0));
+}

@@ -809,6 +809,22 @@ fn comparable(subs: &[Submission]) -> Vec<&Submission> {
         .collect()
 }
 
+/// The default pair to compare among `candidates` (newest first): (newer, older).
+fn default_pair<'a>(
+    candidates: &[&'a Submission],
+) -> (Option<&'a Submission>, Option<&'a Submission>) {
+    let top = candidates.iter().filter_map(|s| s.year).max();
+    let newest = candidates.iter().find(|s| s.year == top).copied();
+    let older = newest.and_then(|n| {
+        candidates
+            .iter()
+            .find(|s| s.year < n.year)
+            .or_else(|| candidates.iter().find(|s| s.year == n.year && s.id != n.id))
+            .copied()
+    });
+    (newest, older)
+}
+
 /// Reads both reports from the store and compares them (`crate::compare`, as `nianbao
 /// compare` does for two files).
 fn compare_of(
@@ -821,14 +837,9 @@ fn compare_of(
         r.as_deref()
             .and_then(|r| candidates.iter().find(|s| s.receipt == r).copied())
     };
-    // By default: the latest of the newest year against the latest of the year before it.
-    let newest = candidates.first().copied();
-    let older = newest.and_then(|n| {
-        candidates
-            .iter()
-            .find(|s| s.year < n.year && s.superseded_by.is_none())
-            .copied()
-    });
+    // By default: the newest report (the latest version of the newest year) against the
+    // previous year's (its latest version); with no earlier year, the two latest versions.
+    let (newest, older) = default_pair(&candidates);
     let (Some(old), Some(new)) = (
         by_receipt(&query.old).or(older),
         by_receipt(&query.new).or(newest),
