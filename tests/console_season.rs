@@ -253,3 +253,183 @@ fn the_compare_default_is_the_previous_year_else_the_two_latest_versions() {
     assert!(page.contains("id=\"compare-differing\""), "{page}");
     assert_eq!(d.stop(), Some(0));
 }
+
+/// What a reader sees of a page: the text between tags (scripts and styles dropped), and
+/// the placeholders, titles and alternative texts of its elements.
+fn visible(page: &str) -> String {
+    let mut out = String::new();
+    let mut rest = page;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        out.push(' ');
+        let close = rest[open..].find('>').map_or(rest.len(), |c| open + c + 1);
+        let tag = &rest[open..close];
+        for attr in ["placeholder=\"", "title=\"", "alt=\""] {
+            if let Some(v) = tag.split(attr).nth(1).and_then(|v| v.split('"').next()) {
+                out.push(' ');
+                out.push_str(v);
+            }
+        }
+        rest = &rest[close..];
+        for skipped in ["<style", "<script"] {
+            if tag.starts_with(skipped) {
+                let end = format!("</{}>", &skipped[1..]);
+                rest = rest.find(&end).map_or("", |e| &rest[e..]);
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+}
+
+/// The ASCII words (two letters or more) of `text` that are not part of a name in `data`
+/// (receipts, files, folders, addresses, users, digests, rule ids), a file's extension nor
+/// a format's name.
+fn english(text: &str, data: &[String]) -> Vec<String> {
+    const FORMATS: [&str; 4] = ["CSV", "Excel", "JSON", "SHA"];
+    let mut out: Vec<String> = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, ch) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (ch.is_ascii_alphabetic(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let w = &text[s..i];
+                // A file name's extension (`.docx`) is part of a file name.
+                let extension = text[..s].ends_with('.');
+                if w.len() >= 2
+                    && !extension
+                    && !FORMATS.contains(&w)
+                    && !data.iter().any(|d| d.contains(w))
+                {
+                    out.push(w.to_string());
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn every_page_reads_in_chinese() {
+    let port = free_port();
+    let mut d = Daemon::with_config(
+        "",
+        &format!(
+            "[[agency]]\nfolder = \"hs\"\nname = \"花山镇人民政府\"\nemail = [\"hs@hs.example.cn\"]\n\
+             [[agency]]\nfolder = \"jy\"\nname = \"区教育局\"\nemail = [\"jy@jy.example.cn\"]\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\n[review]\nhold = \"uncertain\"\n\
+             [reminders]\nenabled = true\ndays_before = 7\non_the_day = true\n\
+             overdue_after_days = 1\ntime = \"09:00\"\n"
+        ),
+    );
+    for f in ["hs", "jy"] {
+        std::fs::create_dir_all(d.inbox().join(f)).expect("folder");
+    }
+    user_add(&d, "alice", "admin", "alice's long password");
+    user_add(&d, "bob", "viewer", "bob's long password");
+    for (path, bytes) in [
+        ("xss/a.txt", fixture("000_d016082c1b868431.txt")),
+        ("xss/a copy.txt", fixture("000_d016082c1b868431.txt")),
+        ("lc/b.txt", fixture("001_41152148c7aabaad.txt")),
+        ("lc/scan.jpg", b"\xff\xd8\xff\xe0 not a photo".to_vec()),
+        ("top.txt", harness::distinct_report(3)),
+    ] {
+        std::fs::write(d.inbox().join(path), bytes).expect("drop");
+    }
+    d.start_env(&[("NIANBAO_TEST_NOW", "2023-02-01T02:00:00Z")]);
+    d.wait_count(CHECKED, 5, 60);
+    d.wait_count("SELECT count(*) FROM outbox WHERE kind = 'reminder'", 1, 30);
+    let mut c = logged_in(port);
+    // A decision, so that the history shows.
+    let lc = harness::web::receipt_of(&d, "lc");
+    let csrf = csrf_of(&c.get(&format!("/submission/{lc}")).text());
+    let r = c.post(
+        &format!("/submission/{lc}/review"),
+        &[("csrf", &csrf), ("action", "accept"), ("reason", "经核实")],
+    );
+    assert_eq!(r.code, 303);
+
+    let db = d.db().expect("db");
+    let column = |sql: &str| -> Vec<String> {
+        let mut stmt = db.prepare(sql).expect("query");
+        stmt.query_map([], |r| r.get::<_, Option<String>>(0))
+            .expect("rows")
+            .filter_map(|r| r.ok().flatten())
+            .collect()
+    };
+    let receipts = column("SELECT receipt FROM submissions");
+    let mut data: Vec<String> = [
+        "SELECT receipt FROM submissions",
+        "SELECT original_name FROM submissions",
+        "SELECT agency_folder FROM submissions",
+        "SELECT sha256 FROM submissions",
+        "SELECT recipient FROM outbox",
+        "SELECT subject FROM outbox",
+        "SELECT DISTINCT rule FROM findings",
+    ]
+    .iter()
+    .flat_map(|q| column(q))
+    .collect();
+    data.extend(["alice", "bob", "hs", "jy"].map(String::from));
+
+    let mut pages: Vec<String> = [
+        "/",
+        "/?year=2021",
+        "/review",
+        "/mail",
+        "/agency/hs",
+        "/agency/jy",
+        "/agency/xss",
+        "/agency/lc",
+        "/submission/NB-2023-999999",
+        "/export/x",
+    ]
+    .map(String::from)
+    .to_vec();
+    pages.extend(receipts.iter().map(|r| format!("/submission/{r}")));
+    let mut found = Vec::new();
+    for path in &pages {
+        let text = c.get(path).text();
+        for w in english(&visible(&text), &data) {
+            found.push(format!("{path}: {w}"));
+        }
+    }
+    // A refused action, the viewer's pages and the login page.
+    let refused = c.post(
+        &format!("/submission/{lc}/review"),
+        &[("csrf", &csrf), ("action", "release")],
+    );
+    assert_eq!(refused.code, 409);
+    found.extend(
+        english(&visible(&refused.text()), &data)
+            .into_iter()
+            .map(|w| format!("409: {w}")),
+    );
+    let mut bob = Client::new(port);
+    assert_eq!(bob.login("bob", "bob's long password").code, 303);
+    let text = bob.get(&format!("/submission/{lc}")).text();
+    found.extend(
+        english(&visible(&text), &data)
+            .into_iter()
+            .map(|w| format!("viewer: {w}")),
+    );
+    let login = Client::new(port).get("/login").text();
+    found.extend(
+        english(&visible(&login), &data)
+            .into_iter()
+            .map(|w| format!("/login: {w}")),
+    );
+    assert!(
+        found.is_empty(),
+        "English words on the pages:\n{}",
+        found.join("\n")
+    );
+    assert_eq!(d.stop(), Some(0));
+}

@@ -51,7 +51,7 @@ pub fn internal(why: &str) -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "500 内部错误 / internal error; see the daemon's log\n",
+        "500 内部错误：原因已记入守护进程的日志，请联系管理员。\n",
     )
         .into_response()
 }
@@ -650,7 +650,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                         @for m in &view.messages {
                             tr {
                                 td { (m.recipient) }
-                                td { (m.kind) }
+                                td { (super::review::kind_label(&m.kind)) }
                                 td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
                                 td.num { (m.attempts) }
                                 td { (china_time(&m.created_at)) }
@@ -1051,9 +1051,19 @@ pub async fn export(
     let (year, format) = match file.split_once('.') {
         Some((y, f)) if ["csv", "xlsx", "json"].contains(&f) => match y.parse::<i32>() {
             Ok(y) if (1990..=9999).contains(&y) => (y, f.to_string()),
-            _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
+            _ => {
+                return not_found(
+                    &v,
+                    "没有这个导出文件：请用总览页“导出本年度”的链接（CSV、Excel 或 JSON）。",
+                );
+            }
         },
-        _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
+        _ => {
+            return not_found(
+                &v,
+                "没有这个导出文件：请用总览页“导出本年度”的链接（CSV、Excel 或 JSON）。",
+            );
+        }
     };
     let content_type = match format.as_str() {
         "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -97,6 +97,15 @@ fn base_name(sub: &Submission) -> String {
         .to_string()
 }
 
+/// Who acted, as the history shows it: the daemon as 系统.
+fn who(reviewer: &str) -> &str {
+    if reviewer == rv::DAEMON {
+        "系统"
+    } else {
+        reviewer
+    }
+}
+
 /// Who acted, for the history.
 fn reviewer(v: &Visitor) -> String {
     v.user.clone().unwrap_or_else(|| "本机管理员".into())
@@ -119,12 +128,12 @@ pub async fn resend(
         let conn = store.connection();
         if rv::is_held(conn, sub.id)? {
             return Ok(Done::Refused(
-                "审核意见暂缓发出（待复核）：请先发出或作出复核决定。/ The feedback is held for review: release it or decide first.".into(),
+                "审核意见暂缓发出（待复核）：请先发出或作出复核决定。".into(),
             ));
         }
         let n = rv::resend(conn, sub.id, &who, &crate::time::now_utc())?;
         if n == 0 {
-            return Ok(Done::Refused("这份提交没有可重新发送的消息。/ This submission has no message to resend.".into()));
+            return Ok(Done::Refused("这份提交没有可重新发送的消息。".into()));
         }
         tracing::info!(receipt = %sub.receipt, user = %who, messages = n, "console: resent");
         Ok(Done::Ok(sub.receipt))
@@ -161,31 +170,31 @@ pub async fn decide(
                 Action::Release | Action::Accept | Action::Return | Action::NotApplicable
             )
         }) else {
-            return Ok(Done::Refused(format!("未知的操作 {:?}。/ Unknown action.", form.action)));
+            return Ok(Done::Refused(format!("未知的操作 {:?}。", form.action)));
         };
         let reason: String = form.reason.trim().chars().take(MAX_REASON_CHARS).collect();
         if reason.is_empty() && action != Action::Release {
-            return Ok(Done::Refused("请填写理由。/ Give a reason.".into()));
+            return Ok(Done::Refused("请填写理由。".into()));
         }
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
         let conn = store.connection();
         if sub.state != SubmissionState::Checked {
-            return Ok(Done::Refused("只有已审核的提交可以复核。/ Only a checked submission can be reviewed.".into()));
+            return Ok(Done::Refused("只有已审核的提交可以复核。".into()));
         }
         let held = rv::is_held(conn, sub.id)?;
         let history = rv::reviews_of(conn, sub.id)?;
         let mut finding_text = None;
         match action {
             Action::Release if !held => {
-                return Ok(Done::Refused("审核意见没有暂缓，已经发出。/ The feedback is not held: it was sent.".into()));
+                return Ok(Done::Refused("审核意见没有暂缓，已经发出。".into()));
             }
             Action::Accept if sub.verdict == Some(Verdict::Accepted) => {
-                return Ok(Done::Refused("审核结果已是“已受理”。/ The verdict already is accepted.".into()));
+                return Ok(Done::Refused("审核结果已是“已受理”。".into()));
             }
             Action::Return if sub.verdict == Some(Verdict::Rejected) => {
-                return Ok(Done::Refused("审核结果已是“需修改”。/ The verdict already is rejected.".into()));
+                return Ok(Done::Refused("审核结果已是“需修改”。".into()));
             }
             Action::NotApplicable => {
                 let findings = crate::store::findings_of(conn, sub.id)?;
@@ -194,12 +203,12 @@ pub async fn decide(
                     .and_then(|seq| usize::try_from(seq).ok())
                     .and_then(|seq| findings.get(seq))
                 else {
-                    return Ok(Done::Refused("没有这一条审核意见。/ No such finding.".into()));
+                    return Ok(Done::Refused("没有这一条审核意见。".into()));
                 };
                 if history.iter().any(|r| {
                     r.action == Action::NotApplicable && r.finding_seq == form.finding
                 }) {
-                    return Ok(Done::Refused("这一条审核意见已标为不适用。/ This finding is already marked not applicable.".into()));
+                    return Ok(Done::Refused("这一条审核意见已标为不适用。".into()));
                 }
                 finding_text = Some(f.message.clone());
             }
@@ -440,7 +449,7 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
                     li {
                         "不适用："
                         (x.finding_seq.and_then(|s| usize::try_from(s).ok()).and_then(|s| findings.get(s)).map_or("", |f| f.message.as_str()))
-                        "（理由：" (x.reason) "；" (x.reviewer) "，" (china_time(&x.decided_at)) "）"
+                        "（理由：" (x.reason) "；" (who(&x.reviewer)) "，" (china_time(&x.decided_at)) "）"
                     }
                 }
             }
@@ -456,7 +465,7 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
                             td { (china_time(&x.decided_at)) }
                             td { (x.action.label()) }
                             td { (x.reason) }
-                            td { (x.reviewer) }
+                            td { (who(&x.reviewer)) }
                         }
                     }
                 }
@@ -590,6 +599,7 @@ pub fn kind_label(kind: &str) -> &str {
         "digest" => "每日汇总",
         "review" => "复核决定",
         "received" => "已收到，正在审核",
+        "reminder" => "催报提醒",
         other => other,
     }
 }
