@@ -104,7 +104,11 @@ fn resend_goes_out_at_once_and_only_for_an_admin_with_a_token() {
         let asked = Instant::now();
         let r = alice.post(&resend, &[("csrf", &csrf)]);
         assert_eq!(r.code, 303, "{}", r.text());
-        assert_eq!(r.header("location"), Some(page.as_str()));
+        assert_eq!(
+            r.header("location"),
+            Some(format!("{page}?done=resend#review").as_str()),
+            "back to the page, confirming"
+        );
         let got = wait_received(mail_dir.path(), 1 + n, 30);
         assert!(
             asked.elapsed() < Duration::from_millis(2500),
@@ -581,5 +585,80 @@ fn a_decision_after_the_release_goes_alone_and_once() {
         .map(|(_, t)| t.matches(REASON_FEE).count())
         .sum();
     assert_eq!(told, 1, "{mails:?}");
+    assert_eq!(d.stop(), Some(0));
+}
+
+// Issue 26, item 4: the review as the list of the mail's grouped findings.
+
+#[test]
+fn a_grouped_finding_is_marked_not_applicable_in_one_submit_and_confirmed() {
+    // Once the feedback arrived at a@ and b@: 001 has a table with rows of lost columns.
+    let (mut d, _server, mail_dir, port) = started("", "lc/b.txt", "001_41152148c7aabaad.txt", 2);
+    let receipt = receipt_of(&d, "lc");
+    let page = format!("/submission/{receipt}");
+    let mut alice = logged_in(port, "alice", "alice's long password");
+    let text = alice.get(&page).text();
+    for section in ["verdict-section", "findings-section", "resend-section"] {
+        assert!(
+            text.contains(&format!("id=\"{section}\"")),
+            "{section}\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("<select name=\"finding\""),
+        "no dropdown: {text}"
+    );
+    let items = text
+        .split("id=\"review-items\"")
+        .nth(1)
+        .and_then(|t| t.split("</ol>").next())
+        .expect("the list of items")
+        .to_string();
+    // The item of many findings: its form names all of them.
+    let many = items
+        .split("name=\"findings\" value=\"")
+        .skip(1)
+        .filter_map(|v| v.split('"').next())
+        .max_by_key(|v| v.split(',').count())
+        .expect("an item's findings")
+        .to_string();
+    let n = many.split(',').count();
+    assert!(n >= 3, "a grouped item: {many}");
+    let csrf = csrf_of(&text);
+    let r = alice.post(
+        &format!("/submission/{receipt}/review"),
+        &[
+            ("csrf", &csrf),
+            ("action", "not_applicable"),
+            ("findings", &many),
+            ("reason", "该表按本地模板填报"),
+        ],
+    );
+    assert_eq!(r.code, 303, "{}", r.text());
+    let to = r.header("location").expect("location").to_string();
+    assert!(to.contains("done=not_applicable"), "{to}");
+    let after = alice.get(&to).text();
+    assert!(after.contains("id=\"confirm\""), "{after}");
+    assert!(
+        !after.contains(&format!("value=\"{many}\"")),
+        "the item's form is gone: {after}"
+    );
+    assert!(after.contains("已标为不适用"), "{after}");
+    assert_eq!(
+        d.count(&format!(
+            "SELECT count(*) FROM reviews r JOIN submissions s ON s.id = r.submission_id
+             WHERE s.receipt = '{receipt}' AND r.action = 'not_applicable'"
+        )),
+        n as i64,
+        "one row per finding"
+    );
+    // One message per recipient, not one per finding.
+    assert_eq!(wait_received(mail_dir.path(), 4, 30).len(), 4);
+    std::thread::sleep(Duration::from_secs(3));
+    let adjusted = mails_to(mail_dir.path(), "a@lc.example.cn")
+        .into_iter()
+        .filter(|(s, _)| s.starts_with("【人工复核：审核意见调整】"))
+        .count();
+    assert_eq!(adjusted, 1);
     assert_eq!(d.stop(), Some(0));
 }

@@ -456,10 +456,17 @@ struct SubmissionView {
     review: super::review::ReviewView,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct SubmissionQuery {
+    /// The action just done, confirmed on the page.
+    done: Option<String>,
+}
+
 pub async fn submission(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
     Path(receipt): Path<String>,
+    Query(query): Query<SubmissionQuery>,
 ) -> Response {
     let view = blocking(&console, move |c, store| {
         let Some(sub) = store.by_receipt(&receipt)? else {
@@ -483,8 +490,10 @@ pub async fn submission(
             })
         };
         let agency = agency_name(&c.config, &sub);
+        let mut review = super::review::load(store, &c.config, &sub)?;
+        review.done = query.done;
         Ok(Some(SubmissionView {
-            review: super::review::load(store, &c.config, &sub)?,
+            review,
             duplicate_of: receipt_of(sub.duplicate_of)?,
             superseded_by: receipt_of(sub.superseded_by)?,
             messages: crate::store::messages_of_submission(conn, sub.id)?,

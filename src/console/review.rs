@@ -50,8 +50,8 @@ impl Console {
 
 /// What an action came to.
 enum Done {
-    /// Done: back to the submission's page, and wake the mail task.
-    Ok(String),
+    /// Done: back to the submission's page saying what was done (`?done=`).
+    Confirmed(String, &'static str),
     NotFound,
     /// Refused, with why (409).
     Refused(String),
@@ -66,11 +66,14 @@ async fn act(
     let c = Arc::clone(console);
     let done = tokio::task::spawn_blocking(move || c.with_writer(|store| f(&c, store))).await;
     match done {
-        Ok(Ok(Done::Ok(receipt))) => {
+        Ok(Ok(Done::Confirmed(receipt, what))) => {
             (console.kick)();
             (
                 StatusCode::SEE_OTHER,
-                [(header::LOCATION, format!("/submission/{}", enc(&receipt)))],
+                [(
+                    header::LOCATION,
+                    format!("/submission/{}?done={what}#review", enc(&receipt)),
+                )],
             )
                 .into_response()
         }
@@ -86,6 +89,26 @@ async fn act(
         Ok(Err(e)) => internal(&format!("{e:#}")),
         Err(e) => internal(&e.to_string()),
     }
+}
+
+/// How the mail tells the findings `seqs`: their grouped item's text when they are one
+/// item, else their messages.
+fn item_text(findings: &[Finding], seqs: &[i64]) -> String {
+    let wanted: Vec<usize> = seqs
+        .iter()
+        .filter_map(|&s| usize::try_from(s).ok())
+        .collect();
+    crate::mail::items::group(findings)
+        .into_iter()
+        .find(|i| i.findings == wanted)
+        .map(|i| i.text)
+        .unwrap_or_else(|| {
+            wanted
+                .iter()
+                .filter_map(|&i| findings.get(i).map(|f| f.message.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        })
 }
 
 /// The submission's file name without its folder.
@@ -136,7 +159,7 @@ pub async fn resend(
             return Ok(Done::Refused("这份提交没有可重新发送的消息。".into()));
         }
         tracing::info!(receipt = %sub.receipt, user = %who, messages = n, "console: resent");
-        Ok(Done::Ok(sub.receipt))
+        Ok(Done::Confirmed(sub.receipt, Action::Resend.as_str()))
     })
     .await
 }
@@ -149,6 +172,9 @@ pub struct ReviewForm {
     reason: String,
     #[serde(default)]
     finding: Option<i64>,
+    /// The findings of one grouped item, `3,4,5` (one decision for all of them).
+    #[serde(default)]
+    findings: String,
 }
 
 /// `POST /submission/{receipt}/review`: release, accept, return, or a finding not
@@ -186,6 +212,7 @@ pub async fn decide(
         let held = rv::is_held(conn, sub.id)?;
         let history = rv::reviews_of(conn, sub.id)?;
         let mut finding_text = None;
+        let mut seqs: Vec<i64> = Vec::new();
         match action {
             Action::Release if !held => {
                 return Ok(Done::Refused("审核意见没有暂缓，已经发出。".into()));
@@ -197,20 +224,41 @@ pub async fn decide(
                 return Ok(Done::Refused("审核结果已是“需修改”。".into()));
             }
             Action::NotApplicable => {
-                let findings = crate::store::findings_of(conn, sub.id)?;
-                let Some(f) = form
-                    .finding
-                    .and_then(|seq| usize::try_from(seq).ok())
-                    .and_then(|seq| findings.get(seq))
-                else {
+                let rules = crate::rules::all();
+                let findings: Vec<Finding> = crate::store::findings_of(conn, sub.id)?
+                    .into_iter()
+                    .map(|f| f.into_finding(&rules))
+                    .collect();
+                let asked: Option<Vec<i64>> = if form.findings.trim().is_empty() {
+                    form.finding.map(|f| vec![f])
+                } else {
+                    form.findings
+                        .split(',')
+                        .map(|x| x.trim().parse().ok())
+                        .collect()
+                };
+                let Some(asked) = asked.filter(|a| {
+                    !a.is_empty()
+                        && a.iter().all(|&seq| {
+                            usize::try_from(seq).is_ok_and(|seq| seq < findings.len())
+                        })
+                }) else {
                     return Ok(Done::Refused("没有这一条审核意见。".into()));
                 };
-                if history.iter().any(|r| {
-                    r.action == Action::NotApplicable && r.finding_seq == form.finding
-                }) {
+                seqs = asked
+                    .into_iter()
+                    .filter(|&seq| {
+                        !history.iter().any(|r| {
+                            r.action == Action::NotApplicable && r.finding_seq == Some(seq)
+                        })
+                    })
+                    .collect();
+                seqs.sort_unstable();
+                seqs.dedup();
+                if seqs.is_empty() {
                     return Ok(Done::Refused("这一条审核意见已标为不适用。".into()));
                 }
-                finding_text = Some(f.message.clone());
+                finding_text = Some(item_text(&findings, &seqs));
             }
             _ => {}
         }
@@ -262,22 +310,22 @@ pub async fn decide(
                 });
             }
         }
-        let id = rv::decide(
-            conn,
-            sub.id,
-            &sub.receipt,
-            &Decision {
-                action,
-                finding_seq: form.finding.filter(|_| action == Action::NotApplicable),
-                reason: &reason,
-                reviewer: &who,
-                at: &crate::time::now_utc(),
-            },
-            &messages,
-            released.as_ref(),
-        )?;
-        tracing::info!(receipt = %sub.receipt, user = %who, action = action.as_str(), review = id, "console: review");
-        Ok(Done::Ok(sub.receipt))
+        let at = crate::time::now_utc();
+        let decision = |finding_seq: Option<i64>| Decision {
+            action,
+            finding_seq,
+            reason: &reason,
+            reviewer: &who,
+            at: &at,
+        };
+        let decisions: Vec<Decision<'_>> = if seqs.is_empty() {
+            vec![decision(None)]
+        } else {
+            seqs.iter().map(|&seq| decision(Some(seq))).collect()
+        };
+        let id = rv::decide(conn, sub.id, &sub.receipt, &decisions, &messages, released.as_ref())?;
+        tracing::info!(receipt = %sub.receipt, user = %who, action = action.as_str(), review = id, findings = seqs.len(), "console: review");
+        Ok(Done::Confirmed(sub.receipt, action.as_str()))
     })
     .await
 }
@@ -290,6 +338,8 @@ pub struct ReviewView {
     pub checker: Option<Verdict>,
     /// For a file at the inbox's top level: the agencies it can be given to (folder, name).
     pub agencies: Vec<(String, String)>,
+    /// The action just done (`?done=`), confirmed at the top of the section.
+    pub done: Option<String>,
 }
 
 impl ReviewView {
@@ -317,6 +367,7 @@ pub fn load(
         } else {
             Vec::new()
         },
+        done: None,
     })
 }
 
@@ -411,7 +462,7 @@ pub async fn assign(
             return Ok(Done::Refused("这份提交已属于一个单位，不能再归属。".into()));
         };
         tracing::info!(receipt = %sub.receipt, user = %who, folder = %folder, review = id, "console: assigned");
-        Ok(Done::Ok(sub.receipt))
+        Ok(Done::Confirmed(sub.receipt, Action::Assign.as_str()))
     })
     .await
 }
@@ -422,6 +473,22 @@ fn verdict_label(v: Option<Verdict>) -> &'static str {
         Some(Verdict::Rejected) => "需修改",
         None => "—",
     }
+}
+
+/// What the page confirms after an action (`?done=`).
+fn confirmation(done: Option<&str>, held: bool) -> Option<&'static str> {
+    Some(match Action::parse(done?)? {
+        Action::NotApplicable if held => {
+            "已标为不适用。发出审核意见时，会去掉这条意见并告知提交单位理由。"
+        }
+        Action::NotApplicable => "已标为不适用，已把理由告知提交单位。",
+        Action::Accept => "已予以受理，已把理由告知提交单位。",
+        Action::Return => "已退回修改，已把理由告知提交单位。",
+        Action::Release => "审核意见已发出。",
+        Action::Resend => "已重新排队发送。",
+        Action::Assign => "已归属到单位，审核意见将发给该单位。",
+        Action::Hold => return None,
+    })
 }
 
 /// The review part of the submission page: state, history, and the admin's forms.
@@ -436,6 +503,9 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
     let checked = sub.state == SubmissionState::Checked;
     html! {
         h2 #review { "人工复核" }
+        @if let Some(done) = confirmation(r.done.as_deref(), r.held) {
+            p.confirm #confirm role="status" { "✓ " (done) }
+        }
         @if r.held {
             p.held #held { "暂缓发出：审核意见尚未发给提交单位（已告知“已收到，正在审核”），等待人工复核。" }
         }
@@ -473,46 +543,68 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
         }
         @if admin && checked {
             @if r.held {
-                form.review method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    input type="hidden" name="action" value="release";
-                    button type="submit" { "发出审核意见" }
+                section.review #release-section {
+                    h3 { "发出审核意见" }
+                    p { "审核意见暂缓发出。发出时去掉已标为不适用的意见，并写明不适用的理由。" }
+                    form.review method="post" action=(action) {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        input type="hidden" name="action" value="release";
+                        button type="submit" { "发出审核意见" }
+                    }
                 }
             }
-            form.review method="post" action=(action) {
-                input type="hidden" name="csrf" value=(v.csrf);
-                @if sub.verdict == Some(Verdict::Accepted) {
-                    input type="hidden" name="action" value="return";
-                    label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
-                    button type="submit" { "退回修改" }
-                } @else {
-                    input type="hidden" name="action" value="accept";
-                    label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
-                    button type="submit" { "予以受理" }
+            section.review #verdict-section {
+                h3 { "审核结果" }
+                p { "目前：" strong { (verdict_label(sub.verdict)) } "（系统审核结果：" (verdict_label(r.checker)) "）。改变审核结果须写明理由，理由会告知提交单位。" }
+                form.review method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(v.csrf);
+                    @if sub.verdict == Some(Verdict::Accepted) {
+                        input type="hidden" name="action" value="return";
+                        label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
+                        button type="submit" { "退回修改" }
+                    } @else {
+                        input type="hidden" name="action" value="accept";
+                        label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
+                        button type="submit" { "予以受理" }
+                    }
                 }
             }
             @if !findings.is_empty() {
-                form.review method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    input type="hidden" name="action" value="not_applicable";
-                    label {
-                        "审核意见 "
-                        select name="finding" {
-                            @for (i, f) in findings.iter().enumerate() {
-                                @if !r.not_applicable(i) {
-                                    option value=(i) { (i + 1) ". " (f.message.chars().take(80).collect::<String>()) }
+                section.review #findings-section {
+                    h3 { "逐条复核审核意见（与邮件中的分组相同）" }
+                    ol #review-items {
+                        @for item in crate::mail::items::group(findings) {
+                            @let open: Vec<String> = item.findings.iter().filter(|&&i| !r.not_applicable(i)).map(ToString::to_string).collect();
+                            li.item {
+                                span class=(if item.severity == crate::finding::Severity::Error { "bad" } else { "missing" }) {
+                                    (if item.severity == crate::finding::Severity::Error { "【错误】" } else { "【提示】" })
+                                }
+                                (item.text)
+                                @if item.findings.len() > 1 { " " span.note { "（共 " (item.findings.len()) " 处）" } }
+                                @if open.is_empty() {
+                                    " " span.note.marked { "已标为不适用" }
+                                } @else {
+                                    form.review.inline method="post" action=(action) {
+                                        input type="hidden" name="csrf" value=(v.csrf);
+                                        input type="hidden" name="action" value="not_applicable";
+                                        input type="hidden" name="findings" value=(open.join(","));
+                                        label { "理由 " input type="text" name="reason" required size="30"; }
+                                        " "
+                                        button type="submit" { "标为不适用" }
+                                    }
                                 }
                             }
                         }
                     }
-                    label { " 理由 " input type="text" name="reason" required size="40"; }
-                    button type="submit" { "标为不适用" }
                 }
             }
             @if !r.held {
-                form.review method="post" action=(format!("/submission/{}/resend", enc(&sub.receipt))) {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    button type="submit" { "重新发送反馈" }
+                section.review #resend-section {
+                    h3 { "重新发送" }
+                    form.review method="post" action=(format!("/submission/{}/resend", enc(&sub.receipt))) {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        button type="submit" { "重新发送反馈" }
+                    }
                 }
             }
         } @else if !admin {

@@ -314,7 +314,9 @@ pub fn first_receipt_file(
     .optional()
 }
 
-/// Records an officer's decision in one transaction: a decision that ends a hold
+/// Records an officer's decision in one transaction (one row per finding for a grouped
+/// finding marked not applicable; the id returned and the messages' keys are the first
+/// row's): a decision that ends a hold
 /// (release, accept, return) sends the held feedback; `messages` (the decision told to the
 /// agency) are queued once under the decision's id, except while the feedback stays held
 /// (a finding marked not applicable before the release). Returns the decision's id.
@@ -322,13 +324,19 @@ pub fn decide(
     conn: &Connection,
     submission_id: i64,
     receipt: &str,
-    d: &Decision<'_>,
+    decisions: &[Decision<'_>],
     messages: &[OutboxMessage],
     released: Option<&crate::review::Released>,
 ) -> rusqlite::Result<i64> {
     let tx = immediate(conn)?;
     let held = is_held(&tx, submission_id)?;
+    let Some(d) = decisions.first() else {
+        return Err(rusqlite::Error::InvalidQuery);
+    };
     let id = record(&tx, submission_id, d)?;
+    for more in decisions.get(1..).unwrap_or_default() {
+        record(&tx, submission_id, more)?;
+    }
     if held && d.action.releases() {
         // The feedback redrawn for the decisions made while it was held (issue 26).
         if let Some(r) = released {
