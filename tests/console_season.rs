@@ -433,3 +433,65 @@ fn every_page_reads_in_chinese() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn the_agency_page_and_the_export_say_deadline_lateness_and_review() {
+    let (mut d, port) = season(&[]);
+    let mut c = logged_in(port);
+    let page = c.get("/agency/jy").text();
+    let facts = page
+        .split("id=\"agency-facts\"")
+        .nth(1)
+        .and_then(|t| t.split("</dl>").next())
+        .unwrap_or_else(|| panic!("no facts\n{page}"));
+    assert!(facts.contains("jy@jy.example.cn"), "{facts}");
+    assert!(facts.contains("政府部门"), "{facts}");
+    assert!(
+        facts.contains("2023-01-31"),
+        "the deadline of the 2022 reports: {facts}"
+    );
+    let town = c.get("/agency/hs").text();
+    assert!(
+        town.contains("人民政府") && town.contains("2023-03-31"),
+        "{town}"
+    );
+    assert!(town.contains("未登记邮箱"), "{town}");
+
+    let csv = String::from_utf8(c.get("/export/2022.csv").body).expect("utf-8");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .expect("header")
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    };
+    let (received, deadline, late, days, reviewed) = (
+        col("收到时间（北京时间）"),
+        col("截止日期"),
+        col("逾期"),
+        col("逾期天数"),
+        col("人工复核"),
+    );
+    let xss: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("西塞山区政数局"))
+        .expect("xss line")
+        .split(',')
+        .collect();
+    // Received now (2026), long after the 2023-01-31 deadline.
+    assert!(
+        xss[received].starts_with("20") && xss[received].len() == 19,
+        "{xss:?}"
+    );
+    assert_eq!(xss[deadline], "2023-01-31");
+    assert_eq!(xss[late], "是");
+    assert!(xss[days].parse::<i64>().is_ok_and(|n| n > 365), "{xss:?}");
+    assert_eq!(xss[reviewed], "否");
+    assert_eq!(d.stop(), Some(0));
+}

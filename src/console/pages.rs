@@ -93,16 +93,7 @@ pub fn enc(s: &str) -> String {
         .collect()
 }
 
-/// A stored UTC time (`2026-01-05T02:03:04Z`) on the office's clock (Asia/Shanghai).
-pub fn china_time(utc: &str) -> String {
-    match utc.parse::<jiff::Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(crate::time::china())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        Err(_) => utc.to_string(),
-    }
-}
+pub use crate::time::china_time;
 
 fn head(title: &str) -> Markup {
     html! {
@@ -965,10 +956,11 @@ pub async fn agency(
             .unwrap_or_else(|| folder.clone());
         let reminders = crate::deadlines::reminders_of(store.connection(), &folder)?;
         let compared = compare_of(store, &subs, &query)?;
-        Ok(Some((folder, name, subs, reminders, compared)))
+        let facts = agency_facts(&c.config, &folder);
+        Ok(Some((folder, name, subs, reminders, compared, facts)))
     })
     .await;
-    let (folder, name, subs, reminders, compared) = match found {
+    let (folder, name, subs, reminders, compared, facts) = match found {
         Ok(Some(f)) => f,
         Ok(None) => return not_found(&v, "没有这个单位。"),
         Err(r) => return r,
@@ -981,6 +973,7 @@ pub async fn agency(
             html! {
                 h1 { (name) }
                 p { "文件夹：" code { (folder) } "，共 " (subs.len()) " 份提交（各年度，新的在前）。" }
+                (facts)
                 @if subs.is_empty() {
                     p { "尚未提交。" }
                 } @else {
@@ -1008,6 +1001,30 @@ pub async fn agency(
             },
         ),
     )
+}
+
+/// What the office knows of an agency: its kind, its deadline this season, its addresses.
+fn agency_facts(config: &crate::config::Config, folder: &str) -> Markup {
+    let agency = config.agency_or_folder(folder);
+    let (kind, guessed) = crate::deadlines::kind_of(config, &agency);
+    let season = crate::status::season_year(config);
+    let deadline = crate::deadlines::deadline_of(config, &agency, season + 1);
+    html! {
+        dl.facts #agency-facts {
+            dt { "类型" }
+            dd { (kind.label()) @if guessed { "（按名称推断）" } }
+            dt { "截止日期" }
+            dd { (deadline.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) "（" (season) " 年度报告）" }
+            dt { "邮箱" }
+            dd {
+                @if agency.email.is_empty() {
+                    "未登记邮箱（审核意见发给管理员）"
+                } @else {
+                    (agency.email.join("、"))
+                }
+            }
+        }
+    }
 }
 
 /// The reminders (催报) queued for an agency, with their delivery state.
