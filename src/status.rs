@@ -33,6 +33,9 @@ pub struct AgencyStatus {
     pub reviewed: bool,
     /// The latest submission counted is held for review (待复核).
     pub held: bool,
+    /// 退回未改: the report counted was returned as 需修改 `[reminders] rework_days` or more
+    /// days ago, and no new version came.
+    pub rework: bool,
     /// When no report counts (`submitted` false): the agency's latest file of any kind, and
     /// what happened to it (held, unreadable, another year). 未提交 means this is `None`.
     pub received: Option<Received>,
@@ -316,6 +319,7 @@ fn agency_status(
         overdue: false,
         reviewed: latest.is_some_and(|s| s.reviewed),
         held: false,
+        rework: false,
         received: None,
     }
 }
@@ -349,6 +353,20 @@ pub fn mark_overdue(
         a.overdue =
             !a.submitted && deadline.is_some_and(|d| crate::deadlines::is_overdue(d, today));
         a.deadline = deadline.map(|d| d.to_string());
+        let rework = i64::from(config.reminders.rework_days);
+        a.rework = rework > 0
+            && a.submitted
+            && !a.held
+            && a.verdict == Some(crate::store::Verdict::Rejected)
+            && a.received_at
+                .as_deref()
+                .map(crate::time::china_time)
+                .and_then(|t| {
+                    t.get(..10)
+                        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+                })
+                .and_then(|d| d.until(today).ok())
+                .is_some_and(|span| i64::from(span.get_days()) >= rework);
     }
 }
 
@@ -356,6 +374,7 @@ pub fn mark_overdue(
 pub fn render(status: &Status) -> String {
     let mut out = format!("{} 年度报告报送情况\n", status.year);
     let (mut accepted, mut rejected, mut missing, mut overdue, mut received) = (0, 0, 0, 0, 0);
+    let mut rework = 0;
     let reviewed = status.agencies.iter().filter(|a| a.reviewed).count();
     for a in &status.agencies {
         let who = a
@@ -397,8 +416,12 @@ pub fn render(status: &Status) -> String {
             }
             (true, _) => {
                 rejected += 1;
+                if a.rework {
+                    rework += 1;
+                }
                 format!(
-                    "需修改  {}  {}（{} 个错误，{} 条提示）",
+                    "需修改{}  {}  {}（{} 个错误，{} 条提示）",
+                    if a.rework { "（退回未改）" } else { "" },
                     controls(a.receipt.as_deref().unwrap_or("")),
                     controls(a.file.as_deref().unwrap_or("")),
                     a.errors.unwrap_or(0),
@@ -428,6 +451,11 @@ pub fn render(status: &Status) -> String {
         },
         status.submissions.len()
     ));
+    if rework > 0 {
+        out.push_str(&format!(
+            "其中 {rework} 个单位退回未改：报告经审核需修改，超过期限仍未重新报送（标“退回未改”）。\n"
+        ));
+    }
     if reviewed > 0 {
         out.push_str(&format!(
             "其中 {reviewed} 个单位的审核结果经人工复核（标 [人工复核]）。\n"

@@ -328,6 +328,7 @@ fn overview_page(
                 // 未提交 counts every agency without a submission, 逾期 those past the deadline.
                 span.missing { "未提交 " strong #count-missing { (count(Standing::Missing) + count(Standing::Overdue)) } }
                 span.bad { "其中逾期 " strong #count-overdue { (count(Standing::Overdue)) } }
+                span.bad { "退回未改 " strong #count-rework { (agencies.iter().filter(|a| a.rework).count()) } }
                 span.missing { "已收到未受理 " strong #count-received { (count(Standing::Received)) } }
                 span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
                 span.missing { a href="/review" { "待复核 " strong #count-held { (held) } } }
@@ -393,6 +394,7 @@ fn overview_page(
                                 @if let Some(r) = got { "：" (r.what) }
                                 @if a.reviewed { " " span.note { "复核" } }
                                 @if a.held { " " span.note { "待复核" } }
+                                @if a.rework { " " span.note { "退回未改" } }
                             }
                             td {
                                 @if let Some(r) = a.receipt.as_ref().or(got.map(|r| &r.receipt)) {
@@ -1156,6 +1158,7 @@ mod tests {
             overdue: false,
             reviewed: false,
             held: false,
+            rework: false,
             received: None,
         }
     }
