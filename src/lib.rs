@@ -28,6 +28,7 @@ pub mod rules;
 pub mod safe_fs;
 pub mod status;
 pub mod store;
+pub mod summary;
 pub mod time;
 pub mod validate;
 pub mod watch;

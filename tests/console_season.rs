@@ -495,3 +495,74 @@ fn the_agency_page_and_the_export_say_deadline_lateness_and_review() {
     assert_eq!(xss[reviewed], "否");
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn the_season_at_a_glance_is_drawn_without_script_and_printed_as_a_summary() {
+    let (mut d, port) = season(&[]);
+    let mut c = logged_in(port);
+    let r = c.get("/");
+    let csp = r
+        .header("content-security-policy")
+        .expect("CSP")
+        .to_string();
+    assert!(csp.contains("script-src 'none'"), "{csp}");
+    let page = r.text();
+    for id in ["season-bar", "season-days", "season-top"] {
+        assert!(page.contains(&format!("<svg id=\"{id}\"")), "{id}\n{page}");
+    }
+    assert!(!page.contains("<script"), "{page}");
+    let bar = page
+        .split("id=\"season-bar\"")
+        .nth(1)
+        .and_then(|t| t.split("</svg>").next())
+        .expect("bar");
+    assert!(
+        bar.contains("已受理 1") && bar.contains("已收到未受理 2"),
+        "{bar}"
+    );
+    let top = page
+        .split("id=\"season-top\"")
+        .nth(1)
+        .and_then(|t| t.split("</svg>").next())
+        .expect("top");
+    assert!(top.contains("1 个单位"), "西塞山's hints: {top}");
+    let days = page
+        .split("id=\"season-days\"")
+        .nth(1)
+        .and_then(|t| t.split("</svg>").next())
+        .expect("days");
+    assert!(
+        days.contains("部门截止 01-31") && days.contains("政府截止 03-31"),
+        "{days}"
+    );
+
+    let summary = c.get("/summary/2022");
+    assert_eq!(summary.code, 200);
+    let summary = summary.text();
+    assert!(
+        summary.contains("id=\"summary-counts\"") && summary.contains("<svg id=\"season-top\""),
+        "{summary}"
+    );
+    let out = d.dir.path().join("summary.xlsx");
+    let (code, _, err) = d.cli(&[
+        "summary",
+        "--year",
+        "2022",
+        "--format",
+        "xlsx",
+        "-o",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        std::fs::read(&out).expect("xlsx").starts_with(b"PK"),
+        "a zip (xlsx)"
+    );
+    let (code, html, err) = d.cli(&["summary", "--year", "2022", "--format", "html"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        html.contains("<svg id=\"season-bar\"") && !html.contains("<script"),
+        "{html}"
+    );
+    assert_eq!(d.stop(), Some(0));
+}

@@ -143,6 +143,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/submission/{receipt}/review", post(review::decide))
         .route("/submission/{receipt}/assign", post(review::assign))
         .route("/review", get(review::queue))
+        .route("/summary/{year}", get(pages::summary))
         .route("/mail", get(review::mail_queue))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))

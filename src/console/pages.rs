@@ -288,7 +288,14 @@ pub async fn overview(
         let years = crate::status::years(store, default)?;
         let status = crate::status::status(store, &c.config, year)?;
         let held = crate::store::review::count_held(store.connection())?;
-        Ok(overview_page(&v, (year, held), &years, &status, &query))
+        let season = crate::summary::from_status(store, &c.config, &status)?;
+        Ok(overview_page(
+            &v,
+            (year, held),
+            &years,
+            (&status, &season),
+            &query,
+        ))
     })
     .await;
     match markup {
@@ -301,7 +308,7 @@ fn overview_page(
     v: &Visitor,
     (year, held): (i32, i64),
     years: &[i32],
-    status: &crate::status::Status,
+    (status, season): (&crate::status::Status, &crate::summary::Summary),
     query: &OverviewQuery,
 ) -> Markup {
     let (agencies, files) = (&status.agencies, status.submissions.len());
@@ -356,7 +363,9 @@ fn overview_page(
             @if !q.is_empty() {
                 p.found { "“" (q) "”：" (rows.len()) " / " (agencies.len()) " 个单位" }
             }
+            (crate::summary::pictures(season))
             p.export {
+                a href=(format!("/summary/{year}")) { "打印本年度概况" } " · "
                 "导出本年度："
                 a href=(format!("/export/{year}.csv")) { "CSV" } " · "
                 a href=(format!("/export/{year}.xlsx")) { "Excel" } " · "
@@ -427,6 +436,39 @@ fn overview_page(
                 }
             }
         },
+    )
+}
+
+/// `/summary/{year}`: the season on one printable page (what goes to the leadership).
+pub async fn summary(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(year): Path<String>,
+) -> Response {
+    let Ok(year) = year.parse::<i32>() else {
+        return not_found(&v, "没有这个年度。");
+    };
+    let found = blocking(&console, move |c, store| {
+        crate::summary::summary(store, &c.config, year)
+    })
+    .await;
+    let s = match found {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let title = format!("{year} 年度政府信息公开工作年度报告报送情况");
+    page(
+        StatusCode::OK,
+        layout(
+            &v,
+            &title,
+            html! {
+                h1 { (title) }
+                p.noprint { "本页可直接打印（浏览器“打印”）；命令行可导出同样内容的 Excel 表。" }
+                (crate::summary::table(&s))
+                (crate::summary::pictures(&s))
+            },
+        ),
     )
 }
 
