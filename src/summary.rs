@@ -194,7 +194,8 @@ pub fn days(s: &Summary) -> Markup {
             }
             @for (day, whose) in &s.deadlines {
                 line x1=(x_of(*day)) y1=(top - 8) x2=(x_of(*day)) y2=(h + top) stroke="#c0392b" stroke-dasharray="4 3" {}
-                text x=(x_of(*day) + 3) y=(top - 10 + 12) font-size="11" fill="#c0392b" { (whose) "截止 " (day.strftime("%m-%d")) }
+                @let right = x_of(*day) > WIDTH - 120;
+                text x=(if right { x_of(*day) - 3 } else { x_of(*day) + 3 }) y=(top - 10 + 12) font-size="11" fill="#c0392b" text-anchor=(if right { "end" } else { "start" }) { (whose) "截止 " (day.strftime("%m-%d")) }
             }
             @if let Some(a) = start { text x="30" y=(h + top + 14) font-size="11" { (a) } }
             @if let Some(b) = last { text x=(WIDTH - 80) y=(h + top + 14) font-size="11" { (b) } }
@@ -213,10 +214,10 @@ pub fn top(s: &Summary) -> Markup {
                 text x="0" y="16" font-size="13" { "暂无审核意见。" }
             }
             @for (i, (rule, what, n)) in s.top.iter().enumerate() {
-                @let w = n * 240 / most;
+                @let w = n * 200 / most;
                 text x="0" y=(i * row + 15) font-size="12" { (what.chars().take(30).collect::<String>()) title { (rule) } }
-                rect x="440" y=(i * row + 4) width=(w.max(1)) height="14" fill="#b5654a" {}
-                text x=(444 + w) y=(i * row + 15) font-size="12" { (n) " 个单位" }
+                rect x="420" y=(i * row + 4) width=(w.max(1)) height="14" fill="#b5654a" {}
+                text x=(424 + w) y=(i * row + 15) font-size="12" { (n) " 个单位" }
             }
         }
     }

@@ -624,6 +624,13 @@ fn the_officer_holds_decides_releases_assigns_and_compares_in_a_browser() {
             !page.contains("无法对比") && page.contains("compare-differing"),
             "{page}"
         );
+
+        // The season on one printable page.
+        c.goto(&format!("{base}/summary/2022"))
+            .await
+            .expect("summary");
+        assert!(text_of(c, "#summary-counts").await.contains("已受理"));
+        screenshot(c, "console-summary.png").await;
     });
     assert_eq!(d.stop(), Some(0));
 }
