@@ -287,7 +287,7 @@ fn overruling_a_rejected_report_mails_the_reason_and_counts_in_the_export() {
         .iter()
         .find(|l| l[0] == "西塞山区政数局")
         .expect("xss");
-    assert_eq!(xss[col("人工复核")], "");
+    assert_eq!(xss[col("人工复核")], "否", "reviewed: 是 or 否 (issue 26)");
     let total = lines.last().expect("total");
     assert!(
         total[0].contains("1 份已受理报告") && total[0].contains("1 份审核结果经人工复核"),
