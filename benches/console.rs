@@ -11,7 +11,8 @@
 //!    in ten a duplicate, one in eight superseded by a later version, a third rejected),
 //!    the way the pipeline stores them, in one transaction;
 //! 3. starts the daemon again and times R requests of each page: the overview, the
-//!    overview searched for "街道" and for "镇" sorted by errors, an agency page, a
+//!    overview searched for "街道" and for "镇" sorted by errors, the season's summary
+//!    (`/summary/2025`), an agency page, a
 //!    submission page; p50, p95 and max in milliseconds.
 
 use std::io::{Read, Write};
@@ -234,6 +235,7 @@ fn main() {
             "search 镇, sorted by errors",
             format!("/?year=2025&q={}&sort=-errors", encode("镇")),
         ),
+        ("summary", "/summary/2025".to_string()),
         ("agency page", "/agency/a0042".to_string()),
         ("submission page", "/submission/NB-2024-000043".to_string()),
     ];

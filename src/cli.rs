@@ -101,6 +101,19 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// The season on one page: counts, submissions per day, the most frequent findings.
+    Summary {
+        /// Report year.
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum, default_value = "html")]
+        format: SummaryFormat,
+        /// Write here instead of standard output (required for xlsx).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// The mail outbox: what waits, what failed; send a submission's messages again.
     Mail {
         #[command(subcommand)]
@@ -169,6 +182,12 @@ enum ExportFormat {
     Csv,
     Xlsx,
     Json,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SummaryFormat {
+    Html,
+    Xlsx,
 }
 
 #[derive(Subcommand)]
@@ -277,6 +296,12 @@ pub fn main() -> ExitCode {
             output,
             config,
         } => export(config.as_deref(), year, format, output.as_deref()),
+        Command::Summary {
+            year,
+            format,
+            output,
+            config,
+        } => summary(config.as_deref(), year, format, output.as_deref()),
         Command::Config {
             command: ConfigCommand::Check { config },
         } => match Config::load(&config)
@@ -783,6 +808,57 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
+fn summary(
+    config: Option<&std::path::Path>,
+    year: i32,
+    format: SummaryFormat,
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    let config = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let db = config.data_dir.join(nianbao::store::DB_FILE);
+    let result = nianbao::store::Store::open_read(&db)
+        .and_then(|store| nianbao::summary::summary(&store, &config, year))
+        .and_then(|s| match format {
+            SummaryFormat::Html => Ok(nianbao::summary::page(&s).into_bytes()),
+            SummaryFormat::Xlsx => nianbao::summary::to_xlsx(&s),
+        });
+    write_out(result, output, matches!(format, SummaryFormat::Xlsx))
+}
+
+/// Writes what a command made to `output` or standard output (a binary format only to a
+/// file): exit 0, or 2 with why.
+fn write_out(
+    result: anyhow::Result<Vec<u8>>,
+    output: Option<&std::path::Path>,
+    binary: bool,
+) -> ExitCode {
+    let bytes = match result {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let written = match output {
+        Some(path) => std::fs::write(path, &bytes),
+        None if binary => {
+            eprintln!("nianbao: xlsx 是二进制格式，请用 --output FILE 写入文件");
+            return ExitCode::from(2);
+        }
+        None => std::io::stdout().lock().write_all(&bytes),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nianbao: 无法写入：{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn export(
     config: Option<&std::path::Path>,
     year: i32,
@@ -801,28 +877,7 @@ fn export(
             ExportFormat::Xlsx => nianbao::export::to_xlsx(&e),
             ExportFormat::Json => nianbao::export::to_json(&e),
         });
-    let bytes = match result {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("nianbao: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let written = match output {
-        Some(path) => std::fs::write(path, &bytes),
-        None if matches!(format, ExportFormat::Xlsx) => {
-            eprintln!("nianbao: xlsx is binary: give --output FILE");
-            return ExitCode::from(2);
-        }
-        None => std::io::stdout().lock().write_all(&bytes),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("nianbao: cannot write the export: {e}");
-            ExitCode::from(2)
-        }
-    }
+    write_out(result, output, matches!(format, ExportFormat::Xlsx))
 }
 
 fn mail(command: MailCommand) -> ExitCode {

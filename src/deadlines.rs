@@ -86,6 +86,9 @@ pub struct RemindersConfig {
     pub overdue_after_days: u32,
     /// Reminders of a day are queued from this time on (China time, `"HH:MM"`).
     pub time: String,
+    /// A report returned as 需修改 and not followed by a new version within this many days
+    /// is 退回未改: its agency is reminded once (0: no such reminder).
+    pub rework_days: u32,
 }
 
 impl Default for RemindersConfig {
@@ -96,6 +99,7 @@ impl Default for RemindersConfig {
             on_the_day: true,
             overdue_after_days: 1,
             time: "09:00".into(),
+            rework_days: 10,
         }
     }
 }
@@ -211,6 +215,8 @@ pub enum Stage {
     OnTheDay,
     /// `overdue_after_days` after the deadline.
     Overdue,
+    /// `rework_days` after a report was returned as 需修改 without a new version (退回未改).
+    Rework,
 }
 
 impl Stage {
@@ -220,13 +226,19 @@ impl Stage {
             Stage::Before => "before",
             Stage::OnTheDay => "day",
             Stage::Overdue => "overdue",
+            Stage::Rework => "rework",
         }
     }
 
     pub fn parse(word: &str) -> Option<Stage> {
-        [Stage::Before, Stage::OnTheDay, Stage::Overdue]
-            .into_iter()
-            .find(|s| s.as_str() == word)
+        [
+            Stage::Before,
+            Stage::OnTheDay,
+            Stage::Overdue,
+            Stage::Rework,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word)
     }
 
     pub fn label(self) -> &'static str {
@@ -234,6 +246,7 @@ impl Stage {
             Stage::Before => "提前提醒",
             Stage::OnTheDay => "当日提醒",
             Stage::Overdue => "逾期通知",
+            Stage::Rework => "退回未改提醒",
         }
     }
 }
@@ -323,6 +336,15 @@ pub fn message(
                 days(deadline, today)
             ),
         ),
+        // `deadline` is the day the report to correct was received.
+        Stage::Rework => (
+            format!("【退回未改】{what}经审核需修改，尚未重新报送"),
+            format!(
+                "您单位{year}年度政府信息公开工作年报经审核需修改，尚未重新报送。该报告于{due}收到，审核结果为“需修改”，至今（{}）已 {} 天未收到修改后的版本。请按审核意见修改后尽快重新报送；退回后未及时修改会影响年度报告工作的考核。",
+                chinese_date(today),
+                days(deadline, today)
+            ),
+        ),
     };
     let body = format!(
         "{}：\n\n您好！{lead}\n\n报送方式：将报告文件（Word、WPS、PDF、Excel 或网页均可）放入共享文件夹中贵单位的文件夹“{}”，系统会自动审核并回复审核意见。\n\n如已通过其他途径报送，请忽略本邮件。感谢您的支持与配合！\n\n（本邮件由年报审核系统自动发送。）\n",
@@ -395,27 +417,55 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
                 unreachable.push(line);
                 continue;
             }
-            let (subject, body) = message(stage, agency, year, deadline, today);
-            let mut fresh = 0;
-            for recipient in &agency.email {
-                let m = OutboxMessage {
-                    kind: MessageKind::Reminder,
-                    recipient: recipient.clone(),
-                    subject: subject.clone(),
-                    body_text: body.clone(),
-                    body_html: None,
-                    html_from: None,
-                };
-                let key = format!(
+            let mail = message(stage, agency, year, deadline, today);
+            let fresh = queue_to_each(store, agency, &mail, |recipient| {
+                format!(
                     "reminder/{year}/{}/{}/{recipient}",
                     agency.folder,
                     stage.as_str()
-                );
-                if store.queue_message(None, &key, &m)? {
-                    fresh += 1;
-                    tracing::info!(agency = %agency.folder, year, stage = stage.as_str(), recipient = %recipient, "reminder queued");
-                }
+                )
+            })?;
+            if fresh > 0 {
+                reminded.push(format!("{line}（{fresh} 个地址）"));
             }
+            queued += fresh;
+        }
+    }
+    // 退回未改: a report returned as 需修改, no new version within `rework_days`.
+    for filing in filing_years(config, today) {
+        if config.reminders.rework_days == 0 {
+            break;
+        }
+        let year = filing - 1;
+        let status = crate::status::status(store, config, year)?;
+        for a in status.agencies.iter().filter(|a| a.rework) {
+            let (Some(folder), Some(receipt)) = (&a.folder, &a.receipt) else {
+                continue;
+            };
+            let Some(agency) = config.agency(folder) else {
+                continue;
+            };
+            let received = a
+                .received_at
+                .as_deref()
+                .map(crate::time::china_time)
+                .and_then(|t| t.get(..10).and_then(|d| d.parse::<Date>().ok()))
+                .unwrap_or(today);
+            let line = format!(
+                "  {}（{}）：{year} 年度，{}，回执 {receipt}",
+                agency.name,
+                agency.folder,
+                Stage::Rework.label()
+            );
+            if agency.email.is_empty() {
+                unreachable.push(line);
+                continue;
+            }
+            let mail = message(Stage::Rework, agency, year, received, today);
+            // Once per returned report and recipient.
+            let fresh = queue_to_each(store, agency, &mail, |recipient| {
+                format!("reminder/{year}/{folder}/rework/{receipt}/{recipient}")
+            })?;
             if fresh > 0 {
                 reminded.push(format!("{line}（{fresh} 个地址）"));
             }
@@ -448,6 +498,33 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
         store.queue_message(None, &format!("reminder-summary/{today}"), &m)?;
     }
     Ok((queued, deferred))
+}
+
+/// Queues a reminder (subject, body) to each of the agency's addresses under `key(address)`;
+/// returns how many were new.
+fn queue_to_each(
+    store: &Store,
+    agency: &Agency,
+    (subject, body): &(String, String),
+    key: impl Fn(&str) -> String,
+) -> anyhow::Result<usize> {
+    let mut fresh = 0;
+    for recipient in &agency.email {
+        let m = OutboxMessage {
+            kind: MessageKind::Reminder,
+            recipient: recipient.clone(),
+            subject: subject.clone(),
+            body_text: body.clone(),
+            body_html: None,
+            html_from: None,
+        };
+        let key = key(recipient);
+        if store.queue_message(None, &key, &m)? {
+            fresh += 1;
+            tracing::info!(agency = %agency.folder, key = %key, "reminder queued");
+        }
+    }
+    Ok(fresh)
 }
 
 /// Whether a file is waiting in the agency's inbox folder: a regular file (not a link)

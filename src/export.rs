@@ -82,6 +82,14 @@ pub struct Line {
     pub warnings: Option<i64>,
     /// The verdict is an officer's (人工复核), not the checker's.
     pub reviewed: bool,
+    /// When the report counted was received (Beijing time, `YYYY-MM-DD HH:MM:SS`).
+    pub received_at: Option<String>,
+    /// The agency's deadline for the year's report (`YYYY-MM-DD`).
+    pub deadline: Option<String>,
+    /// Received after the deadline, or not received and the deadline passed (逾期).
+    pub overdue: bool,
+    /// Days after the deadline it was received (or, not received, until today).
+    pub days_late: Option<i64>,
     /// Values in [`Export::columns`] order; `None` where not given (or not submitted).
     pub values: Vec<Option<String>>,
 }
@@ -139,6 +147,8 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
     for s in subs
         .iter()
         .filter(|s| s.state == SubmissionState::Checked && s.superseded_by.is_none())
+        // Files at the inbox's top level are no agency's until assigned (待归属).
+        .filter(|s| s.agency_folder.is_some())
     {
         latest.insert(s.agency_folder.clone(), s);
     }
@@ -182,7 +192,28 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
                 }
             }
         }
+        let received_at = sub.map(|s| crate::time::china_time(&s.received_at));
+        let deadline = folder.as_deref().and_then(|f| {
+            crate::deadlines::deadline_of(config, &config.agency_or_folder(f), year + 1)
+        });
+        // Late by the day it arrived (China time), or by today when nothing did.
+        let day = match &received_at {
+            Some(t) => t
+                .get(..10)
+                .and_then(|d| d.parse::<jiff::civil::Date>().ok()),
+            None => Some(crate::time::china_now().date()),
+        };
+        let days_late = match (deadline, day) {
+            (Some(dl), Some(day)) if day > dl => {
+                dl.until(day).ok().map(|s| i64::from(s.get_days()))
+            }
+            _ => None,
+        };
         lines.push(Line {
+            received_at,
+            deadline: deadline.map(|d| d.to_string()),
+            overdue: days_late.is_some(),
+            days_late,
             agency: name,
             folder,
             receipt: sub.map(|s| s.receipt.clone()),
@@ -227,6 +258,10 @@ fn header(e: &Export) -> Vec<String> {
         "人工复核",
         "错误数",
         "提示数",
+        "收到时间（北京时间）",
+        "截止日期",
+        "逾期",
+        "逾期天数",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -241,31 +276,28 @@ fn row_cells(l: &Line) -> Vec<String> {
         l.folder.clone().unwrap_or_default(),
         l.receipt.clone().unwrap_or_default(),
         verdict_cn(l.verdict).to_string(),
-        if l.reviewed { "是" } else { "" }.to_string(),
+        if l.reviewed { "是" } else { "否" }.to_string(),
         l.errors.map(|v| v.to_string()).unwrap_or_default(),
         l.warnings.map(|v| v.to_string()).unwrap_or_default(),
+        l.received_at.clone().unwrap_or_default(),
+        l.deadline.clone().unwrap_or_default(),
+        if l.overdue { "是" } else { "否" }.to_string(),
+        l.days_late.map(|v| v.to_string()).unwrap_or_default(),
     ];
     r.extend(l.values.iter().map(|v| v.clone().unwrap_or_default()));
     r
 }
 
 fn total_cells(e: &Export) -> Vec<String> {
-    let mut r = vec![
-        if e.reviewed > 0 {
-            format!(
-                "合计（{} 份已受理报告；{} 份审核结果经人工复核）",
-                e.accepted, e.reviewed
-            )
-        } else {
-            format!("合计（{} 份已受理报告）", e.accepted)
-        },
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-    ];
+    let mut r = vec![if e.reviewed > 0 {
+        format!(
+            "合计（{} 份已受理报告；{} 份审核结果经人工复核）",
+            e.accepted, e.reviewed
+        )
+    } else {
+        format!("合计（{} 份已受理报告）", e.accepted)
+    }];
+    r.extend(std::iter::repeat_n(String::new(), 10));
     r.extend(e.total.iter().map(|v| v.clone().unwrap_or_default()));
     r
 }

@@ -35,6 +35,7 @@ pub mod season;
 pub mod shared_config;
 pub mod status;
 pub mod store;
+pub mod summary;
 pub mod time;
 pub mod validate;
 pub mod watch;

@@ -148,10 +148,103 @@ pub fn decision(d: &DecisionMail<'_>) -> Option<(String, String)> {
                 }
             ),
         ),
-        Action::Hold | Action::Release | Action::Resend => return None,
+        Action::Hold | Action::Release | Action::Resend | Action::Assign => return None,
     };
     let subject = format!("【{tag}】{agency} {file_name}");
     Some((clean(&subject), format!("{agency}：\n\n{text}{FOOTER}")))
+}
+
+/// The held feedback as it is released after decisions made while it was held (issue 26):
+/// the findings marked not applicable are left out of the list and the counts, and a
+/// paragraph says which ones and why. The agency hears of these decisions only here, once.
+pub struct Released {
+    pub subject: String,
+    /// The mail's text.
+    pub body: String,
+    /// The receipt file's text (the mail's, with the full list when it was cut).
+    pub receipt_body: String,
+}
+
+/// Whether `decisions` mark a finding not applicable (a release after them redraws the
+/// held feedback with [`redraw`]).
+pub fn marks_any(decisions: &[crate::store::review::Review]) -> bool {
+    decisions
+        .iter()
+        .any(|r| r.action == Action::NotApplicable && r.finding_seq.is_some())
+}
+
+/// The feedback of submission `id` drawn again from its stored report and findings, for
+/// `agency`, without the findings marked not applicable in `decisions` (said with their
+/// reasons when there are any).
+pub fn redraw(
+    conn: &rusqlite::Connection,
+    id: i64,
+    receipt: &str,
+    agency: Option<&str>,
+    file_name: &str,
+    decisions: &[crate::store::review::Review],
+) -> anyhow::Result<Released> {
+    use crate::store::review::Review;
+    let marked: Vec<&Review> = decisions
+        .iter()
+        .filter(|r| r.action == Action::NotApplicable && r.finding_seq.is_some())
+        .collect();
+    let report = match crate::store::review::stored_report_json(conn, id)? {
+        Some(json) => Some(serde_json::from_str::<crate::report::Report>(&json)?),
+        None => None,
+    };
+    let rules = crate::rules::all();
+    let stored = crate::store::findings_of(conn, id)?;
+    let mut told =
+        String::from("人工复核：经政务公开办人工复核，以下审核意见不适用，已从本意见中删除：\n");
+    let mut findings = Vec::new();
+    for (seq, f) in stored.into_iter().enumerate() {
+        match marked
+            .iter()
+            .find(|r| r.finding_seq.and_then(|s| usize::try_from(s).ok()) == Some(seq))
+        {
+            Some(r) => told.push_str(&format!(
+                "  · {}\n    复核理由：{}\n",
+                f.message,
+                r.reason.trim()
+            )),
+            None => findings.push(f.into_finding(&rules)),
+        }
+    }
+    let result = CheckResult {
+        file: file_name.to_string(),
+        format: None,
+        encoding: None,
+        sha256: String::new(),
+        template: report.as_ref().and_then(|r| r.template),
+        likely_culprits: report
+            .as_ref()
+            .map(crate::validate::culprit::find)
+            .unwrap_or_default(),
+        report,
+        findings,
+        parsed: None,
+    };
+    let (subject, mut body) = crate::mail::render(
+        receipt,
+        agency,
+        file_name,
+        &crate::mail::Outcome::Checked(&result),
+    );
+    // Before the next step, or before the footer.
+    let at = body
+        .find("\n下一步：")
+        .or_else(|| body.find("\n（本邮件"))
+        .unwrap_or(body.len());
+    if !marked.is_empty() {
+        body.insert_str(at, &format!("\n{told}"));
+    }
+    let receipt_body = format!("{body}{}", crate::mail::items::appendix(&result.findings));
+    Ok(Released {
+        subject,
+        body,
+        receipt_body,
+    })
 }
 
 #[cfg(test)]

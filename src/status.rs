@@ -31,6 +31,59 @@ pub struct AgencyStatus {
     pub overdue: bool,
     /// The verdict is an officer's (人工复核), not the checker's.
     pub reviewed: bool,
+    /// The latest submission counted is held for review (待复核).
+    pub held: bool,
+    /// 退回未改: the report counted was returned as 需修改 `[reminders] rework_days` or more
+    /// days ago, and no new version came.
+    pub rework: bool,
+    /// When no report counts (`submitted` false): the agency's latest file of any kind, and
+    /// what happened to it (held, unreadable, another year). 未提交 means this is `None`.
+    pub received: Option<Received>,
+}
+
+/// A file an agency sent that does not count as its report of the year.
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub receipt: String,
+    pub file: String,
+    pub received_at: String,
+    /// The report year read from it, if any.
+    pub year: Option<i64>,
+    /// `held`, `unreadable`, `wrong_year`, `failed` or `pending`.
+    pub kind: &'static str,
+    /// What happened to it, in Chinese (`无法读取，待复核`, `年度不符（2021 年度报告）`).
+    pub what: String,
+}
+
+impl Received {
+    fn of(s: &Submission, held: bool) -> Received {
+        let (kind, mut what) = match (s.state, s.year) {
+            (SubmissionState::Failed, _) => ("failed", "无法审核（处理失败）".to_string()),
+            (SubmissionState::Archived, _) => ("pending", "正在审核".to_string()),
+            (_, Some(y)) => ("wrong_year", format!("年度不符（{y} 年度报告）")),
+            (_, None) => ("unreadable", "无法读取".to_string()),
+        };
+        let kind = if held {
+            what.push_str("，待复核");
+            "held"
+        } else {
+            kind
+        };
+        Received {
+            receipt: s.receipt.clone(),
+            file: s.original_name.clone(),
+            received_at: s.received_at.clone(),
+            year: s.year,
+            kind,
+            what,
+        }
+    }
+}
+
+/// The report year of the season: the year before the filing year (`filing_year`, or
+/// this year in China).
+pub fn season_year(config: &Config) -> i32 {
+    crate::season::current(config).report_year()
 }
 
 /// One submission as listed in `status --json`.
@@ -65,6 +118,9 @@ pub struct Status {
     pub year: i32,
     pub submissions: Vec<SubmissionStatus>,
     pub agencies: Vec<AgencyStatus>,
+    /// Files at the inbox's top level, of this year or unread, waiting for an admin to
+    /// give them to an agency (待归属); no agency's, and out of the season's counts.
+    pub unassigned: Vec<SubmissionStatus>,
     /// Years with submissions that this overview does not show (a 2022 report dropped in
     /// the 2024 season is not "nothing received"), newest first.
     pub other_years: Vec<OtherYear>,
@@ -109,8 +165,18 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
             .get(&folder.map(str::to_string))
             .map_or(&[][..], Vec::as_slice)
     };
+    // The latest file of any kind of each folder: in the season's own overview, a report
+    // of another year is what the agency sent (未提交 means nothing received).
+    let season = season_year(config) == year;
+    let mut latest_any: HashMap<Option<&str>, &Submission> = HashMap::new();
+    for s in all.iter().filter(|s| season || s.year.is_none()) {
+        latest_any.insert(s.agency_folder.as_deref(), s);
+    }
+    let held: HashSet<i64> = crate::store::review::held_ids(store.connection())?
+        .into_iter()
+        .collect();
     let configured: HashSet<&str> = config.agencies.iter().map(|a| a.folder.as_str()).collect();
-    let submissions = of_year
+    let submissions: Vec<SubmissionStatus> = of_year
         .iter()
         .map(|s| SubmissionStatus {
             receipt: s.receipt.clone(),
@@ -147,7 +213,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         .iter()
         .map(|s| s.agency_folder.clone())
         .chain(inbox_folders(config).into_iter().map(Some))
-        .filter(|f| f.as_deref().is_none_or(|f| !configured.contains(f)))
+        .filter(|f| f.as_deref().is_some_and(|f| !configured.contains(f)))
         .collect();
     unknown.sort();
     unknown.dedup();
@@ -175,9 +241,27 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
         }
     }
     other_years.sort_by_key(|o| std::cmp::Reverse(o.year));
+    for a in &mut agencies {
+        a.held = a.receipt.as_deref().is_some_and(|r| {
+            of_folder(a.folder.as_deref())
+                .iter()
+                .any(|s| s.receipt == r && held.contains(&s.id))
+        });
+        if !a.submitted
+            && let Some(s) = latest_any.get(&a.folder.as_deref())
+        {
+            a.received = Some(Received::of(s, held.contains(&s.id)));
+        }
+    }
     mark_overdue(&mut agencies, config, year, crate::time::china_now().date());
+    let unassigned = submissions
+        .iter()
+        .filter(|s: &&SubmissionStatus| s.agency_folder.is_none() && s.duplicate_of.is_none())
+        .cloned()
+        .collect();
     Ok(Status {
         year,
+        unassigned,
         submissions,
         agencies,
         other_years,
@@ -187,7 +271,7 @@ pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Statu
 /// The agency folders present in the inbox: top-level folders the watcher reads (no
 /// symlinks, no hidden or temporary names, not `回执`). Empty when the inbox cannot be
 /// listed (e.g. `status` run elsewhere than the daemon).
-fn inbox_folders(config: &Config) -> Vec<String> {
+pub fn inbox_folders(config: &Config) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(&config.inbox) else {
         return Vec::new();
     };
@@ -229,6 +313,9 @@ fn agency_status(
         deadline: None,
         overdue: false,
         reviewed: latest.is_some_and(|s| s.reviewed),
+        held: false,
+        rework: false,
+        received: None,
     }
 }
 
@@ -261,13 +348,28 @@ pub fn mark_overdue(
         a.overdue =
             !a.submitted && deadline.is_some_and(|d| crate::deadlines::is_overdue(d, today));
         a.deadline = deadline.map(|d| d.to_string());
+        let rework = i64::from(config.reminders.rework_days);
+        a.rework = rework > 0
+            && a.submitted
+            && !a.held
+            && a.verdict == Some(crate::store::Verdict::Rejected)
+            && a.received_at
+                .as_deref()
+                .map(crate::time::china_time)
+                .and_then(|t| {
+                    t.get(..10)
+                        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+                })
+                .and_then(|d| d.until(today).ok())
+                .is_some_and(|span| i64::from(span.get_days()) >= rework);
     }
 }
 
 /// The overview as a clerk reads it.
 pub fn render(status: &Status) -> String {
     let mut out = format!("{} 年度报告报送情况\n", status.year);
-    let (mut accepted, mut rejected, mut missing, mut overdue) = (0, 0, 0, 0);
+    let (mut accepted, mut rejected, mut missing, mut overdue, mut received) = (0, 0, 0, 0, 0);
+    let mut rework = 0;
     let reviewed = status.agencies.iter().filter(|a| a.reviewed).count();
     for a in &status.agencies {
         let who = a
@@ -276,6 +378,16 @@ pub fn render(status: &Status) -> String {
             .or(a.folder.as_deref())
             .map_or("（收件箱根目录，未归属单位）".into(), controls);
         let line = match (a.submitted, a.verdict) {
+            (false, _) if a.received.is_some() => {
+                received += 1;
+                let r = a.received.as_ref();
+                format!(
+                    "已收到  {}  {}（{}）",
+                    controls(r.map_or("", |r| r.receipt.as_str())),
+                    controls(r.map_or("", |r| r.file.as_str())),
+                    r.map_or("", |r| r.what.as_str())
+                )
+            }
             (false, _) if a.overdue => {
                 missing += 1;
                 overdue += 1;
@@ -299,8 +411,12 @@ pub fn render(status: &Status) -> String {
             }
             (true, _) => {
                 rejected += 1;
+                if a.rework {
+                    rework += 1;
+                }
                 format!(
-                    "需修改  {}  {}（{} 个错误，{} 条提示）",
+                    "需修改{}  {}  {}（{} 个错误，{} 条提示）",
+                    if a.rework { "（退回未改）" } else { "" },
                     controls(a.receipt.as_deref().unwrap_or("")),
                     controls(a.file.as_deref().unwrap_or("")),
                     a.errors.unwrap_or(0),
@@ -317,17 +433,34 @@ pub fn render(status: &Status) -> String {
         out.push_str(&format!("  {who}：{line}{mark}{note}\n"));
     }
     out.push_str(&format!(
-        "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}{}；共收到文件 {} 个。\n",
+        "合计：已受理 {accepted}，需修改 {rejected}，未提交 {missing}{}{}；共收到文件 {} 个。\n",
         if overdue > 0 {
             format!("（其中逾期 {overdue}）")
         } else {
             String::new()
         },
+        if received > 0 {
+            format!("，已收到但未受理 {received}")
+        } else {
+            String::new()
+        },
         status.submissions.len()
     ));
+    if rework > 0 {
+        out.push_str(&format!(
+            "其中 {rework} 个单位退回未改：报告经审核需修改，超过期限仍未重新报送（标“退回未改”）。\n"
+        ));
+    }
     if reviewed > 0 {
         out.push_str(&format!(
             "其中 {reviewed} 个单位的审核结果经人工复核（标 [人工复核]）。\n"
+        ));
+    }
+    for s in &status.unassigned {
+        out.push_str(&format!(
+            "  待归属（收件箱根目录的文件）：{}  {}，请在审核台归属到单位\n",
+            controls(&s.receipt),
+            controls(&s.file)
         ));
     }
     for o in &status.other_years {

@@ -92,6 +92,17 @@ pub fn current_year() -> i32 {
     i32::from(china_now().year())
 }
 
+/// A stored UTC time (`2026-01-05T02:03:04Z`) on the office's clock (Asia/Shanghai).
+pub fn china_time(utc: &str) -> String {
+    match utc.parse::<jiff::Timestamp>() {
+        Ok(t) => t
+            .to_zoned_datetime(china())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => utc.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,10 @@
 //! with a reason that reaches the agency, sees a missing agency's reminder (the clock set
 //! by `NIANBAO_TEST_NOW`), logs out and is refused.
 //!
+//! Issue 26: the officer's season: hold → 不适用 → release with the decision in the
+//! agency's mail exactly once, a file at the inbox's top level given to its agency, and
+//! the comparison chosen by default.
+//!
 //! With `NIANBAO_SCREENSHOTS=DIR` the overview and a submission page are saved there as
 //! PNG (how `docs/console-*.png` are made).
 
@@ -171,6 +175,50 @@ async fn follow(c: &Client, at: Locator<'_>, what: &str) {
     }
 }
 
+/// Runs `walk` in a headless Chromium logged in as gkb on the console at `http_port`
+/// (with the browser's download folder), then closes the browser.
+fn in_browser(http_port: u16, walk: impl AsyncFnOnce(&Client, &str, &Path)) {
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().expect("tempdir");
+    let base = format!("http://127.0.0.1:{http_port}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let c = browser(&driver, downloads.path()).await;
+        log_in(&c, &base).await;
+        walk(&c, &base, downloads.path()).await;
+        c.close().await.expect("close the browser");
+    });
+}
+
+/// Opens the console, is sent to the login page, and logs in as gkb.
+async fn log_in(c: &Client, base: &str) {
+    c.goto(&format!("{base}/")).await.expect("open");
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .starts_with("/login")
+    );
+    type_into(c, Locator::Css("input[name=name]"), "gkb", "name field").await;
+    type_into(
+        c,
+        Locator::Css("input[name=password]"),
+        PASSWORD,
+        "password field",
+    )
+    .await;
+    follow(
+        c,
+        Locator::Css("form[action='/login'] button"),
+        "login button",
+    )
+    .await;
+}
+
 /// Types `text` into the field `what` names (found by `at`).
 async fn type_into(c: &Client, at: Locator<'_>, text: &str, what: &str) {
     c.find(at)
@@ -273,174 +321,316 @@ fn the_office_works_the_season_in_a_browser() {
         )
         .expect("lc's receipt");
 
-    let driver = Driver::start();
-    let downloads = tempfile::tempdir().expect("tempdir");
-    let base = format!("http://127.0.0.1:{http_port}");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let c = browser(&driver, downloads.path()).await;
+    in_browser(
+        http_port,
+        async |c: &Client, base: &str, downloads: &Path| {
+            // The overview of report year 2022, with the right counts.
+            let h1 = text_of(c, "h1").await;
+            assert!(h1.contains("2022"), "{h1}");
+            assert_eq!(text_of(c, "#count-accepted").await, "2");
+            assert_eq!(text_of(c, "#count-rejected").await, "1");
+            assert_eq!(text_of(c, "#count-missing").await, "2", "hs and czj");
+            assert_eq!(text_of(c, "#count-agencies").await, "5");
+            screenshot(c, "console-overview.png").await;
 
-        // Log in.
-        c.goto(&format!("{base}/")).await.expect("open");
-        assert!(
-            c.current_url()
+            // Search "街道": only 东湖街道办事处.
+            type_into(c, Locator::Css("input[name=q]"), "街道", "search").await;
+            follow(c, Locator::Css("form.search button"), "search button").await;
+            let rows = c
+                .find_all(Locator::Css("table.overview tbody tr"))
                 .await
-                .expect("url")
-                .path()
-                .starts_with("/login")
-        );
-        type_into(&c, Locator::Css("input[name=name]"), "gkb", "name field").await;
-        type_into(
-            &c,
-            Locator::Css("input[name=password]"),
-            PASSWORD,
-            "password field",
-        )
-        .await;
-        follow(
-            &c,
-            Locator::Css("form[action='/login'] button"),
-            "login button",
-        )
-        .await;
+                .expect("rows");
+            assert_eq!(rows.len(), 1);
+            assert!(
+                rows[0]
+                    .text()
+                    .await
+                    .expect("row")
+                    .contains("东湖街道办事处")
+            );
 
-        // The overview of report year 2022, with the right counts.
-        let h1 = text_of(&c, "h1").await;
-        assert!(h1.contains("2022"), "{h1}");
-        assert_eq!(text_of(&c, "#count-accepted").await, "2");
-        assert_eq!(text_of(&c, "#count-rejected").await, "1");
-        assert_eq!(text_of(&c, "#count-missing").await, "2", "hs and czj");
-        assert_eq!(text_of(&c, "#count-agencies").await, "5");
-        screenshot(&c, "console-overview.png").await;
-
-        // Search "街道": only 东湖街道办事处.
-        type_into(&c, Locator::Css("input[name=q]"), "街道", "search").await;
-        follow(&c, Locator::Css("form.search button"), "search button").await;
-        let rows = c
-            .find_all(Locator::Css("table.overview tbody tr"))
-            .await
-            .expect("rows");
-        assert_eq!(rows.len(), 1);
-        assert!(
-            rows[0]
-                .text()
-                .await
-                .expect("row")
-                .contains("东湖街道办事处")
-        );
-
-        // The rejected report: its page has the wrong cell highlighted.
-        c.goto(&format!("{base}/")).await.expect("overview");
-        follow(
-            &c,
-            Locator::LinkText(&lc_receipt),
-            "lc's receipt in the overview",
-        )
-        .await;
-        let verdict = text_of(&c, "#verdict").await;
-        assert!(
-            verdict.contains("需修改") || verdict.contains("退回"),
-            "{verdict}"
-        );
-        let marked = c
-            .find_all(Locator::Css("td[style*='#ffd6d6']"))
-            .await
-            .expect("cells");
-        assert!(!marked.is_empty(), "no highlighted cell");
-        let title = marked[0].attr("title").await.expect("title");
-        assert!(title.is_some_and(|t| !t.is_empty()), "the cell says why");
-        screenshot(&c, "console-submission.png").await;
-        if std::env::var_os("NIANBAO_SCREENSHOTS").is_some() {
-            let cell = serde_json::to_value(&marked[0]).expect("element");
-            c.execute(
-                "arguments[0].scrollIntoView({block: 'center'});",
-                vec![cell],
+            // The rejected report: its page has the wrong cell highlighted.
+            c.goto(&format!("{base}/")).await.expect("overview");
+            follow(
+                c,
+                Locator::LinkText(&lc_receipt),
+                "lc's receipt in the overview",
             )
-            .await
-            .expect("scroll to the cell");
-            screenshot(&c, "console-cells.png").await;
-        }
+            .await;
+            let verdict = text_of(c, "#verdict").await;
+            assert!(
+                verdict.contains("需修改") || verdict.contains("退回"),
+                "{verdict}"
+            );
+            let marked = c
+                .find_all(Locator::Css("td[style*='#ffd6d6']"))
+                .await
+                .expect("cells");
+            assert!(!marked.is_empty(), "no highlighted cell");
+            let title = marked[0].attr("title").await.expect("title");
+            assert!(title.is_some_and(|t| !t.is_empty()), "the cell says why");
+            screenshot(c, "console-submission.png").await;
+            if std::env::var_os("NIANBAO_SCREENSHOTS").is_some() {
+                let cell = serde_json::to_value(&marked[0]).expect("element");
+                c.execute(
+                    "arguments[0].scrollIntoView({block: 'center'});",
+                    vec![cell],
+                )
+                .await
+                .expect("scroll to the cell");
+                screenshot(c, "console-cells.png").await;
+            }
 
-        // The original, downloaded: the same bytes as dropped.
-        click(&c, Locator::LinkText("下载原件"), "download link").await;
-        let file = downloaded(downloads.path(), rejected.len());
-        assert_eq!(
-            sha256(&std::fs::read(&file).expect("downloaded file")),
-            sha256(&rejected)
-        );
+            // The original, downloaded: the same bytes as dropped.
+            click(c, Locator::LinkText("下载原件"), "download link").await;
+            let file = downloaded(downloads, rejected.len());
+            assert_eq!(
+                sha256(&std::fs::read(&file).expect("downloaded file")),
+                sha256(&rejected)
+            );
 
-        // Resend: the answer goes out again, at once.
-        let to_lc = || {
-            received(mail.path())
+            // Resend: the answer goes out again, at once.
+            let to_lc = || {
+                received(mail.path())
+                    .into_iter()
+                    .filter(|(to, _)| to.iter().any(|t| t == "a@lc.example.cn"))
+                    .count()
+            };
+            assert_eq!(to_lc(), 1, "lc's first answer");
+            follow(
+                c,
+                Locator::Css("form[action$='/resend'] button"),
+                "resend button",
+            )
+            .await;
+            wait_for(|| to_lc() == 2, "the resent answer at the SMTP server");
+
+            // Overrule the verdict with a reason: the agency's mail carries it.
+            let reason = "经核实，第（六）项按本地口径填报，已向上级报备";
+            type_into(
+                c,
+                Locator::Css("form.review:has(input[value=accept]) textarea"),
+                reason,
+                "the reason of 予以受理",
+            )
+            .await;
+            follow(
+                c,
+                Locator::Css("form.review:has(input[value=accept]) button"),
+                "予以受理",
+            )
+            .await;
+            wait_for(|| to_lc() == 3, "the decision at the SMTP server");
+            let decision = received(mail.path())
                 .into_iter()
                 .filter(|(to, _)| to.iter().any(|t| t == "a@lc.example.cn"))
-                .count()
-        };
-        assert_eq!(to_lc(), 1, "lc's first answer");
-        follow(
-            &c,
-            Locator::Css("form[action$='/resend'] button"),
-            "resend button",
-        )
-        .await;
-        wait_for(|| to_lc() == 2, "the resent answer at the SMTP server");
+                .map(|(_, raw)| body_text(&raw))
+                .find(|body| body.contains(reason));
+            assert!(decision.is_some(), "no mail to lc carries the reason");
+            let verdict = text_of(c, "#verdict").await;
+            assert!(verdict.contains("已受理"), "{verdict}");
 
-        // Overrule the verdict with a reason: the agency's mail carries it.
-        let reason = "经核实，第（六）项按本地口径填报，已向上级报备";
-        type_into(
-            &c,
-            Locator::Css("form.review:has(input[value=accept]) textarea"),
-            reason,
-            "the reason of 予以受理",
-        )
-        .await;
-        follow(
-            &c,
-            Locator::Css("form.review:has(input[value=accept]) button"),
-            "予以受理",
-        )
-        .await;
-        wait_for(|| to_lc() == 3, "the decision at the SMTP server");
-        let decision = received(mail.path())
-            .into_iter()
-            .filter(|(to, _)| to.iter().any(|t| t == "a@lc.example.cn"))
-            .map(|(_, raw)| body_text(&raw))
-            .find(|body| body.contains(reason));
-        assert!(decision.is_some(), "no mail to lc carries the reason");
-        let verdict = text_of(&c, "#verdict").await;
-        assert!(verdict.contains("已受理"), "{verdict}");
+            // The missing department was reminded once, and its page says so.
+            c.goto(&format!("{base}/agency/czj")).await.expect("czj");
+            let page = c.source().await.expect("page");
+            assert_eq!(
+                page.matches("gk@czj.example.cn").count(),
+                2,
+                "its address and one reminder: {page}"
+            );
 
-        // The missing department was reminded once, and its page says so.
-        c.goto(&format!("{base}/agency/czj")).await.expect("czj");
-        let page = c.source().await.expect("page");
-        assert_eq!(page.matches("gk@czj.example.cn").count(), 1, "{page}");
-
-        // Log out; the console is closed afterwards.
-        follow(
-            &c,
-            Locator::Css("form[action='/logout'] button"),
-            "logout button",
-        )
-        .await;
-        c.goto(&format!("{base}/submission/{lc_receipt}"))
-            .await
-            .expect("open");
-        assert!(
-            c.current_url()
+            // Log out; the console is closed afterwards.
+            follow(
+                c,
+                Locator::Css("form[action='/logout'] button"),
+                "logout button",
+            )
+            .await;
+            c.goto(&format!("{base}/submission/{lc_receipt}"))
                 .await
-                .expect("url")
-                .path()
-                .starts_with("/login")
-        );
-        c.close().await.expect("close the browser");
-    });
+                .expect("open");
+            assert!(
+                c.current_url()
+                    .await
+                    .expect("url")
+                    .path()
+                    .starts_with("/login")
+            );
+        },
+    );
     let reminders: Vec<_> = wait_received(mail.path(), 4, 10)
         .into_iter()
         .filter(|(to, _)| to.iter().any(|t| t == "gk@czj.example.cn"))
         .collect();
     assert_eq!(reminders.len(), 1, "one reminder for czj");
+    assert_eq!(d.stop(), Some(0));
+}
+
+/// The receipts of `folder`'s submissions, oldest first (`None`: the inbox's top level).
+fn receipts_of(d: &Daemon, folder: Option<&str>) -> Vec<String> {
+    let db = d.db().expect("db");
+    let mut stmt = db
+        .prepare("SELECT receipt FROM submissions WHERE agency_folder IS ?1 ORDER BY id")
+        .expect("query");
+    stmt.query_map([folder], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("receipts")
+}
+
+/// Issue 26: every feedback held for review; the officer marks a hint 不适用 on the held
+/// report and releases it (the agency's mail carries the decision exactly once), gives a
+/// file at the inbox's top level to its agency, and finds the comparison of two versions
+/// chosen for it.
+#[test]
+fn the_officer_holds_decides_releases_assigns_and_compares_in_a_browser() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    let smtp_port = free_port();
+    let _smtp = SmtpServer::start(smtp_port, mail.path());
+    let http_port = free_port();
+    let mut d = season(smtp_port, http_port);
+    let config = d.dir.path().join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        format!(
+            "{text}[[agency]]\nfolder = \"jy\"\nname = \"区教育局\"\nemail = [\"jy@jy.example.cn\"]\n\
+             [review]\nhold = \"all\"\n"
+        ),
+    )
+    .expect("config");
+    std::fs::create_dir_all(d.inbox().join("jy")).expect("folder");
+    add_admin(&d, "gkb");
+    d.start_env(&[("NIANBAO_TEST_NOW", "2023-01-24T02:00:00Z")]);
+    let drops: [(&str, Vec<u8>); 4] = [
+        ("xss/a.txt", fixture("000_d016082c1b868431.txt")),
+        ("jd/v1.txt", distinct_report(1)),
+        ("jd/v2.txt", distinct_report(2)),
+        ("教育局年报2025.txt", distinct_report(3)),
+    ];
+    for (i, (path, bytes)) in drops.iter().enumerate() {
+        std::fs::write(d.inbox().join(path), bytes).expect("drop");
+        d.wait_count(CHECKED, i as i64 + 1, 60);
+    }
+    let xss = receipts_of(&d, Some("xss")).remove(0);
+    let jd = receipts_of(&d, Some("jd"));
+    let top = receipts_of(&d, None).remove(0);
+    let reason = "数字已与统计口径核对一致";
+    let to_xss = || -> Vec<String> {
+        received(mail.path())
+            .into_iter()
+            .filter(|(to, _)| to.iter().any(|t| t == "gkb@xss.example.cn"))
+            .map(|(_, raw)| body_text(&raw))
+            .collect()
+    };
+    wait_for(
+        || to_xss().len() == 1,
+        "the acknowledgement of the held report",
+    );
+
+    in_browser(http_port, async |c: &Client, base: &str, _: &Path| {
+        screenshot(c, "console-season-overview.png").await;
+
+        // Hold → 不适用 → release, from the 待复核 queue.
+        c.goto(&format!("{base}/review"))
+            .await
+            .expect("review queue");
+        follow(c, Locator::LinkText(&xss), "the held report").await;
+        type_into(
+            c,
+            Locator::Css("#review-items li:first-child input[name=reason]"),
+            reason,
+            "the first item's reason",
+        )
+        .await;
+        follow(
+            c,
+            Locator::Css("#review-items li:first-child button"),
+            "标为不适用",
+        )
+        .await;
+        let confirm = text_of(c, "#confirm").await;
+        assert!(confirm.contains("不适用"), "{confirm}");
+        let marked = text_of(c, "#review-items li:first-child").await;
+        assert!(marked.contains("已标为不适用"), "{marked}");
+        screenshot(c, "console-review.png").await;
+        follow(c, Locator::Css("#release-section button"), "发出审核意见").await;
+        assert!(text_of(c, "#confirm").await.contains("已发出"));
+        wait_for(|| to_xss().len() == 2, "the released feedback");
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let mails = to_xss();
+        assert_eq!(mails.len(), 2, "the acknowledgement and the feedback only");
+        let told: usize = mails.iter().map(|m| m.matches(reason).count()).sum();
+        assert_eq!(told, 1, "the decision reached the agency once: {mails:?}");
+        assert_eq!(
+            mails.iter().filter(|m| m.contains(reason)).count(),
+            1,
+            "in one mail: {mails:?}"
+        );
+
+        // The file at the top level, given to 区教育局.
+        c.goto(&format!("{base}/")).await.expect("overview");
+        assert_eq!(text_of(c, "#count-unassigned").await, "1");
+        follow(
+            c,
+            Locator::Css(&format!("#unassigned ~ table a[href$='{top}']")),
+            "the top-level file",
+        )
+        .await;
+        c.find(Locator::Css("#assign select"))
+            .await
+            .expect("the agency selector")
+            .select_by_value("jy")
+            .await
+            .expect("choose 区教育局");
+        type_into(
+            c,
+            Locator::Css("#assign input[name=reason]"),
+            "文件名为教育局，经电话确认",
+            "reason",
+        )
+        .await;
+        follow(c, Locator::Css("#assign button"), "归属到该单位").await;
+        assert!(text_of(c, "#confirm").await.contains("归属"));
+        c.goto(&format!("{base}/")).await.expect("overview");
+        assert_eq!(text_of(c, "#count-unassigned").await, "0");
+        let row = c
+            .find(Locator::XPath("//tr[td/a[text()='区教育局']]"))
+            .await
+            .expect("区教育局's row")
+            .text()
+            .await
+            .expect("row");
+        assert!(row.contains(&top), "{row}");
+
+        // The comparison chosen by default: the two versions of 2022.
+        c.goto(&format!("{base}/agency/jd")).await.expect("jd");
+        let chosen = |name: &'static str| {
+            let c = c.clone();
+            async move {
+                c.find(Locator::Css(&format!("select[name={name}]")))
+                    .await
+                    .expect("selector")
+                    .prop("value")
+                    .await
+                    .expect("value")
+                    .unwrap_or_default()
+            }
+        };
+        assert_eq!(chosen("old").await, jd[0]);
+        assert_eq!(chosen("new").await, jd[1]);
+        let page = c.source().await.expect("page");
+        assert!(
+            !page.contains("无法对比") && page.contains("compare-differing"),
+            "{page}"
+        );
+
+        // The season on one printable page.
+        c.goto(&format!("{base}/summary/2022"))
+            .await
+            .expect("summary");
+        assert!(text_of(c, "#summary-counts").await.contains("已受理"));
+        screenshot(c, "console-summary.png").await;
+    });
     assert_eq!(d.stop(), Some(0));
 }

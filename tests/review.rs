@@ -1,5 +1,7 @@
 //! Officer review on the console (issue 16): resend, overruling a verdict, a finding marked
-//! not applicable, feedback held for review and released; against the real daemon, its
+//! not applicable, feedback held for review and released, and decisions made while held
+//! (issue 26: whatever the order of hold, decisions, release and restarts, each decision
+//! reaches the agency exactly once, in the released feedback); against the real daemon, its
 //! SQLite file and the real SMTP test server (aiosmtpd) on 127.0.0.1.
 
 mod harness;
@@ -102,7 +104,11 @@ fn resend_goes_out_at_once_and_only_for_an_admin_with_a_token() {
         let asked = Instant::now();
         let r = alice.post(&resend, &[("csrf", &csrf)]);
         assert_eq!(r.code, 303, "{}", r.text());
-        assert_eq!(r.header("location"), Some(page.as_str()));
+        assert_eq!(
+            r.header("location"),
+            Some(format!("{page}?done=resend#review").as_str()),
+            "back to the page, confirming"
+        );
         let got = wait_received(mail_dir.path(), 1 + n, 30);
         assert!(
             asked.elapsed() < Duration::from_millis(2500),
@@ -281,7 +287,7 @@ fn overruling_a_rejected_report_mails_the_reason_and_counts_in_the_export() {
         .iter()
         .find(|l| l[0] == "西塞山区政数局")
         .expect("xss");
-    assert_eq!(xss[col("人工复核")], "");
+    assert_eq!(xss[col("人工复核")], "否", "reviewed: 是 or 否 (issue 26)");
     let total = lines.last().expect("total");
     assert!(
         total[0].contains("1 份已受理报告") && total[0].contains("1 份审核结果经人工复核"),
@@ -428,5 +434,231 @@ fn under_hold_uncertain_only_an_unreadable_file_waits() {
         &[("csrf", &csrf_of(&page)), ("action", "release")],
     );
     assert_eq!(r.code, 403);
+    assert_eq!(d.stop(), Some(0));
+}
+
+// Issue 26, item 1: decisions made while the feedback is held.
+
+const AGENCY: &str = "gkb@xss.example.cn";
+
+/// A daemon holding every feedback, with a report of two hints (narrative.figure,
+/// narrative.fee_mention) dropped into `xss/`; started once the "已收到，正在审核" arrived.
+fn held() -> (Daemon, SmtpServer, tempfile::TempDir, u16, String) {
+    let (d, server, mail_dir, port) = started(
+        "[review]\nhold = \"all\"\n",
+        "xss/a.txt",
+        "000_d016082c1b868431.txt",
+        1,
+    );
+    let receipt = receipt_of(&d, "xss");
+    (d, server, mail_dir, port, receipt)
+}
+
+/// Posts a review action as alice (logged in afresh: a restart may lie in between).
+fn act(port: u16, receipt: &str, fields: &[(&str, &str)]) -> u16 {
+    let mut c = Client::new(port);
+    assert_eq!(c.login("alice", "alice's long password").code, 303);
+    let csrf = csrf_of(&c.get(&format!("/submission/{receipt}")).text());
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    c.post(&format!("/submission/{receipt}/review"), &all).code
+}
+
+/// Marks finding `seq` not applicable for `reason`.
+fn not_applicable(port: u16, receipt: &str, seq: &str, reason: &str) {
+    let fields = [
+        ("action", "not_applicable"),
+        ("finding", seq),
+        ("reason", reason),
+    ];
+    assert_eq!(act(port, receipt, &fields), 303);
+}
+
+fn finding_seq(d: &Daemon, receipt: &str, rule: &str) -> String {
+    d.db()
+        .expect("db")
+        .query_row(
+            "SELECT f.seq FROM findings f JOIN submissions s ON s.id = f.submission_id
+             WHERE s.receipt = ?1 AND f.rule = ?2",
+            [receipt, rule],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("finding")
+        .to_string()
+}
+
+fn restart(d: &mut Daemon, port: u16) {
+    assert_eq!(d.stop(), Some(0));
+    d.start();
+    harness::http::wait_get(port, "/healthz");
+}
+
+/// How many times the mails say `text`.
+fn told(mails: &[(String, String)], text: &str) -> usize {
+    mails.iter().map(|(_, t)| t.matches(text).count()).sum()
+}
+
+const REASON_FIGURE: &str = "数字已与统计口径核对一致";
+const REASON_FEE: &str = "收费说明为法定表述";
+
+#[test]
+fn decisions_made_while_held_reach_the_agency_once_in_the_released_feedback() {
+    let (mut d, _server, mail_dir, port, receipt) = held();
+    let figure = finding_seq(&d, &receipt, "narrative.figure");
+    let fee = finding_seq(&d, &receipt, "narrative.fee_mention");
+
+    // hold → 不适用 → restart → 不适用 → release → restart.
+    not_applicable(port, &receipt, &figure, REASON_FIGURE);
+    restart(&mut d, port);
+    not_applicable(port, &receipt, &fee, REASON_FEE);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        mails_to(mail_dir.path(), AGENCY).len(),
+        1,
+        "nothing before the release"
+    );
+    assert_eq!(act(port, &receipt, &[("action", "release")]), 303);
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE state IN ('pending', 'held')",
+        0,
+        30,
+    );
+    restart(&mut d, port);
+    std::thread::sleep(Duration::from_secs(5));
+
+    let mails = mails_to(mail_dir.path(), AGENCY);
+    assert_eq!(mails.len(), 2, "the receipt and the feedback: {mails:?}");
+    let (subject, text) = &mails[1];
+    assert!(subject.starts_with("【已受理】"), "{subject}");
+    for reason in [REASON_FIGURE, REASON_FEE] {
+        assert_eq!(told(&mails, reason), 1, "{reason} told once: {mails:?}");
+    }
+    assert!(
+        text.contains("未发现错误。") && !text.contains("条提示"),
+        "no hint left: {text}"
+    );
+    // The HTML part leaves the findings out too.
+    let html: Vec<String> = received(mail_dir.path())
+        .iter()
+        .map(|(_, raw)| parts(raw).2)
+        .filter(|h| h.contains("【已受理】"))
+        .collect();
+    assert_eq!(html.len(), 1);
+    assert!(!html[0].contains("信息处理费的收取情况"), "{}", html[0]);
+    // The receipt file on the share says the same.
+    let file = std::fs::read_to_string(d.inbox().join("xss/回执/a.txt.txt")).expect("receipt");
+    assert!(
+        file.contains(REASON_FEE) && !file.contains("条提示"),
+        "{file}"
+    );
+    assert_eq!(d.stop(), Some(0));
+}
+
+#[test]
+fn a_decision_after_the_release_goes_alone_and_once() {
+    let (mut d, _server, mail_dir, port, receipt) = held();
+    let fee = finding_seq(&d, &receipt, "narrative.fee_mention");
+
+    // hold → release → restart → 不适用 → restart.
+    assert_eq!(act(port, &receipt, &[("action", "release")]), 303);
+    assert_eq!(wait_received(mail_dir.path(), 2, 30).len(), 2);
+    restart(&mut d, port);
+    not_applicable(port, &receipt, &fee, REASON_FEE);
+    assert_eq!(wait_received(mail_dir.path(), 3, 30).len(), 3);
+    restart(&mut d, port);
+    std::thread::sleep(Duration::from_secs(5));
+
+    let mails = mails_to(mail_dir.path(), AGENCY);
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    assert!(
+        mails[1].1.contains("有 2 条提示"),
+        "sent before: {}",
+        mails[1].1
+    );
+    assert!(
+        mails[2].0.starts_with("【人工复核：审核意见调整】"),
+        "{}",
+        mails[2].0
+    );
+    let told: usize = mails
+        .iter()
+        .map(|(_, t)| t.matches(REASON_FEE).count())
+        .sum();
+    assert_eq!(told, 1, "{mails:?}");
+    assert_eq!(d.stop(), Some(0));
+}
+
+// Issue 26, item 4: the review as the list of the mail's grouped findings.
+
+#[test]
+fn a_grouped_finding_is_marked_not_applicable_in_one_submit_and_confirmed() {
+    // Once the feedback arrived at a@ and b@: 001 has a table with rows of lost columns.
+    let (mut d, _server, mail_dir, port) = started("", "lc/b.txt", "001_41152148c7aabaad.txt", 2);
+    let receipt = receipt_of(&d, "lc");
+    let page = format!("/submission/{receipt}");
+    let mut alice = logged_in(port, "alice", "alice's long password");
+    let text = alice.get(&page).text();
+    for section in ["verdict-section", "findings-section", "resend-section"] {
+        assert!(
+            text.contains(&format!("id=\"{section}\"")),
+            "{section}\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("<select name=\"finding\""),
+        "no dropdown: {text}"
+    );
+    let items = text
+        .split("id=\"review-items\"")
+        .nth(1)
+        .and_then(|t| t.split("</ol>").next())
+        .expect("the list of items")
+        .to_string();
+    // The item of many findings: its form names all of them.
+    let many = items
+        .split("name=\"findings\" value=\"")
+        .skip(1)
+        .filter_map(|v| v.split('"').next())
+        .max_by_key(|v| v.split(',').count())
+        .expect("an item's findings")
+        .to_string();
+    let n = many.split(',').count();
+    assert!(n >= 3, "a grouped item: {many}");
+    let csrf = csrf_of(&text);
+    let r = alice.post(
+        &format!("/submission/{receipt}/review"),
+        &[
+            ("csrf", &csrf),
+            ("action", "not_applicable"),
+            ("findings", &many),
+            ("reason", "该表按本地模板填报"),
+        ],
+    );
+    assert_eq!(r.code, 303, "{}", r.text());
+    let to = r.header("location").expect("location").to_string();
+    assert!(to.contains("done=not_applicable"), "{to}");
+    let after = alice.get(&to).text();
+    assert!(after.contains("id=\"confirm\""), "{after}");
+    assert!(
+        !after.contains(&format!("value=\"{many}\"")),
+        "the item's form is gone: {after}"
+    );
+    assert!(after.contains("已标为不适用"), "{after}");
+    assert_eq!(
+        d.count(&format!(
+            "SELECT count(*) FROM reviews r JOIN submissions s ON s.id = r.submission_id
+             WHERE s.receipt = '{receipt}' AND r.action = 'not_applicable'"
+        )),
+        n as i64,
+        "one row per finding"
+    );
+    // One message per recipient, not one per finding.
+    assert_eq!(wait_received(mail_dir.path(), 4, 30).len(), 4);
+    std::thread::sleep(Duration::from_secs(3));
+    let adjusted = mails_to(mail_dir.path(), "a@lc.example.cn")
+        .into_iter()
+        .filter(|(s, _)| s.starts_with("【人工复核：审核意见调整】"))
+        .count();
+    assert_eq!(adjusted, 1);
     assert_eq!(d.stop(), Some(0));
 }

@@ -128,6 +128,11 @@ impl Console {
         self.config.get()
     }
 
+    /// The report year of the season shown (see `crate::season`).
+    fn default_year(&self) -> i32 {
+        self.season().report_year()
+    }
+
     /// The season shown by default (see `crate::season`).
     fn season(&self) -> crate::season::Season {
         crate::season::current(&self.config())
@@ -177,7 +182,9 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/export/{file}", get(pages::export))
         .route("/submission/{receipt}/resend", post(review::resend))
         .route("/submission/{receipt}/review", post(review::decide))
+        .route("/submission/{receipt}/assign", post(review::assign))
         .route("/review", get(review::queue))
+        .route("/summary/{year}", get(pages::summary))
         .route("/mail", get(review::mail_queue))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))

@@ -51,7 +51,7 @@ pub fn internal(why: &str) -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "500 内部错误 / internal error; see the daemon's log\n",
+        "500 内部错误：原因已记入守护进程的日志，请联系管理员。\n",
     )
         .into_response()
 }
@@ -93,16 +93,7 @@ pub fn enc(s: &str) -> String {
         .collect()
 }
 
-/// A stored UTC time (`2026-01-05T02:03:04Z`) on the office's clock (Asia/Shanghai).
-pub fn china_time(utc: &str) -> String {
-    match utc.parse::<jiff::Timestamp>() {
-        Ok(t) => t
-            .to_zoned_datetime(crate::time::china())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        Err(_) => utc.to_string(),
-    }
-}
+pub use crate::time::china_time;
 
 fn head(title: &str) -> Markup {
     html! {
@@ -184,6 +175,8 @@ pub struct OverviewQuery {
 enum Standing {
     Rejected,
     Overdue,
+    /// Something received that does not count (held, unreadable, another year).
+    Received,
     Missing,
     Accepted,
 }
@@ -193,6 +186,7 @@ impl Standing {
         match (a.submitted, a.verdict) {
             (true, Some(Verdict::Accepted)) => Standing::Accepted,
             (true, _) => Standing::Rejected,
+            (false, _) if a.received.is_some() => Standing::Received,
             (false, _) if a.overdue => Standing::Overdue,
             (false, _) => Standing::Missing,
         }
@@ -204,6 +198,7 @@ impl Standing {
             Standing::Rejected => "需修改",
             Standing::Missing => "未提交",
             Standing::Overdue => "逾期",
+            Standing::Received => "已收到",
         }
     }
 
@@ -213,6 +208,7 @@ impl Standing {
             Standing::Rejected => "bad",
             Standing::Missing => "missing",
             Standing::Overdue => "bad",
+            Standing::Received => "missing",
         }
     }
 }
@@ -293,13 +289,13 @@ pub async fn overview(
         let years = crate::status::years(store, default)?;
         let status = crate::status::status(store, &c.config(), year)?;
         let held = crate::store::review::count_held(store.connection())?;
+        let summary = crate::summary::from_status(store, &c.config(), &status)?;
         Ok(overview_page(
             &v,
             (year, held),
             (year == default).then_some(season),
             &years,
-            &status.agencies,
-            status.submissions.len(),
+            (&status, &summary),
             &query,
         ))
     })
@@ -315,10 +311,10 @@ fn overview_page(
     (year, held): (i32, i64),
     season: Option<crate::season::Season>,
     years: &[i32],
-    agencies: &[AgencyStatus],
-    files: usize,
+    (status, summary): (&crate::status::Status, &crate::summary::Summary),
     query: &OverviewQuery,
 ) -> Markup {
+    let (agencies, files) = (&status.agencies, status.submissions.len());
     let count = |s: Standing| agencies.iter().filter(|a| Standing::of(a) == s).count();
     let (q, sort) = (query.q.trim(), query.sort.as_str());
     let mut rows: Vec<&AgencyStatus> = agencies.iter().filter(|a| matches(a, q)).collect();
@@ -351,9 +347,22 @@ fn overview_page(
                 // 未提交 counts every agency without a submission, 逾期 those past the deadline.
                 span.missing { "未提交 " strong #count-missing { (count(Standing::Missing) + count(Standing::Overdue)) } }
                 span.bad { "其中逾期 " strong #count-overdue { (count(Standing::Overdue)) } }
+                span.bad { "退回未改 " strong #count-rework { (agencies.iter().filter(|a| a.rework).count()) } }
+                span.missing { "已收到未受理 " strong #count-received { (count(Standing::Received)) } }
                 span { "共 " strong #count-agencies { (agencies.len()) } " 个单位，收到文件 " (files) " 份" }
                 span.missing { a href="/review" { "待复核 " strong #count-held { (held) } } }
+                span.missing { a href="#unassigned" { "待归属 " strong #count-unassigned { (status.unassigned.len()) } } }
                 span { a href="/mail" { "邮件队列" } }
+            }
+            @if !status.other_years.is_empty() {
+                p.note #other-years {
+                    @for o in &status.other_years {
+                        a href=(overview_link(i32::try_from(o.year).unwrap_or(year), q, sort)) {
+                            "另有 " (o.year) " 年度 " (o.submissions) " 份"
+                        }
+                        " "
+                    }
+                }
             }
             form.search method="get" action="/" {
                 input type="hidden" name="year" value=(year);
@@ -366,7 +375,9 @@ fn overview_page(
             @if !q.is_empty() {
                 p.found { "“" (q) "”：" (rows.len()) " / " (agencies.len()) " 个单位" }
             }
+            (crate::summary::pictures(summary))
             p.export {
+                a href=(format!("/summary/{year}")) { "打印本年度概况" } " · "
                 "导出本年度："
                 a href=(format!("/export/{year}.csv")) { "CSV" } " · "
                 a href=(format!("/export/{year}.xlsx")) { "Excel" } " · "
@@ -398,14 +409,21 @@ fn overview_page(
                                 @if !a.configured { " " span.note { "未登记" } }
                             }
                             td { (a.folder.as_deref().unwrap_or("")) }
-                            td class=(standing.class()) { (standing.label()) @if a.reviewed { " " span.note { "复核" } } }
+                            @let got = a.received.as_ref();
+                            td class=(standing.class()) {
+                                (standing.label())
+                                @if let Some(r) = got { "：" (r.what) }
+                                @if a.reviewed { " " span.note { "复核" } }
+                                @if a.held { " " span.note { "待复核" } }
+                                @if a.rework { " " span.note { "退回未改" } }
+                            }
                             td {
-                                @if let Some(r) = &a.receipt {
+                                @if let Some(r) = a.receipt.as_ref().or(got.map(|r| &r.receipt)) {
                                     a href=(format!("/submission/{}", enc(r))) { (r) }
                                 }
                             }
-                            td { (a.file.as_deref().unwrap_or("")) }
-                            td { (a.received_at.as_deref().map(china_time).unwrap_or_default()) }
+                            td { (a.file.as_deref().or(got.map(|r| r.file.as_str())).unwrap_or("")) }
+                            td { (a.received_at.as_deref().or(got.map(|r| r.received_at.as_str())).map(china_time).unwrap_or_default()) }
                             td.num { (a.errors.map(|n| n.to_string()).unwrap_or_default()) }
                             td.num { (a.warnings.map(|n| n.to_string()).unwrap_or_default()) }
                             td.num { (a.submissions) }
@@ -413,7 +431,56 @@ fn overview_page(
                     }
                 }
             }
+            @if !status.unassigned.is_empty() {
+                h2 #unassigned { "待归属（收件箱根目录的文件，不计入统计）" }
+                table.overview {
+                    thead { tr { th { "回执编号" } th { "文件" } th { "收到时间" } th { "审核结果" } } }
+                    tbody {
+                        @for s in &status.unassigned {
+                            tr {
+                                td { a href=(format!("/submission/{}", enc(&s.receipt))) { (s.receipt) } }
+                                td { (s.file) }
+                                td { (china_time(&s.received_at)) }
+                                td { (match s.verdict { Some(Verdict::Accepted) => "已受理", Some(Verdict::Rejected) => "需修改", None => "—" }) }
+                            }
+                        }
+                    }
+                }
+            }
         },
+    )
+}
+
+/// `/summary/{year}`: the season on one printable page (what goes to the leadership).
+pub async fn summary(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(year): Path<String>,
+) -> Response {
+    let Ok(year) = year.parse::<i32>() else {
+        return not_found(&v, "没有这个年度。");
+    };
+    let found = blocking(&console, move |c, store| {
+        crate::summary::summary(store, &c.config(), year)
+    })
+    .await;
+    let s = match found {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let title = format!("{year} 年度政府信息公开工作年度报告报送情况");
+    page(
+        StatusCode::OK,
+        layout(
+            &v,
+            &title,
+            html! {
+                h1 { (title) }
+                p.noprint { "本页可直接打印（浏览器“打印”）；命令行可导出同样内容的 Excel 表。" }
+                (crate::summary::table(&s))
+                (crate::summary::pictures(&s))
+            },
+        ),
     )
 }
 
@@ -436,10 +503,17 @@ struct SubmissionView {
     review: super::review::ReviewView,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct SubmissionQuery {
+    /// The action just done, confirmed on the page.
+    done: Option<String>,
+}
+
 pub async fn submission(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
     Path(receipt): Path<String>,
+    Query(query): Query<SubmissionQuery>,
 ) -> Response {
     let view = blocking(&console, move |c, store| {
         let Some(sub) = store.by_receipt(&receipt)? else {
@@ -463,8 +537,10 @@ pub async fn submission(
             })
         };
         let agency = agency_name(&c.config(), &sub);
+        let mut review = super::review::load(store, &c.config(), &sub)?;
+        review.done = query.done;
         Ok(Some(SubmissionView {
-            review: super::review::load(store, &sub)?,
+            review,
             duplicate_of: receipt_of(sub.duplicate_of)?,
             superseded_by: receipt_of(sub.superseded_by)?,
             messages: crate::store::messages_of_submission(conn, sub.id)?,
@@ -638,7 +714,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                         @for m in &view.messages {
                             tr {
                                 td { (m.recipient) }
-                                td { (m.kind) }
+                                td { (super::review::kind_label(&m.kind)) }
                                 td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
                                 td.num { (m.attempts) }
                                 td { (china_time(&m.created_at)) }
@@ -797,6 +873,22 @@ fn comparable(subs: &[Submission]) -> Vec<&Submission> {
         .collect()
 }
 
+/// The default pair to compare among `candidates` (newest first): (newer, older).
+fn default_pair<'a>(
+    candidates: &[&'a Submission],
+) -> (Option<&'a Submission>, Option<&'a Submission>) {
+    let top = candidates.iter().filter_map(|s| s.year).max();
+    let newest = candidates.iter().find(|s| s.year == top).copied();
+    let older = newest.and_then(|n| {
+        candidates
+            .iter()
+            .find(|s| s.year < n.year)
+            .or_else(|| candidates.iter().find(|s| s.year == n.year && s.id != n.id))
+            .copied()
+    });
+    (newest, older)
+}
+
 /// Reads both reports from the store and compares them (`crate::compare`, as `nianbao
 /// compare` does for two files).
 fn compare_of(
@@ -809,14 +901,9 @@ fn compare_of(
         r.as_deref()
             .and_then(|r| candidates.iter().find(|s| s.receipt == r).copied())
     };
-    // By default: the latest of the newest year against the latest of the year before it.
-    let newest = candidates.first().copied();
-    let older = newest.and_then(|n| {
-        candidates
-            .iter()
-            .find(|s| s.year < n.year && s.superseded_by.is_none())
-            .copied()
-    });
+    // By default: the newest report (the latest version of the newest year) against the
+    // previous year's (its latest version); with no earlier year, the two latest versions.
+    let (newest, older) = default_pair(&candidates);
     let (Some(old), Some(new)) = (
         by_receipt(&query.old).or(older),
         by_receipt(&query.new).or(newest),
@@ -933,10 +1020,11 @@ pub async fn agency(
             .unwrap_or_else(|| folder.clone());
         let reminders = crate::deadlines::reminders_of(store.connection(), &folder)?;
         let compared = compare_of(store, &subs, &query)?;
-        Ok(Some((folder, name, subs, reminders, compared)))
+        let facts = agency_facts(&c.config(), &folder);
+        Ok(Some((folder, name, subs, reminders, compared, facts)))
     })
     .await;
-    let (folder, name, subs, reminders, compared) = match found {
+    let (folder, name, subs, reminders, compared, facts) = match found {
         Ok(Some(f)) => f,
         Ok(None) => return not_found(&v, "没有这个单位。"),
         Err(r) => return r,
@@ -949,6 +1037,7 @@ pub async fn agency(
             html! {
                 h1 { (name) }
                 p { "文件夹：" code { (folder) } "，共 " (subs.len()) " 份提交（各年度，新的在前）。" }
+                (facts)
                 @if subs.is_empty() {
                     p { "尚未提交。" }
                 } @else {
@@ -977,6 +1066,30 @@ pub async fn agency(
             },
         ),
     )
+}
+
+/// What the office knows of an agency: its kind, its deadline this season, its addresses.
+fn agency_facts(config: &crate::config::Config, folder: &str) -> Markup {
+    let agency = config.agency_or_folder(folder);
+    let (kind, guessed) = crate::deadlines::kind_of(config, &agency);
+    let season = crate::status::season_year(config);
+    let deadline = crate::deadlines::deadline_of(config, &agency, season + 1);
+    html! {
+        dl.facts #agency-facts {
+            dt { "类型" }
+            dd { (kind.label()) @if guessed { "（按名称推断）" } }
+            dt { "截止日期" }
+            dd { (deadline.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) "（" (season) " 年度报告）" }
+            dt { "邮箱" }
+            dd {
+                @if agency.email.is_empty() {
+                    "未登记邮箱（审核意见发给管理员）"
+                } @else {
+                    (agency.email.join("、"))
+                }
+            }
+        }
+    }
 }
 
 /// The reminders (催报) queued for an agency, with their delivery state.
@@ -1029,9 +1142,19 @@ pub async fn export(
     let (year, format) = match file.split_once('.') {
         Some((y, f)) if ["csv", "xlsx", "json"].contains(&f) => match y.parse::<i32>() {
             Ok(y) if (1990..=9999).contains(&y) => (y, f.to_string()),
-            _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
+            _ => {
+                return not_found(
+                    &v,
+                    "没有这个导出文件：请用总览页“导出本年度”的链接（CSV、Excel 或 JSON）。",
+                );
+            }
         },
-        _ => return not_found(&v, "导出地址应为 /export/年度.csv、.xlsx 或 .json。"),
+        _ => {
+            return not_found(
+                &v,
+                "没有这个导出文件：请用总览页“导出本年度”的链接（CSV、Excel 或 JSON）。",
+            );
+        }
     };
     let content_type = match format.as_str() {
         "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -1097,6 +1220,9 @@ mod tests {
             deadline: None,
             overdue: false,
             reviewed: false,
+            held: false,
+            rework: false,
+            received: None,
         }
     }
 

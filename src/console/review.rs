@@ -50,8 +50,8 @@ impl Console {
 
 /// What an action came to.
 enum Done {
-    /// Done: back to the submission's page, and wake the mail task.
-    Ok(String),
+    /// Done: back to the submission's page saying what was done (`?done=`).
+    Confirmed(String, &'static str),
     NotFound,
     /// Refused, with why (409).
     Refused(String),
@@ -66,11 +66,14 @@ async fn act(
     let c = Arc::clone(console);
     let done = tokio::task::spawn_blocking(move || c.with_writer(|store| f(&c, store))).await;
     match done {
-        Ok(Ok(Done::Ok(receipt))) => {
+        Ok(Ok(Done::Confirmed(receipt, what))) => {
             (console.kick)();
             (
                 StatusCode::SEE_OTHER,
-                [(header::LOCATION, format!("/submission/{}", enc(&receipt)))],
+                [(
+                    header::LOCATION,
+                    format!("/submission/{}?done={what}#review", enc(&receipt)),
+                )],
             )
                 .into_response()
         }
@@ -85,6 +88,44 @@ async fn act(
         ),
         Ok(Err(e)) => internal(&format!("{e:#}")),
         Err(e) => internal(&e.to_string()),
+    }
+}
+
+/// How the mail tells the findings `seqs`: their grouped item's text when they are one
+/// item, else their messages.
+fn item_text(findings: &[Finding], seqs: &[i64]) -> String {
+    let wanted: Vec<usize> = seqs
+        .iter()
+        .filter_map(|&s| usize::try_from(s).ok())
+        .collect();
+    crate::mail::items::group(findings)
+        .into_iter()
+        .find(|i| i.findings == wanted)
+        .map(|i| i.text)
+        .unwrap_or_else(|| {
+            wanted
+                .iter()
+                .filter_map(|&i| findings.get(i).map(|f| f.message.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        })
+}
+
+/// The submission's file name without its folder.
+fn base_name(sub: &Submission) -> String {
+    sub.original_name
+        .rsplit('/')
+        .next()
+        .unwrap_or(&sub.original_name)
+        .to_string()
+}
+
+/// Who acted, as the history shows it: the daemon as 系统.
+fn who(reviewer: &str) -> &str {
+    if reviewer == rv::DAEMON {
+        "系统"
+    } else {
+        reviewer
     }
 }
 
@@ -110,15 +151,15 @@ pub async fn resend(
         let conn = store.connection();
         if rv::is_held(conn, sub.id)? {
             return Ok(Done::Refused(
-                "审核意见暂缓发出（待复核）：请先发出或作出复核决定。/ The feedback is held for review: release it or decide first.".into(),
+                "审核意见暂缓发出（待复核）：请先发出或作出复核决定。".into(),
             ));
         }
         let n = rv::resend(conn, sub.id, &who, &crate::time::now_utc())?;
         if n == 0 {
-            return Ok(Done::Refused("这份提交没有可重新发送的消息。/ This submission has no message to resend.".into()));
+            return Ok(Done::Refused("这份提交没有可重新发送的消息。".into()));
         }
         tracing::info!(receipt = %sub.receipt, user = %who, messages = n, "console: resent");
-        Ok(Done::Ok(sub.receipt))
+        Ok(Done::Confirmed(sub.receipt, Action::Resend.as_str()))
     })
     .await
 }
@@ -131,6 +172,9 @@ pub struct ReviewForm {
     reason: String,
     #[serde(default)]
     finding: Option<i64>,
+    /// The findings of one grouped item, `3,4,5` (one decision for all of them).
+    #[serde(default)]
+    findings: String,
 }
 
 /// `POST /submission/{receipt}/review`: release, accept, return, or a finding not
@@ -152,57 +196,74 @@ pub async fn decide(
                 Action::Release | Action::Accept | Action::Return | Action::NotApplicable
             )
         }) else {
-            return Ok(Done::Refused(format!("未知的操作 {:?}。/ Unknown action.", form.action)));
+            return Ok(Done::Refused(format!("未知的操作 {:?}。", form.action)));
         };
         let reason: String = form.reason.trim().chars().take(MAX_REASON_CHARS).collect();
         if reason.is_empty() && action != Action::Release {
-            return Ok(Done::Refused("请填写理由。/ Give a reason.".into()));
+            return Ok(Done::Refused("请填写理由。".into()));
         }
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
         let conn = store.connection();
         if sub.state != SubmissionState::Checked {
-            return Ok(Done::Refused("只有已审核的提交可以复核。/ Only a checked submission can be reviewed.".into()));
+            return Ok(Done::Refused("只有已审核的提交可以复核。".into()));
         }
         let held = rv::is_held(conn, sub.id)?;
         let history = rv::reviews_of(conn, sub.id)?;
         let mut finding_text = None;
+        let mut seqs: Vec<i64> = Vec::new();
         match action {
             Action::Release if !held => {
-                return Ok(Done::Refused("审核意见没有暂缓，已经发出。/ The feedback is not held: it was sent.".into()));
+                return Ok(Done::Refused("审核意见没有暂缓，已经发出。".into()));
             }
             Action::Accept if sub.verdict == Some(Verdict::Accepted) => {
-                return Ok(Done::Refused("审核结果已是“已受理”。/ The verdict already is accepted.".into()));
+                return Ok(Done::Refused("审核结果已是“已受理”。".into()));
             }
             Action::Return if sub.verdict == Some(Verdict::Rejected) => {
-                return Ok(Done::Refused("审核结果已是“需修改”。/ The verdict already is rejected.".into()));
+                return Ok(Done::Refused("审核结果已是“需修改”。".into()));
             }
             Action::NotApplicable => {
-                let findings = crate::store::findings_of(conn, sub.id)?;
-                let Some(f) = form
-                    .finding
-                    .and_then(|seq| usize::try_from(seq).ok())
-                    .and_then(|seq| findings.get(seq))
-                else {
-                    return Ok(Done::Refused("没有这一条审核意见。/ No such finding.".into()));
+                let rules = crate::rules::all();
+                let findings: Vec<Finding> = crate::store::findings_of(conn, sub.id)?
+                    .into_iter()
+                    .map(|f| f.into_finding(&rules))
+                    .collect();
+                let asked: Option<Vec<i64>> = if form.findings.trim().is_empty() {
+                    form.finding.map(|f| vec![f])
+                } else {
+                    form.findings
+                        .split(',')
+                        .map(|x| x.trim().parse().ok())
+                        .collect()
                 };
-                if history.iter().any(|r| {
-                    r.action == Action::NotApplicable && r.finding_seq == form.finding
-                }) {
-                    return Ok(Done::Refused("这一条审核意见已标为不适用。/ This finding is already marked not applicable.".into()));
+                let Some(asked) = asked.filter(|a| {
+                    !a.is_empty()
+                        && a.iter().all(|&seq| {
+                            usize::try_from(seq).is_ok_and(|seq| seq < findings.len())
+                        })
+                }) else {
+                    return Ok(Done::Refused("没有这一条审核意见。".into()));
+                };
+                seqs = asked
+                    .into_iter()
+                    .filter(|&seq| {
+                        !history.iter().any(|r| {
+                            r.action == Action::NotApplicable && r.finding_seq == Some(seq)
+                        })
+                    })
+                    .collect();
+                seqs.sort_unstable();
+                seqs.dedup();
+                if seqs.is_empty() {
+                    return Ok(Done::Refused("这一条审核意见已标为不适用。".into()));
                 }
-                finding_text = Some(f.message.clone());
+                finding_text = Some(item_text(&findings, &seqs));
             }
             _ => {}
         }
         let agency = agency_name(&c.config(), &sub);
-        let file_name = sub
-            .original_name
-            .rsplit('/')
-            .next()
-            .unwrap_or(&sub.original_name)
-            .to_string();
+        let file_name = base_name(&sub);
         let told = crate::review::decision(&crate::review::DecisionMail {
             receipt: &sub.receipt,
             agency: agency.as_deref(),
@@ -212,6 +273,20 @@ pub async fn decide(
             finding: finding_text.as_deref(),
             verdict: action.verdict().or(sub.verdict),
         });
+        // Decisions made while held are told in the released feedback itself (issue 26).
+        let while_held = rv::made_while_held(&history);
+        let released = if held && action.releases() && crate::review::marks_any(&while_held) {
+            Some(crate::review::redraw(
+                conn,
+                sub.id,
+                &sub.receipt,
+                agency.as_deref(),
+                &file_name,
+                &while_held,
+            )?)
+        } else {
+            None
+        };
         let mut messages = Vec::new();
         if let Some((subject, body)) = told {
             messages = crate::review::to_each(
@@ -221,7 +296,10 @@ pub async fn decide(
                 &body,
             );
             // The receipt file on the share says the decision too, above the feedback.
-            if let Some((path, first)) = rv::first_receipt_file(conn, sub.id, &sub.receipt)? {
+            if let Some((path, mut first)) = rv::first_receipt_file(conn, sub.id, &sub.receipt)? {
+                if let Some(r) = &released {
+                    first.clone_from(&r.receipt_body);
+                }
                 messages.push(crate::store::OutboxMessage {
                     kind: crate::store::MessageKind::Receipt,
                     recipient: path,
@@ -232,21 +310,22 @@ pub async fn decide(
                 });
             }
         }
-        let id = rv::decide(
-            conn,
-            sub.id,
-            &sub.receipt,
-            &Decision {
-                action,
-                finding_seq: form.finding.filter(|_| action == Action::NotApplicable),
-                reason: &reason,
-                reviewer: &who,
-                at: &crate::time::now_utc(),
-            },
-            &messages,
-        )?;
-        tracing::info!(receipt = %sub.receipt, user = %who, action = action.as_str(), review = id, "console: review");
-        Ok(Done::Ok(sub.receipt))
+        let at = crate::time::now_utc();
+        let decision = |finding_seq: Option<i64>| Decision {
+            action,
+            finding_seq,
+            reason: &reason,
+            reviewer: &who,
+            at: &at,
+        };
+        let decisions: Vec<Decision<'_>> = if seqs.is_empty() {
+            vec![decision(None)]
+        } else {
+            seqs.iter().map(|&seq| decision(Some(seq))).collect()
+        };
+        let id = rv::decide(conn, sub.id, &sub.receipt, &decisions, &messages, released.as_ref())?;
+        tracing::info!(receipt = %sub.receipt, user = %who, action = action.as_str(), review = id, findings = seqs.len(), "console: review");
+        Ok(Done::Confirmed(sub.receipt, action.as_str()))
     })
     .await
 }
@@ -257,6 +336,10 @@ pub struct ReviewView {
     pub held: bool,
     /// The checker's own verdict.
     pub checker: Option<Verdict>,
+    /// For a file at the inbox's top level: the agencies it can be given to (folder, name).
+    pub agencies: Vec<(String, String)>,
+    /// The action just done (`?done=`), confirmed at the top of the section.
+    pub done: Option<String>,
 }
 
 impl ReviewView {
@@ -269,13 +352,120 @@ impl ReviewView {
     }
 }
 
-pub fn load(store: &Store, sub: &Submission) -> anyhow::Result<ReviewView> {
+pub fn load(
+    store: &Store,
+    config: &crate::config::Config,
+    sub: &Submission,
+) -> anyhow::Result<ReviewView> {
     let conn = store.connection();
     Ok(ReviewView {
         history: rv::reviews_of(conn, sub.id)?,
         held: rv::is_held(conn, sub.id)?,
         checker: rv::checker_verdict(conn, sub.id)?,
+        agencies: if sub.agency_folder.is_none() {
+            agencies(config)
+        } else {
+            Vec::new()
+        },
+        done: None,
     })
+}
+
+/// Every agency a file can be given to: the configured ones, then the inbox's other
+/// folders (agencies of their own, named by their folder).
+fn agencies(config: &crate::config::Config) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = config
+        .agencies
+        .iter()
+        .map(|a| (a.folder.clone(), a.name.clone()))
+        .collect();
+    for f in crate::status::inbox_folders(config) {
+        if !out.iter().any(|(folder, _)| *folder == f) {
+            out.push((f.clone(), f));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    folder: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /submission/{receipt}/assign`: a file at the inbox's top level given to an agency
+/// (归属到单位), with a reason kept in the history; the agency is then answered as usual.
+pub async fn assign(
+    State(console): State<Arc<Console>>,
+    Extension(v): Extension<Visitor>,
+    Path(receipt): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> Response {
+    if !may(&v, Role::Admin) {
+        return admin_only();
+    }
+    let who = reviewer(&v);
+    act(&console, &v, move |c, store| {
+        let reason: String = form.reason.trim().chars().take(MAX_REASON_CHARS).collect();
+        if reason.is_empty() {
+            return Ok(Done::Refused("请填写理由。".into()));
+        }
+        let Some(sub) = store.by_receipt(&receipt)? else {
+            return Ok(Done::NotFound);
+        };
+        if sub.agency_folder.is_some() {
+            return Ok(Done::Refused("这份提交已属于一个单位，不能再归属。".into()));
+        }
+        let Some((folder, name)) = agencies(&c.config())
+            .into_iter()
+            .find(|(f, _)| *f == form.folder)
+        else {
+            return Ok(Done::Refused("没有这个单位。".into()));
+        };
+        let conn = store.connection();
+        let file_name = base_name(&sub);
+        // The agency's answer, as if the file had been dropped into its folder.
+        let mut messages = Vec::new();
+        if sub.state == SubmissionState::Checked {
+            let history = rv::reviews_of(conn, sub.id)?;
+            let r = crate::review::redraw(conn, sub.id, &sub.receipt, Some(&name), &file_name, &history)?;
+            let body = r.body.replacen(
+                "已收到，回执编号",
+                "（放在收件箱根目录，经政务公开办确认为您单位的报告）已收到，回执编号",
+                1,
+            );
+            let html = rv::stored_report_json(conn, sub.id)?.map(|_| crate::store::HtmlFrom {
+                agency: Some(name.clone()),
+                file: file_name.clone(),
+                note: None,
+            });
+            for to in crate::review::recipients(&c.config(), Some(&folder)) {
+                messages.push(crate::store::OutboxMessage {
+                    kind: crate::store::MessageKind::Feedback,
+                    recipient: to,
+                    subject: r.subject.clone(),
+                    body_text: body.clone(),
+                    body_html: None,
+                    html_from: html.clone(),
+                });
+            }
+        }
+        let decision = Decision {
+            action: Action::Assign,
+            finding_seq: None,
+            reason: &format!("归属到 {name}（{folder}）：{reason}"),
+            reviewer: &who,
+            at: &crate::time::now_utc(),
+        };
+        let Some(id) = rv::assign(conn, sub.id, &sub.receipt, (&folder, &name), &decision, &messages)? else {
+            return Ok(Done::Refused("这份提交已属于一个单位，不能再归属。".into()));
+        };
+        tracing::info!(receipt = %sub.receipt, user = %who, folder = %folder, review = id, "console: assigned");
+        Ok(Done::Confirmed(sub.receipt, Action::Assign.as_str()))
+    })
+    .await
 }
 
 fn verdict_label(v: Option<Verdict>) -> &'static str {
@@ -284,6 +474,22 @@ fn verdict_label(v: Option<Verdict>) -> &'static str {
         Some(Verdict::Rejected) => "需修改",
         None => "—",
     }
+}
+
+/// What the page confirms after an action (`?done=`).
+fn confirmation(done: Option<&str>, held: bool) -> Option<&'static str> {
+    Some(match Action::parse(done?)? {
+        Action::NotApplicable if held => {
+            "已标为不适用。发出审核意见时，会去掉这条意见并告知提交单位理由。"
+        }
+        Action::NotApplicable => "已标为不适用，已把理由告知提交单位。",
+        Action::Accept => "已予以受理，已把理由告知提交单位。",
+        Action::Return => "已退回修改，已把理由告知提交单位。",
+        Action::Release => "审核意见已发出。",
+        Action::Resend => "已重新排队发送。",
+        Action::Assign => "已归属到单位，审核意见将发给该单位。",
+        Action::Hold => return None,
+    })
 }
 
 /// The review part of the submission page: state, history, and the admin's forms.
@@ -298,6 +504,9 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
     let checked = sub.state == SubmissionState::Checked;
     html! {
         h2 #review { "人工复核" }
+        @if let Some(done) = confirmation(r.done.as_deref(), r.held) {
+            p.confirm #confirm role="status" { "✓ " (done) }
+        }
         @if r.held {
             p.held #held { "暂缓发出：审核意见尚未发给提交单位（已告知“已收到，正在审核”），等待人工复核。" }
         }
@@ -311,7 +520,7 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
                     li {
                         "不适用："
                         (x.finding_seq.and_then(|s| usize::try_from(s).ok()).and_then(|s| findings.get(s)).map_or("", |f| f.message.as_str()))
-                        "（理由：" (x.reason) "；" (x.reviewer) "，" (china_time(&x.decided_at)) "）"
+                        "（理由：" (x.reason) "；" (who(&x.reviewer)) "，" (china_time(&x.decided_at)) "）"
                     }
                 }
             }
@@ -327,7 +536,7 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
                             td { (china_time(&x.decided_at)) }
                             td { (x.action.label()) }
                             td { (x.reason) }
-                            td { (x.reviewer) }
+                            td { (who(&x.reviewer)) }
                         }
                     }
                 }
@@ -335,50 +544,82 @@ pub fn section(v: &Visitor, sub: &Submission, r: &ReviewView, findings: &[Findin
         }
         @if admin && checked {
             @if r.held {
-                form.review method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    input type="hidden" name="action" value="release";
-                    button type="submit" { "发出审核意见" }
+                section.review #release-section {
+                    h3 { "发出审核意见" }
+                    p { "审核意见暂缓发出。发出时去掉已标为不适用的意见，并写明不适用的理由。" }
+                    form.review method="post" action=(action) {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        input type="hidden" name="action" value="release";
+                        button type="submit" { "发出审核意见" }
+                    }
                 }
             }
-            form.review method="post" action=(action) {
-                input type="hidden" name="csrf" value=(v.csrf);
-                @if sub.verdict == Some(Verdict::Accepted) {
-                    input type="hidden" name="action" value="return";
-                    label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
-                    button type="submit" { "退回修改" }
-                } @else {
-                    input type="hidden" name="action" value="accept";
-                    label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
-                    button type="submit" { "予以受理" }
+            section.review #verdict-section {
+                h3 { "审核结果" }
+                p { "目前：" strong { (verdict_label(sub.verdict)) } "（系统审核结果：" (verdict_label(r.checker)) "）。改变审核结果须写明理由，理由会告知提交单位。" }
+                form.review method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(v.csrf);
+                    @if sub.verdict == Some(Verdict::Accepted) {
+                        input type="hidden" name="action" value="return";
+                        label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
+                        button type="submit" { "退回修改" }
+                    } @else {
+                        input type="hidden" name="action" value="accept";
+                        label { "理由 " textarea name="reason" required rows="2" cols="60" {} }
+                        button type="submit" { "予以受理" }
+                    }
                 }
             }
             @if !findings.is_empty() {
-                form.review method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    input type="hidden" name="action" value="not_applicable";
-                    label {
-                        "审核意见 "
-                        select name="finding" {
-                            @for (i, f) in findings.iter().enumerate() {
-                                @if !r.not_applicable(i) {
-                                    option value=(i) { (i + 1) ". " (f.message.chars().take(80).collect::<String>()) }
+                section.review #findings-section {
+                    h3 { "逐条复核审核意见（与邮件中的分组相同）" }
+                    ol #review-items {
+                        @for item in crate::mail::items::group(findings) {
+                            @let open: Vec<String> = item.findings.iter().filter(|&&i| !r.not_applicable(i)).map(ToString::to_string).collect();
+                            li.item {
+                                span class=(if item.severity == crate::finding::Severity::Error { "bad" } else { "missing" }) {
+                                    (if item.severity == crate::finding::Severity::Error { "【错误】" } else { "【提示】" })
+                                }
+                                (item.text)
+                                @if item.findings.len() > 1 { " " span.note { "（共 " (item.findings.len()) " 处）" } }
+                                @if open.is_empty() {
+                                    " " span.note.marked { "已标为不适用" }
+                                } @else {
+                                    form.review.inline method="post" action=(action) {
+                                        input type="hidden" name="csrf" value=(v.csrf);
+                                        input type="hidden" name="action" value="not_applicable";
+                                        input type="hidden" name="findings" value=(open.join(","));
+                                        label { "理由 " input type="text" name="reason" required size="30"; }
+                                        " "
+                                        button type="submit" { "标为不适用" }
+                                    }
                                 }
                             }
                         }
                     }
-                    label { " 理由 " input type="text" name="reason" required size="40"; }
-                    button type="submit" { "标为不适用" }
                 }
             }
             @if !r.held {
-                form.review method="post" action=(format!("/submission/{}/resend", enc(&sub.receipt))) {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    button type="submit" { "重新发送反馈" }
+                section.review #resend-section {
+                    h3 { "重新发送" }
+                    form.review method="post" action=(format!("/submission/{}/resend", enc(&sub.receipt))) {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        button type="submit" { "重新发送反馈" }
+                    }
                 }
             }
         } @else if !admin {
             p.note { "复核和重新发送需要管理员权限。" }
+        }
+        @if admin && sub.agency_folder.is_none() && !r.agencies.is_empty() {
+            h3 { "待归属：归属到单位" }
+            p { "这份文件放在收件箱根目录，不属于任何单位，不计入本年度统计。归属后按该单位的提交处理，并向该单位发出审核意见。" }
+            form.review #assign method="post" action=(format!("/submission/{}/assign", enc(&sub.receipt))) {
+                input type="hidden" name="csrf" value=(v.csrf);
+                label { "单位 " select name="folder" { @for (f, n) in &r.agencies { option value=(f) { (n) } } } }
+                label { " 理由 " input type="text" name="reason" required size="40"; }
+                button type="submit" { "归属到该单位" }
+            }
         }
     }
 }
@@ -451,6 +692,7 @@ pub fn kind_label(kind: &str) -> &str {
         "digest" => "每日汇总",
         "review" => "复核决定",
         "received" => "已收到，正在审核",
+        "reminder" => "催报提醒",
         other => other,
     }
 }

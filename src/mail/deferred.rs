@@ -31,10 +31,22 @@ pub fn load(conn: &Connection, id: i64) -> anyhow::Result<Stored> {
     let Some((receipt, Some(report_json))) = row else {
         anyhow::bail!("submission {id} has no stored report (没有已存储的报告)");
     };
+    // Findings an officer marked not applicable are not shown (issue 26).
+    let dropped = crate::store::review::not_applicable_seqs(conn, id)?;
+    let findings = findings_of(conn, id)?
+        .into_iter()
+        .enumerate()
+        .filter(|(seq, _)| {
+            !dropped
+                .iter()
+                .any(|d| usize::try_from(*d).ok() == Some(*seq))
+        })
+        .map(|(_, f)| f)
+        .collect();
     Ok(Stored {
         receipt,
         report_json,
-        findings: findings_of(conn, id)?,
+        findings,
     })
 }
 

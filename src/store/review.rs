@@ -33,6 +33,8 @@ pub enum Action {
     NotApplicable,
     /// The feedback was queued again.
     Resend,
+    /// A file at the inbox's top level given to an agency (归属到单位; issue 26).
+    Assign,
 }
 
 impl Action {
@@ -44,6 +46,7 @@ impl Action {
             Action::Return => "return",
             Action::NotApplicable => "not_applicable",
             Action::Resend => "resend",
+            Action::Assign => "assign",
         }
     }
 
@@ -55,6 +58,7 @@ impl Action {
             Action::Return,
             Action::NotApplicable,
             Action::Resend,
+            Action::Assign,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -69,6 +73,7 @@ impl Action {
             Action::Return => "退回修改",
             Action::NotApplicable => "审核意见不适用",
             Action::Resend => "重新发送",
+            Action::Assign => "归属到单位",
         }
     }
 
@@ -82,7 +87,7 @@ impl Action {
     }
 
     /// Whether it ends a hold.
-    fn releases(self) -> bool {
+    pub fn releases(self) -> bool {
         matches!(self, Action::Release | Action::Accept | Action::Return)
     }
 }
@@ -207,6 +212,12 @@ pub fn held_submissions(conn: &Connection) -> rusqlite::Result<Vec<Submission>> 
     stmt.query_map([], submission)?.collect()
 }
 
+/// The ids of the submissions waiting for review.
+pub fn held_ids(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(HELD)?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
 pub fn count_held(conn: &Connection) -> rusqlite::Result<i64> {
     conn.cached_row(&format!("SELECT count(*) FROM ({HELD})"), [], |r| r.get(0))
 }
@@ -238,6 +249,43 @@ pub fn reviews_of(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec
     .collect()
 }
 
+/// The decisions made since the submission's feedback was last held (the ones a release
+/// must tell), oldest first; empty when it is not held.
+pub fn made_while_held(history: &[Review]) -> Vec<Review> {
+    let last_end = history
+        .iter()
+        .rposition(|r| matches!(r.action, Action::Hold) || r.action.releases());
+    match last_end {
+        Some(i) if history.get(i).map(|r| r.action) == Some(Action::Hold) => {
+            history.get(i + 1..).unwrap_or_default().to_vec()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Findings (their `seq`) marked not applicable for a submission.
+pub fn not_applicable_seqs(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT finding_seq FROM reviews
+         WHERE submission_id = ?1 AND action = 'not_applicable' AND finding_seq IS NOT NULL",
+    )?;
+    stmt.query_map([submission_id], |r| r.get(0))?.collect()
+}
+
+/// The report as stored (JSON), if the file was read.
+pub fn stored_report_json(
+    conn: &Connection,
+    submission_id: i64,
+) -> rusqlite::Result<Option<String>> {
+    conn.cached_row(
+        "SELECT report_json FROM submissions WHERE id = ?1",
+        [submission_id],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
 /// The checker's own verdict, whatever a review made of it.
 pub fn checker_verdict(conn: &Connection, submission_id: i64) -> rusqlite::Result<Option<Verdict>> {
     conn.cached_row(
@@ -266,7 +314,9 @@ pub fn first_receipt_file(
     .optional()
 }
 
-/// Records an officer's decision in one transaction: a decision that ends a hold
+/// Records an officer's decision in one transaction (one row per finding for a grouped
+/// finding marked not applicable; the id returned and the messages' keys are the first
+/// row's): a decision that ends a hold
 /// (release, accept, return) sends the held feedback; `messages` (the decision told to the
 /// agency) are queued once under the decision's id, except while the feedback stays held
 /// (a finding marked not applicable before the release). Returns the decision's id.
@@ -274,13 +324,37 @@ pub fn decide(
     conn: &Connection,
     submission_id: i64,
     receipt: &str,
-    d: &Decision<'_>,
+    decisions: &[Decision<'_>],
     messages: &[OutboxMessage],
+    released: Option<&crate::review::Released>,
 ) -> rusqlite::Result<i64> {
     let tx = immediate(conn)?;
     let held = is_held(&tx, submission_id)?;
+    let Some(d) = decisions.first() else {
+        return Err(rusqlite::Error::InvalidQuery);
+    };
     let id = record(&tx, submission_id, d)?;
+    for more in decisions.get(1..).unwrap_or_default() {
+        record(&tx, submission_id, more)?;
+    }
     if held && d.action.releases() {
+        // The feedback redrawn for the decisions made while it was held (issue 26).
+        if let Some(r) = released {
+            tx.cached_execute(
+                "UPDATE outbox SET subject = ?3, body_text = CASE kind WHEN ?4 THEN ?6 ELSE ?5 END
+                 WHERE submission_id = ?1 AND state = ?2 AND kind IN (?4, ?7, ?8)",
+                params![
+                    submission_id,
+                    OutboxState::Held,
+                    r.subject,
+                    MessageKind::Receipt,
+                    r.body,
+                    r.receipt_body,
+                    MessageKind::Feedback,
+                    MessageKind::Admin
+                ],
+            )?;
+        }
         tx.cached_execute(
             "UPDATE outbox SET state = ?2, created_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
              WHERE submission_id = ?1 AND state = ?3",
@@ -295,6 +369,64 @@ pub fn decide(
     }
     tx.commit()?;
     Ok(id)
+}
+
+/// Gives submission `submission_id`, a file at the inbox's top level, to the agency of
+/// `folder` named `name` (issue 26), in one transaction: the submission becomes the
+/// agency's (the newest version of a year supersedes the others, as for a file dropped in
+/// its folder), the decision is recorded with its reason, and `messages` (the agency's
+/// feedback) are queued once under the decision's id, held while the submission is.
+/// `None` when the submission is not (or no longer) unassigned.
+pub fn assign(
+    conn: &Connection,
+    submission_id: i64,
+    receipt: &str,
+    (folder, name): (&str, &str),
+    d: &Decision<'_>,
+    messages: &[OutboxMessage],
+) -> rusqlite::Result<Option<i64>> {
+    let tx = immediate(conn)?;
+    let current: Option<Option<String>> = tx
+        .cached_row(
+            "SELECT agency_folder FROM submissions WHERE id = ?1",
+            [submission_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if current != Some(None) {
+        return Ok(None);
+    }
+    tx.cached_execute(
+        "UPDATE submissions SET agency_folder = ?2, agency_name = ?3 WHERE id = ?1",
+        params![submission_id, folder, name],
+    )?;
+    // Older versions of the year give way to it; a newer one supersedes it.
+    tx.cached_execute(
+        "UPDATE submissions SET superseded_by = ?1
+         WHERE agency_folder = ?2 AND year = (SELECT year FROM submissions WHERE id = ?1)
+           AND state = 'checked' AND id < ?1 AND superseded_by IS NULL",
+        params![submission_id, folder],
+    )?;
+    tx.cached_execute(
+        "UPDATE submissions SET superseded_by = (
+             SELECT max(n.id) FROM submissions n WHERE n.agency_folder = ?2
+               AND n.year = submissions.year AND n.state = 'checked' AND n.id > ?1)
+         WHERE id = ?1 AND year IS NOT NULL AND state = 'checked'",
+        params![submission_id, folder],
+    )?;
+    let held = is_held(&tx, submission_id)?;
+    let id = record(&tx, submission_id, d)?;
+    for m in messages {
+        let key = format!("{receipt}/assign/{id}/{}", m.recipient);
+        if insert_message(&tx, Some(submission_id), &key, m)? && held {
+            tx.cached_execute(
+                "UPDATE outbox SET state = ?2 WHERE idempotency_key = ?1",
+                params![key, OutboxState::Held],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(Some(id))
 }
 
 /// Queues the submission's answer again (`nianbao mail resend`, the console's 重新发送):

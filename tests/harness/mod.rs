@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-pub mod disk;
 pub mod defaults;
+pub mod disk;
 pub mod http;
 pub mod smtp;
 pub mod web;
