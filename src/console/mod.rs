@@ -128,11 +128,6 @@ impl Console {
         self.config.get()
     }
 
-    /// The report year of the season shown (see `crate::season`).
-    fn default_year(&self) -> i32 {
-        self.season().report_year()
-    }
-
     /// The season shown by default (see `crate::season`).
     fn season(&self) -> crate::season::Season {
         crate::season::current(&self.config())
