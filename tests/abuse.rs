@@ -190,3 +190,129 @@ fn an_oversized_sparse_file_is_answered_from_its_size_and_never_copied() {
     assert!(bytes_under(&d.dir.path().join("data/archive")) < 1 << 20);
     assert_eq!(d.stop(), Some(0));
 }
+
+// Item 2: the download of an original is streamed from the file.
+
+/// The daemon's resident memory now (VmRSS), in KiB.
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// `GET path` read in 1 MiB pieces, the daemon's RSS sampled every 8 MiB: (Content-Length,
+/// body bytes received, whether every byte was zero, highest RSS seen in KiB).
+fn download_sampling(port: u16, path: &str, pid: u32) -> (u64, u64, bool, u64) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut head = Vec::new();
+    let mut body = 0u64;
+    let mut zero = true;
+    let mut peak = rss_kb(pid);
+    let mut next_sample = 0u64;
+    loop {
+        let k = match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => k,
+        };
+        let mut piece = &buf[..k];
+        if !head.ends_with(b"\r\n\r\n") {
+            let split = piece
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(piece.len(), |p| p + 4);
+            head.extend_from_slice(&piece[..split]);
+            piece = &piece[split..];
+        }
+        zero &= piece.iter().all(|&b| b == 0);
+        body += piece.len() as u64;
+        if body >= next_sample {
+            peak = peak.max(rss_kb(pid));
+            next_sample += 8 << 20;
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("Content-Length");
+    (length, body, zero, peak)
+}
+
+#[test]
+fn a_large_original_is_downloaded_in_bounded_memory_and_checked_on_the_way() {
+    // 256 MiB; `ABUSE_DOWNLOAD_MIB=2048` for the measurement in BENCHMARKS.md.
+    let mib: u64 = std::env::var("ABUSE_DOWNLOAD_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let size: u64 = mib << 20;
+    let port = web::free_port();
+    let mut d = Daemon::with_config("", &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(d.inbox().join("xss/2022年报.txt"), distinct_report(4)).expect("write");
+    d.start();
+    d.wait_count(CHECKED, 1, 30);
+    assert_eq!(d.stop(), Some(0));
+    // The archived original becomes a 256 MiB (sparse) file, as if that had been received.
+    let receipt = web::receipt_of(&d, "xss");
+    let big = d.dir.path().join("big");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(size))
+        .expect("sparse file");
+    let sha = harness::sha256sum(&big);
+    let archived = d.dir.path().join("data/archive").join(&sha[..2]).join(&sha);
+    std::fs::create_dir_all(archived.parent().expect("folder")).expect("folder");
+    std::fs::rename(&big, &archived).expect("place");
+    d.db_rw()
+        .execute(
+            "UPDATE submissions SET sha256 = ?1, size = ?2 WHERE receipt = ?3",
+            rusqlite::params![sha, size as i64, receipt],
+        )
+        .expect("update");
+    d.start();
+    Client::new(port);
+    let pid = d.pid().expect("pid");
+    let before = rss_kb(pid);
+    let path = format!("/submission/{receipt}/original");
+    let (length, got, zero, peak) = download_sampling(port, &path, pid);
+    assert_eq!((length, got, zero), (size, size, true), "the whole file");
+    eprintln!("RSS before the download {before} KiB, highest during it {peak} KiB");
+    assert!(
+        peak < before + 64 * 1024,
+        "RSS grew from {before} to {peak} KiB during a {size}-byte download"
+    );
+
+    // A swapped copy (one byte changed) is cut off before its end, never served whole.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&archived)
+        .and_then(|mut f| {
+            use std::io::{Seek, Write};
+            f.seek(std::io::SeekFrom::Start(size / 2))?;
+            f.write_all(b"x")
+        })
+        .expect("swap a byte");
+    let (length, got, _, _) = download_sampling(port, &path, pid);
+    assert_eq!(length, size);
+    assert!(
+        got < size,
+        "a copy that is not the file received was served whole"
+    );
+    assert_eq!(d.stop(), Some(0));
+}

@@ -12,6 +12,7 @@
 //! (`spawn_blocking`), never the pipeline's.
 
 pub mod auth;
+mod download;
 mod pages;
 mod review;
 pub mod users;

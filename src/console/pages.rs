@@ -672,7 +672,12 @@ pub fn download_names(original: &str, receipt: &str) -> (String, String) {
     (clean, ascii)
 }
 
-fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str, ascii: &str) -> Response {
+fn attachment(
+    bytes: impl IntoResponse,
+    content_type: &'static str,
+    name: &str,
+    ascii: &str,
+) -> Response {
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
         enc(name)
@@ -725,25 +730,27 @@ pub async fn original(
             );
         }
         let path = c.paths.archived(&sub.sha256);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(Err(sub))),
             Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
         };
-        if crate::check::sha256_hex(&bytes) != sub.sha256 {
-            anyhow::bail!(
-                "the archived copy {} of {} is not the file received (sha256 differs)",
-                path.display(),
-                sub.receipt
-            );
-        }
-        Ok(Some(Ok((sub, bytes))))
+        let len = file
+            .metadata()
+            .map_err(|e| anyhow::anyhow!("cannot stat {}: {e}", path.display()))?
+            .len();
+        Ok(Some(Ok((sub, file, len))))
     })
     .await;
     match found {
-        Ok(Some(Ok((sub, bytes)))) => {
+        Ok(Some(Ok((sub, file, len)))) => {
             let (name, ascii) = download_names(&sub.original_name, &sub.receipt);
-            attachment(bytes, "application/octet-stream", &name, &ascii)
+            // Streamed from the file, its sha256 checked on the way (see `download`).
+            let body = super::download::body(file, len, sub.sha256, sub.receipt);
+            super::download::with_length(
+                attachment(body, "application/octet-stream", &name, &ascii),
+                len,
+            )
         }
         Ok(Some(Err(sub))) => not_found(
             &v,

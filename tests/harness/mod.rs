@@ -313,3 +313,16 @@ pub fn csv_fields(line: &str) -> Vec<String> {
     out.push(field);
     out
 }
+
+/// SHA-256 by coreutils, independent of the crate's own hashing.
+pub fn sha256sum(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
