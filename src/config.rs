@@ -98,6 +98,13 @@ pub struct HttpConfig {
     pub session_idle_min: u64,
     /// The console is reached through an HTTPS proxy: its cookie is marked `Secure`.
     pub behind_tls: bool,
+    /// The console's address as users reach it (`https://nianbao.office.example/`): its
+    /// host name is accepted in `Host` and `Origin` besides the listen address and loopback
+    /// names (DNS rebinding, see `console::origin`).
+    pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (the login throttle's key);
+    /// exact addresses. Without them, the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Set by `nianbao run` without a configuration file, never read from one: the console
     /// on [`DEFAULT_LISTEN`] is a convenience, so a port already taken is a warning there,
     /// not a failure to start.
@@ -116,6 +123,8 @@ impl Default for HttpConfig {
             users_file: None,
             session_idle_min: 30,
             behind_tls: false,
+            public_url: None,
+            trusted_proxies: Vec::new(),
             listen_is_default: false,
         }
     }

@@ -316,3 +316,99 @@ fn a_large_original_is_downloaded_in_bounded_memory_and_checked_on_the_way() {
     );
     assert_eq!(d.stop(), Some(0));
 }
+
+// Item 5: DNS rebinding.
+
+/// One raw HTTP/1.1 request (`head` without the final blank line): (status, whole reply).
+fn raw(port: u16, head: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        s,
+        "{head}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request");
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let code = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, reply)
+}
+
+#[test]
+fn requests_for_another_host_name_or_from_another_origin_are_refused() {
+    let port = web::free_port();
+    let mut d = Daemon::with_config("", &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(d.inbox().join("xss/2022年报.txt"), distinct_report(5)).expect("write");
+    d.start();
+    d.wait_count(CHECKED, 1, 30);
+    let receipt = web::receipt_of(&d, "xss");
+    Client::new(port);
+    let get =
+        |host: &str, path: &str| raw(port, &format!("GET {path} HTTP/1.1\r\nHost: {host}"), "");
+    let original = format!("/submission/{receipt}/original");
+    for path in ["/export/2022.csv", original.as_str(), "/"] {
+        let (code, reply) = get(&format!("attacker.example:{port}"), path);
+        assert_eq!(code, 403, "{path} for attacker.example: {reply}");
+        assert!(reply.contains("主机名"), "{reply}");
+    }
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "localhost".to_string(),
+    ] {
+        assert_eq!(get(&host, "/export/2022.csv").0, 200, "{host}");
+    }
+    // A review POST: refused for another host, and from another site's page.
+    let page = get(
+        &format!("localhost:{port}"),
+        &format!("/submission/{receipt}"),
+    )
+    .1;
+    let csrf = web::csrf_of(&page);
+    let cookie = page
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or(l.strip_prefix("Set-Cookie: "))
+        })
+        .map(|c| c.split(';').next().unwrap_or("").to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let form = format!("csrf={csrf}");
+    let post = |host: &str, origin: Option<&str>| {
+        let mut head = format!(
+            "POST /submission/{receipt}/resend HTTP/1.1\r\nHost: {host}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nCookie: {cookie}"
+        );
+        if let Some(o) = origin {
+            head.push_str(&format!("\r\nOrigin: {o}"));
+        }
+        raw(port, &head, &form).0
+    };
+    let queued = || d.count("SELECT count(*) FROM outbox WHERE idempotency_key LIKE '%/resend/%'");
+    assert_eq!(post(&format!("attacker.example:{port}"), None), 403);
+    assert_eq!(
+        post(
+            &format!("localhost:{port}"),
+            Some(&format!("http://attacker.example:{port}"))
+        ),
+        403
+    );
+    assert_eq!(post(&format!("localhost:{port}"), Some("null")), 403);
+    assert_eq!(queued(), 0, "nothing queued by a refused POST");
+    let ok = post(
+        &format!("localhost:{port}"),
+        Some(&format!("http://localhost:{port}")),
+    );
+    assert_eq!(ok, 303, "the console's own form");
+    assert!(queued() > 0);
+    assert_eq!(d.stop(), Some(0));
+}

@@ -13,6 +13,7 @@
 
 pub mod auth;
 mod download;
+mod origin;
 mod pages;
 mod review;
 pub mod users;
@@ -52,6 +53,8 @@ pub struct Console {
     loopback: bool,
     sessions: auth::Sessions,
     throttle: auth::Throttle,
+    /// The host names a request may be addressed to (DNS rebinding, see `origin`).
+    allowed: origin::Allowed,
     /// The console's own read-only connection, opened on first use.
     store: Mutex<Option<Store>>,
     /// A writing connection for an admin's actions (resend, review), opened on first use.
@@ -72,6 +75,7 @@ impl Console {
                 config.http.session_idle_min.saturating_mul(60),
             )),
             throttle: auth::Throttle::default(),
+            allowed: origin::Allowed::new(local, config.http.public_url.as_deref()),
             store: Mutex::new(None),
             writer: Mutex::new(None),
             kick,
@@ -155,6 +159,10 @@ pub fn router(console: Arc<Console>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&console),
             auth::guard,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&console),
+            origin::check,
         ))
         .with_state(console)
 }
