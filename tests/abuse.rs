@@ -412,3 +412,98 @@ fn requests_for_another_host_name_or_from_another_origin_are_refused() {
     assert!(queued() > 0);
     assert_eq!(d.stop(), Some(0));
 }
+
+// Item 6: a flood of anonymous visits evicts no logged-in session.
+
+#[test]
+fn anonymous_visits_create_no_session_and_evict_no_login() {
+    let port = web::free_port();
+    let mut d = Daemon::with_config("", &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"));
+    web::user_add(&d, "admin", "admin", "the admin's long password");
+    d.start();
+    let mut admin = Client::new(port);
+    assert_eq!(admin.login("admin", "the admin's long password").code, 303);
+    assert_eq!(admin.get("/").code, 200);
+    // More anonymous visits of the login page than the server keeps sessions (10,000).
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                for _ in 0..2_600 {
+                    let r = web::request(port, "GET", "/login", None, None).expect("answer");
+                    assert_eq!(r.code, 200);
+                    assert!(
+                        !r.headers
+                            .iter()
+                            .any(|(n, v)| n.eq_ignore_ascii_case("set-cookie")
+                                && v.starts_with("nianbao_session=")),
+                        "a session for an anonymous visit"
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("flood");
+    }
+    let home = admin.get("/");
+    assert_eq!(home.code, 200, "the logged-in session survives the flood");
+    // The login form still works from a fresh client (its CSRF token is a signed cookie).
+    let mut other = Client::new(port);
+    assert_eq!(other.login("admin", "the admin's long password").code, 303);
+    assert_eq!(d.stop(), Some(0));
+}
+
+// Item 7: lockout per (user, client); the parallel race.
+
+#[test]
+fn wrong_passwords_lock_out_one_client_not_the_user_and_parallel_tries_are_counted() {
+    let port = web::free_port();
+    let mut d = Daemon::with_config(
+        "",
+        &format!("[http]\nlisten = \"127.0.0.1:{port}\"\ntrusted_proxies = [\"127.0.0.1\"]\n"),
+    );
+    web::user_add(&d, "admin", "admin", "the admin's long password");
+    d.start();
+    // Through the proxy (127.0.0.1), the attacker is 10.0.0.66, the admin 10.0.0.2.
+    let login_as = |client: &str, password: &str| {
+        let mut c = Client::new(port);
+        let page = c.get("/login");
+        let csrf = web::csrf_of(&page.text());
+        let cookie = c.cookie.clone().expect("the form's cookie");
+        let form = format!(
+            "csrf={}&name=admin&password={}",
+            web::enc(&csrf),
+            web::enc(password)
+        );
+        let head = format!(
+            "POST /login HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\
+             X-Forwarded-For: {client}\r\nContent-Type: application/x-www-form-urlencoded"
+        );
+        move || raw(port, &head, &form).0
+    };
+    let attack = login_as("10.0.0.66", "wrong guess");
+    let threads: Vec<_> = (0..300)
+        .map(|_| {
+            let attack = attack.clone();
+            std::thread::spawn(attack)
+        })
+        .collect();
+    let codes: Vec<u16> = threads
+        .into_iter()
+        .map(|t| t.join().expect("try"))
+        .collect();
+    let checked = d
+        .log()
+        .matches("console: wrong user name or password")
+        .count();
+    assert!(
+        checked <= 5,
+        "{checked} password checks for 300 parallel tries, 5 allowed"
+    );
+    assert_eq!(codes.iter().filter(|&&c| c == 401).count(), checked);
+    assert_eq!(codes.iter().filter(|&&c| c == 429).count(), 300 - checked);
+    // The same client stays refused; the real admin, another client, logs in.
+    assert_eq!(attack(), 429);
+    assert_eq!(login_as("10.0.0.2", "the admin's long password")(), 303);
+    assert_eq!(d.stop(), Some(0));
+}

@@ -12,10 +12,12 @@
 //! (`spawn_blocking`), never the pipeline's.
 
 pub mod auth;
+mod csrf;
 mod download;
 mod origin;
 mod pages;
 mod review;
+mod throttle;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -52,7 +54,9 @@ pub struct Console {
     /// The server listens on a loopback address: without users, no login is needed.
     loopback: bool,
     sessions: auth::Sessions,
-    throttle: auth::Throttle,
+    throttle: throttle::Throttle,
+    /// Signs the CSRF cookie of visitors without a session (see `csrf`).
+    signer: csrf::Signer,
     /// The host names a request may be addressed to (DNS rebinding, see `origin`).
     allowed: origin::Allowed,
     /// The console's own read-only connection, opened on first use.
@@ -74,7 +78,8 @@ impl Console {
             sessions: auth::Sessions::new(Duration::from_secs(
                 config.http.session_idle_min.saturating_mul(60),
             )),
-            throttle: auth::Throttle::default(),
+            throttle: throttle::Throttle::default(),
+            signer: csrf::Signer::new().context("no random numbers for the console's key")?,
             allowed: origin::Allowed::new(local, config.http.public_url.as_deref()),
             store: Mutex::new(None),
             writer: Mutex::new(None),
