@@ -216,10 +216,18 @@ pub struct Smtp {
     /// Seconds for connecting and for each SMTP exchange.
     #[serde(default = "default_smtp_timeout")]
     pub timeout_s: u64,
+    /// Once the message is sent, how long to wait for the server's answer; past it the
+    /// message is "sent, unconfirmed" and not sent again (see `mail::smtp`).
+    #[serde(default = "default_smtp_reply_timeout")]
+    pub reply_timeout_s: u64,
 }
 
 fn default_smtp_port() -> u16 {
     465
+}
+
+fn default_smtp_reply_timeout() -> u64 {
+    600
 }
 
 fn default_smtp_timeout() -> u64 {

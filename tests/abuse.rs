@@ -507,3 +507,101 @@ fn wrong_passwords_lock_out_one_client_not_the_user_and_parallel_tries_are_count
     assert_eq!(login_as("10.0.0.2", "the admin's long password")(), 303);
     assert_eq!(d.stop(), Some(0));
 }
+
+// Item 8: a slow SMTP server gets each message once.
+
+/// Copies received per Message-ID.
+fn copies(dir: &std::path::Path) -> std::collections::HashMap<String, usize> {
+    let mut out = std::collections::HashMap::new();
+    for (_, raw) in harness::smtp::received(dir) {
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let id = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Message-ID:")
+                    .or(l.strip_prefix("Message-Id:"))
+            })
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        *out.entry(id).or_insert(0) += 1;
+    }
+    out
+}
+
+#[test]
+fn a_slow_mail_server_gets_each_message_once() {
+    use harness::smtp::{SmtpServer, free_port};
+    let smtp_port = free_port();
+    let port = web::free_port();
+    let spool = tempfile::tempdir().expect("spool");
+    // Answers 6 s after each message; the daemon's timeout_s is 2.
+    let server = SmtpServer::start_with(smtp_port, spool.path(), &["--data-delay", "6"]);
+    let smtp = |reply: &str| {
+        format!(
+            "retry_base_s = 1\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\n\
+             security = \"none\"\ntimeout_s = 2\n{reply}"
+        )
+    };
+    let mut d = Daemon::with_config(
+        &smtp(""),
+        &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    std::fs::write(d.inbox().join("xss/2022年报.txt"), distinct_report(6)).expect("write");
+    d.start();
+    // The longer reply timeout (600 s by default) waits for the 250: one copy, sent.
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE recipient = 'gkb@xss.example.cn' AND state = 'sent'",
+        1,
+        60,
+    );
+    std::thread::sleep(Duration::from_secs(8));
+    let got = copies(spool.path());
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got.values().all(|&n| n == 1),
+        "copies per Message-ID: {got:?}"
+    );
+    assert_eq!(
+        d.count("SELECT attempts FROM outbox WHERE recipient = 'gkb@xss.example.cn'"),
+        1
+    );
+    assert_eq!(d.stop(), Some(0));
+    drop(server);
+
+    // A server slower than reply_timeout_s: "sent, unconfirmed", never sent again.
+    let config = d.dir.path().join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace(&smtp(""), &smtp("reply_timeout_s = 3\n")),
+    )
+    .expect("config");
+    let spool = tempfile::tempdir().expect("spool");
+    let _server = SmtpServer::start_with(smtp_port, spool.path(), &["--data-delay", "12"]);
+    d.start();
+    std::fs::write(d.inbox().join("lc/2022年报.txt"), distinct_report(7)).expect("write");
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE recipient LIKE '%@lc.example.cn' AND state = 'unconfirmed'",
+        2,
+        60,
+    );
+    std::thread::sleep(Duration::from_secs(15));
+    let got = copies(spool.path());
+    assert_eq!(got.len(), 2, "one message per recipient: {got:?}");
+    assert!(
+        got.values().all(|&n| n == 1),
+        "copies per Message-ID: {got:?}"
+    );
+    assert_eq!(
+        d.count("SELECT count(*) FROM outbox WHERE state IN ('failed', 'pending') AND recipient LIKE '%@lc.example.cn'"),
+        0
+    );
+    let mut c = Client::new(port);
+    let page = c.get("/mail").text();
+    assert!(page.contains("已发出，未确认送达"), "{page}");
+    assert_eq!(web::count(&page, "count-unconfirmed"), 2);
+    let (_, queue, _) = d.cli(&["mail", "queue"]);
+    assert!(queue.contains("已发出未确认送达 2"), "{queue}");
+    assert_eq!(d.stop(), Some(0));
+}

@@ -504,6 +504,7 @@ fn outbox_state(s: OutboxState) -> &'static str {
         OutboxState::Sent => "已发送",
         OutboxState::Failed => "发送失败",
         OutboxState::Held => "暂缓（待复核）",
+        OutboxState::Unconfirmed => "已发出，未确认送达",
     }
 }
 
@@ -619,7 +620,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                             tr {
                                 td { (m.recipient) }
                                 td { (m.kind) }
-                                td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
+                                td class=(match m.state { OutboxState::Sent | OutboxState::Unconfirmed => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
                                 td.num { (m.attempts) }
                                 td { (china_time(&m.created_at)) }
                                 td { (m.sent_at.as_deref().map(china_time).unwrap_or_default()) }
@@ -980,7 +981,7 @@ fn reminders_table(reminders: &[crate::deadlines::SentReminder]) -> Markup {
                             td { (r.year) }
                             td { (r.stage.map_or("提醒", crate::deadlines::Stage::label)) }
                             td { (r.message.recipient) }
-                            td class=(match r.message.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(r.message.state)) }
+                            td class=(match r.message.state { OutboxState::Sent | OutboxState::Unconfirmed => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(r.message.state)) }
                             td { (china_time(&r.message.created_at)) }
                             td { (r.message.sent_at.as_deref().map(china_time).unwrap_or_default()) }
                             td { (r.message.last_error.as_deref().unwrap_or("")) }
