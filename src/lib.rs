@@ -17,6 +17,7 @@ pub mod extract;
 pub mod files;
 pub mod finding;
 pub mod http;
+pub mod http_serve;
 pub mod import;
 pub mod ingest;
 pub mod mail;

@@ -605,3 +605,68 @@ fn a_slow_mail_server_gets_each_message_once() {
     assert!(queue.contains("已发出未确认送达 2"), "{queue}");
     assert_eq!(d.stop(), Some(0));
 }
+
+// Item 3: idle connections take neither the descriptors of ingest nor the server down.
+
+/// Descriptors the process has open now.
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn two_thousand_idle_connections_leave_ingest_and_metrics_working() {
+    const NOFILE: u64 = 400;
+    let port = web::free_port();
+    let mut d = Daemon::with_config("", &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"));
+    d.start_nofile(NOFILE);
+    Client::new(port);
+    let pid = d.pid().expect("pid");
+    let at_rest = fds(pid);
+    // 2,000 connections that send nothing (loopback, kept open by the test).
+    let mut idle = Vec::with_capacity(2_000);
+    for _ in 0..2_000 {
+        // Bounded: a server that stopped accepting leaves connects hanging in the backlog.
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(20)) {
+            idle.push(s);
+        }
+    }
+    // A burst of files meanwhile.
+    for i in 0..100 {
+        std::fs::write(
+            d.inbox().join(format!("xss/{i:03}-2022年报.txt")),
+            distinct_report(100 + i),
+        )
+        .expect("write");
+    }
+    let mut most = 0;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while d.count(CHECKED) < 100 {
+        most = most.max(fds(pid));
+        assert!(
+            Instant::now() < deadline,
+            "{} of 100 files checked with 2,000 idle connections open; highest descriptors {most}\n{}",
+            d.count(CHECKED),
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "descriptors: {at_rest} at rest, at most {most} under {} idle connections and a 100-file burst (limit {NOFILE})",
+        idle.len()
+    );
+    assert!(!d.log().contains("Too many open files"), "{}", d.log());
+    // The idle connections are closed after the header-read timeout; /metrics answers.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some((200, body)) = harness::http::get(port, "/metrics")
+            && body.contains("nianbao_files_total")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "/metrics does not answer");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(idle);
+    assert_eq!(d.stop(), Some(0));
+}

@@ -91,6 +91,15 @@ impl Daemon {
         self.start_with(cmd);
     }
 
+    /// Starts the daemon with a descriptor limit of `nofile` (soft and hard, by `prlimit`).
+    pub fn start_nofile(&mut self, nofile: u64) {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--nofile={nofile}:{nofile}"))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_nianbao"));
+        self.start_with(cmd);
+    }
+
     /// The daemon's process id while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
