@@ -911,8 +911,9 @@ fn mail(command: MailCommand) -> ExitCode {
                 let of = |state| rows.iter().filter(|r| r.state == state).count();
                 let (pending, failed) = (of(OutboxState::Pending), of(OutboxState::Failed));
                 let held = of(OutboxState::Held);
+                let unconfirmed = of(OutboxState::Unconfirmed);
                 println!(
-                    "待发送 {pending}，失败 {failed}，暂缓（待复核）{held}，共 {} 条",
+                    "待发送 {pending}，失败 {failed}，暂缓（待复核）{held}，已发出未确认送达 {unconfirmed}，共 {} 条",
                     rows.len()
                 );
                 // Recipients (receipt-file paths) and server replies come from outside:

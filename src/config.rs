@@ -107,6 +107,13 @@ pub struct HttpConfig {
     pub session_idle_min: u64,
     /// The console is reached through an HTTPS proxy: its cookie is marked `Secure`.
     pub behind_tls: bool,
+    /// The console's address as users reach it (`https://nianbao.office.example/`): its
+    /// host name is accepted in `Host` and `Origin` besides the listen address and loopback
+    /// names (DNS rebinding, see `console::origin`).
+    pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (the login throttle's key);
+    /// exact addresses. Without them, the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Set by `nianbao run` without a configuration file, never read from one: the console
     /// on [`DEFAULT_LISTEN`] is a convenience, so a port already taken is a warning there,
     /// not a failure to start.
@@ -125,6 +132,8 @@ impl Default for HttpConfig {
             users_file: None,
             session_idle_min: 30,
             behind_tls: false,
+            public_url: None,
+            trusted_proxies: Vec::new(),
             listen_is_default: false,
         }
     }
@@ -259,10 +268,18 @@ pub struct Smtp {
     /// Seconds for connecting and for each SMTP exchange.
     #[serde(default = "default_smtp_timeout")]
     pub timeout_s: u64,
+    /// Once the message is sent, how long to wait for the server's answer; past it the
+    /// message is "sent, unconfirmed" and not sent again (see `mail::smtp`).
+    #[serde(default = "default_smtp_reply_timeout")]
+    pub reply_timeout_s: u64,
 }
 
 fn default_smtp_port() -> u16 {
     465
+}
+
+fn default_smtp_reply_timeout() -> u64 {
+    600
 }
 
 fn default_smtp_timeout() -> u64 {

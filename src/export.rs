@@ -302,11 +302,35 @@ fn total_cells(e: &Export) -> Vec<String> {
     r
 }
 
+/// A cell as a spreadsheet will not run it (OWASP, "CSV injection"): text that starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that Excel
+/// and WPS show it as text instead of evaluating a formula (`=HYPERLINK(..)`,
+/// `+cmd|' -C calc'!A0`). A number (`-2`, `+3.5`) stays a number.
+fn neutralised(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_number(s) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// A plain decimal: an optional sign, digits, and optionally a point and digits.
+fn is_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn csv_field(s: &str) -> String {
+    let s = neutralised(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
     }
 }
 
@@ -388,6 +412,19 @@ mod tests {
             from_ten_thousandths(to_ten_thousandths("-2").unwrap_or(0)),
             "-2"
         );
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        assert_eq!(csv_field("=1+2"), "'=1+2");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("+cmd|' -C calc'!A0"), "'+cmd|' -C calc'!A0");
+        assert_eq!(csv_field("-2"), "-2");
+        assert_eq!(csv_field("+3.5"), "+3.5");
+        assert_eq!(csv_field("-"), "'-");
+        assert_eq!(csv_field("96171.6"), "96171.6");
+        assert_eq!(csv_field("西塞山区"), "西塞山区");
     }
 
     #[test]

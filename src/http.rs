@@ -227,19 +227,20 @@ impl Server {
             None
         };
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Timeouts and a connection cap against idle and slow clients (see `http_serve`).
+        let cap = crate::http_serve::max_connections(crate::http_serve::raise_nofile_limit());
         let task = tokio::spawn(async move {
-            let app = router(health, console)
-                .into_make_service_with_connect_info::<std::net::SocketAddr>();
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "the HTTP server stopped");
-            }
+            let app = router(health, console);
+            crate::http_serve::serve(listener, app, cap, async {
+                let _ = stopped.await;
+            })
+            .await;
         });
-        tracing::info!(listen, "HTTP server: /metrics, /healthz, /readyz");
+        tracing::info!(
+            listen,
+            max_connections = cap,
+            "HTTP server: /metrics, /healthz, /readyz"
+        );
         Ok(Server { shutdown, task })
     }
 

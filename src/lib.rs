@@ -20,6 +20,7 @@ pub mod files;
 pub mod finding;
 pub mod folders;
 pub mod http;
+pub mod http_serve;
 pub mod import;
 pub mod ingest;
 pub mod mail;

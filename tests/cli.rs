@@ -1,8 +1,11 @@
 //! `nianbao check` and `nianbao rules` as a user runs them: the real binary, real files.
 
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use harness::sha256sum;
 use serde_json::Value;
 
 fn nianbao(args: &[&str]) -> Output {
@@ -21,19 +24,6 @@ fn json_lines(out: &Output) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
-}
-
-/// SHA-256 by coreutils, independent of the crate's own hashing.
-fn sha256sum(path: &Path) -> String {
-    let out = Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .expect("sha256sum");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod harness;
 use std::process::Command;
 
 use calamine::{Data, Reader, Xlsx};
-use harness::{CHECKED, Daemon, fixture};
+use harness::{CHECKED, Daemon, csv_fields as fields, fixture};
 
 const AGENCIES: &str = "[[agency]]\nfolder = \"xianning\"\nname = \"咸宁市政务服务和大数据管理局\"\n\
 [[agency]]\nfolder = \"guancheng\"\nname = \"管城回族区政务服务大数据管理局\"\n\
@@ -28,27 +28,6 @@ fn export(d: &Daemon, args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-/// A CSV line split into fields (the export quotes only fields with `,`, `"` or breaks).
-fn fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    out.push(field);
-    out
 }
 
 #[test]

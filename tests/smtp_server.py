@@ -3,9 +3,11 @@
 
 Stores every accepted message as DIR/<n>.eml (bytes as received) with DIR/<n>.json (the
 envelope); refuses recipients whose address starts with "refuse" with a permanent 550.
+With --data-delay S, answers each message S seconds after storing it (a slow server).
 Prints READY once listening; stops on SIGTERM.
 """
 import argparse
+import asyncio
 import itertools
 import json
 import os
@@ -16,8 +18,9 @@ from aiosmtpd.controller import Controller
 
 
 class Handler:
-    def __init__(self, directory):
+    def __init__(self, directory, data_delay=0.0):
         self.directory = directory
+        self.data_delay = data_delay
         self.counter = itertools.count()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -33,6 +36,8 @@ class Handler:
         with open(base + ".eml.tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(base + ".eml.tmp", base + ".eml")
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         return "250 Message accepted"
 
 
@@ -40,9 +45,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--data-delay", type=float, default=0.0)
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    controller = Controller(Handler(args.dir), hostname="127.0.0.1", port=args.port)
+    controller = Controller(Handler(args.dir, args.data_delay), hostname="127.0.0.1", port=args.port)
     controller.start()
     print("READY", flush=True)
     done = threading.Event()

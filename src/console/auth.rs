@@ -5,18 +5,19 @@
 //!   256-bit token in an `HttpOnly; SameSite=Strict; Path=/` cookie (`Secure` behind TLS),
 //!   ended by logout or after `[http] session_idle_min` without a request. A login always
 //!   starts a new token (no fixation).
+//! - Only a login creates a session: an anonymous visitor (the login form; the console on
+//!   loopback without users) has none, and its CSRF token is a signed double-submit cookie
+//!   (`csrf`). So anonymous visits cannot fill the session table, and a logged-in session
+//!   is never evicted for one.
 //! - Each session has its own CSRF token; every POST must carry it in the form field
-//!   `csrf`, or gets 403. The login form is a POST too: its session is made when the login
-//!   page is shown.
+//!   `csrf`, or gets 403.
 //! - The user behind a session is looked up at every request: a user removed with
 //!   `nianbao user remove` is refused at once, and a new password or role (`nianbao user
 //!   add` again) ends that user's sessions at their next request: a session remembers the
 //!   password hash and role it was opened with.
 //! - When no user is configured and the console listens on a loopback address, nobody logs
 //!   in: every visitor acts as admin (the daemon refuses other addresses without users).
-//! - After [`FREE_FAILURES`] wrong passwords in a row for a user name or from a client,
-//!   further tries wait: 30 s, then twice as long after each further failure, at most
-//!   15 min, answered 429 with `Retry-After` without looking at the password.
+//! - Wrong passwords are throttled per (user name, client), see `throttle`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,11 +38,8 @@ use super::users::{Role, dummy_hash, verify_password};
 /// The session cookie's name.
 pub const COOKIE: &str = "nianbao_session";
 
-/// Sessions kept at most; beyond, the longest idle ones are dropped.
+/// Sessions kept at most (logged-in users only); beyond, the longest idle ones are dropped.
 const MAX_SESSIONS: usize = 10_000;
-
-/// Wrong passwords in a row before tries are slowed down.
-pub const FREE_FAILURES: u32 = 5;
 
 /// The largest POST body the console reads (its forms are a few fields).
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -141,7 +139,7 @@ impl Sessions {
 }
 
 /// `n` random bytes from the kernel, hex-encoded.
-fn random_hex(n: usize) -> std::io::Result<String> {
+pub(super) fn random_hex(n: usize) -> std::io::Result<String> {
     let mut buf = vec![0u8; n];
     let mut filled = 0;
     while filled < n {
@@ -168,60 +166,6 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Failed logins in a row, per user name and per client address.
-#[derive(Default)]
-pub struct Throttle {
-    map: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-/// How long to wait after `failures` wrong passwords in a row.
-pub fn delay_after(failures: u32) -> Duration {
-    if failures < FREE_FAILURES {
-        return Duration::ZERO;
-    }
-    let doublings = (failures - FREE_FAILURES).min(5);
-    Duration::from_secs((30u64 << doublings).min(15 * 60))
-}
-
-impl Throttle {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Instant)>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Seconds still to wait before trying `keys` again, at `now` (0: try now).
-    pub fn wait(&self, keys: &[String], now: Instant) -> u64 {
-        let map = self.lock();
-        keys.iter()
-            .filter_map(|k| map.get(k))
-            .map(|(n, last)| {
-                let until = *last + delay_after(*n);
-                until.saturating_duration_since(now).as_secs_f64().ceil() as u64
-            })
-            .max()
-            .unwrap_or(0)
-    }
-
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        let mut map = self.lock();
-        if map.len() > MAX_SESSIONS {
-            // Forget clients quiet for the longest delay: bounded memory.
-            map.retain(|_, (_, last)| now.duration_since(*last) < Duration::from_secs(3600));
-        }
-        for k in keys {
-            let entry = map.entry(k.clone()).or_insert((0, now));
-            entry.0 = entry.0.saturating_add(1);
-            entry.1 = now;
-        }
-    }
-
-    pub fn succeeded(&self, keys: &[String]) {
-        let mut map = self.lock();
-        for k in keys {
-            map.remove(k);
-        }
-    }
-}
-
 /// The `Set-Cookie` value of a session.
 pub fn cookie(token: &str, secure: bool) -> String {
     format!(
@@ -240,25 +184,26 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// The session token in the request's cookies.
 fn token_from(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The value of the cookie `name` in the request's cookies.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty())
 }
 
 impl Console {
-    /// The visitor of `token`: its session, its user looked up afresh, and a new session
-    /// when `create` (or when no login is needed). `None`: no session. Blocking.
-    fn resolve(
-        &self,
-        token: Option<&str>,
-        create: bool,
-    ) -> anyhow::Result<(Option<Visitor>, bool)> {
+    /// The visitor of `token`: its session (only a login makes one) with its user looked up
+    /// afresh, or an anonymous visitor without a CSRF token yet (see [`guard`]). Blocking.
+    fn resolve(&self, token: Option<&str>) -> anyhow::Result<Visitor> {
         let login = self.with_users(|users| users.any())?;
         let open = !login && self.loopback;
         let mut session = token.and_then(|t| self.sessions.get(t).map(|s| (t.to_string(), s)));
@@ -277,30 +222,22 @@ impl Console {
                 }
             }
         }
-        let mut created = false;
-        if session.is_none() && (create || open) {
-            let (token, csrf) = self.sessions.create(None, String::new())?;
-            session = Some((
-                token,
-                Session {
-                    user: None,
-                    stamp: String::new(),
-                    csrf,
-                    last_seen: Instant::now(),
-                },
-            ));
-            created = true;
-        }
-        Ok((
-            session.map(|(token, s)| Visitor {
+        Ok(match session {
+            Some((token, s)) => Visitor {
                 token,
                 user: s.user.filter(|_| login),
                 role,
                 csrf: s.csrf,
                 login,
-            }),
-            created,
-        ))
+            },
+            None => Visitor {
+                token: String::new(),
+                user: None,
+                role,
+                csrf: String::new(),
+                login,
+            },
+        })
     }
 }
 
@@ -310,7 +247,7 @@ struct CsrfField {
     csrf: String,
 }
 
-fn forbidden(why: &str) -> Response {
+pub(super) fn forbidden(why: &str) -> Response {
     (
         StatusCode::FORBIDDEN,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -325,16 +262,29 @@ fn forbidden(why: &str) -> Response {
 pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let public = path == "/login" || path.starts_with("/static/");
-    let create = path == "/login" && req.method() == Method::GET;
     let token = token_from(req.headers());
     let c = Arc::clone(&console);
-    let resolved = tokio::task::spawn_blocking(move || c.resolve(token.as_deref(), create)).await;
-    let (visitor, created) = match resolved {
+    let resolved = tokio::task::spawn_blocking(move || c.resolve(token.as_deref())).await;
+    let mut visitor = match resolved {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => return super::pages::internal(&format!("{e:#}")),
         Err(e) => return super::pages::internal(&e.to_string()),
     };
-    let allowed = visitor.as_ref().is_some_and(|v| v.role.is_some());
+    // No session: the CSRF token is the signed cookie, minted when missing or not ours.
+    let mut new_cookie = None;
+    if visitor.token.is_empty() {
+        match cookie_value(req.headers(), super::csrf::COOKIE).filter(|t| console.signer.valid(t)) {
+            Some(t) => visitor.csrf = t,
+            None => match console.signer.mint() {
+                Ok(t) => {
+                    new_cookie = Some(super::csrf::cookie(&t, console.config().http.behind_tls));
+                    visitor.csrf = t;
+                }
+                Err(e) => return super::pages::internal(&e.to_string()),
+            },
+        }
+    }
+    let allowed = visitor.role.is_some();
     if !public && !allowed {
         return if matches!(*req.method(), Method::GET | Method::HEAD) {
             (
@@ -360,7 +310,12 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
             .await
             .map(|f| f.0.csrf)
             .unwrap_or_default();
-        let expected = visitor.as_ref().map(|v| v.csrf.as_str()).unwrap_or("");
+        // Without a session, a token just minted is in no form yet: `sent` cannot match.
+        let expected = if new_cookie.is_some() {
+            ""
+        } else {
+            visitor.csrf.as_str()
+        };
         if sent.is_empty() || expected.is_empty() || !same(&sent, expected) {
             return forbidden(
                 "表单已过期或缺少校验码，请刷新页面后重试 / missing or wrong CSRF token",
@@ -368,16 +323,7 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
-    let new_cookie = created
-        .then(|| {
-            visitor
-                .as_ref()
-                .map(|v| cookie(&v.token, console.config().http.behind_tls))
-        })
-        .flatten();
-    if let Some(v) = visitor {
-        req.extensions_mut().insert(v);
-    }
+    req.extensions_mut().insert(visitor);
     let mut response = next.run(req).await;
     if let Some(c) = new_cookie
         && let Ok(value) = HeaderValue::from_str(&c)
@@ -395,12 +341,11 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_page(visitor: Option<Extension<Visitor>>) -> Response {
-    match visitor {
-        Some(Extension(v)) if v.role.is_some() => redirect_home(),
-        Some(Extension(v)) => super::pages::login(&v.csrf, None, StatusCode::OK),
-        None => super::pages::internal("no session for the login page"),
+pub async fn login_page(Extension(v): Extension<Visitor>) -> Response {
+    if v.role.is_some() {
+        return redirect_home();
     }
+    super::pages::login(&v.csrf, None, StatusCode::OK)
 }
 
 fn redirect_home() -> Response {
@@ -411,28 +356,24 @@ pub async fn login(
     State(console): State<Arc<Console>>,
     Extension(visitor): Extension<Visitor>,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !visitor.login {
         return redirect_home();
     }
-    let mut keys = vec![format!("user:{}", form.name)];
-    if let Some(Extension(ConnectInfo(addr))) = client {
-        keys.push(format!("client:{}", addr.ip()));
-    }
-    let wait = console.throttle.wait(&keys, Instant::now());
-    if wait > 0 {
-        let mut r = super::pages::login(
-            &visitor.csrf,
-            Some(&format!(
-                "密码错误次数过多，请 {wait} 秒后再试。/ Too many wrong passwords: try again in {wait} s."
-            )),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
+    let peer = client.map_or(
+        std::net::Ipv4Addr::UNSPECIFIED.into(),
+        |Extension(ConnectInfo(a))| a.ip(),
+    );
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = super::throttle::client(peer, forwarded, &console.config().http.trusted_proxies);
+    let attempt = match console.throttle.begin(&form.name, client, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => return too_many(&visitor, wait),
+    };
+    if !attempt.slow_down.is_zero() {
+        tokio::time::sleep(attempt.slow_down).await;
     }
     let c = Arc::clone(&console);
     let name = form.name.clone();
@@ -449,9 +390,10 @@ pub async fn login(
         })
     })
     .await;
+    let ok = matches!(checked, Ok(Ok(Some(_))));
+    attempt.end(ok, Instant::now());
     match checked {
         Ok(Ok(Some(stamp))) => {
-            console.throttle.succeeded(&keys);
             console.sessions.remove(&visitor.token);
             let token = match console.sessions.create(Some(form.name.clone()), stamp) {
                 Ok((token, _)) => token,
@@ -466,8 +408,7 @@ pub async fn login(
             r
         }
         Ok(Ok(None)) => {
-            console.throttle.failed(&keys, Instant::now());
-            tracing::warn!(user = %form.name, "console: wrong user name or password");
+            tracing::warn!(user = %form.name, client = %client, "console: wrong user name or password");
             super::pages::login(
                 &visitor.csrf,
                 Some("用户名或密码错误。/ Wrong user name or password."),
@@ -477,6 +418,21 @@ pub async fn login(
         Ok(Err(e)) => super::pages::internal(&format!("{e:#}")),
         Err(e) => super::pages::internal(&e.to_string()),
     }
+}
+
+/// 429 to a client that must wait `wait` seconds before trying that name again.
+fn too_many(visitor: &Visitor, wait: u64) -> Response {
+    let mut r = super::pages::login(
+        &visitor.csrf,
+        Some(&format!(
+            "密码错误次数过多，请 {wait} 秒后再试。/ Too many wrong passwords: try again in {wait} s."
+        )),
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 pub async fn logout(
@@ -506,31 +462,6 @@ pub fn admin_only() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn five_failures_are_free_then_the_wait_grows() {
-        assert_eq!(delay_after(4), Duration::ZERO);
-        assert_eq!(delay_after(5), Duration::from_secs(30));
-        assert_eq!(delay_after(6), Duration::from_secs(60));
-        assert_eq!(delay_after(100), Duration::from_secs(15 * 60));
-        let t = Throttle::default();
-        let keys = vec!["user:a".to_string(), "client:127.0.0.1".to_string()];
-        let now = Instant::now();
-        for _ in 0..4 {
-            t.failed(&keys, now);
-        }
-        assert_eq!(t.wait(&keys, now), 0);
-        t.failed(&keys, now);
-        assert_eq!(t.wait(&keys, now), 30);
-        assert_eq!(t.wait(&keys, now + Duration::from_secs(10)), 20);
-        // Another name from the same client waits too.
-        assert_eq!(
-            t.wait(&["user:b".into(), "client:127.0.0.1".into()], now),
-            30
-        );
-        t.succeeded(&keys);
-        assert_eq!(t.wait(&keys, now), 0);
-    }
 
     #[test]
     fn cookie_attributes() {

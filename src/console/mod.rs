@@ -12,8 +12,12 @@
 //! (`spawn_blocking`), never the pipeline's.
 
 pub mod auth;
+mod csrf;
+mod download;
+mod origin;
 mod pages;
 mod review;
+mod throttle;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -50,7 +54,11 @@ pub struct Console {
     /// The server listens on a loopback address: without users, no login is needed.
     loopback: bool,
     sessions: auth::Sessions,
-    throttle: auth::Throttle,
+    throttle: throttle::Throttle,
+    /// Signs the CSRF cookie of visitors without a session (see `csrf`).
+    signer: csrf::Signer,
+    /// The host names a request may be addressed to (DNS rebinding, see `origin`).
+    allowed: origin::Allowed,
     /// The console's own read-only connection, opened on first use.
     store: Mutex<Option<Store>>,
     /// A writing connection for an admin's actions (resend, review), opened on first use.
@@ -75,7 +83,9 @@ impl Console {
             sessions: auth::Sessions::new(Duration::from_secs(
                 config.http.session_idle_min.saturating_mul(60),
             )),
-            throttle: auth::Throttle::default(),
+            throttle: throttle::Throttle::default(),
+            signer: csrf::Signer::new().context("no random numbers for the console's key")?,
+            allowed: origin::Allowed::new(local, config.http.public_url.as_deref()),
             store: Mutex::new(None),
             writer: Mutex::new(None),
             kick,
@@ -187,6 +197,10 @@ pub fn router(console: Arc<Console>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&console),
             auth::guard,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&console),
+            origin::check,
         ))
         .with_state(console)
 }

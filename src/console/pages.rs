@@ -596,6 +596,7 @@ fn outbox_state(s: OutboxState) -> &'static str {
         OutboxState::Sent => "已发送",
         OutboxState::Failed => "发送失败",
         OutboxState::Held => "暂缓（待复核）",
+        OutboxState::Unconfirmed => "已发出，未确认送达",
     }
 }
 
@@ -715,7 +716,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                             tr {
                                 td { (m.recipient) }
                                 td { (super::review::kind_label(&m.kind)) }
-                                td class=(match m.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
+                                td class=(match m.state { OutboxState::Sent | OutboxState::Unconfirmed => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
                                 td.num { (m.attempts) }
                                 td { (china_time(&m.created_at)) }
                                 td { (m.sent_at.as_deref().map(china_time).unwrap_or_default()) }
@@ -768,7 +769,12 @@ pub fn download_names(original: &str, receipt: &str) -> (String, String) {
     (clean, ascii)
 }
 
-fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str, ascii: &str) -> Response {
+fn attachment(
+    bytes: impl IntoResponse,
+    content_type: &'static str,
+    name: &str,
+    ascii: &str,
+) -> Response {
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
         enc(name)
@@ -821,25 +827,27 @@ pub async fn original(
             );
         }
         let path = c.paths.archived(&sub.sha256);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(Err(sub))),
             Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
         };
-        if crate::check::sha256_hex(&bytes) != sub.sha256 {
-            anyhow::bail!(
-                "the archived copy {} of {} is not the file received (sha256 differs)",
-                path.display(),
-                sub.receipt
-            );
-        }
-        Ok(Some(Ok((sub, bytes))))
+        let len = file
+            .metadata()
+            .map_err(|e| anyhow::anyhow!("cannot stat {}: {e}", path.display()))?
+            .len();
+        Ok(Some(Ok((sub, file, len))))
     })
     .await;
     match found {
-        Ok(Some(Ok((sub, bytes)))) => {
+        Ok(Some(Ok((sub, file, len)))) => {
             let (name, ascii) = download_names(&sub.original_name, &sub.receipt);
-            attachment(bytes, "application/octet-stream", &name, &ascii)
+            // Streamed from the file, its sha256 checked on the way (see `download`).
+            let body = super::download::body(file, len, sub.sha256, sub.receipt);
+            super::download::with_length(
+                attachment(body, "application/octet-stream", &name, &ascii),
+                len,
+            )
         }
         Ok(Some(Err(sub))) => not_found(
             &v,
@@ -1107,7 +1115,7 @@ fn reminders_table(reminders: &[crate::deadlines::SentReminder]) -> Markup {
                             td { (r.year) }
                             td { (r.stage.map_or("提醒", crate::deadlines::Stage::label)) }
                             td { (r.message.recipient) }
-                            td class=(match r.message.state { OutboxState::Sent => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(r.message.state)) }
+                            td class=(match r.message.state { OutboxState::Sent | OutboxState::Unconfirmed => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(r.message.state)) }
                             td { (china_time(&r.message.created_at)) }
                             td { (r.message.sent_at.as_deref().map(china_time).unwrap_or_default()) }
                             td { (r.message.last_error.as_deref().unwrap_or("")) }

@@ -718,6 +718,11 @@ pub async fn mail_queue(
         ("pending", "待发送", of(OutboxState::Pending)),
         ("held", "暂缓发出（待复核）", of(OutboxState::Held)),
         ("failed", "发送失败", of(OutboxState::Failed)),
+        (
+            "unconfirmed",
+            "已发出，未确认送达",
+            of(OutboxState::Unconfirmed),
+        ),
         ("sent", "最近发送", of(OutboxState::Sent)),
     ];
     page(

@@ -390,6 +390,13 @@ impl Pipeline {
             self.refuse(path, identity, &reason)?;
             return Ok(None);
         }
+        // Over the limit: answered from its size, never copied (a sparse 10 GiB file costs
+        // the agency nothing and would fill the data disk).
+        let limit = self.config().max_file_bytes();
+        if identity.size > limit {
+            self.too_large(path, identity, limit)?;
+            return Ok(None);
+        }
         let tmp_dir = self.paths.archive.join("tmp");
         std::fs::create_dir_all(&tmp_dir)?;
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
@@ -410,6 +417,13 @@ impl Pipeline {
             let k = src.read(&mut buf)?;
             if k == 0 {
                 break;
+            }
+            if size + k as u64 > identity.size {
+                // Grown since it settled: never more than the settled size (at most the
+                // limit) is archived; the watcher declares it again once it settles.
+                drop(dst);
+                let _ = std::fs::remove_file(&tmp);
+                return Ok(None);
             }
             hasher.update(&buf[..k]);
             dst.write_all(&buf[..k])?;
@@ -467,12 +481,7 @@ impl Pipeline {
         identity: &FileIdentity,
         reason: &str,
     ) -> anyhow::Result<()> {
-        let first = self
-            .refused
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(*identity);
-        if !first {
+        if !self.first_refusal(identity) {
             return Ok(());
         }
         tracing::warn!(path = %path.display(), reason, "refused: left in place, not archived, not removed; the admin is told");
@@ -495,6 +504,52 @@ impl Pipeline {
         };
         self.store()
             .queue_message(None, &format!("refused/{}", identity.key()), &notice)?;
+        Ok(())
+    }
+}
+
+impl Pipeline {
+    /// Whether `identity` is refused (or answered as too large) for the first time in this run.
+    fn first_refusal(&self, identity: &FileIdentity) -> bool {
+        self.refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(*identity)
+    }
+
+    /// Answers a file over `max_file_mb` from its size alone: it is neither copied nor
+    /// removed (only archived files are removed), and the agency (or the admin, for a
+    /// folder without addresses) is told once per identity, also across restarts (the
+    /// messages' keys are the identity). Deleting it or saving a smaller version is the
+    /// agency's move.
+    fn too_large(&self, path: &Path, identity: &FileIdentity, limit: u64) -> anyhow::Result<()> {
+        if !self.first_refusal(identity) {
+            return Ok(());
+        }
+        let agency = self.agency_of(path);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (subject, body) = crate::mail::render(
+            "",
+            agency.as_ref().map(|a| a.name.as_str()),
+            &name,
+            &crate::mail::Outcome::TooLargeLeft {
+                size: identity.size,
+                limit,
+            },
+        );
+        let messages = self.messages(agency.as_ref(), false, &subject, &body, None);
+        let store = self.store();
+        let mut queued = false;
+        for m in &messages {
+            let key = format!("too-large/{}/{}", identity.key(), m.recipient);
+            queued |= store.queue_message(None, &key, m)?;
+        }
+        if queued {
+            tracing::warn!(path = %path.display(), size = identity.size, limit, "over max_file_mb: answered from its size, not archived, left in place");
+        }
         Ok(())
     }
 }

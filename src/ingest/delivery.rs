@@ -310,6 +310,15 @@ impl Pipeline {
                 }
                 tracing::info!(kind = %m.kind, recipient = %m.recipient, key = %m.key, "delivered");
             }
+            Err(SendError::Unconfirmed(e)) => {
+                // Never again: the server may have it (a slow server would otherwise get
+                // the same mail at every retry).
+                self.store().mark_unconfirmed(m.id, &now_utc(), &e)?;
+                if m.kind != MessageKind::Receipt {
+                    self.metrics.emails_sent.inc();
+                }
+                tracing::warn!(kind = %m.kind, recipient = %m.recipient, key = %m.key, error = %e, "sent, unconfirmed: not sent again");
+            }
             Err(SendError::Permanent(e)) => {
                 self.store().mark_failed(m.id, &e)?;
                 self.metrics.emails_failed.inc();

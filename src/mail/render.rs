@@ -14,6 +14,9 @@ pub enum Outcome<'a> {
     },
     /// Larger than the configured limit: archived, not read.
     TooLarge { size: u64, limit: u64 },
+    /// Larger than the configured limit when it was found: not received at all (no
+    /// receipt, not archived), left in its folder.
+    TooLargeLeft { size: u64, limit: u64 },
 }
 
 /// Subject and body of the message about one submission.
@@ -150,6 +153,15 @@ pub fn render_with(
                 "您单位提交的《{file_name}》已收到（回执编号 {receipt}），但文件有 {size} 字节，\
                  超过 {limit} 字节的上限，未审核。请确认提交的是年度报告本身（不含图片、附件），\
                  另存为 .docx 或 .txt 后重新提交。\n"
+            ));
+        }
+        Outcome::TooLargeLeft { size, limit } => {
+            subject = format!("【未接收】{agency_shown} {file_name} 文件过大");
+            body.push_str(&format!("{agency_shown}：\n\n"));
+            body.push_str(&format!(
+                "您单位放入的《{file_name}》有 {size} 字节，超过 {limit} 字节的上限，\
+                 未接收、未审核，也没有回执编号；文件仍在原文件夹中。请删除该文件，\
+                 确认提交的是年度报告本身（不含图片、附件），另存为 .docx 或 .txt 后重新提交。\n"
             ));
         }
     }

@@ -154,6 +154,9 @@ stored_words! {
         Failed => "failed",
         /// Held for an officer's review (`[review] hold`): sent once released.
         Held => "held",
+        /// Sent, but the server's answer to the message never came (`mail::smtp`): it may
+        /// have been delivered; never sent again.
+        Unconfirmed => "unconfirmed",
     }
 }
 
@@ -189,6 +192,7 @@ mod tests {
             OutboxState::Sent,
             OutboxState::Failed,
             OutboxState::Held,
+            OutboxState::Unconfirmed,
         ] {
             let back: OutboxState = conn
                 .query_row("SELECT ?1", [outbox.as_str()], |r| r.get(0))

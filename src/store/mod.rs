@@ -662,6 +662,17 @@ impl Store {
     }
 
     /// A permanent failure: never retried, reported to the admin.
+    /// Marks a message sent but not confirmed by the server (see `OutboxState::Unconfirmed`):
+    /// not sent again.
+    pub fn mark_unconfirmed(&self, id: i64, at: &str, why: &str) -> rusqlite::Result<()> {
+        self.conn.cached_execute(
+            "UPDATE outbox SET state = 'unconfirmed', sent_at = ?2, last_error = ?3,
+                 attempts = attempts + 1 WHERE id = ?1",
+            params![id, at, why],
+        )?;
+        Ok(())
+    }
+
     pub fn mark_failed(&self, id: i64, error: &str) -> rusqlite::Result<()> {
         self.conn.cached_execute(
             "UPDATE outbox SET state = 'failed', last_error = ?2, attempts = attempts + 1 WHERE id = ?1",

@@ -93,6 +93,15 @@ impl Daemon {
         self.start_with(cmd);
     }
 
+    /// Starts the daemon with a descriptor limit of `nofile` (soft and hard, by `prlimit`).
+    pub fn start_nofile(&mut self, nofile: u64) {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--nofile={nofile}:{nofile}"))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_nianbao"));
+        self.start_with(cmd);
+    }
+
     /// The daemon's process id while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
@@ -312,4 +321,38 @@ impl Daemon {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     }
+}
+
+/// A CSV line split into fields (the export quotes only fields with `,`, `"` or breaks).
+pub fn csv_fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
+
+/// SHA-256 by coreutils, independent of the crate's own hashing.
+pub fn sha256sum(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -14,6 +14,11 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start(port: u16, dir: &Path) -> SmtpServer {
+        SmtpServer::start_with(port, dir, &[])
+    }
+
+    /// With more arguments for `tests/smtp_server.py` (e.g. `--data-delay 6`).
+    pub fn start_with(port: u16, dir: &Path, args: &[&str]) -> SmtpServer {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
         let mut child = Command::new("python3")
             .arg(script)
@@ -21,6 +26,7 @@ impl SmtpServer {
             .arg(port.to_string())
             .arg("--dir")
             .arg(dir)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

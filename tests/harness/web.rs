@@ -130,13 +130,29 @@ impl Client {
 
     pub fn send(&mut self, method: &str, path: &str, form: Option<&str>) -> Reply {
         let r = request(self.port, method, path, self.cookie.as_deref(), form).expect("answer");
-        if let Some(set) = r.header("set-cookie") {
-            let pair = set.split(';').next().unwrap_or("").to_string();
-            self.cookie = pair
-                .strip_prefix("nianbao_session=")
-                .filter(|v| !v.is_empty())
-                .map(|_| pair.clone());
+        // A cookie jar of sorts: every cookie set is kept (the session's, the login form's
+        // signed CSRF cookie), one set empty is dropped.
+        let mut jar: Vec<(String, String)> = self
+            .cookie
+            .iter()
+            .flat_map(|c| c.split("; "))
+            .filter_map(|p| p.split_once('='))
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        for (name, set) in &r.headers {
+            if !name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let pair = set.split(';').next().unwrap_or("");
+            if let Some((n, v)) = pair.split_once('=') {
+                jar.retain(|(name, _)| name != n);
+                if !v.is_empty() {
+                    jar.push((n.to_string(), v.to_string()));
+                }
+            }
         }
+        let joined: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        self.cookie = (!joined.is_empty()).then(|| joined.join("; "));
         r
     }
 
