@@ -373,6 +373,8 @@ fn every_page_reads_in_chinese() {
         "SELECT recipient FROM outbox",
         "SELECT subject FROM outbox",
         "SELECT DISTINCT rule FROM findings",
+        // The file owners' account names (on a Samba share, the agencies' accounts).
+        "SELECT owner_name FROM submissions WHERE owner_name IS NOT NULL",
     ]
     .iter()
     .flat_map(|q| column(q))

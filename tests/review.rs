@@ -546,7 +546,7 @@ fn decisions_made_while_held_reach_the_agency_once_in_the_released_feedback() {
     assert_eq!(html.len(), 1);
     assert!(!html[0].contains("信息处理费的收取情况"), "{}", html[0]);
     // The receipt file on the share says the same.
-    let file = std::fs::read_to_string(d.inbox().join("xss/回执/a.txt.txt")).expect("receipt");
+    let file = std::fs::read_to_string(d.inbox().join("xss/回执/回执_a.txt.txt")).expect("receipt");
     assert!(
         file.contains(REASON_FEE) && !file.contains("条提示"),
         "{file}"

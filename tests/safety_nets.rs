@@ -221,12 +221,12 @@ fn the_owner_of_a_dropped_file_is_recorded_and_shown() {
     let mut c = harness::web::Client::new(port);
     let page = c.get(&format!("/submission/{receipt}")).text();
     assert!(
-        page.contains(&format!("{name}（uid {uid}）")),
+        page.contains(&format!("{name}（用户编号 {uid}）")),
         "owner not on the submission page:\n{page}"
     );
     let history = c.get("/agency/xss").text();
     assert!(
-        history.contains(&format!("{name}（uid {uid}）")),
+        history.contains(&format!("{name}（用户编号 {uid}）")),
         "owner not in the history:\n{history}"
     );
     assert_eq!(d.stop(), Some(0));
@@ -277,7 +277,7 @@ fn retention_removes_old_originals_and_keeps_the_records() {
         10,
     );
     assert!(
-        d.inbox().join("xss/回执/2020.txt.txt").exists(),
+        d.inbox().join("xss/回执/回执_2020.txt.txt").exists(),
         "receipt kept"
     );
     d.wait_count(
@@ -298,7 +298,7 @@ fn a_renamed_agency_folder_is_not_recreated_by_receipts() {
     d.start();
     d.wait_count(CHECKED, 1, 30);
     d.wait_count("SELECT count(*) FROM outbox WHERE state = 'pending'", 0, 30);
-    assert!(d.inbox().join("xss/回执/年报.txt.txt").exists());
+    assert!(d.inbox().join("xss/回执/回执_年报.txt.txt").exists());
     // The agency renames its folder; its answer is sent again (as after a crash, or a
     // resend): the receipt has nowhere to go.
     std::fs::rename(d.inbox().join("xss"), d.inbox().join("xss-改名")).expect("mv");

@@ -125,11 +125,11 @@ impl Owner {
         }
     }
 
-    /// As the console shows it: `张三（uid 1001）`, or `uid 1001` without a name.
+    /// As the console shows it: `张三（用户编号 1001）`, or `用户编号 1001` without a name.
     pub fn label(&self) -> String {
         match &self.name {
-            Some(name) => format!("{name}（uid {}）", self.uid),
-            None => format!("uid {}", self.uid),
+            Some(name) => format!("{name}（用户编号 {}）", self.uid),
+            None => format!("用户编号 {}", self.uid),
         }
     }
 }
