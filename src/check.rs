@@ -31,6 +31,31 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// A result drawn again from what the store kept of a checked file (its report and
+    /// findings), for the console's pages and mail rendered later: the likely culprits are
+    /// found again from the report, format and encoding are not kept.
+    pub fn from_stored(
+        file: String,
+        sha256: String,
+        report: Option<Report>,
+        findings: Vec<Finding>,
+    ) -> CheckResult {
+        CheckResult {
+            file,
+            format: None,
+            encoding: None,
+            sha256,
+            template: report.as_ref().and_then(|r| r.template),
+            likely_culprits: report
+                .as_ref()
+                .map(validate::culprit::find)
+                .unwrap_or_default(),
+            report,
+            findings,
+            parsed: None,
+        }
+    }
+
     pub fn errors(&self) -> usize {
         self.findings
             .iter()

@@ -211,20 +211,7 @@ pub fn redraw(
             None => findings.push(f.into_finding(&rules)),
         }
     }
-    let result = CheckResult {
-        file: file_name.to_string(),
-        format: None,
-        encoding: None,
-        sha256: String::new(),
-        template: report.as_ref().and_then(|r| r.template),
-        likely_culprits: report
-            .as_ref()
-            .map(crate::validate::culprit::find)
-            .unwrap_or_default(),
-        report,
-        findings,
-        parsed: None,
-    };
+    let result = CheckResult::from_stored(file_name.to_string(), String::new(), report, findings);
     let (subject, mut body) = crate::mail::render(
         receipt,
         agency,

@@ -544,20 +544,12 @@ pub async fn submission(
             duplicate_of: receipt_of(sub.duplicate_of)?,
             superseded_by: receipt_of(sub.superseded_by)?,
             messages: crate::store::messages_of_submission(conn, sub.id)?,
-            result: CheckResult {
-                file: sub.original_name.clone(),
-                format: None,
-                encoding: None,
-                sha256: sub.sha256.clone(),
-                template: report.as_ref().and_then(|r| r.template),
-                likely_culprits: report
-                    .as_ref()
-                    .map(crate::validate::culprit::find)
-                    .unwrap_or_default(),
+            result: CheckResult::from_stored(
+                sub.original_name.clone(),
+                sub.sha256.clone(),
                 report,
                 findings,
-                parsed: None,
-            },
+            ),
             agency,
             detail,
             sub,

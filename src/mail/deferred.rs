@@ -64,17 +64,7 @@ pub fn render(stored: Stored, from: &HtmlFrom, subject: &str) -> anyhow::Result<
         .into_iter()
         .map(|f| f.into_finding(&rules))
         .collect();
-    let result = CheckResult {
-        file: from.file.clone(),
-        format: None,
-        encoding: None,
-        sha256: String::new(),
-        template: report.template,
-        likely_culprits: crate::validate::culprit::find(&report),
-        report: Some(report),
-        findings,
-        parsed: None,
-    };
+    let result = CheckResult::from_stored(from.file.clone(), String::new(), Some(report), findings);
     Ok(super::html::render_with(
         &stored.receipt,
         from.agency.as_deref(),
