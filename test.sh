@@ -5,7 +5,6 @@
 # The tests use real parts, never stand-ins:
 #   aiosmtpd (PyPI)                        the SMTP server of the mail tests, on 127.0.0.1
 #   poppler-utils, poppler-data            pdftotext and the CJK CMaps, for PDF reports
-#   mupdf-tools                            mutool trace, the drawn borders of PDF tables
 #   libreoffice-writer/calc-nogui          .doc/.wps/.et/.odt reports, and PDFs made from docx
 #   fonts-wqy-zenhei, fonts-noto-cjk       the two CJK fonts LibreOffice renders test PDFs with
 #   prometheus                             promtool, which validates the /metrics output
@@ -26,7 +25,6 @@ need() { # need PACKAGE TEST-COMMAND...
 }
 need poppler-utils command -v pdftotext
 need poppler-data test -d /usr/share/poppler/cMap
-need mupdf-tools command -v mutool
 need libreoffice-writer-nogui command -v soffice
 need libreoffice-calc-nogui test -e /usr/lib/libreoffice/program/libsclo.so
 need fonts-wqy-zenhei test -d /usr/share/fonts/truetype/wqy

@@ -4,7 +4,7 @@
 //! printing docx with borders in narrow, landscape and page-breaking layouts, in both CJK
 //! fonts. Every one must be read exactly, every table by its drawn grid (`table_readers` in
 //! the JSON), and every defect of the mutation catalogue caught at its cell. `.ci/run`
-//! installs Chromium, LibreOffice, mupdf-tools and the fonts.
+//! installs Chromium, LibreOffice and the fonts.
 
 mod support;
 

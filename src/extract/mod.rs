@@ -11,8 +11,8 @@ mod docx;
 mod html;
 mod legacy;
 mod pdf;
+mod pdf_draw;
 mod pdf_grid;
-mod pdf_trace;
 mod sheet;
 mod subprocess;
 mod text;
@@ -22,7 +22,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use pdf::blocks_of_tsv;
-pub use pdf_trace::blocks_of_trace;
+pub use pdf_draw::blocks_of_drawing;
 pub use text::{decode_text, display_name};
 
 /// Largest input any extractor reads. Bigger files are refused before reading; the daemon has

@@ -27,16 +27,21 @@ const LIMITS: Limits = Limits {
 const MIN_TEXT_CHARS: usize = 20;
 
 pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
-    // The drawing (mutool) is traced while poppler reads the text: the two run side by side.
-    let (tsv, trace) = std::thread::scope(|s| {
-        let trace = s.spawn(|| super::pdf_trace::trace(bytes));
+    // The drawing is read in process while poppler reads the text: the two run side by side.
+    let (tsv, rulings) = std::thread::scope(|s| {
+        let rulings = s.spawn(|| super::pdf_draw::rulings(bytes));
         let tsv = subprocess::run(
             "pdftotext",
             &["-tsv".as_ref(), "-".as_ref(), "-".as_ref()],
             Some(bytes),
             LIMITS,
         );
-        (tsv, trace.join().ok().flatten())
+        let rulings = rulings.join().unwrap_or_else(|_| {
+            Err(super::pdf_grid::TraceError::Malformed(
+                "the PDF reader gave up".into(),
+            ))
+        });
+        (tsv, rulings)
     });
     let tsv = match tsv {
         Ok(out) => out,
@@ -54,7 +59,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     Ok(Extracted {
         format: Format::Pdf,
         encoding: None,
-        blocks: super::pdf_trace::blocks(trace.as_deref(), words),
+        blocks: super::pdf_draw::blocks(rulings, words),
     })
 }
 

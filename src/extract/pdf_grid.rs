@@ -2,11 +2,11 @@
 //!
 //! The tables of an annual report are drawn with borders, and the borders are vector paths
 //! in the page's content: the cells are in the file, whatever the generator did with the
-//! text. MuPDF's `mutool trace` runs each page's content (graphics state, `cm`, Form
-//! XObjects, clipping) and prints every path it draws in page space, y from the top like
+//! text. [`super::pdf_draw`] runs each page's content stream (graphics state, `cm`, Form
+//! XObjects) and hands every painted path here in page space, y from the top like
 //! poppler's word boxes. From it:
 //!
-//! 1. **Rulings** ([`segments`]): strokes along one axis no thicker than [`MAX_THICKNESS`],
+//! 1. **Rulings** ([`emit`]): strokes along one axis no thicker than [`MAX_THICKNESS`],
 //!    and thin filled shapes (Word, WPS and Chromium draw a border as a filled bar, Chromium's
 //!    default `border=1` as a bevelled quadrilateral), each as a horizontal or vertical
 //!    segment. White paint is no border.
@@ -22,10 +22,7 @@
 //!
 //! What comes out is the same [`Block::Table`] docx and html give. Words outside every grid
 //! stay for the text-geometry reader. Every count is bounded (segments, lines per page, grid
-//! size, element depth): past a bound the grid is given up, never the file.
-
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+//! size, `q` depth, content operations): past a bound the grid is given up, never the file.
 
 use super::pdf::Word;
 use super::{Cell, SourceRef};
@@ -36,7 +33,7 @@ pub const MAX_THICKNESS: f64 = 2.5;
 pub const SNAP: f64 = 2.5;
 /// Segments of a whole document past which the grid is given up.
 pub const MAX_SEGMENTS: usize = 200_000;
-/// Element nesting of the trace past which it is given up.
+/// Graphics states (`q`) nested deeper than this give the grid up.
 pub const MAX_DEPTH: usize = 256;
 /// Points of one path past which it is no border (a drawing, a chart).
 const MAX_PATH_POINTS: usize = 4_096;
@@ -45,15 +42,19 @@ const MAX_LINES_PER_PAGE: usize = 2_000;
 /// Rows or columns of one grid.
 const MAX_GRID: usize = 400;
 
-/// Why the trace gave no rulings.
+/// Why the drawing gave no rulings.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    #[error("the trace is not well-formed: {0}")]
+    #[error("the PDF could not be read: {0}")]
     Malformed(String),
     #[error("more than {MAX_SEGMENTS} ruling segments")]
     TooManySegments,
-    #[error("elements nested deeper than {MAX_DEPTH}")]
+    #[error("graphics states nested deeper than {MAX_DEPTH}")]
     TooDeep,
+    #[error("more than {} content operations", super::pdf_draw::MAX_OPS)]
+    TooManyOps,
+    #[error("too much page content")]
+    TooMuchContent,
 }
 
 /// A ruling: a horizontal segment at `y = at` from `x = from` to `to`, or a vertical one at
@@ -67,18 +68,44 @@ pub struct Segment {
     pub to: f64,
 }
 
-/// A path being read: its paint, matrix and sub-paths (points in user space).
-struct Path {
+/// A path being read: its paint, matrix and sub-paths (points in user space, each
+/// sub-path marked when it has a curve).
+pub(super) struct Path {
     /// Line width in page space for a stroke, `None` for a fill.
-    stroke: Option<f64>,
-    matrix: [f64; 6],
-    invisible: bool,
-    subpaths: Vec<(Vec<(f64, f64)>, bool)>,
+    pub(super) stroke: Option<f64>,
+    pub(super) matrix: [f64; 6],
+    pub(super) invisible: bool,
+    pub(super) subpaths: Vec<(Vec<(f64, f64)>, bool)>,
     points: usize,
 }
 
 impl Path {
-    fn point(&mut self, p: (f64, f64), new: bool) {
+    pub(super) fn new(stroke: Option<f64>, matrix: [f64; 6], invisible: bool) -> Self {
+        Path {
+            stroke,
+            matrix,
+            invisible,
+            subpaths: Vec::new(),
+            points: 0,
+        }
+    }
+
+    /// A curve: its sub-path is no ruling.
+    pub(super) fn curve(&mut self) {
+        if let Some((_, curved)) = self.subpaths.last_mut() {
+            *curved = true;
+        }
+    }
+
+    /// `h`: back to the sub-path's first point (a stroke draws the closing side).
+    pub(super) fn close(&mut self) {
+        if let Some(first) = self.subpaths.last().and_then(|(pts, _)| pts.first()) {
+            let first = *first;
+            self.point(first, false);
+        }
+    }
+
+    pub(super) fn point(&mut self, p: (f64, f64), new: bool) {
         self.points += 1;
         if self.points > MAX_PATH_POINTS {
             self.invisible = true;
@@ -95,135 +122,8 @@ impl Path {
     }
 }
 
-fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.try_get_attribute(name)
-        .ok()
-        .flatten()
-        .map(|a| a.value.into_owned())
-}
-
-fn numbers(s: &str) -> Vec<f64> {
-    s.split([' ', ','])
-        .filter_map(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite())
-        .collect()
-}
-
-fn num(e: &BytesStart<'_>, name: &str) -> Option<f64> {
-    attr(e, name)
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite())
-}
-
-/// White (or fully transparent) paint draws no border.
-fn invisible(e: &BytesStart<'_>) -> bool {
-    if num(e, "alpha").is_some_and(|a| a <= 0.01) {
-        return true;
-    }
-    let color = attr(e, "color").map(|c| numbers(&c)).unwrap_or_default();
-    let cmyk = attr(e, "colorspace").is_some_and(|c| c.contains("CMYK"));
-    !color.is_empty()
-        && if cmyk {
-            color.iter().all(|&c| c <= 0.05)
-        } else {
-            color.iter().all(|&c| c >= 0.95)
-        }
-}
-
-/// The rulings of every page of `mutool trace` output.
-pub fn segments(xml: &str) -> Result<Vec<Segment>, TraceError> {
-    let mut reader = Reader::from_str(xml);
-    let mut depth = 0usize;
-    let mut page = 0u32;
-    let mut path: Option<Path> = None;
-    let mut out = Vec::new();
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| TraceError::Malformed(e.to_string()))?;
-        match event {
-            Event::Eof => break,
-            Event::Start(e) => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(TraceError::TooDeep);
-                }
-                start(&e, &mut page, &mut path, true);
-            }
-            Event::Empty(e) => start(&e, &mut page, &mut path, false),
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                if matches!(e.name().as_ref(), "stroke_path" | "fill_path")
-                    && let Some(p) = path.take()
-                {
-                    emit(p, page, &mut out);
-                    if out.len() > MAX_SEGMENTS {
-                        return Err(TraceError::TooManySegments);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-fn start(e: &BytesStart<'_>, page: &mut u32, path: &mut Option<Path>, open: bool) {
-    match e.name().as_ref() {
-        "page" => {
-            *page = num(e, "number")
-                .filter(|n| *n >= 1.0 && *n <= f64::from(u32::MAX))
-                .map_or(page.saturating_add(1), |n| n as u32);
-        }
-        name @ ("stroke_path" | "fill_path") if open => {
-            let m = attr(e, "transform")
-                .map(|t| numbers(&t))
-                .unwrap_or_default();
-            let matrix = match m[..] {
-                [a, b, c, d, e, f] => [a, b, c, d, e, f],
-                _ => [1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
-            };
-            let scale = (matrix[0] * matrix[3] - matrix[1] * matrix[2]).abs().sqrt();
-            let stroke =
-                (name == "stroke_path").then(|| num(e, "linewidth").unwrap_or(1.0) * scale);
-            *path = Some(Path {
-                stroke,
-                matrix,
-                invisible: invisible(e),
-                subpaths: Vec::new(),
-                points: 0,
-            });
-        }
-        name @ ("moveto" | "lineto" | "curveto" | "closepath") => {
-            let Some(p) = path.as_mut() else { return };
-            match name {
-                "moveto" | "lineto" => {
-                    if let (Some(x), Some(y)) = (num(e, "x"), num(e, "y")) {
-                        p.point((x, y), name == "moveto");
-                    }
-                }
-                "curveto" => {
-                    if let Some((_, curved)) = p.subpaths.last_mut() {
-                        *curved = true;
-                    }
-                }
-                _ => {
-                    // A stroke draws the closing side too.
-                    if p.stroke.is_some()
-                        && let Some(first) = p.subpaths.last().and_then(|(pts, _)| pts.first())
-                    {
-                        let first = *first;
-                        p.point(first, false);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 /// The rulings of one finished path.
-fn emit(p: Path, page: u32, out: &mut Vec<Segment>) {
+pub(super) fn emit(p: Path, page: u32, out: &mut Vec<Segment>) {
     if p.invisible {
         return;
     }
@@ -822,26 +722,33 @@ fn heading_between(grids: &[Grid], i: usize, words: &[Word], rest: &[usize]) -> 
 mod tests {
     use super::*;
 
-    const BLACK: &str = "colorspace=\"DeviceRGB\" color=\"0 0 0\"";
+    use super::super::pdf_draw::segments_of_content;
 
-    fn page(n: u32, body: &str) -> String {
-        format!("<page number=\"{n}\" mediabox=\"0 0 595 842\">{body}</page>")
+    /// One page's content, drawn in y-from-the-top coordinates on an A4 page.
+    fn page(n: u32, body: &str) -> (u32, String) {
+        (n, format!("1 0 0 -1 0 842 cm {body}"))
     }
 
-    fn doc(pages: &[String]) -> String {
-        format!("<document>{}</document>", pages.concat())
+    fn segments(pages: &[(u32, String)]) -> Result<Vec<Segment>, TraceError> {
+        let mut out = Vec::new();
+        for (n, content) in pages {
+            out.extend(segments_of_content(content.as_bytes(), *n, 842.0)?);
+        }
+        Ok(out)
+    }
+
+    fn doc(pages: &[(u32, String)]) -> Vec<(u32, String)> {
+        pages.to_vec()
     }
 
     fn line(x0: f64, y0: f64, x1: f64, y1: f64) -> String {
-        format!(
-            "<stroke_path linewidth=\".5\" {BLACK} transform=\"1 0 0 1 0 0\"><moveto x=\"{x0}\" y=\"{y0}\"/><lineto x=\"{x1}\" y=\"{y1}\"/></stroke_path>"
-        )
+        format!("0 G .5 w {x0} {y0} m {x1} {y1} l S\n")
     }
 
     /// A thin filled rectangle, as Word and Chromium draw a border.
     fn bar(x: f64, y: f64, w: f64, h: f64) -> String {
         format!(
-            "<fill_path winding=\"nonzero\" {BLACK} transform=\"1 0 0 1 0 0\"><moveto x=\"{x}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{}\"/><lineto x=\"{x}\" y=\"{}\"/><closepath/></fill_path>",
+            "0 0 0 rg {x} {y} m {} {y} l {} {} l {x} {} l h f\n",
             x + w,
             x + w,
             y + h,
@@ -853,12 +760,8 @@ mod tests {
     fn boxed(x: f64, y: f64, w: f64, h: f64, s: f64) -> String {
         let (x, y, w, h) = (x / s, y / s, w / s, h / s);
         format!(
-            "<stroke_path linewidth=\"{}\" {BLACK} transform=\"{s} 0 0 {s} 0 0\"><moveto x=\"{x}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{y}\"/><lineto x=\"{}\" y=\"{}\"/><lineto x=\"{x}\" y=\"{}\"/><closepath/></stroke_path>",
-            0.5 / s,
-            x + w,
-            x + w,
-            y + h,
-            y + h
+            "q {s} 0 0 {s} 0 0 cm {} w {x} {y} {w} {h} re S Q\n",
+            0.5 / s
         )
     }
 
@@ -894,8 +797,8 @@ mod tests {
         out
     }
 
-    fn grids_of(xml: &str) -> Vec<Grid> {
-        grids(&segments(xml).expect("segments"))
+    fn grids_of(pages: &[(u32, String)]) -> Vec<Grid> {
+        grids(&segments(pages).expect("segments"))
     }
 
     fn spans(g: &Grid) -> Vec<(usize, usize, usize, usize)> {
@@ -921,7 +824,7 @@ mod tests {
             doc(&[page(1, &boxes)]),
         ] {
             let g = grids_of(&xml);
-            assert_eq!(g.len(), 1, "{xml}");
+            assert_eq!(g.len(), 1, "{xml:?}");
             assert!(close(&g[0].xs, &XS) && close(&g[0].ys, &YS), "{g:?}");
             assert_eq!(g[0].cells.len(), 9);
             assert!(g[0].cells.iter().all(|s| s.rows == 1 && s.cols == 1));
@@ -968,10 +871,12 @@ mod tests {
         let xml = doc(&[page(
             1,
             &[
-                "<fill_path colorspace=\"DeviceRGB\" color=\"1 1 1\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"0\"/><lineto x=\"100\" y=\"0\"/><lineto x=\"100\" y=\"1\"/><lineto x=\"0\" y=\"1\"/></fill_path>",
-                "<stroke_path linewidth=\"6\" colorspace=\"DeviceGray\" color=\"0\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"5\"/><lineto x=\"100\" y=\"5\"/></stroke_path>",
-                "<stroke_path linewidth=\"1\" colorspace=\"DeviceGray\" color=\"0\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"9\"/><curveto x1=\"1\" y1=\"1\" x2=\"2\" y2=\"2\" x3=\"100\" y3=\"9\"/><lineto x=\"200\" y=\"9\"/></stroke_path>",
-                "<fill_path colorspace=\"DeviceCMYK\" color=\"0 0 0 0\" transform=\"1 0 0 1 0 0\"><moveto x=\"0\" y=\"20\"/><lineto x=\"100\" y=\"20\"/><lineto x=\"100\" y=\"21\"/><lineto x=\"0\" y=\"21\"/></fill_path>",
+                "1 1 1 rg 0 0 100 1 re f\n",
+                "0 g 0 G 6 w 0 5 m 100 5 l S\n",
+                "1 w 0 9 m 1 1 2 2 100 9 c 200 9 l S\n",
+                "0 0 0 0 k 0 20 100 1 re f\n",
+                "/DeviceCMYK cs 0 0 0 0 sc 0 30 100 1 re f\n",
+                "/GS0 gs 1 1 1 RG 0 40 m 100 40 l S 0 50 100 1 re n\n",
             ]
             .concat(),
         )]);
@@ -1088,28 +993,26 @@ mod tests {
     }
 
     #[test]
-    fn hostile_traces_are_refused_not_followed() {
-        let deep = format!(
-            "{}{}",
-            "<g>".repeat(MAX_DEPTH + 10),
-            "</g>".repeat(MAX_DEPTH + 10)
+    fn hostile_content_is_refused_not_followed() {
+        let deep = page(1, &"q ".repeat(MAX_DEPTH + 10));
+        assert!(matches!(segments(&[deep]), Err(TraceError::TooDeep)));
+        // A syntax error ends the page: what was drawn before it stays.
+        let broken = page(
+            1,
+            &format!("{} ( 0 0 m 9 9 l S", line(0.0, 10.0, 100.0, 10.0)),
         );
-        assert!(matches!(segments(&deep), Err(TraceError::TooDeep)));
-        assert!(matches!(
-            segments("<document><page></document>"),
-            Err(TraceError::Malformed(_))
-        ));
+        assert_eq!(segments(&[broken]).expect("broken").len(), 1);
         let many = doc(&[page(
             1,
             &line(0.0, 10.0, 100.0, 10.0).repeat(MAX_SEGMENTS + 1),
         )]);
         assert!(matches!(segments(&many), Err(TraceError::TooManySegments)));
         // One path of twenty thousand points is no border: dropped past its bound.
-        let long = format!(
-            "<stroke_path linewidth=\"1\" {BLACK}><moveto x=\"0\" y=\"0\"/>{}</stroke_path>",
-            "<lineto x=\"0\" y=\"5\"/><lineto x=\"5\" y=\"5\"/>".repeat(10_000)
-        );
+        let long = format!("1 w 0 0 m {} S", "0 5 l 5 5 l ".repeat(10_000));
         assert_eq!(segments(&doc(&[page(1, &long)])).expect("long"), Vec::new());
+        // Operations past their bound give the grid up.
+        let ops = page(1, &"n ".repeat(super::super::pdf_draw::MAX_OPS + 1));
+        assert!(matches!(segments(&[ops]), Err(TraceError::TooManyOps)));
         // A page of thousands of crossing lines: no grid looked for, quickly.
         let crossing: String = (0..3000)
             .map(|i| line(0.0, f64::from(i) * 3.0, 500.0, f64::from(i) * 3.0))

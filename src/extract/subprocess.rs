@@ -51,20 +51,6 @@ pub fn run(
     stdin: Option<&[u8]>,
     limits: Limits,
 ) -> Result<Vec<u8>, RunError> {
-    run_passing_fd(program, args, stdin, None, limits)
-}
-
-/// [`run`], with the descriptor `pass` (opened close-on-exec by the caller) left open in the
-/// helper under its own number, for a helper that must seek in its input (`mutool` reads
-/// `/dev/fd/N`, not a pipe). Only this helper gets it, never one started meanwhile by
-/// another thread.
-pub fn run_passing_fd(
-    program: &str,
-    args: &[&OsStr],
-    stdin: Option<&[u8]>,
-    pass: Option<std::os::fd::RawFd>,
-    limits: Limits,
-) -> Result<Vec<u8>, RunError> {
     let io = |source| RunError::Io {
         program: program.to_string(),
         source,
@@ -80,15 +66,9 @@ pub fn run_passing_fd(
         .stderr(Stdio::piped())
         .process_group(0);
     let max_memory = limits.max_memory;
-    // SAFETY: only setrlimit and fcntl, which are async-signal-safe, run between fork and
-    // exec.
+    // SAFETY: only setrlimit, which is async-signal-safe, runs between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
-            if let Some(fd) = pass
-                && libc::fcntl(fd, libc::F_SETFD, 0) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
             let lim = libc::rlimit {
                 rlim_cur: max_memory,
                 rlim_max: max_memory,
