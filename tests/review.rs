@@ -544,7 +544,22 @@ fn decisions_made_while_held_reach_the_agency_once_in_the_released_feedback() {
         .filter(|h| h.contains("【已受理】"))
         .collect();
     assert_eq!(html.len(), 1);
-    assert!(!html[0].contains("信息处理费的收取情况"), "{}", html[0]);
+    // The HTML part leaves the findings out of its list too, and says the decisions with
+    // their reasons in a paragraph of their own, as the text part does.
+    let (before, note_and_list) = html[0]
+        .split_once("人工复核：")
+        .expect("the reviewed paragraph");
+    let (note, list) = note_and_list.split_once("</p>").expect("paragraph end");
+    assert!(
+        note.contains(REASON_FEE) && note.contains(REASON_FIGURE),
+        "{}",
+        html[0]
+    );
+    assert!(
+        !before.contains("信息处理费的收取情况") && !list.contains("信息处理费的收取情况"),
+        "{}",
+        html[0]
+    );
     // The receipt file on the share says the same.
     let file = std::fs::read_to_string(d.inbox().join("xss/回执/回执_a.txt.txt")).expect("receipt");
     assert!(

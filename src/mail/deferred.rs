@@ -17,6 +17,9 @@ pub struct Stored {
     receipt: String,
     report_json: String,
     findings: Vec<crate::store::StoredFinding>,
+    /// The findings an officer marked not applicable, with the reasons (issue 26): the HTML
+    /// part says them as the text part does.
+    reviewed: Option<String>,
 }
 
 /// Reads what the HTML part of submission `id` is made from (quick: under the store's lock).
@@ -33,20 +36,27 @@ pub fn load(conn: &Connection, id: i64) -> anyhow::Result<Stored> {
     };
     // Findings an officer marked not applicable are not shown (issue 26).
     let dropped = crate::store::review::not_applicable_seqs(conn, id)?;
-    let findings = findings_of(conn, id)?
-        .into_iter()
-        .enumerate()
-        .filter(|(seq, _)| {
-            !dropped
-                .iter()
-                .any(|d| usize::try_from(*d).ok() == Some(*seq))
-        })
-        .map(|(_, f)| f)
-        .collect();
+    let mut told = String::new();
+    let mut findings = Vec::new();
+    for (seq, f) in findings_of(conn, id)?.into_iter().enumerate() {
+        match dropped
+            .iter()
+            .find(|(d, _)| usize::try_from(*d).ok() == Some(seq))
+        {
+            Some((_, reason)) => {
+                told.push_str(&format!("\n· {}（复核理由：{}）", f.message, reason.trim()));
+            }
+            None => findings.push(f),
+        }
+    }
+    let reviewed = (!told.is_empty()).then(|| {
+        format!("人工复核：经政务公开办人工复核，以下审核意见不适用，已从本意见中删除：{told}")
+    });
     Ok(Stored {
         receipt,
         report_json,
         findings,
+        reviewed,
     })
 }
 
@@ -65,13 +75,17 @@ pub fn render(stored: Stored, from: &HtmlFrom, subject: &str) -> anyhow::Result<
         .map(|f| f.into_finding(&rules))
         .collect();
     let result = CheckResult::from_stored(from.file.clone(), String::new(), Some(report), findings);
+    let note = match (from.note.as_deref(), stored.reviewed.as_deref()) {
+        (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+        (a, b) => a.or(b).map(str::to_string),
+    };
     Ok(super::html::render_with(
         &stored.receipt,
         from.agency.as_deref(),
         &from.file,
         &result,
         subject,
-        from.note.as_deref(),
+        note.as_deref(),
     ))
 }
 

@@ -291,7 +291,8 @@ pub fn render(
     render_with(receipt, agency, file_name, result, text_subject, None)
 }
 
-/// [`render`] with a note after the receipt line (the version this one supersedes).
+/// [`render`] with a note after the receipt line (the version this one supersedes, the
+/// findings an officer marked not applicable with the reasons).
 pub fn render_with(
     receipt: &str,
     agency: Option<&str>,
@@ -321,7 +322,11 @@ pub fn render_with(
         esc(receipt)
     ));
     if let Some(note) = note {
-        out.push_str(&format!("<p><b>{}</b></p>", esc(note)));
+        // Line by line: the superseded receipt, the officer's decisions with their reasons.
+        out.push_str(&format!(
+            "<p><b>{}</b></p>",
+            esc(note).replace('\n', "<br>")
+        ));
     }
     let (errors, warnings) = (result.errors(), result.warnings());
     // The same items as the plain text: grouped, the likely culprit first and labelled as

@@ -264,12 +264,17 @@ pub fn made_while_held(history: &[Review]) -> Vec<Review> {
 }
 
 /// Findings (their `seq`) marked not applicable for a submission.
-pub fn not_applicable_seqs(conn: &Connection, submission_id: i64) -> rusqlite::Result<Vec<i64>> {
+pub fn not_applicable_seqs(
+    conn: &Connection,
+    submission_id: i64,
+) -> rusqlite::Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT finding_seq FROM reviews
-         WHERE submission_id = ?1 AND action = 'not_applicable' AND finding_seq IS NOT NULL",
+        "SELECT finding_seq, reason FROM reviews
+         WHERE submission_id = ?1 AND action = 'not_applicable' AND finding_seq IS NOT NULL
+         ORDER BY id",
     )?;
-    stmt.query_map([submission_id], |r| r.get(0))?.collect()
+    stmt.query_map([submission_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
 }
 
 /// The report as stored (JSON), if the file was read.
