@@ -163,6 +163,10 @@ pub struct Released {
     pub body: String,
     /// The receipt file's text (the mail's, with the full list when it was cut).
     pub receipt_body: String,
+    /// Whether the feedback, without the findings marked not applicable, has no error: the
+    /// release then records the verdict the agency is told (予以受理), so that the office's
+    /// overview and the 退回未改 reminders agree with the mail.
+    pub accepted: bool,
 }
 
 /// Whether `decisions` mark a finding not applicable (a release after them redraws the
@@ -231,6 +235,7 @@ pub fn redraw(
         subject,
         body,
         receipt_body,
+        accepted: result.accepted(),
     })
 }
 

@@ -677,3 +677,64 @@ fn a_grouped_finding_is_marked_not_applicable_in_one_submit_and_confirmed() {
     assert_eq!(adjusted, 1);
     assert_eq!(d.stop(), Some(0));
 }
+
+/// hold → every error marked 不适用 → release: the agency is told 已受理, and the office's
+/// verdict says the same (before, it stayed 需修改: the overview and the 退回未改 reminders
+/// would chase an agency told it was done).
+#[test]
+fn errors_all_marked_not_applicable_while_held_release_as_accepted_everywhere() {
+    let (d, _server, mail_dir, port) = started(
+        "[review]\nhold = \"all\"\n",
+        "xss/a.txt",
+        "001_41152148c7aabaad.txt",
+        1,
+    );
+    let receipt = receipt_of(&d, "xss");
+    let errors: String = d
+        .db()
+        .expect("db")
+        .query_row(
+            "SELECT group_concat(f.seq) FROM findings f JOIN submissions s
+             ON s.id = f.submission_id WHERE s.receipt = ?1 AND f.severity = 'error'",
+            [&receipt],
+            |r| r.get(0),
+        )
+        .expect("the errors");
+    assert!(errors.split(',').count() >= 2, "{errors}");
+    let mut alice = logged_in(port, "alice", "alice's long password");
+    let page = format!("/submission/{receipt}");
+    let csrf = csrf_of(&alice.get(&page).text());
+    let r = alice.post(
+        &format!("{page}/review"),
+        &[
+            ("csrf", &csrf),
+            ("action", "not_applicable"),
+            ("findings", &errors),
+            ("reason", "该表按本地模板填报"),
+        ],
+    );
+    assert_eq!(r.code, 303, "{}", r.text());
+    assert_eq!(act(port, &receipt, &[("action", "release")]), 303);
+    d.wait_count(
+        "SELECT count(*) FROM outbox WHERE state IN ('pending', 'held')",
+        0,
+        30,
+    );
+    let mails = mails_to(mail_dir.path(), "gkb@xss.example.cn");
+    let feedback: Vec<&(String, String)> = mails
+        .iter()
+        .filter(|(s, _)| s.starts_with("【已受理】"))
+        .collect();
+    assert_eq!(feedback.len(), 1, "{mails:?}");
+    let home = alice.get("/").text();
+    assert_eq!(count(&home, "count-accepted"), 1, "{home}");
+    assert_eq!(count(&home, "count-rejected"), 0, "{home}");
+    assert_eq!(
+        d.count(&format!(
+            "SELECT count(*) FROM reviews r JOIN submissions s ON s.id = r.submission_id
+             WHERE s.receipt = '{receipt}' AND r.verdict = 'accepted'"
+        )),
+        1,
+        "the verdict the agency was told is recorded: {home}"
+    );
+}

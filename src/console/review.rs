@@ -26,6 +26,11 @@ use crate::store::{OutboxState, Store, Submission, SubmissionState, Verdict};
 /// The longest reason kept (a few paragraphs).
 const MAX_REASON_CHARS: usize = 2000;
 
+/// The reason recorded with the verdict a release gives when the errors were all marked
+/// not applicable while the feedback was held.
+const RELEASED_WITHOUT_ERRORS: &str =
+    "标为不适用的审核意见删除后，报告没有错误，随审核意见发出予以受理";
+
 /// Messages sent lately shown on `/mail`.
 const RECENT_SENT: usize = 50;
 
@@ -318,11 +323,25 @@ pub async fn decide(
             reviewer: &who,
             at: &at,
         };
-        let decisions: Vec<Decision<'_>> = if seqs.is_empty() {
+        let mut decisions: Vec<Decision<'_>> = if seqs.is_empty() {
             vec![decision(None)]
         } else {
             seqs.iter().map(|&seq| decision(Some(seq))).collect()
         };
+        // The released feedback says 已受理 once the errors were marked not applicable: the
+        // stored verdict follows, or the overview would say 需修改 and chase the agency.
+        if action == Action::Release
+            && released.as_ref().is_some_and(|r| r.accepted)
+            && sub.verdict == Some(Verdict::Rejected)
+        {
+            decisions.push(Decision {
+                action: Action::Accept,
+                finding_seq: None,
+                reason: RELEASED_WITHOUT_ERRORS,
+                reviewer: &who,
+                at: &at,
+            });
+        }
         let id = rv::decide(conn, sub.id, &sub.receipt, &decisions, &messages, released.as_ref())?;
         tracing::info!(receipt = %sub.receipt, user = %who, action = action.as_str(), review = id, findings = seqs.len(), "console: review");
         Ok(Done::Confirmed(sub.receipt, action.as_str()))
