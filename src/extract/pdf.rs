@@ -264,6 +264,23 @@ fn visual_lines(mut words: Vec<Word>) -> Vec<Line> {
         .collect()
 }
 
+/// One visual line's fragments as a text block, cells joined by tabs, placed by its top.
+fn line_block(page: u32, top: f64, line: u32, fragments: Vec<Fragment>) -> (u32, f64, Block) {
+    let text = fragments
+        .into_iter()
+        .map(|f| f.text)
+        .collect::<Vec<_>>()
+        .join("\t");
+    (
+        page,
+        top,
+        Block::Text {
+            text,
+            at: SourceRef::PageLine { page, line },
+        },
+    )
+}
+
 /// Text a third larger or smaller than its neighbour: another block of the page.
 fn other_size(a: f64, b: f64) -> bool {
     a.max(b) >= 1.3 * a.min(b)
@@ -556,40 +573,10 @@ pub(super) fn positioned_lines(words: Vec<Word>) -> Vec<(u32, f64, Block)> {
                 || (!values && other_size(fragments[i].height, fragments[i - 1].height))
         }) {
             let heading = fragments.split_off(at);
-            let text = fragments
-                .into_iter()
-                .map(|f| f.text)
-                .collect::<Vec<_>>()
-                .join("\t");
-            blocks.push((
-                page,
-                line.top,
-                Block::Text {
-                    text,
-                    at: SourceRef::PageLine {
-                        page,
-                        line: line_no,
-                    },
-                },
-            ));
+            blocks.push(line_block(page, line.top, line_no, fragments));
             fragments = heading;
         }
-        let text = fragments
-            .into_iter()
-            .map(|f| f.text)
-            .collect::<Vec<_>>()
-            .join("\t");
-        blocks.push((
-            page,
-            line.top,
-            Block::Text {
-                text,
-                at: SourceRef::PageLine {
-                    page,
-                    line: line_no,
-                },
-            },
-        ));
+        blocks.push(line_block(page, line.top, line_no, fragments));
     }
     blocks
 }
