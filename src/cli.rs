@@ -814,18 +814,28 @@ fn summary(
     format: SummaryFormat,
     output: Option<&std::path::Path>,
 ) -> ExitCode {
-    let config = match load_config(config) {
-        Ok(c) => c,
+    let result = match read_store(config, |store, config| {
+        nianbao::summary::summary(store, config, year)
+    }) {
+        Ok(r) => r,
         Err(code) => return code,
     };
-    let db = config.data_dir.join(nianbao::store::DB_FILE);
-    let result = nianbao::store::Store::open_read(&db)
-        .and_then(|store| nianbao::summary::summary(&store, &config, year))
-        .and_then(|s| match format {
-            SummaryFormat::Html => Ok(nianbao::summary::page(&s).into_bytes()),
-            SummaryFormat::Xlsx => nianbao::summary::to_xlsx(&s),
-        });
+    let result = result.and_then(|s| match format {
+        SummaryFormat::Html => Ok(nianbao::summary::page(&s).into_bytes()),
+        SummaryFormat::Xlsx => nianbao::summary::to_xlsx(&s),
+    });
     write_out(result, output, matches!(format, SummaryFormat::Xlsx))
+}
+
+/// What `f` reads from the database of the configuration at `config` (read-only), or the
+/// exit code of a configuration that cannot be loaded.
+fn read_store<T>(
+    config: Option<&std::path::Path>,
+    f: impl FnOnce(&nianbao::store::Store, &nianbao::config::Config) -> anyhow::Result<T>,
+) -> Result<anyhow::Result<T>, ExitCode> {
+    let config = load_config(config)?;
+    let db = config.data_dir.join(nianbao::store::DB_FILE);
+    Ok(nianbao::store::Store::open_read(&db).and_then(|store| f(&store, &config)))
 }
 
 /// Writes what a command made to `output` or standard output (a binary format only to a
@@ -865,18 +875,17 @@ fn export(
     format: ExportFormat,
     output: Option<&std::path::Path>,
 ) -> ExitCode {
-    let config = match load_config(config) {
-        Ok(c) => c,
+    let result = match read_store(config, |store, config| {
+        nianbao::export::export(store, config, year)
+    }) {
+        Ok(r) => r,
         Err(code) => return code,
     };
-    let db = config.data_dir.join(nianbao::store::DB_FILE);
-    let result = nianbao::store::Store::open_read(&db)
-        .and_then(|store| nianbao::export::export(&store, &config, year))
-        .and_then(|e| match format {
-            ExportFormat::Csv => Ok(nianbao::export::to_csv(&e)),
-            ExportFormat::Xlsx => nianbao::export::to_xlsx(&e),
-            ExportFormat::Json => nianbao::export::to_json(&e),
-        });
+    let result = result.and_then(|e| match format {
+        ExportFormat::Csv => Ok(nianbao::export::to_csv(&e)),
+        ExportFormat::Xlsx => nianbao::export::to_xlsx(&e),
+        ExportFormat::Json => nianbao::export::to_json(&e),
+    });
     write_out(result, output, matches!(format, ExportFormat::Xlsx))
 }
 
