@@ -168,6 +168,21 @@ fn text_of(bytes: &[u8]) -> String {
     out.join("\n")
 }
 
+/// With `NIANBAO_KEEP_PDFS=<dir>`, the generated files are copied there for a look at a
+/// failure (the temporary directory is removed when the test ends).
+fn keep(dir: &Path) {
+    let Some(to) = std::env::var_os("NIANBAO_KEEP_PDFS") else {
+        return;
+    };
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(format!("{}/.", dir.display()))
+        .arg(&to)
+        .status()
+        .expect("cp");
+    assert!(status.success(), "copying the generated files to {to:?}");
+}
+
 fn no_failures(failures: &[String]) {
     assert!(
         failures.is_empty(),
@@ -219,6 +234,7 @@ fn html_reports_printed_by_chromium_and_writer_web_are_read_by_their_grid_exactl
             soffice(dir.path(), "web", "writer_web_pdf_Export", &inputs),
         ),
     ];
+    keep(dir.path());
     let mut failures = Vec::new();
     for (generator, out) in &outs {
         let (mut exact, mut whole) = (0, 0);
