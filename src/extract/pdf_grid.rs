@@ -301,9 +301,9 @@ pub fn grids(segments: &[Segment]) -> Vec<Grid> {
     out
 }
 
-/// Most crossings of horizontal and vertical segments tried on one page to split it into
-/// pieces; past it the page is one piece (each piece is still split into tables later).
-const MAX_CROSSINGS: usize = 4_000_000;
+/// Most segments of one page split into pieces (every pair is compared); past it the page
+/// is one piece (each piece is still split into tables later).
+const MAX_PIECE_SEGMENTS: usize = 4_000;
 
 /// The page's rulings in pieces that touch each other, before any snapping. Coordinates are
 /// snapped within a piece only: a table drawn with separate cell borders (HTML's
@@ -311,19 +311,26 @@ const MAX_CROSSINGS: usize = 4_000_000;
 /// another such table on the page the pairs of both would chain into one column line that
 /// fits neither table.
 fn pieces<'a>(on: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
-    let (hs, vs): (Vec<usize>, Vec<usize>) = (0..on.len()).partition(|&i| on[i].horizontal);
-    if hs.len().saturating_mul(vs.len()) > MAX_CROSSINGS {
+    if on.len() > MAX_PIECE_SEGMENTS {
         return vec![on.to_vec()];
     }
-    let mut parent: Vec<usize> = (0..on.len()).collect();
-    for &i in &hs {
-        for &j in &vs {
-            let (h, v) = (on[i], on[j]);
-            if v.at >= h.from - SNAP
+    // Crossing (or ending on) each other, or one going on from the other along its line
+    // (a side of a cell whose neighbour's sides meet it from one side only).
+    let touch = |a: &Segment, b: &Segment| {
+        if a.horizontal == b.horizontal {
+            (a.at - b.at).abs() <= SNAP && a.from <= b.to + SNAP && b.from <= a.to + SNAP
+        } else {
+            let (h, v) = if a.horizontal { (a, b) } else { (b, a) };
+            v.at >= h.from - SNAP
                 && v.at <= h.to + SNAP
                 && h.at >= v.from - SNAP
                 && h.at <= v.to + SNAP
-            {
+        }
+    };
+    let mut parent: Vec<usize> = (0..on.len()).collect();
+    for i in 0..on.len() {
+        for j in i + 1..on.len() {
+            if touch(on[i], on[j]) {
                 union(&mut parent, i, j);
             }
         }
