@@ -1,5 +1,5 @@
 //! Checking one file: extract, read, validate. The result is what `nianbao check --json`
-//! prints (see `shared/spec/check-json.md`) and what the daemon stores.
+//! prints (see `docs/check-json.md`) and what the daemon stores.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -99,13 +99,7 @@ fn serialize_readers<S: serde::Serializer>(
 
 /// Hex-encoded SHA-256 (sha2 0.11 digests have no `LowerHex`).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    out
+    hex::encode(Sha256::digest(bytes))
 }
 
 pub use crate::time::current_year;

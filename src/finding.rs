@@ -1,7 +1,7 @@
 //! Findings: what is wrong with a report, where, and what to do about it.
 //!
 //! One `Finding` type serves the clerk (the Chinese `message`) and machines (the JSON keys of
-//! `shared/spec/check-json.md`), so the two can never say different things.
+//! `docs/check-json.md`), so the two can never say different things.
 
 use serde::Serialize;
 

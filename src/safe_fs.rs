@@ -313,7 +313,7 @@ pub fn kind_name(st: &Stat) -> &'static str {
 pub fn random_hex() -> io::Result<String> {
     let mut buf = [0u8; 8];
     rustix::rand::getrandom(&mut buf, rustix::rand::GetRandomFlags::empty())?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(buf))
 }
 
 /// `name` cut at a character boundary so that it plus `suffix` fits `max` bytes.

@@ -148,7 +148,7 @@ pub(super) fn random_hex(n: usize) -> std::io::Result<String> {
                 .map_err(std::io::Error::from)?;
         filled += got;
     }
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(buf))
 }
 
 /// What a session must still match: the user's password hash and role. A new password
@@ -159,11 +159,8 @@ fn stamp(user: &super::users::User) -> String {
 
 /// Compares without stopping at the first difference (tokens are secrets).
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// The `Set-Cookie` value of a session.

@@ -52,7 +52,7 @@ pub fn body(file: std::fs::File, len: u64, sha256: String, what: String) -> Body
                     }
                     None => {
                         st.done = true;
-                        let found = hex(&std::mem::take(&mut st.hasher).finalize());
+                        let found = hex::encode(std::mem::take(&mut st.hasher).finalize());
                         if found != sha256 || st.read != len {
                             tracing::error!(file = %what, found = %found, expected = %sha256, read = st.read, len, "download cut off: the archived copy is not the file received");
                             return Some((
@@ -72,10 +72,6 @@ pub fn body(file: std::fs::File, len: u64, sha256: String, what: String) -> Body
         }
     });
     Body::from_stream(stream)
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sets the length of a streamed response (so that a cut-off download shows as one).

@@ -437,7 +437,7 @@ impl Pipeline {
             return Ok(None);
         }
         let digest = hasher.finalize();
-        let sha256: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = hex::encode(digest);
         let dest = self.paths.archived(&sha256);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;

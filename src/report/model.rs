@@ -1,5 +1,5 @@
 //! The typed report: what one annual report says, in the row and column ids of
-//! `shared/spec/check-json.md`. Every value is an `Option`: `None` means the file did not
+//! `docs/check-json.md`. Every value is an `Option`: `None` means the file did not
 //! give it (blank, `/`, unreadable, or the row was missing), never an invented 0. Why it is
 //! missing is said by a finding, not here.
 
