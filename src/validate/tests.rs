@@ -432,3 +432,84 @@ fn across_years() {
         Some("in_force")
     )));
 }
+
+#[test]
+fn split_digits_are_named_as_the_likely_cause() {
+    // 行政诉讼（未经复议直接起诉）: 12 upheld, typed as 1 | 2 across 结果维持 and 结果纠正.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "1\t0\t0\t1\t2",
+                "1\t0\t0\t1\t2\t1\t2\t0\t0\t12\t0\t1\t0\t0\t1",
+            )
+        }),
+        None,
+    );
+    assert_eq!(
+        ids(&f),
+        [(
+            "sum.t3_group_total",
+            Some("litigation_direct"),
+            Some("total")
+        )]
+    );
+    assert!(
+        f[0].message
+            .contains("“结果维持”的 1 与“结果纠正”的 2 合起来是 12"),
+        "{}",
+        f[0].message
+    );
+    assert!(f[0].message.contains("拆格"), "{}", f[0].message);
+    // A wrong total that no joined pair explains says nothing of 拆格.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "1\t0\t0\t1\t2",
+                "1\t0\t0\t1\t3\t0\t0\t0\t0\t0\t0\t1\t0\t0\t1",
+            )
+        }),
+        None,
+    );
+    assert_eq!(
+        ids(&f),
+        [("sum.t3_group_total", Some("review"), Some("total"))]
+    );
+    assert!(!f[0].message.contains("拆格"), "{}", f[0].message);
+}
+
+#[test]
+fn split_digits_in_a_table_2_row_and_in_the_total() {
+    // 2.重复申请 with 自然人 12 typed as 1 | 2: the row and the outcome sums fail; the row's
+    // finding names the two cells.
+    let f = findings(
+        &text(|l| set(l, "2.重复申请", "2.重复申请\t1\t2\t0\t0\t0\t0\t12")),
+        None,
+    );
+    let row = f
+        .iter()
+        .find(|f| f.rule == "sum.t2_row_total")
+        .expect("row total");
+    assert!(
+        row.message
+            .contains("“自然人”的 1 与“商业企业”的 2 合起来是 12"),
+        "{}",
+        row.message
+    );
+    // The total itself across 其他 and 总计: 0 0 0 0 0 1 | 2 for a row of 12 in 自然人 is not
+    // that; but 12 0 0 0 0 1 | 2 is (the total 12 typed across the last two cells).
+    let f = findings(
+        &text(|l| set(l, "2.重复申请", "2.重复申请\t12\t0\t0\t0\t0\t1\t2")),
+        None,
+    );
+    let row = f
+        .iter()
+        .find(|f| f.rule == "sum.t2_row_total")
+        .expect("row total");
+    assert!(
+        row.message.contains("“总计”应为 12、“其他”为 0"),
+        "{}",
+        row.message
+    );
+}
