@@ -513,3 +513,124 @@ fn split_digits_in_a_table_2_row_and_in_the_total() {
         row.message
     );
 }
+
+/// The rules of `f` whose id is `rule`, with their locations.
+fn only<'a>(f: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
+    f.iter().filter(|f| f.rule == rule).collect()
+}
+
+#[test]
+fn contradictions_fire_on_claims_the_tables_refute() {
+    // The fixture carries 1 application forward, collects 1.25 万元, has 2 reviews (1 pending)
+    // and 1 lawsuit (复议后起诉, pending).
+    for (claim, row, column) in [
+        (
+            "本年度收到的政府信息公开申请均已办结。",
+            "carried_forward",
+            "total",
+        ),
+        (
+            "全年所有申请已全部办结，无结转下年度的申请。",
+            "carried_forward",
+            "total",
+        ),
+        (
+            "本机关未收取行政事业性收费。",
+            "administrative_fees",
+            "amount",
+        ),
+        ("本年度未发生政府信息公开行政复议案件。", "review", "total"),
+        (
+            "本年度没有发生因政府信息公开引起的行政诉讼。",
+            "litigation_after_review",
+            "total",
+        ),
+        ("本年度发生行政复议2件，均已审结。", "review", "pending"),
+        ("行政复议案件均获维持。", "review", "pending"),
+    ] {
+        let f = findings(
+            &text(|l| {
+                set(l, "政策解读形式", &format!("政策解读形式较为单一。{claim}"));
+            }),
+            None,
+        );
+        let c = only(&f, "narrative.contradiction");
+        assert_eq!(c.len(), 1, "{claim}: {f:#?}");
+        assert_eq!(
+            (
+                c[0].location.row.as_deref(),
+                c[0].location.column.as_deref()
+            ),
+            (Some(row), Some(column)),
+            "{claim}"
+        );
+        // Said in the section where the text stands, with the table's figure.
+        assert_eq!(c[0].location.section, Some(5), "{claim}");
+        assert!(c[0].message.starts_with("第五部分写“"), "{}", c[0].message);
+        assert_eq!(c[0].expected.as_deref(), Some("0"));
+    }
+}
+
+#[test]
+fn contradictions_are_silent_where_the_tables_agree_or_the_clause_says_otherwise() {
+    for claim in [
+        // Complaints to the mailbox, not applications.
+        "共收到区长信箱投诉件16个，已全部办结。",
+        // Last year's carried-over applications, not this year's.
+        "上年结转的2件申请均已办结。",
+        // Answered on time is not all done.
+        "所有申请均在法定期限内答复。",
+        // The 信息处理费 is not the 行政事业性收费 of table 1.
+        "本年度未收取信息处理费。",
+        // Not about the number of reviews.
+        "本机关作出的决定未被行政复议纠正。",
+        "行政复议决定维持1件，尚未审结1件。",
+        // A figure, not a claim (narrative.figure compares it).
+        "本年度发生行政复议2件、行政诉讼1件。",
+    ] {
+        let f = findings(
+            &text(|l| {
+                set(l, "政策解读形式", &format!("政策解读形式较为单一。{claim}"));
+            }),
+            None,
+        );
+        assert!(
+            only(&f, "narrative.contradiction").is_empty(),
+            "{claim}: {f:#?}"
+        );
+    }
+    // The claims hold when the tables say so: nothing carried forward, no fee, no case.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "本年度共收到",
+                "本年度共收到政府信息公开申请12件，上年结转2件。",
+            );
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一。申请均已办结。未收取行政事业性收费。未发生行政复议和行政诉讼。",
+            );
+            set(l, "行政事业性收费", "行政事业性收费\t0");
+            set(l, "（七）总计", "（七）总计\t12\t2\t0\t0\t0\t0\t14");
+            set(
+                l,
+                "三、本年度办理结果",
+                "三、本年度办理结果\t（一）予以公开\t7\t1\t0\t0\t0\t0\t8",
+            );
+            set(
+                l,
+                "四、结转下年度",
+                "四、结转下年度继续办理\t0\t0\t0\t0\t0\t0\t0",
+            );
+            set(
+                l,
+                "1\t0\t0\t1\t2",
+                "0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0",
+            );
+        }),
+        None,
+    );
+    assert!(f.is_empty(), "{f:#?}");
+}
