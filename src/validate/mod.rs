@@ -11,6 +11,7 @@ mod history;
 mod narrative;
 mod structure;
 mod values;
+mod wording;
 
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ pub fn validate(parsed: &Parsed, ctx: &Context<'_>) -> Vec<Finding> {
     arithmetic::check(&v, &mut findings);
     narrative::check(&v, &mut findings);
     history::check(&v, &mut findings);
+    wording::check(&v, &mut findings);
     findings
 }
 
@@ -49,6 +51,7 @@ pub fn rules() -> Vec<&'static Rule> {
     all.extend(arithmetic::rules());
     all.extend(narrative::rules());
     all.extend(history::rules());
+    all.extend(wording::rules());
     all
 }
 

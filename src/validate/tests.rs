@@ -634,3 +634,165 @@ fn contradictions_are_silent_where_the_tables_agree_or_the_clause_says_otherwise
     );
     assert!(f.is_empty(), "{f:#?}");
 }
+
+/// (rule, line) of the numbering and wording findings.
+fn wording_of(f: &[Finding]) -> Vec<(&str, Option<u32>)> {
+    f.iter()
+        .filter(|f| f.rule.starts_with("numbering.") || f.rule.starts_with("wording."))
+        .map(|f| (f.rule, f.location.line))
+        .collect()
+}
+
+/// The fixture with section 一's sub-items from line 5 on.
+fn with_items(items: &[&str]) -> Vec<String> {
+    text(|l| {
+        let at = l
+            .iter()
+            .position(|x| x.starts_with("本年度共收到"))
+            .expect("line");
+        for (i, item) in items.iter().enumerate() {
+            l.insert(at + 1 + i, item.to_string());
+        }
+    })
+}
+
+#[test]
+fn part_numbering() {
+    // 三 and 四 swapped: one finding, at the first of the two.
+    let f = findings(
+        &text(|l| {
+            set(l, "三、收到和处理", "四、收到和处理政府信息公开申请情况");
+            set(
+                l,
+                "四、政府信息公开行政复议",
+                "三、政府信息公开行政复议、行政诉讼情况",
+            );
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("numbering.part", Some(20))], "{f:#?}");
+    assert!(f[0].message.contains("顺序颠倒"), "{}", f[0].message);
+    // 二 twice.
+    let f = findings(
+        &text(|l| set(l, "三、收到和处理", "二、收到和处理政府信息公开申请情况")),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("numbering.part", Some(20))], "{f:#?}");
+    assert!(f[0].message.contains("重复"), "{}", f[0].message);
+    assert_eq!(
+        (f[0].expected.as_deref(), f[0].actual.as_deref()),
+        (Some("三、"), Some("二、"))
+    );
+    // 三 skipped: 一 二 四 五 六 七 for six parts (七 is not read as a heading at all, so
+    // part 六 is also missing).
+    let f = findings(
+        &text(|l| {
+            set(l, "三、收到和处理", "四、收到和处理政府信息公开申请情况");
+            set(
+                l,
+                "四、政府信息公开行政复议",
+                "五、政府信息公开行政复议、行政诉讼情况",
+            );
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("numbering.part", Some(20))], "{f:#?}");
+    assert!(f[0].message.contains("缺少“三、”"), "{}", f[0].message);
+}
+
+#[test]
+fn item_numbering_and_items_numbered_as_parts() {
+    let good = [
+        "（一）主动公开。全年主动公开政府信息120条。",
+        "（二）依申请公开。依法办理每一件申请。",
+        "（三）政府信息管理。落实保密审查制度。",
+    ];
+    let f = findings(&with_items(&good), None);
+    assert_eq!(wording_of(&f), [], "{f:#?}");
+    let f = findings(&with_items(&[good[0], good[2], good[1]]), None);
+    assert_eq!(wording_of(&f), [("numbering.item", Some(6))], "{f:#?}");
+    assert!(f[0].message.contains("顺序颠倒"), "{}", f[0].message);
+    let f = findings(&with_items(&[good[0], good[2]]), None);
+    assert_eq!(wording_of(&f), [("numbering.item", Some(6))], "{f:#?}");
+    assert!(f[0].message.contains("缺少“（二）”"), "{}", f[0].message);
+    let f = findings(&with_items(&[good[0], good[0], good[1]]), None);
+    assert_eq!(wording_of(&f), [("numbering.item", Some(6))], "{f:#?}");
+    assert!(f[0].message.contains("重复"), "{}", f[0].message);
+    // A sub-item numbered as a part; the sub-items after it count afresh.
+    let f = findings(
+        &with_items(&[
+            "一、加强组织领导。成立工作专班，明确分工。",
+            good[0],
+            good[1],
+        ]),
+        None,
+    );
+    assert_eq!(
+        wording_of(&f),
+        [("numbering.item_as_part", Some(5))],
+        "{f:#?}"
+    );
+    assert_eq!(f[0].expected.as_deref(), Some("（一）"));
+}
+
+#[test]
+fn doubled_words_half_width_marks_and_cut_sentences() {
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一，专项资金资金使用不够规范。下一步将丰富解读形式。",
+            )
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("wording.doubled", Some(55))], "{f:#?}");
+    assert_eq!(f[0].actual.as_deref(), Some("资金资金"));
+    // One half-width comma in an otherwise full-width text.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一,个别栏目更新不够及时。下一步将丰富解读形式，落实栏目责任。",
+            )
+        }),
+        None,
+    );
+    assert_eq!(
+        wording_of(&f),
+        [("wording.ascii_punctuation", Some(55))],
+        "{f:#?}"
+    );
+    assert!(f[0].message.contains("单一,个别"), "{}", f[0].message);
+    // A paragraph that stops on 的 before the next part.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一，个别栏目更新不够及时。下一步将丰富解读形式，落实栏目的",
+            )
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("wording.cut_off", Some(55))], "{f:#?}");
+    // The same words broken over two lines go on: no cut.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一，个别栏目更新不够及时。下一步将落实栏目的",
+            );
+            let at = l
+                .iter()
+                .position(|x| x.starts_with("政策解读形式"))
+                .expect("line");
+            l.insert(at + 1, "更新责任，丰富解读形式。".to_string());
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [], "{f:#?}");
+}
