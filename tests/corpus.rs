@@ -18,6 +18,7 @@ fn check(name: &str, year: i32) -> CheckResult {
         &Context {
             previous: None,
             filing_year: year + 1,
+            same_year: None,
         },
     )
 }
@@ -497,6 +498,7 @@ fn numbering_and_wording_rules_find_nothing_on_a_correct_real_text() {
             &Context {
                 previous: None,
                 filing_year: year + 1,
+                same_year: None,
             },
         );
         assert_eq!(new_rules(&r), [], "{name} corrected");

@@ -817,6 +817,20 @@ pub static SECTIONS: [SectionHeading; 6] = [
     },
 ];
 
+/// The template's own sentences, which every report may repeat word for word, year after
+/// year and agency after agency: a sentence holding one of these is left out when texts are
+/// compared for copying (`history.text_copied`, `history.text_shared`). The statistics
+/// period and the table's introduction are 30号's wording; the basis sentence is how 30号
+/// and 60号 open the report.
+pub static TEMPLATE_SENTENCES: [&str; 6] = [
+    "统计期限",
+    "如下表",
+    "本报告根据",
+    "本年度报告根据",
+    "年度报告格式",
+    "以下简称《条例》",
+];
+
 /// What the tables must show for a statement of the narrative to hold: the claim is refuted
 /// when the figure is above 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

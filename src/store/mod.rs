@@ -442,6 +442,41 @@ impl Store {
         Ok(Some(report))
     }
 
+    /// Every checked report of `year` with its agency folder: (folder, agency name as
+    /// recorded, receipt, report), oldest first, so that a later version of an agency comes
+    /// after the one it supersedes. A report that cannot be read back is left out (logged):
+    /// the index of shared text is a help, not a record.
+    pub fn reports_of_year(
+        &self,
+        year: i32,
+    ) -> rusqlite::Result<Vec<(String, Option<String>, String, Report)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT agency_folder, agency_name, receipt, report_json FROM submissions
+             WHERE year = ?1 AND +state = 'checked' AND agency_folder IS NOT NULL
+               AND report_json IS NOT NULL
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![year], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (folder, name, receipt, json) = row?;
+            match serde_json::from_str::<Report>(&json) {
+                Ok(report) => out.push((folder, name, receipt, report)),
+                Err(e) => {
+                    tracing::warn!(%receipt, error = %e, "a stored report cannot be read back; left out of the shared-text index");
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Records that a submission cannot be checked at all (`reason` says why) and queues the
     /// admin's notice with it, in one transaction; a no-op unless it is still `archived`, so
     /// the admin is told once.

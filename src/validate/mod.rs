@@ -29,6 +29,9 @@ pub struct Context<'a> {
     /// The calendar year in which the report is filed: a report for year N is expected in
     /// year N+1.
     pub filing_year: i32,
+    /// Other agencies' reports of the same year that share sentences with this one, from the
+    /// daemon's index (`shared_text`); `None` where there is no store (`check`).
+    pub same_year: Option<&'a crate::shared_text::SameYear>,
 }
 
 /// All findings of the validation stage for one parsed report.

@@ -98,6 +98,7 @@ fn findings(lines: &[String], previous: Option<&Report>) -> Vec<Finding> {
         &Context {
             previous,
             filing_year: 2024,
+            same_year: None,
         },
     ));
     all
@@ -309,6 +310,7 @@ fn season() {
             &Context {
                 previous: None,
                 filing_year,
+                same_year: None,
             },
         );
         f.iter().map(|f| (f.rule, f.severity)).collect::<Vec<_>>()
