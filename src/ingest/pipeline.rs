@@ -449,26 +449,26 @@ impl Pipeline {
         report: &crate::report::Report,
     ) -> crate::shared_text::SameYear {
         let mut indexes = self.shared_text();
-        if !indexes.contains_key(&year) {
-            let stored = match self.store().reports_of_year(year) {
-                Ok(stored) => stored,
-                Err(e) => {
-                    tracing::warn!(year, error = %e, "cannot read the year's reports; text shared with other agencies is not checked for this file");
-                    return crate::shared_text::SameYear::default();
+        let index = match indexes.entry(year) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let stored = match self.store().reports_of_year(year) {
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        tracing::warn!(year, error = %e, "cannot read the year's reports; text shared with other agencies is not checked for this file");
+                        return crate::shared_text::SameYear::default();
+                    }
+                };
+                let mut index = crate::shared_text::TextIndex::default();
+                for r in &stored {
+                    let agency = self.agency_name(&r.folder, r.agency_name.as_deref(), &r.report);
+                    index.insert(&r.folder, &agency, &r.receipt, &r.report);
                 }
-            };
-            let mut index = crate::shared_text::TextIndex::default();
-            for (folder, name, receipt, report) in &stored {
-                let agency = self.agency_name(folder, name.as_deref(), report);
-                index.insert(folder, &agency, receipt, report);
+                tracing::info!(year, reports = index.len(), "shared-text index built");
+                e.insert(index)
             }
-            tracing::info!(year, reports = index.len(), "shared-text index built");
-            indexes.insert(year, index);
-        }
-        indexes
-            .get(&year)
-            .map(|index| index.same_year(folder, report))
-            .unwrap_or_default()
+        };
+        index.same_year(folder, report)
     }
 
     /// An agency as the messages of other agencies name it: its configured name, the name
