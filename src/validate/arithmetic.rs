@@ -105,7 +105,8 @@ impl SplitDigits {
 fn split_digits(values: &[Option<i64>]) -> Option<SplitDigits> {
     let values: Vec<i64> = values.iter().copied().collect::<Option<Vec<_>>>()?;
     let (&total, parts) = values.split_last()?;
-    let sum: i64 = parts.iter().sum();
+    // Saturating: a hostile file may hold numbers near i64::MAX.
+    let sum = parts.iter().fold(0i64, |acc, v| acc.saturating_add(*v));
     let digit = |x: i64| (0..=9).contains(&x);
     let mut found = None;
     for first in 0..values.len().saturating_sub(1) {
@@ -116,9 +117,12 @@ fn split_digits(values: &[Option<i64>]) -> Option<SplitDigits> {
         let joined = left * 10 + right;
         let balances = if first + 1 == parts.len() {
             // The last part and the total: the total is the joined number, the part 0.
-            sum - left == joined
+            sum.saturating_sub(left) == joined
         } else {
-            sum - left - right + joined == total
+            sum.saturating_sub(left)
+                .saturating_sub(right)
+                .saturating_add(joined)
+                == total
         };
         if balances {
             if found.is_some() {

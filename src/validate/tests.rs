@@ -797,4 +797,21 @@ fn doubled_words_half_width_marks_and_cut_sentences() {
         None,
     );
     assert_eq!(wording_of(&f), [], "{f:#?}");
+    // A PDF line whose words stand apart holds a tab; it still goes on with the sentence.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一。下一步将丰富解读形式，压实栏目更新责任，",
+            );
+            let at = l
+                .iter()
+                .position(|x| x.starts_with("政策解读形式"))
+                .expect("line");
+            l.insert(at + 1, "提\t升公开质量。".to_string());
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [], "{f:#?}");
 }

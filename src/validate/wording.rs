@@ -231,6 +231,9 @@ fn parts(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     numeral(later)
                 )
             }
+            Misnumbered::Skipped { missing: 1 } => {
+                format!("第一个部分标题编为“{}、”，缺少“一、”", numeral(n))
+            }
             Misnumbered::Skipped { missing } => {
                 format!(
                     "序号从“{}、”跳到“{}、”，缺少“{}、”",
@@ -511,12 +514,17 @@ fn unfinished(text: &str) -> bool {
 /// a heading, or the end of its part. (PDF lines break anywhere; the next line then goes
 /// on with the sentence, which is not a cut.)
 fn cut_off(lines: &[TextLine], findings: &mut Vec<Finding>) {
-    let prose: Vec<&TextLine> = prose(lines).collect();
-    for (i, line) in prose.iter().enumerate() {
-        if line.heads.is_some() || content(&line.text).chars().count() < 10 {
+    // Every line of the parts, tab-holding ones included: a PDF line whose words stand apart
+    // (`提\t升公开质量。`) is still the sentence going on.
+    let all: Vec<&TextLine> = lines.iter().filter(|l| l.section >= 1).collect();
+    for (i, line) in all.iter().enumerate() {
+        if line.text.contains('\t')
+            || line.heads.is_some()
+            || content(&line.text).chars().count() < 10
+        {
             continue;
         }
-        let next = prose.get(i + 1);
+        let next = all.get(i + 1);
         let starts_anew = match next {
             None => true,
             Some(n) => n.section != line.section || n.heads.is_some() || marker(&n.text).is_some(),
