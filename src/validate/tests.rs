@@ -549,6 +549,13 @@ fn contradictions_fire_on_claims_the_tables_refute() {
         ),
         ("本年度发生行政复议2件，均已审结。", "review", "pending"),
         ("行政复议案件均获维持。", "review", "pending"),
+        ("本年度未收到政府信息公开申请。", "new_received", "total"),
+        // The lawsuit after review was corrected (table 3: 0 1 0 0 1).
+        (
+            "行政诉讼案件均未被纠正。",
+            "litigation_after_review",
+            "corrected",
+        ),
     ] {
         let f = findings(
             &text(|l| {
@@ -589,6 +596,9 @@ fn contradictions_are_silent_where_the_tables_agree_or_the_clause_says_otherwise
         "行政复议决定维持1件，尚未审结1件。",
         // A figure, not a claim (narrative.figure compares it).
         "本年度发生行政复议2件、行政诉讼1件。",
+        // True here: table 2's （六）2 is 0, and no review was corrected.
+        "本年度未发出收费通知。",
+        "行政复议案件均未被纠正。",
     ] {
         let f = findings(
             &text(|l| {
