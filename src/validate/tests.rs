@@ -807,6 +807,15 @@ fn doubled_words_half_width_marks_and_cut_sentences() {
         None,
     );
     assert_eq!(wording_of(&f), [], "{f:#?}");
+    // A short numbered heading ending on 在 before the next sub-item is a heading.
+    let f = findings(
+        &with_items(&[
+            "（一）主要问题及原因所在",
+            "（二）改进措施。下一步将丰富解读形式。",
+        ]),
+        None,
+    );
+    assert_eq!(wording_of(&f), [], "{f:#?}");
     // A PDF line whose words stand apart holds a tab; it still goes on with the sentence.
     let f = findings(
         &text(|l| {

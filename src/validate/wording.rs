@@ -518,10 +518,10 @@ fn cut_off(lines: &[TextLine], findings: &mut Vec<Finding>) {
     // (`提\t升公开质量。`) is still the sentence going on.
     let all: Vec<&TextLine> = lines.iter().filter(|l| l.section >= 1).collect();
     for (i, line) in all.iter().enumerate() {
-        if line.text.contains('\t')
-            || line.heads.is_some()
-            || content(&line.text).chars().count() < 10
-        {
+        let length = content(&line.text).chars().count();
+        // A short numbered line is a heading (`（二）问题所在`), which has no sentence to end.
+        let heading = marker(&line.text).is_some() && length <= 20;
+        if line.text.contains('\t') || line.heads.is_some() || heading || length < 10 {
             continue;
         }
         let next = all.get(i + 1);
