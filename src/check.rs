@@ -113,6 +113,7 @@ pub fn check_bytes(bytes: &[u8], name: &str) -> CheckResult {
         &Context {
             previous: None,
             filing_year: current_year(),
+            same_year: None,
         },
     )
 }

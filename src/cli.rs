@@ -401,6 +401,7 @@ fn check(
     let ctx = Context {
         previous: previous.as_ref(),
         filing_year: filing_year.unwrap_or_else(current_year),
+        same_year: None,
     };
     let files = match nianbao::files::report_files(files) {
         Ok(files) if !files.is_empty() => files,

@@ -69,7 +69,7 @@ pub fn sentence_overlap(old: &str, new: &str) -> Overlap {
 /// headings, on a line of their own or run into the text (`（四）政府信息公开平台建设情况。
 /// 进一步优化……`), are left out: the template suggests them to every agency, so sharing them
 /// says nothing about copying.
-fn sentences(text: &str) -> impl Iterator<Item = (&str, String)> {
+pub(crate) fn sentences(text: &str) -> impl Iterator<Item = (&str, String)> {
     text.split(['。', '！', '？', '；', '!', '?', ';', '\n', '\r'])
         .map(str::trim)
         .filter(|s| !is_heading(s) && !is_template_sentence(s))
@@ -80,7 +80,9 @@ fn sentences(text: &str) -> impl Iterator<Item = (&str, String)> {
 /// The template's own sentences, which every report repeats every year (the statistics
 /// period, "…统计如下表"): sharing them says nothing about copying.
 fn is_template_sentence(sentence: &str) -> bool {
-    sentence.contains("统计期限") || sentence.contains("如下表")
+    crate::report::schema::TEMPLATE_SENTENCES
+        .iter()
+        .any(|t| sentence.contains(t))
 }
 
 /// A numbered piece (`一、…`, `（一）…`, `(1)…`, `1.…`, `1、…`) of at most 16 characters
@@ -99,7 +101,7 @@ fn is_heading(sentence: &str) -> bool {
 
 /// Digits runs to `#`, whitespace and punctuation dropped. Punctuation inside a number
 /// (`1,234`, `0.5`) does not split it: the whole number is one `#`.
-fn normalize(sentence: &str) -> String {
+pub(crate) fn normalize(sentence: &str) -> String {
     let mut out = String::with_capacity(sentence.len());
     let mut in_number = false;
     for c in sentence.chars() {

@@ -169,6 +169,7 @@ fn import_file(
             previous: None,
             // A report of year Y is filed in Y+1: no season finding for the right year.
             filing_year: year + 1,
+            same_year: None,
         },
     );
     let Some(report) = result.readable_report() else {

@@ -113,6 +113,9 @@ pub struct Pipeline {
     reminders_day: Mutex<Option<String>>,
     /// What each part is doing, for the watchdog and `/readyz`.
     pub liveness: Arc<Liveness>,
+    /// Per report year, the sentence index of the stored reports (`history.text_shared`):
+    /// built from the store the first time a year is checked, updated as outcomes are stored.
+    shared_text: Mutex<std::collections::HashMap<i32, crate::shared_text::TextIndex>>,
 }
 
 pub use crate::time::now_utc;
@@ -149,6 +152,7 @@ impl Pipeline {
             stop: tokio::sync::watch::channel(false).0,
             digest_day: Mutex::default(),
             reminders_day: Mutex::default(),
+            shared_text: Mutex::default(),
             liveness: Arc::new(Liveness::new(std::time::Duration::from_secs(
                 config.stuck_after_s,
             ))),

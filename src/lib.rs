@@ -34,6 +34,7 @@ pub mod rules;
 pub mod safe_fs;
 pub mod season;
 pub mod shared_config;
+pub mod shared_text;
 pub mod status;
 pub mod store;
 pub mod summary;

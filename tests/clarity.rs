@@ -28,6 +28,7 @@ fn check(bytes: &[u8], name: &str, filing_year: i32) -> CheckResult {
         &Context {
             previous: None,
             filing_year,
+            same_year: None,
         },
     )
 }

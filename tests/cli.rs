@@ -65,7 +65,15 @@ fn json_contract_for_an_accepted_report() {
         .as_array()
         .map(|a| a.iter().filter_map(|f| f["rule"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(rules, ["narrative.figure", "narrative.fee_mention"]);
+    // Line 4's half-width semicolons among full-width marks: `wording.ascii_punctuation`.
+    assert_eq!(
+        rules,
+        [
+            "narrative.figure",
+            "narrative.fee_mention",
+            "wording.ascii_punctuation"
+        ]
+    );
     assert_eq!(v["findings"][0]["severity"], "warning");
 }
 

@@ -18,6 +18,7 @@ fn check(name: &str, year: i32) -> CheckResult {
         &Context {
             previous: None,
             filing_year: year + 1,
+            same_year: None,
         },
     )
 }
@@ -124,14 +125,18 @@ fn corpus_000_word_text() {
     assert!(rep.sections[2].text.contains("总计为6"));
     // Line 64: "作为政府信息公开工作机构处理政府信息公开申请数量总计为6" while table 2's
     // （七）总计 is 0: the bureau speaks for the district (domain notes §5), a warning for a
-    // person to judge. Line 424: section 六 is only 无, no word on 信息处理费.
+    // person to judge. Line 424: section 六 is only 无, no word on 信息处理费. Line 4 writes
+    // half-width semicolons between Chinese (`主动公开情况;政府信息…`): three in section 一.
     assert_eq!(
         rules_of(&r),
         [
             ("narrative.figure", Some("total_handled"), Some("total")),
             ("narrative.fee_mention", None, None),
+            ("wording.ascii_punctuation", None, None),
         ]
     );
+    assert_eq!(r.findings[2].location.line, Some(4));
+    assert_eq!(r.findings[2].actual.as_deref(), Some("3"));
     assert_eq!(r.findings[0].actual.as_deref(), Some("6"));
     assert_eq!(r.findings[0].expected.as_deref(), Some("0"));
     assert!(r.accepted());
@@ -234,7 +239,15 @@ fn corpus_001_damaged_table_2_is_reported_not_misread() {
     );
     // Line 101: section 六 is only 无. Line 15 "共收到政府信息公开申请15件" agrees with table 2.
     assert!(rules_of(&r).contains(&("narrative.fee_mention", None, None)));
-    assert_eq!(r.findings.len(), 21 + 2 + 1, "{:?}", rules_of(&r));
+    // Section 五 (lines 87–97) writes half-width commas between Chinese (`2022年,我区…`).
+    let ascii: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == "wording.ascii_punctuation")
+        .map(|f| (f.location.section, f.location.line))
+        .collect();
+    assert_eq!(ascii, [(Some(5), Some(89))]);
+    assert_eq!(r.findings.len(), 21 + 2 + 1 + 1, "{:?}", rules_of(&r));
     // With the outcome rows unread, no sum is checked on them (no false sum errors).
     assert!(!r.findings.iter().any(|f| f.rule.starts_with("sum.")));
     assert!(!r.accepted());
@@ -260,6 +273,9 @@ fn corpus_002_portal_copy() {
     assert_eq!(rep.reviews_and_litigation, Some(t3([0; 15])));
     assert_sections_standard(rep);
     assert!(rep.sections[5].text.contains("政府信息处理费"));
+    // The portal page writes half-width commas and brackets throughout (`2022年,市政务服务…`):
+    // the portal's conversion, not a slip of the author (`wording.ascii_punctuation` is for a
+    // half-width mark among full-width ones, as in 000, 001, 003 and 004).
     assert!(r.findings.is_empty(), "{:?}", rules_of(&r));
 }
 
@@ -284,14 +300,17 @@ fn corpus_003_tab_rows_with_typo() {
     assert_eq!(rep.applications, Some(rows(Template::V2021, &[])));
     assert_eq!(rep.reviews_and_litigation, Some(t3([0; 15])));
     assert_sections_standard(rep);
-    // Line 20: the typo 本年度止件数; section 一 states no statistics period.
+    // Line 20: the typo 本年度止件数; section 一 states no statistics period; line 76 has a
+    // half-width comma between Chinese (`…性的认识,增强政府…`).
     assert_eq!(
         rules_of(&r),
         [
             ("label.nonstandard", None, Some("repealed")),
             ("period.missing", None, None),
+            ("wording.ascii_punctuation", None, None),
         ]
     );
+    assert_eq!(r.findings[2].location.line, Some(76));
     assert_eq!(r.findings[0].actual.as_deref(), Some("本年度止件数"));
     assert!(r.accepted(), "a wording warning does not block acceptance");
 }
@@ -313,8 +332,16 @@ fn corpus_004_word_text_with_stray_spaces() {
     assert_eq!(rep.applications, Some(rows(Template::V2021, &[])));
     assert_eq!(rep.reviews_and_litigation, Some(t3([0; 15])));
     assert_sections_standard(rep);
-    // Section 一 never states the statistics period.
-    assert_eq!(rules_of(&r), [("period.missing", None, None)]);
+    // Section 一 never states the statistics period; line 5 has one half-width comma between
+    // Chinese (`规范性文件0条,其他16条`).
+    assert_eq!(
+        rules_of(&r),
+        [
+            ("period.missing", None, None),
+            ("wording.ascii_punctuation", None, None),
+        ]
+    );
+    assert_eq!(r.findings[1].location.line, Some(5));
     assert!(r.accepted());
 }
 
@@ -407,4 +434,75 @@ fn corpus_in_other_encodings() {
         assert_eq!(r.encoding, Some(encoding));
         assert_eq!(r.report, utf8.report, "{encoding}");
     }
+}
+
+/// The numbering and wording rules (issue 28) on every real report: the corpus's own
+/// half-width slips are the only thing they find (000 line 4, 001 line 89, 003 line 76, 004
+/// line 5, each read by eye); once those marks are made full-width, as the agency would, the
+/// text is correct and nothing at all is found by them: no false alarm on a correct text.
+#[test]
+fn numbering_and_wording_rules_find_nothing_on_a_correct_real_text() {
+    let new_rules = |r: &CheckResult| -> Vec<(&'static str, Option<u32>)> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule.starts_with("numbering.") || f.rule.starts_with("wording."))
+            .map(|f| (f.rule, f.location.line))
+            .collect()
+    };
+    let fixtures = [
+        ("000_d016082c1b868431.txt", 2022, vec![Some(4)]),
+        ("001_41152148c7aabaad.txt", 2022, vec![Some(89)]),
+        ("002_5ddfc993aefd2777.txt", 2022, vec![]),
+        ("003_16d03b1718509b6f.txt", 2023, vec![Some(76)]),
+        ("004_757d2e34bde1553b.txt", 2021, vec![Some(5)]),
+        ("005_huaian-2024.pdftotext.txt", 2024, vec![]),
+        ("005_huaian-2024.pdf", 2024, vec![]),
+    ];
+    let mut checked = 0;
+    for (name, year, slips) in fixtures {
+        let r = check(name, year);
+        let found = new_rules(&r);
+        let expected: Vec<_> = slips
+            .iter()
+            .map(|line| ("wording.ascii_punctuation", *line))
+            .collect();
+        assert_eq!(found, expected, "{name}");
+        if slips.is_empty() {
+            // Nothing found: already the correct text (002 writes half-width marks throughout,
+            // the portal's conversion, see corpus_002_portal_copy).
+            continue;
+        }
+        // Corrected: every half-width mark between Chinese characters made full-width.
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        let chars: Vec<char> = text.chars().collect();
+        let han = |c: Option<&char>| c.is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(c));
+        let corrected: String = chars
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let between = i > 0 && han(chars.get(i - 1)) && han(chars.get(i + 1));
+                match c {
+                    ',' if between => '，',
+                    ';' if between => '；',
+                    ':' if between => '：',
+                    '(' if between => '（',
+                    ')' if i > 0 && han(chars.get(i - 1)) => '）',
+                    _ => c,
+                }
+            })
+            .collect();
+        let r = check_bytes_with(
+            corrected.as_bytes(),
+            name,
+            &Context {
+                previous: None,
+                filing_year: year + 1,
+                same_year: None,
+            },
+        );
+        assert_eq!(new_rules(&r), [], "{name} corrected");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
 }

@@ -25,6 +25,7 @@ fn huaian_with(edits: &[(&str, &str)]) -> CheckResult {
         &Context {
             previous: None,
             filing_year: 2025,
+            same_year: None,
         },
     )
 }

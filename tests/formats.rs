@@ -31,6 +31,7 @@ fn check(bytes: &[u8], name: &str, year: i32) -> CheckResult {
         &Context {
             previous: None,
             filing_year: year + 1,
+            same_year: None,
         },
     )
 }

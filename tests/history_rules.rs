@@ -32,6 +32,7 @@ fn check(bytes: &[u8], r: &Report, previous: Option<&Report>) -> CheckResult {
         &Context {
             previous,
             filing_year: r.year.unwrap_or(2023) + 1,
+            same_year: None,
         },
     )
 }

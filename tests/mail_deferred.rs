@@ -40,6 +40,7 @@ fn html_rendered_at_send_time_is_the_html_rendered_at_check_time() {
                 &Context {
                     previous: None,
                     filing_year: 2025,
+                    same_year: None,
                 },
             );
             if result.report.is_none() {

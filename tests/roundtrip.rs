@@ -24,6 +24,7 @@ fn check(bytes: &[u8], layout: Layout, year: i32) -> CheckResult {
         &Context {
             previous: None,
             filing_year: year + 1,
+            same_year: None,
         },
     )
 }

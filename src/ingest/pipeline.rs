@@ -338,6 +338,7 @@ impl Pipeline {
     /// Counts and logs a checked file once its outcome is stored.
     pub(super) fn counted_checked(&self, sub: &Submission, checked: &Checked) {
         let result = &checked.result;
+        self.index_shared_text(sub, result);
         let unreadable = result.report.is_none();
         let agency = self.agency_label(sub);
         self.metrics.observe_ms(checked.check_ms);
@@ -392,6 +393,7 @@ impl Pipeline {
             &Context {
                 previous: None,
                 filing_year,
+                same_year: None,
             },
         );
         let previous = match (agency_folder, first.report.as_ref().and_then(|r| r.year)) {
@@ -410,15 +412,94 @@ impl Pipeline {
             },
             _ => None,
         };
-        match previous {
-            Some(previous) => crate::check::revalidate(
-                first,
-                &Context {
-                    previous: Some(&previous),
-                    filing_year,
-                },
-            ),
-            None => first,
+        let same_year = match (agency_folder, first.readable_report()) {
+            (Some(folder), Some(report)) => report
+                .year
+                .map(|year| self.same_year(folder, year, report))
+                .filter(|s| !s.others.is_empty()),
+            _ => None,
+        };
+        if previous.is_none() && same_year.is_none() {
+            return first;
+        }
+        crate::check::revalidate(
+            first,
+            &Context {
+                previous: previous.as_ref(),
+                filing_year,
+                same_year: same_year.as_ref(),
+            },
+        )
+    }
+
+    /// The index of `year`'s stored reports, built from the store on first use.
+    fn shared_text(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<i32, crate::shared_text::TextIndex>>
+    {
+        // An index left half-updated by a panic only misses or keeps a report: still usable.
+        self.shared_text.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Other agencies' reports of `year` that share sentences with `report`.
+    fn same_year(
+        &self,
+        folder: &str,
+        year: i32,
+        report: &crate::report::Report,
+    ) -> crate::shared_text::SameYear {
+        let mut indexes = self.shared_text();
+        let index = match indexes.entry(year) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let stored = match self.store().reports_of_year(year) {
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        tracing::warn!(year, error = %e, "cannot read the year's reports; text shared with other agencies is not checked for this file");
+                        return crate::shared_text::SameYear::default();
+                    }
+                };
+                let mut index = crate::shared_text::TextIndex::default();
+                for r in &stored {
+                    let agency = self.agency_name(&r.folder, r.agency_name.as_deref(), &r.report);
+                    index.insert(&r.folder, &agency, &r.receipt, &r.report);
+                }
+                tracing::info!(year, reports = index.len(), "shared-text index built");
+                e.insert(index)
+            }
+        };
+        index.same_year(folder, report)
+    }
+
+    /// An agency as the messages of other agencies name it: its configured name, the name
+    /// recorded with its submission, the title's, or its folder.
+    fn agency_name(
+        &self,
+        folder: &str,
+        recorded: Option<&str>,
+        report: &crate::report::Report,
+    ) -> String {
+        let configured = self.config().agency_or_folder(folder).name;
+        if configured != folder {
+            return configured;
+        }
+        recorded
+            .map(str::to_string)
+            .or_else(|| report.agency.clone())
+            .unwrap_or(configured)
+    }
+
+    /// Puts a stored outcome into its year's index, if that index is built (otherwise it is
+    /// built from the store, this outcome included, when first needed).
+    fn index_shared_text(&self, sub: &Submission, result: &CheckResult) {
+        let (Some(folder), Some(report)) = (sub.agency_folder.as_deref(), result.readable_report())
+        else {
+            return;
+        };
+        let Some(year) = report.year else { return };
+        let agency = self.agency_name(folder, sub.agency_name.as_deref(), report);
+        if let Some(index) = self.shared_text().get_mut(&year) {
+            index.insert(folder, &agency, &sub.receipt, report);
         }
     }
 

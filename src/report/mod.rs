@@ -34,6 +34,8 @@ pub struct Parsed {
     pub sources: BTreeMap<CellKey, SourceRef>,
     /// Title and headings with their places in the file, for structure findings.
     pub outline: structure::Outline,
+    /// The narrative's lines with their places, for the numbering and wording rules.
+    pub lines: Vec<structure::TextLine>,
 }
 
 /// Which reader gave a table its values (`table_readers` in the JSON of `check`).
@@ -145,6 +147,7 @@ fn parse_tokens(extracted: &Extracted, tokens: &[tokens::Token]) -> Parsed {
     report.applications = read.applications;
     report.reviews_and_litigation = read.reviews_and_litigation;
     report.sections = structure::sections(&extracted.blocks, &outline, &read.consumed_blocks);
+    let lines = structure::text_lines(&extracted.blocks, &outline, &read.consumed_blocks);
     report.period = structure::period(&report.sections, &extracted.blocks, &outline);
     if report.year.is_none() {
         // A title without a year is reported by validation; the period still tells the year.
@@ -164,6 +167,7 @@ fn parse_tokens(extracted: &Extracted, tokens: &[tokens::Token]) -> Parsed {
         findings,
         sources,
         outline,
+        lines,
     }
 }
 

@@ -817,6 +817,210 @@ pub static SECTIONS: [SectionHeading; 6] = [
     },
 ];
 
+/// The template's own sentences, which every report may repeat word for word, year after
+/// year and agency after agency: a sentence holding one of these is left out when texts are
+/// compared for copying (`history.text_copied`, `history.text_shared`). The statistics
+/// period and the table's introduction are 30号's wording; the basis sentence is how 30号
+/// and 60号 open the report.
+pub static TEMPLATE_SENTENCES: [&str; 6] = [
+    "统计期限",
+    "如下表",
+    "本报告根据",
+    "本年度报告根据",
+    "年度报告格式",
+    "以下简称《条例》",
+];
+
+/// What the tables must show for a statement of the narrative to hold: the claim is refuted
+/// when the figure is above 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimTest {
+    /// The 总计 column of this row of table 2.
+    T2Total(AppRow),
+    /// Table 1's 行政事业性收费 amount (2021 template; 万元).
+    T1Fee,
+    /// The sum of these columns (ids of [`T3_COLUMNS`]) of table 3 in these groups.
+    T3(T3Scope, &'static [&'static str]),
+}
+
+/// The groups of table 3 a claim speaks of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum T3Scope {
+    /// 行政复议.
+    Review,
+    /// 行政诉讼: both of its groups (未经复议直接起诉, 复议后起诉).
+    Litigation,
+    /// Those the sentence names (复议, 诉讼), up to the claim; all three when it names neither.
+    Named,
+}
+
+impl T3Scope {
+    /// The group ids of [`T3_GROUPS`] for a sentence that names 复议 (`review`) or 诉讼
+    /// (`litigation`).
+    pub fn groups(self, review: bool, litigation: bool) -> Vec<&'static str> {
+        let (review, litigation) = match self {
+            T3Scope::Review => (true, false),
+            T3Scope::Litigation => (false, true),
+            T3Scope::Named if review == litigation => (true, true),
+            T3Scope::Named => (review, litigation),
+        };
+        T3_GROUPS
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| if *id == "review" { review } else { litigation })
+            .collect()
+    }
+}
+
+/// A statement the narrative makes that the tables can refute (`narrative.contradiction`).
+#[derive(Debug)]
+pub struct Claim {
+    /// What the statement says, for messages (`所有申请均已办结`).
+    pub says: &'static str,
+    /// Regular expressions, any of which makes the claim in one clause (white space removed;
+    /// clauses end at ，。；).
+    pub phrases: &'static [&'static str],
+    /// A clause that also holds one of these does not make the claim (`上年结转的申请均已办结`
+    /// speaks of last year's; `未被行政复议纠正` of the outcome, not of the number).
+    pub unless: &'static [&'static str],
+    /// The sentence, up to the clause, must name one of these (the claim's subject: a
+    /// `已全部办结` after `区长信箱投诉件16个` speaks of complaints, not of applications).
+    /// Empty: the phrases name it themselves.
+    pub topic: &'static [&'static str],
+    pub refuted_when: ClaimTest,
+    /// What the table then shows, for messages (`仍有申请结转下年度继续办理`).
+    pub table_shows: &'static str,
+}
+
+/// The claims checked against the tables. A clause is matched as written, so each phrase is
+/// narrow: a false alarm on a correct report costs the clerk more than a missed claim.
+pub static CLAIMS: [Claim; 9] = [
+    Claim {
+        says: "所有申请均已办结",
+        phrases: &[
+            r"(?:申请|件)(?:均|全部|都)(?:已|已经)?(?:按时|依法|按期)?(?:办结|办理完毕|办理完成|处理完毕|答复完毕)",
+            r"(?:均|全部|都)已(?:按时|依法|按期)?(?:办结|办理完毕|办理完成|处理完毕)",
+            r"(?:无|没有|未有)(?:申请)?结转(?:至|到)?下一?年度",
+            r"已全部办结",
+        ],
+        unless: &[
+            "上年",
+            "上一年",
+            "去年",
+            "以前年度",
+            "往年",
+            "结转的",
+            "复议",
+            "诉讼",
+        ],
+        topic: &["申请"],
+        refuted_when: ClaimTest::T2Total(AppRow::CarriedForward),
+        table_shows: "仍有申请结转下年度继续办理",
+    },
+    Claim {
+        says: "没有收到政府信息公开申请",
+        phrases: &[
+            r"(?:未|没有)(?:收到|受理|接到)(?:任何)?(?:政府信息公开|依申请公开|信息公开)(?:的)?申请",
+            r"(?:无|没有)(?:依申请公开|政府信息公开申请)(?:事项|情况|件)?$",
+        ],
+        unless: &["以外", "之外", "除", "涉及", "类"],
+        topic: &[],
+        refuted_when: ClaimTest::T2Total(AppRow::NewReceived),
+        table_shows: "本年新收了政府信息公开申请",
+    },
+    Claim {
+        says: "没有收取行政事业性收费",
+        phrases: &[
+            r"(?:未|没有|无|不)(?:收取|征收|发生)?(?:任何)?行政事业性收费",
+            r"行政事业性收费(?:金额)?(?:为|是)?(?:零|无)(?:万元)?$",
+        ],
+        unless: &["项目", "减免", "免收", "清理"],
+        topic: &[],
+        refuted_when: ClaimTest::T1Fee,
+        table_shows: "报告了本年收费金额",
+    },
+    Claim {
+        says: "没有发出收费通知",
+        phrases: &[
+            r"(?:未|没有)(?:发出|下发|出具|送达|开具)(?:任何)?(?:信息处理费)?(?:的)?收费通知",
+        ],
+        unless: &[],
+        topic: &[],
+        refuted_when: ClaimTest::T2Total(AppRow::OtherUnpaidFee),
+        table_shows: "有申请人逾期未按收费通知要求缴纳费用（说明发出过收费通知）",
+    },
+    Claim {
+        says: "没有发生行政复议",
+        phrases: &[
+            r"(?:未|没有|无)(?:发生|收到|出现|涉及|提起|被提起)?(?:政府信息公开|信息公开|因政府信息公开(?:工作)?引起的?|涉及政府信息公开的?)?(?:方面的?)?(?:的)?行政复议",
+            r"行政复议(?:案件)?(?:为|是)?(?:零|无)(?:件|起)?$",
+        ],
+        unless: &[
+            "纠正",
+            "败诉",
+            "撤销",
+            "确认违法",
+            "被复议",
+            "维持",
+            "审结",
+            "以外",
+            "之外",
+            "除",
+        ],
+        topic: &[],
+        refuted_when: ClaimTest::T3(T3Scope::Review, &["total"]),
+        table_shows: "有行政复议案件",
+    },
+    Claim {
+        says: "没有发生行政诉讼",
+        phrases: &[
+            r"(?:未|没有|无)(?:发生|收到|出现|涉及|提起|被提起)?(?:政府信息公开|信息公开|因政府信息公开(?:工作)?引起的?|涉及政府信息公开的?)?(?:方面的?)?(?:的)?(?:行政复议(?:和|及|、|或)?)?行政诉讼",
+            r"行政诉讼(?:案件)?(?:为|是)?(?:零|无)(?:件|起)?$",
+        ],
+        unless: &[
+            "纠正",
+            "败诉",
+            "撤销",
+            "确认违法",
+            "维持",
+            "审结",
+            "以外",
+            "之外",
+            "除",
+        ],
+        topic: &[],
+        refuted_when: ClaimTest::T3(T3Scope::Litigation, &["total"]),
+        table_shows: "有行政诉讼案件",
+    },
+    Claim {
+        says: "行政复议、行政诉讼案件均已审结",
+        phrases: &[r"(?:均|全部|都)(?:已|已经)?(?:审结|结案)"],
+        unless: &["未", "尚", "部分", "上年", "以前年度"],
+        topic: &["复议", "诉讼"],
+        refuted_when: ClaimTest::T3(T3Scope::Named, &["pending"]),
+        table_shows: "有尚未审结的案件",
+    },
+    Claim {
+        says: "行政复议、行政诉讼案件均获维持",
+        phrases: &[r"(?:均|全部|都)(?:被|获|予以|得到)?(?:依法)?维持"],
+        unless: &["未", "尚", "部分"],
+        topic: &["复议", "诉讼"],
+        refuted_when: ClaimTest::T3(T3Scope::Named, &["corrected", "other", "pending"]),
+        table_shows: "有结果纠正、其他结果或尚未审结的案件",
+    },
+    Claim {
+        says: "没有案件被纠正或败诉",
+        phrases: &[
+            r"(?:均|全部|都)?(?:未|没有)(?:被)?(?:复议机关|复议|法院|判决)?(?:纠正|撤销|确认违法)",
+            r"(?:无|没有|未)(?:发生)?(?:一起)?败诉",
+        ],
+        unless: &[],
+        topic: &["复议", "诉讼"],
+        refuted_when: ClaimTest::T3(T3Scope::Named, &["corrected"]),
+        table_shows: "有结果纠正的案件",
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

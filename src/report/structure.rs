@@ -291,6 +291,55 @@ pub fn sections(blocks: &[Block], outline: &Outline, consumed: &HashSet<usize>) 
         .collect()
 }
 
+/// A line of narrative (table lines left out) with its place in the file: what the numbering
+/// and wording rules read.
+#[derive(Debug, Clone)]
+pub struct TextLine {
+    /// The section it stands in: 1–6, 0 before the first heading.
+    pub section: u8,
+    /// As written, trimmed.
+    pub text: String,
+    pub at: SourceRef,
+    /// The section this line names when it reads as a section heading (`三、收到和处理…`),
+    /// whether or not the outline took it as that section's heading.
+    pub heads: Option<u8>,
+}
+
+/// The narrative lines after the title, in order, each with its section.
+pub fn text_lines(blocks: &[Block], outline: &Outline, consumed: &HashSet<usize>) -> Vec<TextLine> {
+    let first = outline.headings.first().map_or(blocks.len(), |h| h.block);
+    let mut out = Vec::new();
+    let mut section = 0u8;
+    let mut next = outline.headings.iter().peekable();
+    for (index, block) in blocks.iter().enumerate() {
+        while let Some(h) = next.peek() {
+            if h.block <= index {
+                section = h.number;
+                next.next();
+            } else {
+                break;
+            }
+        }
+        if index < first || consumed.contains(&index) {
+            continue;
+        }
+        let Block::Text { text, at } = block else {
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() || is_page_marker(text) {
+            continue;
+        }
+        out.push(TextLine {
+            section,
+            text: text.to_string(),
+            at: *at,
+            heads: heading(text).map(|(n, _)| n),
+        });
+    }
+    out
+}
+
 /// The statistics period sentence of section 一 (or of the preamble before it).
 pub fn period(sections: &[Section], blocks: &[Block], outline: &Outline) -> Option<Period> {
     let preamble_end = outline.headings.first().map_or(0, |h| h.block);

@@ -82,6 +82,16 @@ pub struct Store {
 /// A stored cell: (table, row id, column id, integer value, decimal amount).
 pub type StoredCell = (i64, String, String, Option<i64>, Option<String>);
 
+/// A checked report of a year with its agency (`Store::reports_of_year`).
+#[derive(Debug, Clone)]
+pub struct YearReport {
+    pub folder: String,
+    /// The agency's name as recorded with the submission.
+    pub agency_name: Option<String>,
+    pub receipt: String,
+    pub report: Report,
+}
+
 /// What the store knows of one submission.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Submission {
@@ -440,6 +450,42 @@ impl Store {
             anyhow::anyhow!("the stored report of {receipt} cannot be read back: {e}")
         })?;
         Ok(Some(report))
+    }
+
+    /// Every checked report of `year` with its agency folder, oldest first, so that a later version of an agency comes
+    /// after the one it supersedes. A report that cannot be read back is left out (logged):
+    /// the index of shared text is a help, not a record.
+    pub fn reports_of_year(&self, year: i32) -> rusqlite::Result<Vec<YearReport>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT agency_folder, agency_name, receipt, report_json FROM submissions
+             WHERE year = ?1 AND +state = 'checked' AND agency_folder IS NOT NULL
+               AND report_json IS NOT NULL
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![year], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (folder, name, receipt, json) = row?;
+            match serde_json::from_str::<Report>(&json) {
+                Ok(report) => out.push(YearReport {
+                    folder,
+                    agency_name: name,
+                    receipt,
+                    report,
+                }),
+                Err(e) => {
+                    tracing::warn!(%receipt, error = %e, "a stored report cannot be read back; left out of the shared-text index");
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Records that a submission cannot be checked at all (`reason` says why) and queues the

@@ -6,7 +6,7 @@
 //! two is the real mistake.
 
 use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::schema::{app_column_printed, app_row_described};
+use crate::report::schema::{T3_COLUMNS, app_column_printed, app_row_described};
 use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues};
 
 use super::{Validation, where_};
@@ -65,6 +65,75 @@ fn sum(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
         .try_fold(0i64, |acc, v| v.map(|v| acc.saturating_add(v)))
 }
 
+/// A number typed across two cells (拆格): two adjacent cells of a row that each hold one
+/// digit and, read as one number, make the row's total hold. `first` is the index of the
+/// left cell; the joined number belongs in it and the right cell is then empty (0), or, when
+/// the right cell is the total, the joined number is the total and the left cell is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SplitDigits {
+    first: usize,
+    left: i64,
+    right: i64,
+}
+
+impl SplitDigits {
+    fn joined(&self) -> i64 {
+        self.left * 10 + self.right
+    }
+
+    /// The sentence added to the sum's finding, naming the two columns.
+    fn message(&self, names: &[&str]) -> String {
+        let (Some(a), Some(b)) = (names.get(self.first), names.get(self.first + 1)) else {
+            return String::new();
+        };
+        let joined = self.joined();
+        let fix = if self.first + 2 == names.len() {
+            format!("“{b}”应为 {joined}、“{a}”为 0")
+        } else {
+            format!("“{a}”应为 {joined}、“{b}”为 0")
+        };
+        format!(
+            "很可能是一个两位数被分填在相邻两格（拆格）：“{a}”的 {} 与“{b}”的 {} 合起来是 {joined}，\
+             合并后本行恰好平衡。请核对原始数据，若确是如此，{fix}。",
+            self.left, self.right
+        )
+    }
+}
+
+/// The one adjacent pair of single digits whose joining balances `values` (the parts, then
+/// the total last), if exactly one pair does. Rows with a blank cell are left alone.
+fn split_digits(values: &[Option<i64>]) -> Option<SplitDigits> {
+    let values: Vec<i64> = values.iter().copied().collect::<Option<Vec<_>>>()?;
+    let (&total, parts) = values.split_last()?;
+    // Saturating: a hostile file may hold numbers near i64::MAX.
+    let sum = parts.iter().fold(0i64, |acc, v| acc.saturating_add(*v));
+    let digit = |x: i64| (0..=9).contains(&x);
+    let mut found = None;
+    for first in 0..values.len().saturating_sub(1) {
+        let (left, right) = (values[first], values[first + 1]);
+        if !(1..=9).contains(&left) || !digit(right) {
+            continue;
+        }
+        let joined = left * 10 + right;
+        let balances = if first + 1 == parts.len() {
+            // The last part and the total: the total is the joined number, the part 0.
+            sum.saturating_sub(left) == joined
+        } else {
+            sum.saturating_sub(left)
+                .saturating_sub(right)
+                .saturating_add(joined)
+                == total
+        };
+        if balances {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(SplitDigits { first, left, right });
+        }
+    }
+    found
+}
+
 fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     let Some(apps) = &v.report().applications else {
         return;
@@ -79,15 +148,19 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         };
         if actual != expected {
             let at = v.at(2, row.id(), "total");
+            let names = AppColumn::ALL.map(app_column_printed);
             findings.push(
                 Finding::new(
                     &T2_ROW_TOTAL,
                     Location::table(2).row(row.id()).column("total").at(at),
                     format!(
                         "表二{}行{}：“总计”填的是 {actual}，但自然人、商业企业、科研机构、社会公益组织、\
-                         法律服务机构、其他六列之和为 {expected}。请核对本行各格，使总计等于六列之和。",
+                         法律服务机构、其他六列之和为 {expected}。请核对本行各格，使总计等于六列之和。{}",
                         app_row_described(row),
-                        where_(at)
+                        where_(at),
+                        split_digits(values)
+                            .map(|s| s.message(&names))
+                            .unwrap_or_default()
                     ),
                 )
                 .expected(expected)
@@ -169,15 +242,19 @@ fn t3(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         };
         if actual != expected {
             let at = v.at(3, id, "total");
+            let names = T3_COLUMNS.map(|(_, printed)| printed);
             findings.push(
                 Finding::new(
                     &T3_GROUP_TOTAL,
                     Location::table(3).row(id).column("total").at(at),
                     format!(
                         "表三“{}”：“总计”填的是 {actual}{}，但结果维持、结果纠正、其他结果、尚未审结之和为 {expected}。\
-                         请核对这一组的五个数。",
+                         请核对这一组的五个数。{}",
                         printed.replace('·', "—"),
-                        where_(at)
+                        where_(at),
+                        split_digits(&values)
+                            .map(|s| s.message(&names))
+                            .unwrap_or_default()
                     ),
                 )
                 .expected(expected)

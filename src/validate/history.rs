@@ -41,6 +41,13 @@ pub static TEXT_COPIED: Rule = Rule {
     why: "“内容雷同”是上级通报最多的问题之一：年度报告应写本年度的工作，照搬上年的文字只改年份，等于没有报告。",
 };
 
+pub static TEXT_SHARED: Rule = Rule {
+    id: "history.text_shared",
+    severity: Severity::Warning,
+    what: "某部分的正文大部分与另一单位同年度的报告相同（模板用语、年份、数字和单位名称除外）",
+    why: "评估细则对“与往年或其他单位雷同”的报告扣分：年度报告应写本单位本年度的工作，照抄其他单位的文字只换名称，等于没有报告。",
+};
+
 pub fn rules() -> Vec<&'static Rule> {
     vec![
         &CARRY_OVER,
@@ -48,7 +55,78 @@ pub fn rules() -> Vec<&'static Rule> {
         &TABLES_IDENTICAL,
         &JUMP,
         &TEXT_COPIED,
+        &TEXT_SHARED,
     ]
+}
+
+/// A section is shared with another agency's report when more than this share of its
+/// sentences is found there (and at least [`crate::shared_text::MIN_SHARED`] of them).
+const SHARED_SHARE: f64 = 0.5;
+
+/// Sections whose prose is mostly another agency's of the same year, names, years and
+/// numbers masked; sentences many agencies use are left out of the count.
+fn text_shared(report: &Report, same: &crate::shared_text::SameYear, findings: &mut Vec<Finding>) {
+    if same.others.is_empty() {
+        return;
+    }
+    let masks = crate::shared_text::name_masks(report.agency.as_deref());
+    for section in &report.sections {
+        let sentences: Vec<(&str, u64)> =
+            crate::shared_text::keyed_sentences(&section.text, &masks)
+                .into_iter()
+                .filter(|(_, k)| !same.common.contains(k))
+                .collect();
+        let total = sentences.len();
+        if total < crate::shared_text::MIN_SHARED {
+            continue;
+        }
+        let best = same
+            .others
+            .iter()
+            .map(|o| {
+                let shared: Vec<&str> = sentences
+                    .iter()
+                    .filter(|(_, k)| o.keys.contains(k))
+                    .map(|(w, _)| *w)
+                    .collect();
+                (o, shared)
+            })
+            .max_by_key(|(_, shared)| shared.len());
+        let Some((other, shared)) = best else {
+            continue;
+        };
+        if shared.len() < crate::shared_text::MIN_SHARED
+            || (shared.len() as f64) <= SHARED_SHARE * total as f64
+        {
+            continue;
+        }
+        let share = shared.len() * 100 / total;
+        let example: String = shared
+            .iter()
+            .max_by_key(|w| w.chars().count())
+            .map(|w| w.chars().take(60).collect())
+            .unwrap_or_default();
+        let name = crate::report::schema::SECTIONS
+            .get(usize::from(section.number).saturating_sub(1))
+            .map_or(String::new(), |h| format!("“{}”", h.standard));
+        findings.push(
+            Finding::new(
+                &TEXT_SHARED,
+                Location::section(section.number),
+                format!(
+                    "第{}部分{name}的正文有 {share}%（{total} 句中的 {} 句）与“{}”同年度的报告（回执编号 {}）相同\
+                     （模板用语、年份、数字和单位名称除外），例如：“{example}”。\
+                     请按本单位本年度的实际工作撰写，不要照搬其他单位的文字；如两份报告确由同一人统一起草，请在报送时说明。",
+                    CN_NUMBERS[usize::from(section.number).min(6)],
+                    shared.len(),
+                    other.agency,
+                    other.receipt,
+                ),
+            )
+            .expected(format!("<= {}%", (SHARED_SHARE * 100.0) as u32))
+            .actual(format!("{share}%")),
+        );
+    }
 }
 
 /// From this share of a section's sentences found in last year's text on, it is copied.
@@ -268,6 +346,9 @@ fn shown(v: f64) -> String {
 }
 
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
+    if let Some(same) = v.ctx.same_year {
+        text_shared(v.report(), same, findings);
+    }
     let Some(previous) = v.ctx.previous else {
         return;
     };

@@ -11,6 +11,7 @@ mod history;
 mod narrative;
 mod structure;
 mod values;
+mod wording;
 
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,9 @@ pub struct Context<'a> {
     /// The calendar year in which the report is filed: a report for year N is expected in
     /// year N+1.
     pub filing_year: i32,
+    /// Other agencies' reports of the same year that share sentences with this one, from the
+    /// daemon's index (`shared_text`); `None` where there is no store (`check`).
+    pub same_year: Option<&'a crate::shared_text::SameYear>,
 }
 
 /// All findings of the validation stage for one parsed report.
@@ -39,6 +43,7 @@ pub fn validate(parsed: &Parsed, ctx: &Context<'_>) -> Vec<Finding> {
     arithmetic::check(&v, &mut findings);
     narrative::check(&v, &mut findings);
     history::check(&v, &mut findings);
+    wording::check(&v, &mut findings);
     findings
 }
 
@@ -49,6 +54,7 @@ pub fn rules() -> Vec<&'static Rule> {
     all.extend(arithmetic::rules());
     all.extend(narrative::rules());
     all.extend(history::rules());
+    all.extend(wording::rules());
     all
 }
 

@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::finding::{Finding, Location, Rule, Severity};
+use crate::report::schema;
 use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
 
 use super::Validation;
@@ -34,8 +35,15 @@ pub static FEE_MENTION: Rule = Rule {
     why: "按《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）和 30号模板，第六部分报告信息处理费的收取情况（未收取也应写明）。",
 };
 
+pub static CONTRADICTION: Rule = Rule {
+    id: "narrative.contradiction",
+    severity: Severity::Warning,
+    what: "正文的说法被表格否定（如写“申请均已办结”而表二有结转下年度的申请，写“未发生行政复议”而表三有复议案件）",
+    why: "正文和表格说的是同一年的工作；说法与表格相反时至少有一处写错，公众会质疑报告的真实性。",
+};
+
 pub fn rules() -> Vec<&'static Rule> {
-    vec![&FIGURE, &PROBLEMS_EMPTY, &FEE_MENTION]
+    vec![&FIGURE, &PROBLEMS_EMPTY, &FEE_MENTION, &CONTRADICTION]
 }
 
 /// A phrase that states a table figure, the figure, and its place in the tables.
@@ -156,6 +164,7 @@ static COMPILED: LazyLock<Vec<Option<Regex>>> =
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     let report = v.report();
     figures(report, findings);
+    contradictions(report, findings);
     let has_section = |n: u8| report.sections.iter().find(|s| s.number == n);
     if let Some(s5) = has_section(5) {
         let text: String = s5.text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -302,6 +311,171 @@ fn figures(report: &Report, findings: &mut Vec<Finding>) {
         }
     }
 }
+
+/// The claims of [`schema::CLAIMS`], compiled once: per claim, its phrases.
+static CLAIM_PHRASES: LazyLock<Vec<Vec<Regex>>> = LazyLock::new(|| {
+    schema::CLAIMS
+        .iter()
+        .map(|c| {
+            c.phrases
+                .iter()
+                .filter_map(|p| Regex::new(p).ok())
+                .collect()
+        })
+        .collect()
+});
+
+/// A clause of the narrative and what its sentence says up to it.
+struct Clause {
+    section: u8,
+    text: String,
+    /// The sentence from its start up to and including this clause.
+    context: String,
+    review: bool,
+    litigation: bool,
+}
+
+/// Sections as clauses (white space removed; ending at ，。；！ and their half-width forms),
+/// each with its section and whether its sentence names 复议 / 诉讼 up to and including it
+/// (the subject a clause such as `均已审结` speaks of).
+fn clauses(report: &Report) -> Vec<Clause> {
+    let mut out = Vec::new();
+    for section in &report.sections {
+        let compact: String = section
+            .text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for sentence in compact.split(['。', '；', ';', '！', '!']) {
+            let (mut review, mut litigation) = (false, false);
+            let mut context = String::new();
+            for clause in sentence.split(['，', ',']).filter(|c| !c.is_empty()) {
+                let (r, l) = (clause.contains("复议"), clause.contains("诉讼"));
+                if r || l {
+                    (review, litigation) = (r, l);
+                }
+                context.push_str(clause);
+                context.push('，');
+                out.push(Clause {
+                    section: section.number,
+                    text: clause.to_string(),
+                    context: context.clone(),
+                    review,
+                    litigation,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The first figure above 0 that refutes `test`: where it is, how it is named, its value.
+fn refuting(
+    report: &Report,
+    test: schema::ClaimTest,
+    review: bool,
+    litigation: bool,
+) -> Option<(Location, String, String)> {
+    match test {
+        schema::ClaimTest::T2Total(row) => {
+            let value = app_total(report, row).filter(|v| *v > 0)?;
+            Some((
+                Location::table(2).row(row.id()).column("total"),
+                format!("表二“{}”的总计", schema::app_row(row).printed),
+                value.to_string(),
+            ))
+        }
+        schema::ClaimTest::T1Fee => {
+            let Some(ActiveDisclosure::V2021(t1)) = &report.active_disclosure else {
+                return None;
+            };
+            let amount = t1.administrative_fees.as_ref()?;
+            amount.parse::<f64>().ok().filter(|a| *a > 0.0)?;
+            Some((
+                Location::table(1)
+                    .row("administrative_fees")
+                    .column("amount"),
+                format!(
+                    "表一“{}”的本年收费金额",
+                    schema::row_printed(1, "administrative_fees").unwrap_or("行政事业性收费")
+                ),
+                amount.clone(),
+            ))
+        }
+        schema::ClaimTest::T3(scope, columns) => {
+            let t3 = report.reviews_and_litigation.as_ref()?;
+            for group in scope.groups(review, litigation) {
+                let Some((_, values)) = t3.groups().into_iter().find(|(id, _)| *id == group) else {
+                    continue;
+                };
+                let group_printed = schema::T3_GROUPS
+                    .iter()
+                    .find(|(id, _)| *id == group)
+                    .map_or(group, |(_, p)| *p)
+                    .replace('·', "—");
+                for (column, (id, printed)) in values.values().into_iter().zip(schema::T3_COLUMNS) {
+                    if !columns.contains(&id) {
+                        continue;
+                    }
+                    if let Some(value) = column.filter(|v| *v > 0) {
+                        return Some((
+                            Location::table(3).row(group).column(id),
+                            format!("表三“{group_printed}”的“{printed}”"),
+                            value.to_string(),
+                        ));
+                    }
+                }
+            }
+            None
+        }
+    }
+}
+
+/// Statements of the narrative that the tables refute: one finding per claim, at its first
+/// refuted clause.
+fn contradictions(report: &Report, findings: &mut Vec<Finding>) {
+    let clauses = clauses(report);
+    for (claim, phrases) in schema::CLAIMS.iter().zip(CLAIM_PHRASES.iter()) {
+        let hit = clauses.iter().find_map(|c| {
+            if claim.unless.iter().any(|u| c.text.contains(u))
+                || !phrases.iter().any(|p| p.is_match(&c.text))
+                || !(claim.topic.is_empty() || claim.topic.iter().any(|t| c.context.contains(t)))
+            {
+                return None;
+            }
+            let (location, place, value) =
+                refuting(report, claim.refuted_when, c.review, c.litigation)?;
+            Some((c.section, &c.text, location, place, value))
+        });
+        let Some((section, clause, mut location, place, value)) = hit else {
+            continue;
+        };
+        location.section = Some(section);
+        let shown: String = clause.chars().take(60).collect();
+        let unit = if claim.refuted_when == schema::ClaimTest::T1Fee {
+            " 万元"
+        } else {
+            ""
+        };
+        findings.push(
+            Finding::new(
+                &CONTRADICTION,
+                location,
+                format!(
+                    "第{}部分写“{shown}”（即“{}”），但{place}为 {value}{unit}，{}。\
+                     请核对正文和表格，改正写错的一处，使说法与数字一致。",
+                    CN_NUMBERS.get(usize::from(section)).unwrap_or(&""),
+                    claim.says,
+                    claim.table_shows
+                ),
+            )
+            .expected(0)
+            .actual(value),
+        );
+    }
+}
+
+const CN_NUMBERS: [&str; 7] = ["", "一", "二", "三", "四", "五", "六"];
 
 #[cfg(test)]
 mod tests {

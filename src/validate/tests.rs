@@ -98,6 +98,7 @@ fn findings(lines: &[String], previous: Option<&Report>) -> Vec<Finding> {
         &Context {
             previous,
             filing_year: 2024,
+            same_year: None,
         },
     ));
     all
@@ -309,6 +310,7 @@ fn season() {
             &Context {
                 previous: None,
                 filing_year,
+                same_year: None,
             },
         );
         f.iter().map(|f| (f.rule, f.severity)).collect::<Vec<_>>()
@@ -431,4 +433,404 @@ fn across_years() {
         Some("normative_documents"),
         Some("in_force")
     )));
+}
+
+#[test]
+fn split_digits_are_named_as_the_likely_cause() {
+    // 行政诉讼（未经复议直接起诉）: 12 upheld, typed as 1 | 2 across 结果维持 and 结果纠正.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "1\t0\t0\t1\t2",
+                "1\t0\t0\t1\t2\t1\t2\t0\t0\t12\t0\t1\t0\t0\t1",
+            )
+        }),
+        None,
+    );
+    assert_eq!(
+        ids(&f),
+        [(
+            "sum.t3_group_total",
+            Some("litigation_direct"),
+            Some("total")
+        )]
+    );
+    assert!(
+        f[0].message
+            .contains("“结果维持”的 1 与“结果纠正”的 2 合起来是 12"),
+        "{}",
+        f[0].message
+    );
+    assert!(f[0].message.contains("拆格"), "{}", f[0].message);
+    // A wrong total that no joined pair explains says nothing of 拆格.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "1\t0\t0\t1\t2",
+                "1\t0\t0\t1\t3\t0\t0\t0\t0\t0\t0\t1\t0\t0\t1",
+            )
+        }),
+        None,
+    );
+    assert_eq!(
+        ids(&f),
+        [("sum.t3_group_total", Some("review"), Some("total"))]
+    );
+    assert!(!f[0].message.contains("拆格"), "{}", f[0].message);
+}
+
+#[test]
+fn split_digits_in_a_table_2_row_and_in_the_total() {
+    // 2.重复申请 with 自然人 12 typed as 1 | 2: the row and the outcome sums fail; the row's
+    // finding names the two cells.
+    let f = findings(
+        &text(|l| set(l, "2.重复申请", "2.重复申请\t1\t2\t0\t0\t0\t0\t12")),
+        None,
+    );
+    let row = f
+        .iter()
+        .find(|f| f.rule == "sum.t2_row_total")
+        .expect("row total");
+    assert!(
+        row.message
+            .contains("“自然人”的 1 与“商业企业”的 2 合起来是 12"),
+        "{}",
+        row.message
+    );
+    // The total itself across 其他 and 总计: 0 0 0 0 0 1 | 2 for a row of 12 in 自然人 is not
+    // that; but 12 0 0 0 0 1 | 2 is (the total 12 typed across the last two cells).
+    let f = findings(
+        &text(|l| set(l, "2.重复申请", "2.重复申请\t12\t0\t0\t0\t0\t1\t2")),
+        None,
+    );
+    let row = f
+        .iter()
+        .find(|f| f.rule == "sum.t2_row_total")
+        .expect("row total");
+    assert!(
+        row.message.contains("“总计”应为 12、“其他”为 0"),
+        "{}",
+        row.message
+    );
+}
+
+/// The rules of `f` whose id is `rule`, with their locations.
+fn only<'a>(f: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
+    f.iter().filter(|f| f.rule == rule).collect()
+}
+
+#[test]
+fn contradictions_fire_on_claims_the_tables_refute() {
+    // The fixture carries 1 application forward, collects 1.25 万元, has 2 reviews (1 pending)
+    // and 1 lawsuit (复议后起诉, pending).
+    for (claim, row, column) in [
+        (
+            "本年度收到的政府信息公开申请均已办结。",
+            "carried_forward",
+            "total",
+        ),
+        (
+            "全年所有申请已全部办结，无结转下年度的申请。",
+            "carried_forward",
+            "total",
+        ),
+        (
+            "本机关未收取行政事业性收费。",
+            "administrative_fees",
+            "amount",
+        ),
+        ("本年度未发生政府信息公开行政复议案件。", "review", "total"),
+        (
+            "本年度没有发生因政府信息公开引起的行政诉讼。",
+            "litigation_after_review",
+            "total",
+        ),
+        ("本年度发生行政复议2件，均已审结。", "review", "pending"),
+        ("行政复议案件均获维持。", "review", "pending"),
+        ("本年度未收到政府信息公开申请。", "new_received", "total"),
+        // The lawsuit after review was corrected (table 3: 0 1 0 0 1).
+        (
+            "行政诉讼案件均未被纠正。",
+            "litigation_after_review",
+            "corrected",
+        ),
+    ] {
+        let f = findings(
+            &text(|l| {
+                set(l, "政策解读形式", &format!("政策解读形式较为单一。{claim}"));
+            }),
+            None,
+        );
+        let c = only(&f, "narrative.contradiction");
+        assert_eq!(c.len(), 1, "{claim}: {f:#?}");
+        assert_eq!(
+            (
+                c[0].location.row.as_deref(),
+                c[0].location.column.as_deref()
+            ),
+            (Some(row), Some(column)),
+            "{claim}"
+        );
+        // Said in the section where the text stands, with the table's figure.
+        assert_eq!(c[0].location.section, Some(5), "{claim}");
+        assert!(c[0].message.starts_with("第五部分写“"), "{}", c[0].message);
+        assert_eq!(c[0].expected.as_deref(), Some("0"));
+    }
+}
+
+#[test]
+fn contradictions_are_silent_where_the_tables_agree_or_the_clause_says_otherwise() {
+    for claim in [
+        // Complaints to the mailbox, not applications.
+        "共收到区长信箱投诉件16个，已全部办结。",
+        // Last year's carried-over applications, not this year's.
+        "上年结转的2件申请均已办结。",
+        // Answered on time is not all done.
+        "所有申请均在法定期限内答复。",
+        // The 信息处理费 is not the 行政事业性收费 of table 1.
+        "本年度未收取信息处理费。",
+        // Not about the number of reviews.
+        "本机关作出的决定未被行政复议纠正。",
+        "行政复议决定维持1件，尚未审结1件。",
+        // A figure, not a claim (narrative.figure compares it).
+        "本年度发生行政复议2件、行政诉讼1件。",
+        // True here: table 2's （六）2 is 0, and no review was corrected.
+        "本年度未发出收费通知。",
+        "行政复议案件均未被纠正。",
+    ] {
+        let f = findings(
+            &text(|l| {
+                set(l, "政策解读形式", &format!("政策解读形式较为单一。{claim}"));
+            }),
+            None,
+        );
+        assert!(
+            only(&f, "narrative.contradiction").is_empty(),
+            "{claim}: {f:#?}"
+        );
+    }
+    // The claims hold when the tables say so: nothing carried forward, no fee, no case.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "本年度共收到",
+                "本年度共收到政府信息公开申请12件，上年结转2件。",
+            );
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一。申请均已办结。未收取行政事业性收费。未发生行政复议和行政诉讼。",
+            );
+            set(l, "行政事业性收费", "行政事业性收费\t0");
+            set(l, "（七）总计", "（七）总计\t12\t2\t0\t0\t0\t0\t14");
+            set(
+                l,
+                "三、本年度办理结果",
+                "三、本年度办理结果\t（一）予以公开\t7\t1\t0\t0\t0\t0\t8",
+            );
+            set(
+                l,
+                "四、结转下年度",
+                "四、结转下年度继续办理\t0\t0\t0\t0\t0\t0\t0",
+            );
+            set(
+                l,
+                "1\t0\t0\t1\t2",
+                "0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0",
+            );
+        }),
+        None,
+    );
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+/// (rule, line) of the numbering and wording findings.
+fn wording_of(f: &[Finding]) -> Vec<(&str, Option<u32>)> {
+    f.iter()
+        .filter(|f| f.rule.starts_with("numbering.") || f.rule.starts_with("wording."))
+        .map(|f| (f.rule, f.location.line))
+        .collect()
+}
+
+/// The fixture with section 一's sub-items from line 5 on.
+fn with_items(items: &[&str]) -> Vec<String> {
+    text(|l| {
+        let at = l
+            .iter()
+            .position(|x| x.starts_with("本年度共收到"))
+            .expect("line");
+        for (i, item) in items.iter().enumerate() {
+            l.insert(at + 1 + i, item.to_string());
+        }
+    })
+}
+
+#[test]
+fn part_numbering() {
+    // 三 and 四 swapped: one finding, at the first of the two.
+    let f = findings(
+        &text(|l| {
+            set(l, "三、收到和处理", "四、收到和处理政府信息公开申请情况");
+            set(
+                l,
+                "四、政府信息公开行政复议",
+                "三、政府信息公开行政复议、行政诉讼情况",
+            );
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("numbering.part", Some(20))], "{f:#?}");
+    assert!(f[0].message.contains("顺序颠倒"), "{}", f[0].message);
+    // 二 twice.
+    let f = findings(
+        &text(|l| set(l, "三、收到和处理", "二、收到和处理政府信息公开申请情况")),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("numbering.part", Some(20))], "{f:#?}");
+    assert!(f[0].message.contains("重复"), "{}", f[0].message);
+    assert_eq!(
+        (f[0].expected.as_deref(), f[0].actual.as_deref()),
+        (Some("三、"), Some("二、"))
+    );
+    // 三 skipped: 一 二 四 五 六 七 for six parts (七 is not read as a heading at all, so
+    // part 六 is also missing).
+    let f = findings(
+        &text(|l| {
+            set(l, "三、收到和处理", "四、收到和处理政府信息公开申请情况");
+            set(
+                l,
+                "四、政府信息公开行政复议",
+                "五、政府信息公开行政复议、行政诉讼情况",
+            );
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("numbering.part", Some(20))], "{f:#?}");
+    assert!(f[0].message.contains("缺少“三、”"), "{}", f[0].message);
+}
+
+#[test]
+fn item_numbering_and_items_numbered_as_parts() {
+    let good = [
+        "（一）主动公开。全年主动公开政府信息120条。",
+        "（二）依申请公开。依法办理每一件申请。",
+        "（三）政府信息管理。落实保密审查制度。",
+    ];
+    let f = findings(&with_items(&good), None);
+    assert_eq!(wording_of(&f), [], "{f:#?}");
+    let f = findings(&with_items(&[good[0], good[2], good[1]]), None);
+    assert_eq!(wording_of(&f), [("numbering.item", Some(6))], "{f:#?}");
+    assert!(f[0].message.contains("顺序颠倒"), "{}", f[0].message);
+    let f = findings(&with_items(&[good[0], good[2]]), None);
+    assert_eq!(wording_of(&f), [("numbering.item", Some(6))], "{f:#?}");
+    assert!(f[0].message.contains("缺少“（二）”"), "{}", f[0].message);
+    let f = findings(&with_items(&[good[0], good[0], good[1]]), None);
+    assert_eq!(wording_of(&f), [("numbering.item", Some(6))], "{f:#?}");
+    assert!(f[0].message.contains("重复"), "{}", f[0].message);
+    // A sub-item numbered as a part; the sub-items after it count afresh.
+    let f = findings(
+        &with_items(&[
+            "一、加强组织领导。成立工作专班，明确分工。",
+            good[0],
+            good[1],
+        ]),
+        None,
+    );
+    assert_eq!(
+        wording_of(&f),
+        [("numbering.item_as_part", Some(5))],
+        "{f:#?}"
+    );
+    assert_eq!(f[0].expected.as_deref(), Some("（一）"));
+}
+
+#[test]
+fn doubled_words_half_width_marks_and_cut_sentences() {
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一，专项资金资金使用不够规范。下一步将丰富解读形式。",
+            )
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("wording.doubled", Some(55))], "{f:#?}");
+    assert_eq!(f[0].actual.as_deref(), Some("资金资金"));
+    // One half-width comma in an otherwise full-width text.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一,个别栏目更新不够及时。下一步将丰富解读形式，落实栏目责任。",
+            )
+        }),
+        None,
+    );
+    assert_eq!(
+        wording_of(&f),
+        [("wording.ascii_punctuation", Some(55))],
+        "{f:#?}"
+    );
+    assert!(f[0].message.contains("单一,个别"), "{}", f[0].message);
+    // A paragraph that stops on 的 before the next part.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一，个别栏目更新不够及时。下一步将丰富解读形式，落实栏目的",
+            )
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [("wording.cut_off", Some(55))], "{f:#?}");
+    // The same words broken over two lines go on: no cut.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一，个别栏目更新不够及时。下一步将落实栏目的",
+            );
+            let at = l
+                .iter()
+                .position(|x| x.starts_with("政策解读形式"))
+                .expect("line");
+            l.insert(at + 1, "更新责任，丰富解读形式。".to_string());
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [], "{f:#?}");
+    // A short numbered heading ending on 在 before the next sub-item is a heading.
+    let f = findings(
+        &with_items(&[
+            "（一）主要问题及原因所在",
+            "（二）改进措施。下一步将丰富解读形式。",
+        ]),
+        None,
+    );
+    assert_eq!(wording_of(&f), [], "{f:#?}");
+    // A PDF line whose words stand apart holds a tab; it still goes on with the sentence.
+    let f = findings(
+        &text(|l| {
+            set(
+                l,
+                "政策解读形式",
+                "政策解读形式较为单一。下一步将丰富解读形式，压实栏目更新责任，",
+            );
+            let at = l
+                .iter()
+                .position(|x| x.starts_with("政策解读形式"))
+                .expect("line");
+            l.insert(at + 1, "提\t升公开质量。".to_string());
+        }),
+        None,
+    );
+    assert_eq!(wording_of(&f), [], "{f:#?}");
 }

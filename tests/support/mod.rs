@@ -9,6 +9,7 @@
 pub mod mutations;
 pub mod narrative;
 pub mod render;
+pub mod shared;
 
 use std::collections::BTreeMap;
 
@@ -247,6 +248,7 @@ pub fn check_filed(bytes: &[u8], name: &str, year: i32) -> nianbao::check::Check
         &nianbao::validate::Context {
             previous: None,
             filing_year: year + 1,
+            same_year: None,
         },
     )
 }

@@ -51,6 +51,7 @@ pub fn check(report: &Report, layout: Layout, defects: Vec<Defect>, seed: u64) -
         &Context {
             previous: None,
             filing_year: report.year.unwrap_or(2023) + 1,
+            same_year: None,
         },
     )
 }
