@@ -177,6 +177,37 @@ pub fn any_user(config: &Config) -> anyhow::Result<bool> {
     any.context("cannot read the console users")
 }
 
+/// The console users limited to a region: (name, region). None when the database does not
+/// exist yet. Blocking.
+pub fn user_regions(config: &Config) -> anyhow::Result<Vec<(String, String)>> {
+    let list = match &config.http.users_file {
+        Some(path) => Users::File(path).list(),
+        None => {
+            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            if !db.exists() {
+                return Ok(Vec::new());
+            }
+            let store = Store::open_read(&db)?;
+            // A database of an older version (migrated when the daemon starts) has no
+            // regions yet.
+            let has_region: i64 = store.connection().query_row(
+                "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'region'",
+                [],
+                |r| r.get(0),
+            )?;
+            if has_region == 0 {
+                return Ok(Vec::new());
+            }
+            Users::Db(store.connection()).list()
+        }
+    };
+    Ok(list
+        .context("cannot read the console users")?
+        .into_iter()
+        .filter_map(|u| u.region.map(|r| (u.name, r)))
+        .collect())
+}
+
 /// The console's routes, every one behind [`auth::guard`].
 pub fn router(console: Arc<Console>) -> Router {
     Router::new()
