@@ -148,6 +148,9 @@ pub async fn resend(
     if !may(&v, Role::Admin) {
         return admin_only();
     }
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
+    }
     let who = reviewer(&v);
     act(&console, &v, move |_, store| {
         let Some(sub) = store.by_receipt(&receipt)? else {
@@ -192,6 +195,9 @@ pub async fn decide(
 ) -> Response {
     if !may(&v, Role::Admin) {
         return admin_only();
+    }
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
     }
     let who = reviewer(&v);
     act(&console, &v, move |c, store| {
@@ -425,7 +431,11 @@ pub async fn assign(
     if !may(&v, Role::Admin) {
         return admin_only();
     }
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
+    }
     let who = reviewer(&v);
+    let visitor = v.clone();
     act(&console, &v, move |c, store| {
         let reason: String = form.reason.trim().chars().take(MAX_REASON_CHARS).collect();
         if reason.is_empty() {
@@ -443,6 +453,9 @@ pub async fn assign(
         else {
             return Ok(Done::Refused("没有这个单位。".into()));
         };
+        if !super::scope::Scope::load(c, store, &visitor)?.folder(Some(&folder)) {
+            return Ok(Done::Refused("该单位不在您负责的地区范围内。".into()));
+        }
         let conn = store.connection();
         let file_name = base_name(&sub);
         // The agency's answer, as if the file had been dropped into its folder.
@@ -648,10 +661,15 @@ pub async fn queue(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
 ) -> Response {
-    let held = blocking(&console, |_, store| {
+    let visitor = v.clone();
+    let held = blocking(&console, move |c, store| {
         let conn = store.connection();
+        let scope = super::scope::Scope::load(c, store, &visitor)?;
         let mut out = Vec::new();
         for sub in rv::held_submissions(conn)? {
+            if !scope.folder(sub.agency_folder.as_deref()) {
+                continue;
+            }
             let why = rv::reviews_of(conn, sub.id)?
                 .into_iter()
                 .rev()
@@ -722,8 +740,24 @@ pub async fn mail_queue(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
 ) -> Response {
-    let rows = blocking(&console, |_, store| {
-        Ok(rv::mail_queue(store.connection(), RECENT_SENT)?)
+    let visitor = v.clone();
+    let rows = blocking(&console, move |c, store| {
+        let rows = rv::mail_queue(store.connection(), RECENT_SENT)?;
+        if visitor.region.is_none() {
+            return Ok(rows);
+        }
+        // A user of a region sees the messages about its agencies' submissions only.
+        let scope = super::scope::Scope::load(c, store, &visitor)?;
+        let mut out = Vec::new();
+        for m in rows {
+            let Some(receipt) = &m.receipt else { continue };
+            if let Some(sub) = store.by_receipt(receipt)?
+                && scope.folder(sub.agency_folder.as_deref())
+            {
+                out.push(m);
+            }
+        }
+        Ok(out)
     })
     .await;
     let rows = match rows {
