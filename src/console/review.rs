@@ -156,6 +156,11 @@ pub async fn resend(
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
+        if let Some(office) = crate::bundle::origin_of(store.connection(), sub.id)? {
+            return Ok(Done::Refused(format!(
+                "这份提交由{office}受理，经数据包导入本系统：复核和发信由{office}负责，请在其系统中操作。"
+            )));
+        }
         let conn = store.connection();
         if rv::is_held(conn, sub.id)? {
             return Ok(Done::Refused(
@@ -216,6 +221,11 @@ pub async fn decide(
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
+        if let Some(office) = crate::bundle::origin_of(store.connection(), sub.id)? {
+            return Ok(Done::Refused(format!(
+                "这份提交由{office}受理，经数据包导入本系统：复核和发信由{office}负责，请在其系统中操作。"
+            )));
+        }
         let conn = store.connection();
         if sub.state != SubmissionState::Checked {
             return Ok(Done::Refused("只有已审核的提交可以复核。".into()));
@@ -444,6 +454,11 @@ pub async fn assign(
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
+        if let Some(office) = crate::bundle::origin_of(store.connection(), sub.id)? {
+            return Ok(Done::Refused(format!(
+                "这份提交由{office}受理，经数据包导入本系统：复核和发信由{office}负责，请在其系统中操作。"
+            )));
+        }
         if sub.agency_folder.is_some() {
             return Ok(Done::Refused("这份提交已属于一个单位，不能再归属。".into()));
         }
