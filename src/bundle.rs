@@ -90,7 +90,9 @@ pub fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
 pub fn key(config: &Config, override_path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
     let path = override_path
         .or(config.bundle.key_file.as_deref())
-        .context("no bundle key: set [bundle] key_file in the configuration, or pass --key-file FILE")?;
+        .context(
+            "no bundle key: set [bundle] key_file in the configuration, or pass --key-file FILE",
+        )?;
     read_key(path)
 }
 
@@ -162,8 +164,8 @@ pub struct BundleReview {
 }
 
 fn mac(key: &[u8], version_line: &str, payload: &[u8]) -> anyhow::Result<Hmac<Sha256>> {
-    let mut mac = <Hmac<Sha256>>::new_from_slice(key)
-        .map_err(|e| anyhow::anyhow!("bundle key: {e}"))?;
+    let mut mac =
+        <Hmac<Sha256>>::new_from_slice(key).map_err(|e| anyhow::anyhow!("bundle key: {e}"))?;
     mac.update(version_line.as_bytes());
     mac.update(b"\n");
     mac.update(payload);
@@ -198,13 +200,16 @@ pub fn seal(payload: &Payload, key: &[u8]) -> anyhow::Result<Vec<u8>> {
 /// another version, or its signature does not match under `key`.
 pub fn open(bytes: &[u8], key: &[u8]) -> anyhow::Result<Payload> {
     let mut parts = bytes.splitn(3, |b| *b == b'\n');
-    let (Some(first), Some(second), Some(json)) = (parts.next(), parts.next(), parts.next())
-    else {
-        anyhow::bail!("not a nianbao bundle (no {MAGIC} header): was it written by `nianbao export --bundle`?");
+    let (Some(first), Some(second), Some(json)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!(
+            "not a nianbao bundle (no {MAGIC} header): was it written by `nianbao export --bundle`?"
+        );
     };
     let first = std::str::from_utf8(first).unwrap_or("");
     let Some(version) = first.strip_prefix(&format!("{MAGIC} ")) else {
-        anyhow::bail!("not a nianbao bundle (no {MAGIC} header): was it written by `nianbao export --bundle`?");
+        anyhow::bail!(
+            "not a nianbao bundle (no {MAGIC} header): was it written by `nianbao export --bundle`?"
+        );
     };
     if version.trim() != VERSION.to_string() {
         anyhow::bail!(
@@ -427,7 +432,11 @@ pub fn import(
              ON CONFLICT (folder) DO UPDATE SET region = excluded.region,
                  origin = excluded.origin
              WHERE region IS NOT excluded.region OR origin IS NOT excluded.origin",
-            params![folder_here(&a.folder, &payload.office), here, payload.office],
+            params![
+                folder_here(&a.folder, &payload.office),
+                here,
+                payload.office
+            ],
         )?;
         done.agencies_placed += n;
     }
@@ -444,7 +453,10 @@ pub fn import(
     // First every submission (links between them are set once all are in).
     for s in &payload.submissions {
         if !good_office(&s.origin) {
-            anyhow::bail!("a submission of the bundle names no usable office ({:?})", s.origin);
+            anyhow::bail!(
+                "a submission of the bundle names no usable office ({:?})",
+                s.origin
+            );
         }
         let folder = s
             .agency_folder
@@ -599,10 +611,14 @@ mod tests {
         changed[last] ^= 1;
         let err = open(&changed, &key).expect_err("tampered").to_string();
         assert!(err.contains("签名不符"), "{err}");
-        let err = open(&sealed, &[8u8; 32]).expect_err("other key").to_string();
+        let err = open(&sealed, &[8u8; 32])
+            .expect_err("other key")
+            .to_string();
         assert!(err.contains("签名不符"), "{err}");
         let other = String::from_utf8_lossy(&sealed).replacen("BUNDLE 1", "BUNDLE 2", 1);
-        let err = open(other.as_bytes(), &key).expect_err("version").to_string();
+        let err = open(other.as_bytes(), &key)
+            .expect_err("version")
+            .to_string();
         assert!(err.contains("version"), "{err}");
         assert!(open(b"hello", &key).is_err());
     }
@@ -612,7 +628,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("k");
         std::fs::write(&p, "short\n").expect("write");
-        assert!(read_key(&p).expect_err("short").to_string().contains("at least 32"));
+        assert!(
+            read_key(&p)
+                .expect_err("short")
+                .to_string()
+                .contains("at least 32")
+        );
         std::fs::write(&p, format!("{}\n", "k".repeat(40))).expect("write");
         assert_eq!(read_key(&p).expect("key").len(), 40);
     }

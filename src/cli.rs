@@ -324,7 +324,12 @@ pub fn main() -> ExitCode {
             key_file,
         } => {
             if bundle {
-                export_bundle(config.as_deref(), year, key_file.as_deref(), output.as_deref())
+                export_bundle(
+                    config.as_deref(),
+                    year,
+                    key_file.as_deref(),
+                    output.as_deref(),
+                )
             } else {
                 export(
                     config.as_deref(),

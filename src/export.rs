@@ -210,7 +210,10 @@ pub fn export_in(
             .collect();
         let mut sums = vec![0i128; e.columns.len()];
         let mut accepted = 0;
-        for l in lines.iter().filter(|l| l.verdict == Some(Verdict::Accepted)) {
+        for l in lines
+            .iter()
+            .filter(|l| l.verdict == Some(Verdict::Accepted))
+        {
             accepted += 1;
             add(&mut sums, &l.values);
         }

@@ -27,9 +27,7 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
     }
     let wrong: Vec<String> = crate::console::user_regions(config)?
         .into_iter()
-        .filter_map(|(user, region)| {
-            crate::region::check_user_region(config, &user, &region).err()
-        })
+        .filter_map(|(user, region)| crate::region::check_user_region(config, &user, &region).err())
         .collect();
     if !wrong.is_empty() {
         anyhow::bail!("{}", wrong.join("\n"));

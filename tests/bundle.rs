@@ -59,9 +59,21 @@ fn facts(db: &Connection, imported: bool) -> Facts {
                 (SELECT group_concat(reviewer || '/' || action || '/' || reason || '/' ||
                         decided_at, ';') FROM reviews r WHERE r.submission_id = s.id)
          FROM submissions s WHERE s.year = 2022 {filter} ORDER BY 1",
-        receipt = if imported { "s.origin_receipt" } else { "s.receipt" },
-        receipt_n = if imported { "n.origin_receipt" } else { "n.receipt" },
-        filter = if imported { "AND s.origin IS NOT NULL" } else { "" },
+        receipt = if imported {
+            "s.origin_receipt"
+        } else {
+            "s.receipt"
+        },
+        receipt_n = if imported {
+            "n.origin_receipt"
+        } else {
+            "n.receipt"
+        },
+        filter = if imported {
+            "AND s.origin IS NOT NULL"
+        } else {
+            ""
+        },
     );
     let mut stmt = db.prepare(&sql).expect("prepare");
     stmt.query_map([], |r| {
@@ -195,8 +207,7 @@ fn a_district_bundle_reaches_the_city_once_and_unchanged() {
     );
     // And the figures: the district's export equals the city's for the district.
     let (_, district_csv, _) = district.cli(&["export", "--year", "2022"]);
-    let (code, city_csv, err) =
-        city.cli(&["export", "--year", "2022", "--region", "西塞山区"]);
+    let (code, city_csv, err) = city.cli(&["export", "--year", "2022", "--region", "西塞山区"]);
     assert_eq!(code, Some(0), "{err}");
     let district_lines = export_lines(&district_csv, 3);
     assert_eq!(district_lines.len(), 2);
@@ -219,7 +230,10 @@ fn a_district_bundle_reaches_the_city_once_and_unchanged() {
     let before = dump(&city_db);
     let (code, out, err) = import(&bundle);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("没有变化") && out.contains("新增 0 份提交"), "{out}");
+    assert!(
+        out.contains("没有变化") && out.contains("新增 0 份提交"),
+        "{out}"
+    );
     assert_eq!(dump(&city_db), before);
 
     // A bundle changed on the way is refused, and nothing changes.
@@ -333,9 +347,17 @@ fn the_city_does_not_act_on_an_imported_submission() {
         form.extend(fields);
         let r = c.post(&format!("{path}/{action}"), &form);
         assert_eq!(r.code, 409, "{action}: {}", r.text());
-        assert!(r.text().contains("由西塞山区政务公开办负责"), "{}", r.text());
+        assert!(
+            r.text().contains("由西塞山区政务公开办负责"),
+            "{}",
+            r.text()
+        );
     }
     assert_eq!(city.count("SELECT count(*) FROM reviews"), 0);
-    assert_eq!(city.count("SELECT count(*) FROM outbox"), 0, "no mail from the city");
+    assert_eq!(
+        city.count("SELECT count(*) FROM outbox"),
+        0,
+        "no mail from the city"
+    );
     city.stop();
 }

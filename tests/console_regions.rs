@@ -18,7 +18,9 @@ const PASSWORD: &str = "district-pass-2023";
 /// `nianbao user add NAME --role ROLE --region REGION`: (success, stdout + stderr).
 fn user_add_in(d: &Daemon, name: &str, role: &str, region: &str) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(["user", "add", name, "--role", role, "--region", region, "--config"])
+        .args([
+            "user", "add", name, "--role", role, "--region", region, "--config",
+        ])
         .arg(d.dir.path().join("nianbao.toml"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -259,15 +261,29 @@ fn the_export_has_a_region_column_and_subtotals() {
                 .unwrap_or_else(|| panic!("no subtotal {name}:\n{csv}")),
         )
     };
-    assert!(sub("黄石市")[0].contains("3 个单位，2 份已受理报告"), "{csv}");
-    assert!(sub("西塞山区")[0].contains("2 个单位，2 份已受理报告"), "{csv}");
-    assert!(sub("老城区")[0].contains("1 个单位，0 份已受理报告"), "{csv}");
+    assert!(
+        sub("黄石市")[0].contains("3 个单位，2 份已受理报告"),
+        "{csv}"
+    );
+    assert!(
+        sub("西塞山区")[0].contains("2 个单位，2 份已受理报告"),
+        "{csv}"
+    );
+    assert!(
+        sub("老城区")[0].contains("1 个单位，0 份已受理报告"),
+        "{csv}"
+    );
     let total = csv_fields(lines.last().expect("total"));
     assert!(total[0].contains("3 份已受理报告"), "{total:?}");
     // A value column: the district's subtotal is the sum of its two accepted lines.
     let first_value = 12;
     let value = |line: &[String]| line[first_value].parse::<f64>().unwrap_or(0.0);
-    let bq = csv_fields(lines.iter().find(|l| l.contains("八泉街道办事处")).expect("bq"));
+    let bq = csv_fields(
+        lines
+            .iter()
+            .find(|l| l.contains("八泉街道办事处"))
+            .expect("bq"),
+    );
     assert_eq!(
         value(&sub("西塞山区")),
         value(&csv_fields(xss)) + value(&bq)
@@ -337,10 +353,18 @@ fn without_regions_nothing_changes() {
     let (code, csv, _) = d.cli(&["export", "--year", "2022"]);
     assert_eq!(code, Some(0));
     assert_eq!(
-        csv_fields(csv.trim_start_matches('\u{feff}').lines().next().expect("header"))[0],
+        csv_fields(
+            csv.trim_start_matches('\u{feff}')
+                .lines()
+                .next()
+                .expect("header")
+        )[0],
         "单位"
     );
     assert!(!csv.contains("小计"));
     let (_, json, _) = d.cli(&["export", "--year", "2022", "--format", "json"]);
-    assert!(!json.contains("\"region\"") && !json.contains("subtotals"), "{json}");
+    assert!(
+        !json.contains("\"region\"") && !json.contains("subtotals"),
+        "{json}"
+    );
 }

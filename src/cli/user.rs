@@ -105,12 +105,7 @@ pub fn user(command: UserCommand) -> ExitCode {
     }
 }
 
-fn add(
-    users: &Users<'_>,
-    name: &str,
-    role: RoleArg,
-    region: Option<String>,
-) -> anyhow::Result<()> {
+fn add(users: &Users<'_>, name: &str, role: RoleArg, region: Option<String>) -> anyhow::Result<()> {
     check_name(name)?;
     let password = read_password()?;
     if password.chars().count() < MIN_PASSWORD_CHARS {

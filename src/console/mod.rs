@@ -241,12 +241,32 @@ macro_rules! console_routes {
 console_routes![
     (get, "/", Listing, pages::overview),
     (get, "/submission/{receipt}", Submission, pages::submission),
-    (get, "/submission/{receipt}/original", Submission, pages::original),
+    (
+        get,
+        "/submission/{receipt}/original",
+        Submission,
+        pages::original
+    ),
     (get, "/agency/{folder}", Agency, pages::agency),
     (get, "/export/{file}", Listing, pages::export),
-    (post, "/submission/{receipt}/resend", Submission, review::resend),
-    (post, "/submission/{receipt}/review", Submission, review::decide),
-    (post, "/submission/{receipt}/assign", Submission, review::assign),
+    (
+        post,
+        "/submission/{receipt}/resend",
+        Submission,
+        review::resend
+    ),
+    (
+        post,
+        "/submission/{receipt}/review",
+        Submission,
+        review::decide
+    ),
+    (
+        post,
+        "/submission/{receipt}/assign",
+        Submission,
+        review::assign
+    ),
     (get, "/review", Listing, review::queue),
     (get, "/summary/{year}", Listing, pages::summary),
     (get, "/mail", Listing, review::mail_queue),

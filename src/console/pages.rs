@@ -336,7 +336,11 @@ pub async fn overview(
             let full = status.agencies.clone();
             scope_status(&view_scope, &mut status);
             let regions = region_view(&scope, at.as_deref(), &full);
-            let folders = status.agencies.iter().filter_map(|a| a.folder.clone()).collect();
+            let folders = status
+                .agencies
+                .iter()
+                .filter_map(|a| a.folder.clone())
+                .collect();
             let summary = crate::summary::from_status_in(
                 store,
                 &c.config(),
@@ -356,8 +360,7 @@ pub async fn overview(
                     .agencies
                     .iter()
                     .filter(|a| {
-                        a.folder.as_deref().and_then(|f| scope.tree.region_of(f))
-                            == at.as_deref()
+                        a.folder.as_deref().and_then(|f| scope.tree.region_of(f)) == at.as_deref()
                     })
                     .cloned()
                     .collect()
@@ -383,11 +386,7 @@ pub async fn overview(
 }
 
 /// The rows of `at`'s child regions (each rolled up over its subtree) from `all` agencies.
-fn region_view(
-    scope: &super::scope::Scope,
-    at: Option<&str>,
-    all: &[AgencyStatus],
-) -> RegionView {
+fn region_view(scope: &super::scope::Scope, at: Option<&str>, all: &[AgencyStatus]) -> RegionView {
     let tree = &scope.tree;
     let mut children: Vec<RegionRow> = tree
         .children(at)
@@ -489,7 +488,9 @@ fn overview_page(
         Some(r) => format!("{r} · {year} 年度报告报送情况"),
         None => format!("{year} 年度报告报送情况"),
     };
-    let export_suffix = at.map(|r| format!("?region={}", enc(r))).unwrap_or_default();
+    let export_suffix = at
+        .map(|r| format!("?region={}", enc(r)))
+        .unwrap_or_default();
     layout(
         v,
         &title,
@@ -640,7 +641,11 @@ pub async fn summary(
         let scope = super::scope::Scope::load(c, store, &v2)?;
         let mut status = crate::status::status(store, &c.config(), year)?;
         scope_status(&scope, &mut status);
-        let folders = status.agencies.iter().filter_map(|a| a.folder.clone()).collect();
+        let folders = status
+            .agencies
+            .iter()
+            .filter_map(|a| a.folder.clone())
+            .collect();
         crate::summary::from_status_in(store, &c.config(), &status, Some(&folders))
     })
     .await;
@@ -987,6 +992,18 @@ pub async fn original(
     Extension(v): Extension<Visitor>,
     Path(receipt): Path<String>,
 ) -> Response {
+    // An imported submission (`nianbao import --bundle`): its original stayed at its office.
+    if let Some((own, office)) = receipt.split_once('@')
+        && is_receipt(own)
+    {
+        if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+            return r;
+        }
+        return not_found(
+            &v,
+            &format!("{own} 由{office}受理，经数据包导入本系统：原件保存在{office}，请向其索取。"),
+        );
+    }
     if !is_receipt(&receipt) {
         return not_found(&v, "没有这个回执编号的提交。");
     }
@@ -1358,7 +1375,9 @@ fn scope_status(scope: &super::scope::Scope, status: &mut crate::status::Status)
     if !scope.limited() {
         return;
     }
-    status.agencies.retain(|a| scope.folder(a.folder.as_deref()));
+    status
+        .agencies
+        .retain(|a| scope.folder(a.folder.as_deref()));
     status
         .submissions
         .retain(|s| scope.folder(s.agency_folder.as_deref()));

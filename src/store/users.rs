@@ -62,5 +62,6 @@ pub fn remove_user(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
 /// The region each imported agency was put in (`nianbao import --bundle`): (folder, region).
 pub fn agency_regions(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT folder, region FROM agency_regions")?;
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
 }
