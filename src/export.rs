@@ -169,11 +169,13 @@ pub fn export_in(
     region: Option<&str>,
 ) -> anyhow::Result<Export> {
     let tree = crate::region::Tree::load(config, store.connection())?;
-    let mut e = export_all(store, config, year, &tree)?;
-    if tree.is_empty() {
+    let mut e = export_all(store, config, year, &tree, region)?;
+    if tree.is_empty() && region.is_none() {
         return Ok(e);
     }
-    e.regions = true;
+    // A region that is not in the tree (a user's, after the configuration changed) has no
+    // agencies: its export is empty, never everything.
+    e.regions = !tree.is_empty();
     e.lines
         .retain(|l| tree.folder_in(l.folder.as_deref(), region));
     let order: Vec<(String, usize)> = tree
@@ -240,11 +242,14 @@ fn add(sums: &mut [i128], values: &[Option<String>]) {
     }
 }
 
+/// Every agency's line (only those of `region`'s subtree when given; the lines
+/// outside are never read).
 fn export_all(
     store: &Store,
     config: &Config,
     year: i32,
     tree: &crate::region::Tree,
+    region: Option<&str>,
 ) -> anyhow::Result<Export> {
     let template = if year >= 2021 {
         Template::V2021
@@ -277,6 +282,9 @@ fn export_all(
     let mut sums: Vec<i128> = vec![0; columns.len()];
     let mut accepted = 0;
     for folder in folders {
+        if region.is_some() && !tree.folder_in(folder.as_deref(), region) {
+            continue;
+        }
         let sub = latest.get(&folder);
         let name = folder
             .as_deref()

@@ -368,3 +368,44 @@ fn without_regions_nothing_changes() {
         "{json}"
     );
 }
+
+#[test]
+fn a_user_whose_region_is_gone_sees_nothing_rather_than_everything() {
+    let (mut d, port) = city();
+    let mut xs = logged_in(port, "xs");
+    assert!(xs.get("/").text().contains("西塞山区政数局"));
+    // The tree is taken out of the configuration and reloaded: the user's region is gone.
+    let path = d.dir.path().join("nianbao.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let without: String = text
+        .split("[[region]]")
+        .next()
+        .expect("before the tree")
+        .lines()
+        .filter(|l| !l.starts_with("region = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let http = text.split("[http]").nth(1).expect("the [http] table");
+    std::fs::write(&path, format!("{without}[http]{http}")).expect("config");
+    d.reload();
+    let page = xs.get("/");
+    assert_eq!(page.code, 200);
+    assert_eq!(count(&page.text(), "count-agencies"), 0, "{}", page.text());
+    for path in ["/", "/export/2022.csv", "/summary/2022", "/mail", "/review"] {
+        let body = xs.get(path).text();
+        for name in [
+            "西塞山区政数局",
+            "老城区人民政府办公室",
+            "市财政局",
+            "八泉街道办事处",
+        ] {
+            assert!(!body.contains(name), "{path} shows {name}");
+        }
+    }
+    let lc = receipt_of(&d, "lc");
+    assert_eq!(xs.get(&format!("/submission/{lc}")).code, 403);
+    // The city's user, limited to nothing, sees everything as before the tree.
+    let mut city = logged_in(port, "city");
+    assert_eq!(count(&city.get("/").text(), "count-agencies"), 4);
+    d.stop();
+}

@@ -322,7 +322,9 @@ pub async fn overview(
         let years = crate::status::years(store, default)?;
         let mut status = crate::status::status(store, &c.config(), year)?;
         let scope = super::scope::Scope::load(c, store, &v)?;
-        let (held, summary, regions) = if scope.tree.is_empty() {
+        // Without a tree, as before; a user limited to a region the configuration no longer
+        // has sees nothing (never everything).
+        let (held, summary, regions) = if scope.tree.is_empty() && !scope.limited() {
             let held = crate::store::review::count_held(store.connection())?;
             let summary = crate::summary::from_status(store, &c.config(), &status)?;
             (held, summary, RegionView::default())
