@@ -243,7 +243,9 @@ pub fn open(bytes: &[u8], key: &[u8]) -> anyhow::Result<Payload> {
     Ok(payload)
 }
 
-/// The bundle of report year `year` of this office (`[bundle] office`).
+/// The bundle of report year `year` of this office (`[bundle] office`): every submission
+/// of the year but those not checked yet (the receiving office could never check them:
+/// the originals stay here).
 pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Payload> {
     let office = config
         .bundle
@@ -260,7 +262,7 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Paylo
                 (SELECT coalesce(n.origin_receipt, n.receipt) FROM submissions n
                  WHERE n.id = s.superseded_by),
                 report_json, checked_at, failure, owner_uid, owner_name, origin, origin_receipt
-         FROM submissions s WHERE year = ?1 ORDER BY id",
+         FROM submissions s WHERE year = ?1 AND state != 'archived' ORDER BY id",
     )?;
     let rows = stmt
         .query_map([year], |r| {
