@@ -165,6 +165,7 @@ fn a_district_user_is_refused_everything_of_another_district_on_every_route() {
                 let page = xs.get("/").text();
                 assert_no_other_district("/", &page, &lc);
                 assert!(page.contains("西塞山区政数局"), "{page}");
+                assert!(page.contains("id=\"user-region\">西塞山区<"), "{page}");
                 assert_eq!(count(&page, "count-agencies"), 2, "xss and bq");
                 assert_eq!(count(&page, "count-accepted"), 2);
                 // Its child region has a row; another district is refused.
@@ -408,4 +409,21 @@ fn a_user_whose_region_is_gone_sees_nothing_rather_than_everything() {
     let mut city = logged_in(port, "city");
     assert_eq!(count(&city.get("/").text(), "count-agencies"), 4);
     d.stop();
+}
+
+#[test]
+fn every_console_route_is_declared_in_routes() {
+    // The router is built from the same list as `ROUTES` (the `console_routes!` macro);
+    // a route added beside it, with `.route(` of its own, would escape the test above.
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/console/mod.rs"))
+            .expect("src/console/mod.rs");
+    assert_eq!(
+        source.matches(".route(").count(),
+        1,
+        "add console routes to console_routes![…] only (with their Reach), so that \
+         tests/console_regions.rs tries them"
+    );
+    assert!(source.contains("router $(.route($path, $method($handler)))*"));
+    assert!(nianbao::console::ROUTES.len() >= 15);
 }

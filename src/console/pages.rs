@@ -117,7 +117,9 @@ pub(super) fn layout(v: &Visitor, title: &str, body: Markup) -> Markup {
                     span.who {
                         @if v.login {
                             (v.user.as_deref().unwrap_or(""))
-                            "（" (v.role.map_or("", super::users::Role::label)) "）"
+                            "（" (v.role.map_or("", super::users::Role::label))
+                            @if let Some(r) = &v.region { " · " span #user-region { (r) } }
+                            "）"
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(v.csrf);
                                 button type="submit" { "退出登录" }
