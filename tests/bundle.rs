@@ -353,6 +353,20 @@ fn the_city_does_not_act_on_an_imported_submission() {
             r.text()
         );
     }
+    // The original stayed at the district: the download says where it is.
+    let original = c.get(&format!("{path}/original"));
+    assert_eq!(original.code, 404);
+    assert!(
+        original.text().contains("原件保存在西塞山区政务公开办"),
+        "{}",
+        original.text()
+    );
+    let made_up = c.get(&format!(
+        "/submission/{}/original",
+        harness::web::enc("NB-2023-999999@某办")
+    ));
+    assert_eq!(made_up.code, 404);
+    assert!(!made_up.text().contains("某办"), "{}", made_up.text());
     assert_eq!(city.count("SELECT count(*) FROM reviews"), 0);
     assert_eq!(
         city.count("SELECT count(*) FROM outbox"),

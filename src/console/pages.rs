@@ -199,6 +199,8 @@ struct RegionView {
     children: Vec<RegionRow>,
     configured: bool,
 }
+
+/// Where an agency stands in the year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Standing {
     Rejected,
@@ -997,16 +999,30 @@ pub async fn original(
     Path(receipt): Path<String>,
 ) -> Response {
     // An imported submission (`nianbao import --bundle`): its original stayed at its office.
-    if let Some((own, office)) = receipt.split_once('@')
+    if let Some((own, _)) = receipt.split_once('@')
         && is_receipt(own)
     {
         if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
             return r;
         }
-        return not_found(
-            &v,
-            &format!("{own} 由{office}受理，经数据包导入本系统：原件保存在{office}，请向其索取。"),
-        );
+        let r2 = receipt.clone();
+        let office = blocking(&console, move |_, store| {
+            Ok(match store.by_receipt(&r2)? {
+                Some(sub) => crate::bundle::origin_of(store.connection(), sub.id)?,
+                None => None,
+            })
+        })
+        .await;
+        return match office {
+            Ok(Some(office)) => not_found(
+                &v,
+                &format!(
+                    "{own} 由{office}受理，经数据包导入本系统：原件保存在{office}，请向其索取。"
+                ),
+            ),
+            Ok(None) => not_found(&v, "没有这个回执编号的提交。"),
+            Err(r) => r,
+        };
     }
     if !is_receipt(&receipt) {
         return not_found(&v, "没有这个回执编号的提交。");
