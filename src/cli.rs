@@ -362,9 +362,18 @@ pub fn main() -> ExitCode {
                     );
                 }
                 println!(
-                    "{}: OK ({} agencies; inbox {}; data {}; mail {})",
+                    "{}: OK ({} agencies{}; inbox {}; data {}; mail {})",
                     config.display(),
                     c.agencies.len(),
+                    if c.regions.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " in {} regions ({} without a region)",
+                            c.regions.len(),
+                            c.agencies.iter().filter(|a| a.region.is_none()).count()
+                        )
+                    },
                     c.inbox.display(),
                     c.data_dir.display(),
                     if c.mail.smtp.is_some() {

@@ -313,6 +313,15 @@ fn config_check_names_every_mistake_in_the_tree() {
     assert!(err.contains("parent = \"黄石\" 不是已配置的地区"), "{err}");
     assert!(err.contains("成环：甲 → 乙 → 甲"), "{err}");
     assert!(err.contains("region = \"八泉\" 不是已配置的地区"), "{err}");
+    // A good tree is said in the summary line.
+    let (mut d_ok, _) = city();
+    d_ok.stop();
+    let (code, out, err) = d_ok.cli(&["config", "check"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("4 agencies in 4 regions (1 without a region)"),
+        "{out}"
+    );
     // A user's region that the configuration does not have.
     let d = Daemon::with_config("", "[[region]]\nname = \"黄石市\"\n");
     let (ok, out) = user_add_in(&d, "wang", "viewer", "黄石");
