@@ -329,6 +329,8 @@ fn config_check_names_every_mistake_in_the_tree() {
     assert!(out.contains("没有这个地区"), "{out}");
     let (ok, out) = user_add_in(&d, "wang", "viewer", "黄石市");
     assert!(ok, "{out}");
+    let (_, list, _) = d.cli(&["user", "list"]);
+    assert!(list.contains("wang\tviewer\t黄石市"), "{list}");
     std::fs::write(
         d.dir.path().join("nianbao.toml"),
         std::fs::read_to_string(d.dir.path().join("nianbao.toml"))
