@@ -67,8 +67,9 @@ impl Tree {
         if tree.is_empty() {
             return Ok(tree);
         }
+        let configured: HashSet<&str> = config.agencies.iter().map(|a| a.folder.as_str()).collect();
         for (folder, region) in crate::store::agency_regions(conn)? {
-            if config.agency(&folder).is_none() {
+            if !configured.contains(folder.as_str()) {
                 tree.of_folder.entry(folder).or_insert(region);
             }
         }
