@@ -438,3 +438,19 @@ fn every_console_route_is_declared_in_routes() {
     assert!(source.contains("router $(.route($path, $method($handler)))*"));
     assert!(nianbao::console::ROUTES.len() >= 15);
 }
+
+#[test]
+fn a_new_region_for_a_user_ends_their_sessions() {
+    let (mut d, port) = city();
+    let mut xs = logged_in(port, "xs");
+    assert_eq!(xs.get("/agency/xss").code, 200);
+    let (ok, out) = user_add_in(&d, "xs", "admin", "老城区");
+    assert!(ok, "{out}");
+    let r = xs.get("/agency/xss");
+    assert_eq!(r.code, 303, "the old session ended: {}", r.text());
+    assert_eq!(r.header("location"), Some("/login"));
+    let mut again = logged_in(port, "xs");
+    assert_eq!(again.get("/agency/xss").code, 403);
+    assert_eq!(again.get("/agency/lc").code, 200);
+    d.stop();
+}
