@@ -9,6 +9,8 @@
 #   fonts-wqy-zenhei, fonts-noto-cjk       the two CJK fonts LibreOffice renders test PDFs with
 #   prometheus                             promtool, which validates the /metrics output
 #   chromium, chromium-driver              headless browser for the rendered email and console
+#   cargo-deb (crates.io, into .ci/tools)  builds the .deb whose upgrade the service test tries
+#   dpkg-dev, procps                       dpkg-shlibdeps for cargo-deb; pkill for that test
 # Debian packages are installed with apt-get (as root, or through sudo); nothing is
 # downloaded outside the distribution's and PyPI's registries, nothing is cached outside
 # this checkout.
@@ -33,6 +35,8 @@ need prometheus command -v promtool
 need chromium command -v chromium
 need chromium-driver command -v chromedriver
 need python3 command -v python3
+need dpkg-dev command -v dpkg-shlibdeps
+need procps command -v pkill
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "test.sh: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -46,4 +50,19 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
         || as_root apt-get install -y -qq --no-install-recommends python3-aiosmtpd >/dev/null
 fi
 
-cargo test "$@"
+# The package's upgrade test (tests/service.rs) installs two builds of the .deb with apt:
+# only as root, and only where no nianbao package is installed (CI's clean container).
+# cargo-deb lives inside the checkout (.ci/tools, ignored by git), as cargo-fuzz does.
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null \
+    && ! dpkg-query -W nianbao >/dev/null 2>&1; then
+    if [ ! -x .ci/tools/bin/cargo-deb ]; then
+        echo "test.sh: installing cargo-deb into .ci/tools"
+        cargo install --quiet --locked --root .ci/tools cargo-deb
+    fi
+    export NIANBAO_DEB_TEST=1
+else
+    echo "test.sh: the .deb upgrade test is skipped (needs root and no installed nianbao package)"
+fi
+
+# Every failing suite is reported, not only the first one.
+cargo test --no-fail-fast "$@"

@@ -560,8 +560,21 @@ fn the_officer_holds_decides_releases_assigns_and_compares_in_a_browser() {
         tokio::time::sleep(Duration::from_secs(6)).await;
         let mails = to_xss();
         assert_eq!(mails.len(), 2, "the acknowledgement and the feedback only");
+        // Once in the text part and once in the HTML part of the same mail.
+        for (part, body) in mails.iter().flat_map(|m| {
+            let (text, html) = m.split_once("<!DOCTYPE").unwrap_or((m.as_str(), ""));
+            [("text", text.to_string()), ("html", html.to_string())]
+        }) {
+            assert!(
+                body.matches(reason).count() <= 1,
+                "the decision told twice in one {part} part: {mails:?}"
+            );
+        }
         let told: usize = mails.iter().map(|m| m.matches(reason).count()).sum();
-        assert_eq!(told, 1, "the decision reached the agency once: {mails:?}");
+        assert_eq!(
+            told, 2,
+            "the decision reached the agency once, text and HTML: {mails:?}"
+        );
         assert_eq!(
             mails.iter().filter(|m| m.contains(reason)).count(),
             1,

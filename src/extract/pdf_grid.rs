@@ -290,57 +290,97 @@ pub fn grids(segments: &[Segment]) -> Vec<Grid> {
     pages.dedup();
     let mut out = Vec::new();
     for page in pages {
-        let on = |h: bool| -> Vec<&Segment> {
-            segments
-                .iter()
-                .filter(|s| s.page == page && s.horizontal == h)
-                .collect()
-        };
-        let vl = lines(&on(false));
-        if vl.len() > MAX_LINES_PER_PAGE {
-            continue;
-        }
-        let open = open_ends(&vl);
-        let mut horizontal = on(true);
-        horizontal.extend(open.iter());
-        let hl = lines(&horizontal);
-        if hl.len() > MAX_LINES_PER_PAGE {
-            continue;
-        }
-        let mut parent: Vec<usize> = (0..hl.len() + vl.len()).collect();
-        for (i, h) in hl.iter().enumerate() {
-            for (j, v) in vl.iter().enumerate() {
-                if v.at >= h.from - SNAP
-                    && v.at <= h.to + SNAP
-                    && h.at >= v.from - SNAP
-                    && h.at <= v.to + SNAP
-                {
-                    union(&mut parent, i, hl.len() + j);
-                }
-            }
-        }
-        let mut roots: Vec<usize> = (0..parent.len()).map(|i| find(&mut parent, i)).collect();
-        let members = roots.clone();
-        roots.sort_unstable();
-        roots.dedup();
-        let mut found: Vec<Grid> = roots
-            .into_iter()
-            .filter_map(|root| {
-                let hs: Vec<Line> = (0..hl.len())
-                    .filter(|&i| members[i] == root)
-                    .map(|i| hl[i])
-                    .collect();
-                let vs: Vec<Line> = (0..vl.len())
-                    .filter(|&j| members[hl.len() + j] == root)
-                    .map(|j| vl[j])
-                    .collect();
-                grid(page, &hs, &vs)
-            })
+        let on: Vec<&Segment> = segments.iter().filter(|s| s.page == page).collect();
+        let mut found: Vec<Grid> = pieces(&on)
+            .iter()
+            .flat_map(|piece| piece_grids(page, piece))
             .collect();
         found.sort_by(|a, b| a.ys[0].total_cmp(&b.ys[0]));
         out.extend(found);
     }
     out
+}
+
+/// Most crossings of horizontal and vertical segments tried on one page to split it into
+/// pieces; past it the page is one piece (each piece is still split into tables later).
+const MAX_CROSSINGS: usize = 4_000_000;
+
+/// The page's rulings in pieces that touch each other, before any snapping. Coordinates are
+/// snapped within a piece only: a table drawn with separate cell borders (HTML's
+/// `border-collapse: separate`, Chromium) has its lines in pairs 2–3 pt apart, and beside
+/// another such table on the page the pairs of both would chain into one column line that
+/// fits neither table.
+fn pieces<'a>(on: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
+    let (hs, vs): (Vec<usize>, Vec<usize>) = (0..on.len()).partition(|&i| on[i].horizontal);
+    if hs.len().saturating_mul(vs.len()) > MAX_CROSSINGS {
+        return vec![on.to_vec()];
+    }
+    let mut parent: Vec<usize> = (0..on.len()).collect();
+    for &i in &hs {
+        for &j in &vs {
+            let (h, v) = (on[i], on[j]);
+            if v.at >= h.from - SNAP
+                && v.at <= h.to + SNAP
+                && h.at >= v.from - SNAP
+                && h.at <= v.to + SNAP
+            {
+                union(&mut parent, i, j);
+            }
+        }
+    }
+    let mut by_root: std::collections::BTreeMap<usize, Vec<&Segment>> =
+        std::collections::BTreeMap::new();
+    for (i, s) in on.iter().enumerate() {
+        by_root.entry(find(&mut parent, i)).or_default().push(s);
+    }
+    by_root.into_values().collect()
+}
+
+/// The tables of one piece of a page's rulings.
+fn piece_grids(page: u32, on: &[&Segment]) -> Vec<Grid> {
+    let of =
+        |h: bool| -> Vec<&Segment> { on.iter().copied().filter(|s| s.horizontal == h).collect() };
+    let vl = lines(&of(false));
+    if vl.len() > MAX_LINES_PER_PAGE {
+        return Vec::new();
+    }
+    let open = open_ends(&vl);
+    let mut horizontal = of(true);
+    horizontal.extend(open.iter());
+    let hl = lines(&horizontal);
+    if hl.len() > MAX_LINES_PER_PAGE {
+        return Vec::new();
+    }
+    let mut parent: Vec<usize> = (0..hl.len() + vl.len()).collect();
+    for (i, h) in hl.iter().enumerate() {
+        for (j, v) in vl.iter().enumerate() {
+            if v.at >= h.from - SNAP
+                && v.at <= h.to + SNAP
+                && h.at >= v.from - SNAP
+                && h.at <= v.to + SNAP
+            {
+                union(&mut parent, i, hl.len() + j);
+            }
+        }
+    }
+    let mut roots: Vec<usize> = (0..parent.len()).map(|i| find(&mut parent, i)).collect();
+    let members = roots.clone();
+    roots.sort_unstable();
+    roots.dedup();
+    roots
+        .into_iter()
+        .filter_map(|root| {
+            let hs: Vec<Line> = (0..hl.len())
+                .filter(|&i| members[i] == root)
+                .map(|i| hl[i])
+                .collect();
+            let vs: Vec<Line> = (0..vl.len())
+                .filter(|&j| members[hl.len() + j] == root)
+                .map(|j| vl[j])
+                .collect();
+            grid(page, &hs, &vs)
+        })
+        .collect()
 }
 
 /// Where a page break cuts a table, the cells that go on over the break (a group label
@@ -810,6 +850,48 @@ mod tests {
 
     fn close(a: &[f64], b: &[f64]) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 0.5)
+    }
+
+    /// A table drawn as Chromium draws `border-collapse: separate`: every cell its own
+    /// rectangle, 2.25 pt apart, inside a frame 2.25 pt out; the frame's top left out, as on
+    /// the page a table continues on.
+    fn separate(xs: &[(f64, f64)], ys: &[(f64, f64)]) -> String {
+        let mut out = String::new();
+        for &(y0, y1) in ys {
+            for &(x0, x1) in xs {
+                out.push_str(&boxed(x0, y0, x1 - x0, y1 - y0, 1.0));
+            }
+        }
+        let (left, right) = (xs[0].0 - 2.25, xs[xs.len() - 1].1 + 2.25);
+        let (top, bottom) = (ys[0].0 - 0.25, ys[ys.len() - 1].1 + 2.25);
+        out.push_str(&line(left, top, left, bottom));
+        out.push_str(&line(right, top, right, bottom));
+        out.push_str(&line(left, bottom, right, bottom));
+        out
+    }
+
+    #[test]
+    fn two_tables_with_separate_cell_borders_on_one_page_are_both_found() {
+        // The right edge of the first (395, frame 397.25) and two column lines of the
+        // second (399.5, 401.75) are each 2.25 pt apart: snapped over the whole page they
+        // chained into one line that fitted neither table (a Chromium file of the tests).
+        let first = separate(
+            &[(67.0, 165.0), (167.25, 395.0)],
+            &[(30.0, 70.0), (72.25, 115.0)],
+        );
+        let second = separate(
+            &[
+                (67.0, 367.0),
+                (369.25, 399.5),
+                (401.75, 546.0),
+                (548.25, 574.0),
+            ],
+            &[(410.0, 450.0), (452.25, 500.0), (502.25, 540.0)],
+        );
+        let g = grids_of(&doc(&[page(1, &format!("{first}{second}"))]));
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert_eq!((g[0].xs.len(), g[0].cells.len()), (3, 4), "{:?}", g[0]);
+        assert_eq!((g[1].xs.len(), g[1].cells.len()), (5, 12), "{:?}", g[1]);
     }
 
     #[test]
