@@ -173,6 +173,10 @@ fn a_district_user_is_refused_everything_of_another_district_on_every_route() {
                 assert_eq!(xs.get(&format!("/?region={}", enc("老城区"))).code, 403);
                 assert_eq!(xs.get(&format!("/?region={}", enc("黄石市"))).code, 403);
                 assert_eq!(xs.get(&format!("/?region={}", enc("无此区"))).code, 403);
+                // A search lists the whole subtree (the street's agency too), nothing else.
+                let found = xs.get(&format!("/?q={}", enc("办"))).text();
+                assert!(found.contains("八泉街道办事处"), "{found}");
+                assert_no_other_district("/?q=办", &found, &lc);
                 let street = xs.get(&format!("/?region={}", enc("八泉街道"))).text();
                 assert!(street.contains("八泉街道办事处"), "{street}");
                 assert!(!street.contains("西塞山区政数局"), "{street}");

@@ -339,9 +339,8 @@ pub async fn overview(
                 tree: scope.tree.clone(),
                 region: at.clone(),
             };
-            let full = status.agencies.clone();
+            let regions = region_view(&scope, at.as_deref(), &status.agencies);
             scope_status(&view_scope, &mut status);
-            let regions = region_view(&scope, at.as_deref(), &full);
             let folders = status
                 .agencies
                 .iter()
@@ -360,8 +359,10 @@ pub async fn overview(
             };
             (held, summary, regions)
         };
-        let listed: Option<Vec<AgencyStatus>> = regions.configured.then(|| {
-            if query.q.trim().is_empty() {
+        // A search lists the whole subtree's agencies (those of `status`); without one, the
+        // region's own agencies are listed below its child regions' rows.
+        let listed: Option<Vec<AgencyStatus>> = (regions.configured && query.q.trim().is_empty())
+            .then(|| {
                 status
                     .agencies
                     .iter()
@@ -370,10 +371,7 @@ pub async fn overview(
                     })
                     .cloned()
                     .collect()
-            } else {
-                status.agencies.clone()
-            }
-        });
+            });
         Ok(overview_page(
             &v,
             (year, held),
