@@ -14,6 +14,11 @@
 //!    overview searched for "街道" and for "镇" sorted by errors, the season's summary
 //!    (`/summary/2025`), an agency page, a
 //!    submission page; p50, p95 and max in milliseconds.
+//!
+//! With `--tree`, the agencies sit in a three-level `[[region]]` tree (issue 28): one city,
+//! 10 districts, 10 streets in each; one agency in 20 is the city's own, one in 20 a
+//! district's, the rest a street's. The overview is then also timed at the city, at a
+//! district and at a street (each with its child regions rolled up).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -26,6 +31,7 @@ struct Args {
     submissions: usize,
     requests: usize,
     dir: Option<PathBuf>,
+    tree: bool,
 }
 
 fn args() -> Args {
@@ -34,6 +40,7 @@ fn args() -> Args {
         submissions: 20_000,
         requests: 50,
         dir: None,
+        tree: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut it = argv.iter();
@@ -48,6 +55,7 @@ fn args() -> Args {
             "--submissions" => a.submissions = number(),
             "--requests" => a.requests = number(),
             "--dir" => a.dir = it.next().map(PathBuf::from),
+            "--tree" => a.tree = true,
             // `cargo bench` passes --bench.
             "--bench" => {}
             other => panic!("unknown option {other}"),
@@ -69,6 +77,44 @@ fn agency_name(i: usize) -> String {
         1 => format!("第{i}镇人民政府"),
         _ => format!("第{i}区政务服务数据管理局"),
     }
+}
+
+const CITY: &str = "黄石市";
+
+fn district(d: usize) -> String {
+    format!("第{d}区")
+}
+
+fn street(s: usize) -> String {
+    format!("第{}区第{}街道", s / 10, s % 10)
+}
+
+/// The region of agency `i` in the `--tree` layout.
+fn region_of(i: usize) -> String {
+    match i % 20 {
+        0 => CITY.to_string(),
+        1 => district((i / 20) % 10),
+        _ => street(i % 100),
+    }
+}
+
+/// The `[[region]]` entries of the `--tree` layout.
+fn regions() -> String {
+    let mut out = format!("[[region]]\nname = \"{CITY}\"\n");
+    for d in 0..10 {
+        out.push_str(&format!(
+            "[[region]]\nname = \"{}\"\nparent = \"{CITY}\"\n",
+            district(d)
+        ));
+        for s in 0..10 {
+            out.push_str(&format!(
+                "[[region]]\nname = \"{}\"\nparent = \"{}\"\n",
+                street(d * 10 + s),
+                district(d)
+            ));
+        }
+    }
+    out
 }
 
 fn start(bin: &Path, dir: &Path) -> Child {
@@ -208,14 +254,25 @@ fn main() {
             "[[agency]]\nfolder = \"a{i:04}\"\nname = \"{}\"\n",
             agency_name(i)
         ));
+        if a.tree {
+            config.push_str(&format!("region = \"{}\"\n", region_of(i)));
+        }
+    }
+    if a.tree {
+        config.push_str(&regions());
     }
     std::fs::write(dir.join("nianbao.toml"), config).expect("config");
     println!(
-        "machine: {} cores; {} agencies, {} submissions, {} requests per page",
+        "machine: {} cores; {} agencies, {} submissions, {} requests per page{}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         a.agencies,
         a.submissions,
-        a.requests
+        a.requests,
+        if a.tree {
+            "; three-level region tree (1 city, 10 districts, 100 streets)"
+        } else {
+            ""
+        }
     );
     let child = start(&bin, &dir);
     wait_ready(port);
@@ -228,7 +285,7 @@ fn main() {
     );
     let child = start(&bin, &dir);
     wait_ready(port);
-    let pages = [
+    let mut pages = vec![
         ("overview", "/?year=2025".to_string()),
         ("search 街道", format!("/?year=2025&q={}", encode("街道"))),
         (
@@ -239,6 +296,26 @@ fn main() {
         ("agency page", "/agency/a0042".to_string()),
         ("submission page", "/submission/NB-2024-000043".to_string()),
     ];
+    if a.tree {
+        pages.extend([
+            (
+                "overview of the city (10 districts)",
+                format!("/?year=2025&region={}", encode(CITY)),
+            ),
+            (
+                "overview of a district (10 streets)",
+                format!("/?year=2025&region={}", encode(&district(3))),
+            ),
+            (
+                "overview of a street",
+                format!("/?year=2025&region={}", encode(&street(37))),
+            ),
+            (
+                "export of a district (CSV)",
+                format!("/export/2025.csv?region={}", encode(&district(3))),
+            ),
+        ]);
+    }
     println!("| page | p50 ms | p95 ms | max ms | answer |\n|---|---|---|---|---|");
     for (what, path) in &pages {
         // One to warm the caches (the page cache, SQLite's, the allocator's).

@@ -100,6 +100,16 @@ enum Command {
         output: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Only the agencies of this `[[region]]` and the regions below it.
+        #[arg(long, value_name = "REGION", conflicts_with = "bundle")]
+        region: Option<String>,
+        /// Write the year as a signed bundle for another office's `nianbao import
+        /// --bundle` (submissions, reports, findings, review decisions) instead of a table.
+        #[arg(long)]
+        bundle: bool,
+        /// The bundle's key (default: `[bundle] key_file`).
+        #[arg(long, value_name = "FILE", requires = "bundle")]
+        key_file: Option<PathBuf>,
     },
     /// The season on one page: counts, submissions per day, the most frequent findings.
     Summary {
@@ -140,15 +150,29 @@ enum Command {
     ///
     /// Exit status: 0 when every file is in the store, 1 when some were skipped, 2 when the
     /// import could not run (folder, configuration, database).
+    ///
+    /// With `--bundle FILE --region R`: merge another office's signed bundle (`nianbao
+    /// export --bundle`) into region R instead. Its signature is checked first (`[bundle]
+    /// key_file`); a changed bundle is refused. Importing it again changes nothing.
     Import {
         /// The folder of published reports (PDF, docx and every format `check` reads).
-        dir: PathBuf,
+        #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
+        dir: Option<PathBuf>,
         /// The report year of these reports, e.g. 2025 to check 2026's reports against.
-        #[arg(long)]
-        year: i32,
+        #[arg(long, required_unless_present = "bundle")]
+        year: Option<i32>,
         /// Configuration file: the agencies and data_dir (default: built-in defaults).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// A bundle written by another office's `nianbao export --bundle`.
+        #[arg(long, value_name = "FILE", requires = "region")]
+        bundle: Option<PathBuf>,
+        /// The `[[region]]` the bundle's agencies go to (and the regions below it).
+        #[arg(long, value_name = "REGION", requires = "bundle")]
+        region: Option<String>,
+        /// The bundle's key (default: `[bundle] key_file`).
+        #[arg(long, value_name = "FILE", requires = "bundle")]
+        key_file: Option<PathBuf>,
     },
     /// Two reports side by side: tables 1–3 value by value with differences marked (≠), and
     /// per section the share of NEW's sentences found in OLD once years and numbers are
@@ -295,7 +319,27 @@ pub fn main() -> ExitCode {
             format,
             output,
             config,
-        } => export(config.as_deref(), year, format, output.as_deref()),
+            region,
+            bundle,
+            key_file,
+        } => {
+            if bundle {
+                export_bundle(
+                    config.as_deref(),
+                    year,
+                    key_file.as_deref(),
+                    output.as_deref(),
+                )
+            } else {
+                export(
+                    config.as_deref(),
+                    year,
+                    format,
+                    output.as_deref(),
+                    region.as_deref(),
+                )
+            }
+        }
         Command::Summary {
             year,
             format,
@@ -318,9 +362,18 @@ pub fn main() -> ExitCode {
                     );
                 }
                 println!(
-                    "{}: OK ({} agencies; inbox {}; data {}; mail {})",
+                    "{}: OK ({} agencies{}; inbox {}; data {}; mail {})",
                     config.display(),
                     c.agencies.len(),
+                    if c.regions.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " in {} regions ({} without a region)",
+                            c.regions.len(),
+                            c.agencies.iter().filter(|a| a.region.is_none()).count()
+                        )
+                    },
                     c.inbox.display(),
                     c.data_dir.display(),
                     if c.mail.smtp.is_some() {
@@ -349,7 +402,26 @@ pub fn main() -> ExitCode {
         Command::Db {
             command: DbCommand::Restore { file, config },
         } => db::restore(&file, config.as_deref()),
-        Command::Import { dir, year, config } => history::import(&dir, year, config.as_deref()),
+        Command::Import {
+            dir,
+            year,
+            config,
+            bundle,
+            region,
+            key_file,
+        } => match (dir, year, bundle, region) {
+            (_, _, Some(bundle), Some(region)) => {
+                import_bundle(&bundle, &region, key_file.as_deref(), config.as_deref())
+            }
+            (Some(dir), Some(year), _, _) => history::import(&dir, year, config.as_deref()),
+            _ => {
+                eprintln!(
+                    "nianbao: give DIR --year Y (published reports), or --bundle FILE \
+                     --region R (another office's bundle)"
+                );
+                ExitCode::from(2)
+            }
+        },
         Command::Compare { old, new, json } => history::compare(&old, &new, json),
         Command::User { command } => user::user(command),
         Command::Rules { markdown } => {
@@ -875,9 +947,18 @@ fn export(
     year: i32,
     format: ExportFormat,
     output: Option<&std::path::Path>,
+    region: Option<&str>,
 ) -> ExitCode {
     let result = match read_store(config, |store, config| {
-        nianbao::export::export(store, config, year)
+        if let Some(r) = region
+            && !nianbao::region::Tree::new(config).contains(r)
+        {
+            anyhow::bail!(
+                "--region {r:?} is not a [[region]] of the configuration: name a configured \
+                 region (see `nianbao config check`)"
+            );
+        }
+        nianbao::export::export_in(store, config, year, region)
     }) {
         Ok(r) => r,
         Err(code) => return code,
@@ -888,6 +969,97 @@ fn export(
         ExportFormat::Json => nianbao::export::to_json(&e),
     });
     write_out(result, output, matches!(format, ExportFormat::Xlsx))
+}
+
+/// `nianbao export --bundle`: the year as a signed bundle (see `nianbao::bundle`).
+fn export_bundle(
+    config: Option<&std::path::Path>,
+    year: i32,
+    key_file: Option<&std::path::Path>,
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    let result = match read_store(config, |store, config| {
+        let key = nianbao::bundle::key(config, key_file)?;
+        let payload = nianbao::bundle::export(store, config, year)?;
+        eprintln!(
+            "nianbao: bundle of {} for report year {year}: {} submissions, {} agencies",
+            payload.office,
+            payload.submissions.len(),
+            payload.agencies.len()
+        );
+        nianbao::bundle::seal(&payload, &key)
+    }) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    write_out(result, output, false)
+}
+
+/// `nianbao import --bundle FILE --region R`: another office's bundle merged here. Exit 0
+/// when it is in (or was already), 1 when refused (signature, version, region), 2 when it
+/// could not run.
+fn import_bundle(
+    file: &std::path::Path,
+    region: &str,
+    key_file: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
+) -> ExitCode {
+    let config = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("nianbao: cannot read {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let payload = match nianbao::bundle::key(&config, key_file)
+        .and_then(|key| nianbao::bundle::open(&bytes, &key))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("nianbao: {}: {e:#}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
+        eprintln!("nianbao: cannot create {}: {e}", config.data_dir.display());
+        return ExitCode::from(2);
+    }
+    let store = match nianbao::store::Store::open(&config.data_dir.join(nianbao::store::DB_FILE)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match nianbao::bundle::import(&store, &config, &payload, region) {
+        Ok(done) => {
+            println!(
+                "{} 的 {} 年度数据包已并入地区 {region}：新增 {} 份提交，更新 {} 份，未变 {} 份；\
+                 新增复核记录 {} 条，单位归属变更 {} 个。{}",
+                done.office,
+                done.year,
+                done.added,
+                done.updated,
+                done.unchanged,
+                done.reviews_added,
+                done.agencies_placed,
+                if done.changed() {
+                    ""
+                } else {
+                    "（此前已导入，没有变化。）"
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("nianbao: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn mail(command: MailCommand) -> ExitCode {

@@ -55,6 +55,11 @@ pub struct Config {
     pub retention: crate::retention::RetentionConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
+    /// The region tree (`[[region]]`, see `crate::region`): empty, everything is one list.
+    #[serde(rename = "region")]
+    pub regions: Vec<crate::region::Region>,
+    /// Exchange of signed bundles between offices (see `crate::bundle`).
+    pub bundle: crate::bundle::BundleConfig,
 }
 
 impl Default for Config {
@@ -80,6 +85,8 @@ impl Default for Config {
             backup: Default::default(),
             retention: Default::default(),
             agencies: Vec::new(),
+            regions: Vec::new(),
+            bundle: Default::default(),
         }
     }
 }
@@ -309,6 +316,9 @@ pub struct Agency {
     /// A deadline of its own, `"MM-DD"` of the filing year.
     #[serde(default)]
     pub deadline: Option<String>,
+    /// The `[[region]]` this agency belongs to (by name); none: the top of the tree.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// A configuration that could not be used, with the file it came from.
@@ -449,6 +459,8 @@ impl Config {
         {
             out.push("[mail.smtp] host is empty".into());
         }
+        out.extend(crate::region::problems(self));
+        out.extend(crate::bundle::problems(self));
         out
     }
 
@@ -476,6 +488,7 @@ impl Config {
             email: Vec::new(),
             kind: None,
             deadline: None,
+            region: None,
         })
     }
 

@@ -653,6 +653,7 @@ mod tests {
             email: vec!["a@x.example.cn".into()],
             kind: None,
             deadline: None,
+            region: None,
         }
     }
 

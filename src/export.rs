@@ -75,6 +75,9 @@ pub fn columns(template: Template) -> Vec<Column> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
     pub agency: String,
+    /// The agency's `[[region]]` (only when regions are configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub folder: Option<String>,
     pub receipt: Option<String>,
     pub verdict: Option<Verdict>,
@@ -105,6 +108,24 @@ pub struct Export {
     pub accepted: usize,
     /// Lines whose verdict an officer gave (人工复核).
     pub reviewed: usize,
+    /// Per region (its subtree rolled up), in the tree's order; empty without regions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subtotals: Vec<Subtotal>,
+    /// Regions are configured: the files get a 地区 column.
+    #[serde(skip)]
+    pub regions: bool,
+}
+
+/// The sums of one region's accepted reports, its subtree included.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subtotal {
+    pub region: String,
+    /// 0: a region at the top.
+    pub depth: usize,
+    /// Agencies of the subtree in the export.
+    pub agencies: usize,
+    pub accepted: usize,
+    pub values: Vec<Option<String>>,
 }
 
 /// Fixed-point value of a decimal with up to 4 places (fees in 万元), for exact sums.
@@ -135,6 +156,101 @@ fn from_ten_thousandths(v: i128) -> String {
 
 /// Builds the export of report year `year`.
 pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Export> {
+    export_in(store, config, year, None)
+}
+
+/// The export of report year `year`, of `region`'s subtree only when given (see
+/// `crate::region`). With regions configured, each line names its region, lines go in the
+/// tree's order, and each region gets a subtotal of its subtree.
+pub fn export_in(
+    store: &Store,
+    config: &Config,
+    year: i32,
+    region: Option<&str>,
+) -> anyhow::Result<Export> {
+    let tree = crate::region::Tree::load(config, store.connection())?;
+    let mut e = export_all(store, config, year, &tree, region)?;
+    if tree.is_empty() && region.is_none() {
+        return Ok(e);
+    }
+    // A region that is not in the tree (a user's, after the configuration changed) has no
+    // agencies: its export is empty, never everything.
+    e.regions = !tree.is_empty();
+    e.lines
+        .retain(|l| tree.folder_in(l.folder.as_deref(), region));
+    let order: Vec<(String, usize)> = tree
+        .depth_first()
+        .into_iter()
+        .filter(|(r, _)| region.is_none_or(|top| tree.within(r, top)))
+        .collect();
+    let place = |r: Option<&str>| {
+        r.and_then(|r| order.iter().position(|(o, _)| o == r))
+            .map_or(0, |i| i + 1)
+    };
+    e.lines.sort_by_key(|l| place(l.region.as_deref()));
+    let mut sums = vec![0i128; e.columns.len()];
+    let mut accepted = 0;
+    let mut reviewed = 0;
+    for l in &e.lines {
+        reviewed += usize::from(l.reviewed);
+        if l.verdict == Some(Verdict::Accepted) {
+            accepted += 1;
+            add(&mut sums, &l.values);
+        }
+    }
+    e.total = sums
+        .into_iter()
+        .map(|s| Some(from_ten_thousandths(s)))
+        .collect();
+    e.accepted = accepted;
+    e.reviewed = reviewed;
+    for (r, depth) in &order {
+        let lines: Vec<&Line> = e
+            .lines
+            .iter()
+            .filter(|l| l.region.as_deref().is_some_and(|lr| tree.within(lr, r)))
+            .collect();
+        let mut sums = vec![0i128; e.columns.len()];
+        let mut accepted = 0;
+        for l in lines
+            .iter()
+            .filter(|l| l.verdict == Some(Verdict::Accepted))
+        {
+            accepted += 1;
+            add(&mut sums, &l.values);
+        }
+        e.subtotals.push(Subtotal {
+            region: r.clone(),
+            depth: depth.saturating_sub(order.first().map_or(0, |o| o.1)),
+            agencies: lines.len(),
+            accepted,
+            values: sums
+                .into_iter()
+                .map(|s| Some(from_ten_thousandths(s)))
+                .collect(),
+        });
+    }
+    Ok(e)
+}
+
+/// Adds a line's values to `sums` (values that are not decimals are left out).
+fn add(sums: &mut [i128], values: &[Option<String>]) {
+    for (sum, v) in sums.iter_mut().zip(values) {
+        if let Some(n) = v.as_deref().and_then(to_ten_thousandths) {
+            *sum += n;
+        }
+    }
+}
+
+/// Every agency's line (only those of `region`'s subtree when given; the lines
+/// outside are never read).
+fn export_all(
+    store: &Store,
+    config: &Config,
+    year: i32,
+    tree: &crate::region::Tree,
+    region: Option<&str>,
+) -> anyhow::Result<Export> {
     let template = if year >= 2021 {
         Template::V2021
     } else {
@@ -166,6 +282,9 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
     let mut sums: Vec<i128> = vec![0; columns.len()];
     let mut accepted = 0;
     for folder in folders {
+        if region.is_some() && !tree.folder_in(folder.as_deref(), region) {
+            continue;
+        }
         let sub = latest.get(&folder);
         let name = folder
             .as_deref()
@@ -210,6 +329,10 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
             _ => None,
         };
         lines.push(Line {
+            region: folder
+                .as_deref()
+                .and_then(|f| tree.region_of(f))
+                .map(str::to_string),
             received_at,
             deadline: deadline.map(|d| d.to_string()),
             overdue: days_late.is_some(),
@@ -237,6 +360,8 @@ pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Expor
         total,
         accepted,
         reviewed,
+        subtotals: Vec::new(),
+        regions: false,
     })
 }
 
@@ -266,12 +391,24 @@ fn header(e: &Export) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if e.regions {
+        h.insert(0, "地区".to_string());
+    }
     h.extend(e.columns.iter().map(|c| c.header.clone()));
     h
 }
 
-fn row_cells(l: &Line) -> Vec<String> {
-    let mut r = vec![
+/// The fixed columns before the values: 11, and the 地区 column with regions.
+fn fixed(e: &Export) -> usize {
+    11 + usize::from(e.regions)
+}
+
+fn row_cells(e: &Export, l: &Line) -> Vec<String> {
+    let mut r = Vec::new();
+    if e.regions {
+        r.push(l.region.clone().unwrap_or_default());
+    }
+    r.extend([
         l.agency.clone(),
         l.folder.clone().unwrap_or_default(),
         l.receipt.clone().unwrap_or_default(),
@@ -283,8 +420,22 @@ fn row_cells(l: &Line) -> Vec<String> {
         l.deadline.clone().unwrap_or_default(),
         if l.overdue { "是" } else { "否" }.to_string(),
         l.days_late.map(|v| v.to_string()).unwrap_or_default(),
-    ];
+    ]);
     r.extend(l.values.iter().map(|v| v.clone().unwrap_or_default()));
+    r
+}
+
+/// A region's subtotal row: its name (indented by depth) in the first column.
+fn subtotal_cells(e: &Export, s: &Subtotal) -> Vec<String> {
+    let mut r = vec![format!(
+        "{}小计：{}（{} 个单位，{} 份已受理报告）",
+        "　".repeat(s.depth),
+        s.region,
+        s.agencies,
+        s.accepted
+    )];
+    r.extend(std::iter::repeat_n(String::new(), fixed(e) - 1));
+    r.extend(s.values.iter().map(|v| v.clone().unwrap_or_default()));
     r
 }
 
@@ -297,7 +448,7 @@ fn total_cells(e: &Export) -> Vec<String> {
     } else {
         format!("合计（{} 份已受理报告）", e.accepted)
     }];
-    r.extend(std::iter::repeat_n(String::new(), 10));
+    r.extend(std::iter::repeat_n(String::new(), fixed(e) - 1));
     r.extend(e.total.iter().map(|v| v.clone().unwrap_or_default()));
     r
 }
@@ -349,7 +500,10 @@ pub fn to_csv(e: &Export) -> Vec<u8> {
     };
     line(header(e));
     for l in &e.lines {
-        line(row_cells(l));
+        line(row_cells(e, l));
+    }
+    for s in &e.subtotals {
+        line(subtotal_cells(e, s));
     }
     line(total_cells(e));
     out.into_bytes()
@@ -368,7 +522,7 @@ pub fn to_xlsx(e: &Export) -> anyhow::Result<Vec<u8>> {
     let mut write_row = |r: u32, cells: Vec<String>| -> anyhow::Result<()> {
         for (c, v) in cells.iter().enumerate() {
             let col = c as u16;
-            if c >= 5
+            if c >= 5 + usize::from(e.regions)
                 && !v.is_empty()
                 && let Ok(n) = v.parse::<f64>()
             {
@@ -379,11 +533,17 @@ pub fn to_xlsx(e: &Export) -> anyhow::Result<Vec<u8>> {
         }
         Ok(())
     };
-    for (i, l) in e.lines.iter().enumerate() {
-        write_row(i as u32 + 1, row_cells(l))?;
+    let mut at = 1u32;
+    for l in &e.lines {
+        write_row(at, row_cells(e, l))?;
+        at += 1;
     }
-    write_row(e.lines.len() as u32 + 1, total_cells(e))?;
-    sheet.set_freeze_panes(1, 1)?;
+    for s in &e.subtotals {
+        write_row(at, subtotal_cells(e, s))?;
+        at += 1;
+    }
+    write_row(at, total_cells(e))?;
+    sheet.set_freeze_panes(1, 1 + u16::from(e.regions))?;
     sheet.set_column_width(0, 28)?;
     Ok(workbook.save_to_buffer()?)
 }

@@ -295,6 +295,7 @@ mod tests {
                     email: Vec::new(),
                     kind: None,
                     deadline: None,
+                    region: None,
                 })
                 .collect(),
             ..Config::default()

@@ -7,6 +7,7 @@
 //! daemon's stages built on them.
 
 pub mod backup;
+pub mod bundle;
 pub mod check;
 pub mod compare;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod mail;
 pub mod metrics;
 pub mod preflight;
 pub mod recovery;
+pub mod region;
 pub mod report;
 pub mod retention;
 pub mod review;

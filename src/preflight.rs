@@ -25,5 +25,12 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
             crate::console::refuse_unguarded(open, crate::console::any_user(config)?)?;
         }
     }
+    let wrong: Vec<String> = crate::console::user_regions(config)?
+        .into_iter()
+        .filter_map(|(user, region)| crate::region::check_user_region(config, &user, &region).err())
+        .collect();
+    if !wrong.is_empty() {
+        anyhow::bail!("{}", wrong.join("\n"));
+    }
     Ok(())
 }

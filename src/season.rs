@@ -113,6 +113,7 @@ mod tests {
             email: vec![],
             kind: None,
             deadline: Some("05-15".into()),
+            region: None,
         });
         assert_eq!(season(&config, date("2026-05-15")).filing, 2026);
         assert_eq!(season(&config, date("2026-05-16")).filing, 2027);

@@ -45,6 +45,17 @@ pub fn from_status(
     config: &Config,
     status: &crate::status::Status,
 ) -> anyhow::Result<Summary> {
+    from_status_in(store, config, status, None)
+}
+
+/// As [`from_status`], the most frequent findings counted over the agencies of `only`
+/// (a region's, see `crate::region`) when given.
+pub fn from_status_in(
+    store: &Store,
+    config: &Config,
+    status: &crate::status::Status,
+    only: Option<&std::collections::HashSet<String>>,
+) -> anyhow::Result<Summary> {
     let year = status.year;
     let mut s = Summary {
         year,
@@ -101,18 +112,11 @@ pub fn from_status(
         }
     }
     let rules = crate::rules::all();
-    let mut stmt = store.connection().prepare(
-        "SELECT f.rule, count(DISTINCT s.agency_folder) AS n
-         FROM submissions s JOIN findings f ON f.submission_id = s.id
-         WHERE s.year = ?1 AND s.state = 'checked' AND s.superseded_by IS NULL
-           AND s.agency_folder IS NOT NULL
-         GROUP BY f.rule ORDER BY n DESC, f.rule LIMIT 10",
-    )?;
-    s.top = stmt
-        .query_map([year], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?
+    let top: Vec<(String, i64)> = match only {
+        None => top_rules(store, year)?,
+        Some(folders) => top_rules_of(store, year, folders)?,
+    };
+    s.top = top
         .into_iter()
         .map(|(rule, n)| {
             let what = rules
@@ -123,6 +127,49 @@ pub fn from_status(
         })
         .collect();
     Ok(s)
+}
+
+/// The ten rules found in most agencies' current reports of `year`: (rule, agencies).
+fn top_rules(store: &Store, year: i32) -> anyhow::Result<Vec<(String, i64)>> {
+    let mut stmt = store.connection().prepare(
+        "SELECT f.rule, count(DISTINCT s.agency_folder) AS n
+         FROM submissions s JOIN findings f ON f.submission_id = s.id
+         WHERE s.year = ?1 AND s.state = 'checked' AND s.superseded_by IS NULL
+           AND s.agency_folder IS NOT NULL
+         GROUP BY f.rule ORDER BY n DESC, f.rule LIMIT 10",
+    )?;
+    Ok(stmt
+        .query_map([year], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// As [`top_rules`], over the agencies `folders` only.
+fn top_rules_of(
+    store: &Store,
+    year: i32,
+    folders: &std::collections::HashSet<String>,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    let mut stmt = store.connection().prepare(
+        "SELECT DISTINCT f.rule, s.agency_folder
+         FROM submissions s JOIN findings f ON f.submission_id = s.id
+         WHERE s.year = ?1 AND s.state = 'checked' AND s.superseded_by IS NULL
+           AND s.agency_folder IS NOT NULL",
+    )?;
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for row in stmt.query_map([year], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })? {
+        let (rule, folder) = row?;
+        if folders.contains(&folder) {
+            *counts.entry(rule).or_default() += 1;
+        }
+    }
+    let mut top: Vec<(String, i64)> = counts.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(10);
+    Ok(top)
 }
 
 const WIDTH: usize = 720;

@@ -647,3 +647,150 @@ fn the_officer_holds_decides_releases_assigns_and_compares_in_a_browser() {
     });
     assert_eq!(d.stop(), Some(0));
 }
+
+/// Issue 28: a district's officer (gkb, limited to 西塞山区) in the city's console. The city
+/// has two districts, 西塞山区 (xss, and 八泉街道 below it with bq) and 老城区 (lc).
+#[test]
+fn a_district_user_sees_only_the_district_in_a_browser() {
+    use std::io::Write;
+    let http_port = free_port();
+    let mut d = Daemon::new();
+    std::fs::write(
+        d.dir.path().join("nianbao.toml"),
+        format!(
+            "inbox = {:?}\ndata_dir = {:?}\nsettle_ms = {SETTLE_MS}\nrescan_interval_s = 1\n\
+             filing_year = 2023\nworkers = 2\n\
+             [mail]\nadmin = \"admin@office.example.cn\"\nreceipt_files = false\n\
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\n\
+             [[region]]\nname = \"黄石市\"\n\
+             [[region]]\nname = \"西塞山区\"\nparent = \"黄石市\"\n\
+             [[region]]\nname = \"八泉街道\"\nparent = \"西塞山区\"\n\
+             [[region]]\nname = \"老城区\"\nparent = \"黄石市\"\n\
+             [[agency]]\nfolder = \"xss\"\nname = \"西塞山区政数局\"\nregion = \"西塞山区\"\n\
+             [[agency]]\nfolder = \"bq\"\nname = \"八泉街道办事处\"\nregion = \"八泉街道\"\n\
+             [[agency]]\nfolder = \"lc\"\nname = \"老城区人民政府办公室\"\nregion = \"老城区\"\n",
+            d.inbox(),
+            d.dir.path().join("data"),
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args([
+            "user",
+            "add",
+            "gkb",
+            "--role",
+            "admin",
+            "--region",
+            "西塞山区",
+        ])
+        .arg("--config")
+        .arg(d.dir.path().join("nianbao.toml"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("user add");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password");
+    assert!(child.wait().expect("wait").success());
+    std::fs::create_dir_all(d.inbox().join("bq")).expect("folder");
+    for (path, bytes) in [
+        ("xss/a.txt", fixture("000_d016082c1b868431.txt")),
+        ("bq/c.txt", distinct_report(1)),
+        ("lc/b.txt", fixture("001_41152148c7aabaad.txt")),
+    ] {
+        std::fs::write(d.inbox().join(path), bytes).expect("drop");
+    }
+    d.start();
+    d.wait_count(CHECKED, 3, 60);
+    let lc = receipts_of(&d, Some("lc")).remove(0);
+    let xss = receipts_of(&d, Some("xss")).remove(0);
+
+    in_browser(
+        http_port,
+        async |c: &Client, base: &str, _downloads: &Path| {
+            // The district's overview: its agency, its street as a row, nothing of 老城区.
+            assert!(text_of(c, "h1").await.contains("西塞山区"));
+            assert_eq!(text_of(c, "#count-agencies").await, "2");
+            let body = text_of(c, "body").await;
+            assert!(body.contains("西塞山区政数局"), "{body}");
+            assert!(
+                !body.contains("老城区人民政府办公室") && !body.contains(&lc),
+                "{body}"
+            );
+            let street = text_of(c, "#regions").await;
+            assert!(street.contains("八泉街道"), "{street}");
+            follow(c, Locator::LinkText("八泉街道"), "the street's row").await;
+            assert!(text_of(c, "body").await.contains("八泉街道办事处"));
+            assert_eq!(text_of(c, "#region-at").await, "八泉街道");
+            let csrf = c
+                .find(Locator::Css("input[name=csrf]"))
+                .await
+                .expect("csrf field")
+                .attr("value")
+                .await
+                .expect("value")
+                .expect("a token");
+
+            // Another district's submission, download and export, opened in the browser.
+            let lc_enc = lc.clone();
+            for path in [
+                format!("/submission/{lc_enc}"),
+                format!("/submission/{lc_enc}/original"),
+                "/agency/lc".to_string(),
+                "/export/2022.csv?region=%E8%80%81%E5%9F%8E%E5%8C%BA".to_string(),
+                "/?region=%E8%80%81%E5%9F%8E%E5%8C%BA".to_string(),
+            ] {
+                c.goto(&format!("{base}{path}")).await.expect("open");
+                let text = text_of(c, "body").await;
+                assert!(text.contains("403"), "{path}: {text}");
+                assert!(!text.contains("老城区人民政府办公室"), "{path}: {text}");
+            }
+            c.goto(&format!("{base}/")).await.expect("back");
+
+            // The same, and its POSTs, as status codes (the session's CSRF token given).
+            let status = async |method: &str, path: &str| -> i64 {
+                c.execute_async(
+                    "const [url, method, csrf, done] = arguments;
+                 const body = method === 'POST'
+                   ? new URLSearchParams({csrf, action: 'accept', reason: '越权',
+                                          folder: 'xss'})
+                   : undefined;
+                 fetch(url, {method, body, redirect: 'manual', credentials: 'same-origin'})
+                   .then(r => done(r.status), e => done(String(e)));",
+                    vec![
+                        serde_json::json!(format!("{base}{path}")),
+                        serde_json::json!(method),
+                        serde_json::json!(csrf),
+                    ],
+                )
+                .await
+                .expect("fetch")
+                .as_i64()
+                .unwrap_or(-1)
+            };
+            for (method, path) in [
+                ("GET", format!("/submission/{lc}")),
+                ("GET", format!("/submission/{lc}/original")),
+                (
+                    "GET",
+                    "/export/2022.xlsx?region=%E8%80%81%E5%9F%8E%E5%8C%BA".to_string(),
+                ),
+                ("POST", format!("/submission/{lc}/resend")),
+                ("POST", format!("/submission/{lc}/review")),
+                ("POST", format!("/submission/{lc}/assign")),
+            ] {
+                assert_eq!(status(method, &path).await, 403, "{method} {path}");
+            }
+            // Its own district is open: its submission, its export.
+            assert_eq!(status("GET", &format!("/submission/{xss}")).await, 200);
+            assert_eq!(status("GET", "/export/2022.csv").await, 200);
+        },
+    );
+    d.stop();
+}

@@ -15,6 +15,10 @@ pub enum UserCommand {
         /// viewer reads; admin also acts (resend, review).
         #[arg(long, value_enum, default_value = "viewer")]
         role: RoleArg,
+        /// Limit the user to this `[[region]]` and the regions below it (pages, exports,
+        /// downloads, actions). Without it: everything.
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
         #[arg(long, value_name = "FILE")]
         config: Option<std::path::PathBuf>,
     },
@@ -73,7 +77,15 @@ pub fn user(command: UserCommand) -> ExitCode {
         (None, None) => return ExitCode::from(2),
     };
     let result = match command {
-        UserCommand::Add { name, role, .. } => add(&users, &name, role),
+        UserCommand::Add {
+            name, role, region, ..
+        } => match region
+            .as_deref()
+            .map(|r| nianbao::region::check_user_region(&config, &name, r))
+        {
+            Some(Err(why)) => Err(anyhow::anyhow!("{why}")),
+            _ => add(&users, &name, role, region),
+        },
         UserCommand::List { .. } => list(&users),
         UserCommand::Remove { name, .. } => match users.remove(&name) {
             Ok(true) => {
@@ -93,7 +105,7 @@ pub fn user(command: UserCommand) -> ExitCode {
     }
 }
 
-fn add(users: &Users<'_>, name: &str, role: RoleArg) -> anyhow::Result<()> {
+fn add(users: &Users<'_>, name: &str, role: RoleArg, region: Option<String>) -> anyhow::Result<()> {
     check_name(name)?;
     let password = read_password()?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
@@ -110,9 +122,10 @@ fn add(users: &Users<'_>, name: &str, role: RoleArg) -> anyhow::Result<()> {
         name: name.to_string(),
         role,
         hash: hash_password(&password)?,
+        region: region.clone(),
     })?;
     println!(
-        "{} {name}：{}（{}），保存在{}中。{}",
+        "{} {name}：{}（{}）{}，保存在{}中。{}",
         if new {
             "已添加用户"
         } else {
@@ -120,6 +133,10 @@ fn add(users: &Users<'_>, name: &str, role: RoleArg) -> anyhow::Result<()> {
         },
         role.label(),
         role.as_str(),
+        region
+            .as_deref()
+            .map(|r| format!("，限于地区 {r} 及其下级"))
+            .unwrap_or_default(),
         users.describe(),
         if new {
             ""
@@ -139,11 +156,19 @@ fn list(users: &Users<'_>) -> anyhow::Result<()> {
         );
     }
     for u in all {
-        println!(
-            "{}\t{}",
-            nianbao::escape::controls(&u.name),
-            u.role.as_str()
-        );
+        match &u.region {
+            Some(r) => println!(
+                "{}\t{}\t{}",
+                nianbao::escape::controls(&u.name),
+                u.role.as_str(),
+                nianbao::escape::controls(r)
+            ),
+            None => println!(
+                "{}\t{}",
+                nianbao::escape::controls(&u.name),
+                u.role.as_str()
+            ),
+        }
     }
     Ok(())
 }

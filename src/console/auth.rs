@@ -55,6 +55,8 @@ pub struct Visitor {
     pub csrf: String,
     /// Whether users are configured (login required); `false`: loopback without users.
     pub login: bool,
+    /// The region the user is limited to (its subtree); `None`: everything.
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,7 +156,12 @@ pub(super) fn random_hex(n: usize) -> std::io::Result<String> {
 /// What a session must still match: the user's password hash and role. A new password
 /// or role changes it, which ends the sessions opened before.
 fn stamp(user: &super::users::User) -> String {
-    format!("{}\t{}", user.role.as_str(), user.hash)
+    format!(
+        "{}\t{}\t{}",
+        user.role.as_str(),
+        user.hash,
+        user.region.as_deref().unwrap_or("")
+    )
 }
 
 /// Compares without stopping at the first difference (tokens are secrets).
@@ -205,13 +212,17 @@ impl Console {
         let open = !login && self.loopback;
         let mut session = token.and_then(|t| self.sessions.get(t).map(|s| (t.to_string(), s)));
         let mut role = open.then_some(Role::Admin);
+        let mut region = None;
         if login
             && let Some((t, s)) = &session
             && let Some(name) = &s.user
         {
             let user = self.with_users(|users| users.find(name))?;
             match user {
-                Some(u) if same(&stamp(&u), &s.stamp) => role = Some(u.role),
+                Some(u) if same(&stamp(&u), &s.stamp) => {
+                    role = Some(u.role);
+                    region = u.region;
+                }
                 _ => {
                     // Removed, or given a new password or role, since the login.
                     self.sessions.remove(t);
@@ -226,6 +237,7 @@ impl Console {
                 role,
                 csrf: s.csrf,
                 login,
+                region,
             },
             None => Visitor {
                 token: String::new(),
@@ -233,6 +245,7 @@ impl Console {
                 role,
                 csrf: String::new(),
                 login,
+                region: None,
             },
         })
     }
@@ -496,6 +509,7 @@ mod tests {
             role,
             csrf: String::new(),
             login: true,
+            region: None,
         };
         assert!(may(&v(Some(Role::Admin)), Role::Admin));
         assert!(may(&v(Some(Role::Viewer)), Role::Viewer));

@@ -17,6 +17,7 @@ mod download;
 mod origin;
 mod pages;
 mod review;
+pub mod scope;
 mod throttle;
 pub mod users;
 
@@ -177,23 +178,107 @@ pub fn any_user(config: &Config) -> anyhow::Result<bool> {
     any.context("cannot read the console users")
 }
 
+/// The console users limited to a region: (name, region). None when the database does not
+/// exist yet. Blocking.
+pub fn user_regions(config: &Config) -> anyhow::Result<Vec<(String, String)>> {
+    let list = match &config.http.users_file {
+        Some(path) => Users::File(path).list(),
+        None => {
+            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            if !db.exists() {
+                return Ok(Vec::new());
+            }
+            let store = Store::open_read(&db)?;
+            // A database of an older version (migrated when the daemon starts) has no
+            // regions yet.
+            let has_region: i64 = store.connection().query_row(
+                "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'region'",
+                [],
+                |r| r.get(0),
+            )?;
+            if has_region == 0 {
+                return Ok(Vec::new());
+            }
+            Users::Db(store.connection()).list()
+        }
+    };
+    Ok(list
+        .context("cannot read the console users")?
+        .into_iter()
+        .filter_map(|u| u.region.map(|r| (u.name, r)))
+        .collect())
+}
+
+/// How a route is limited for a user of a region (see `scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Names a submission (`{receipt}`): 403 outside the region.
+    Submission,
+    /// Names an agency (`{folder}`): 403 outside the region.
+    Agency,
+    /// A listing: shows the region's subtree only; `?region=` outside it is 403.
+    Listing,
+    /// Shows nothing of any agency (login, logout, the stylesheet).
+    Public,
+}
+
+/// Declares the console's routes once: [`router`] serves them and [`ROUTES`] lists them
+/// with their [`Reach`], so that a test can try every route as a user of another region
+/// (a route added here without a case in that test fails it).
+macro_rules! console_routes {
+    ($(($method:ident, $path:literal, $reach:ident, $handler:expr)),* $(,)?) => {
+        /// Every console route: (method, path, reach).
+        pub const ROUTES: &[(&str, &str, Reach)] = &[
+            $((stringify!($method), $path, Reach::$reach)),*
+        ];
+
+        fn routes(router: Router<Arc<Console>>) -> Router<Arc<Console>> {
+            router $(.route($path, $method($handler)))*
+        }
+    };
+}
+
+console_routes![
+    (get, "/", Listing, pages::overview),
+    (get, "/submission/{receipt}", Submission, pages::submission),
+    (
+        get,
+        "/submission/{receipt}/original",
+        Submission,
+        pages::original
+    ),
+    (get, "/agency/{folder}", Agency, pages::agency),
+    (get, "/export/{file}", Listing, pages::export),
+    (
+        post,
+        "/submission/{receipt}/resend",
+        Submission,
+        review::resend
+    ),
+    (
+        post,
+        "/submission/{receipt}/review",
+        Submission,
+        review::decide
+    ),
+    (
+        post,
+        "/submission/{receipt}/assign",
+        Submission,
+        review::assign
+    ),
+    (get, "/review", Listing, review::queue),
+    (get, "/summary/{year}", Listing, pages::summary),
+    (get, "/mail", Listing, review::mail_queue),
+    (get, "/login", Public, auth::login_page),
+    (post, "/login", Public, auth::login),
+    (post, "/logout", Public, auth::logout),
+    (get, "/static/console.css", Public, pages::stylesheet),
+];
+
 /// The console's routes, every one behind [`auth::guard`].
 pub fn router(console: Arc<Console>) -> Router {
-    Router::new()
-        .route("/", get(pages::overview))
-        .route("/submission/{receipt}", get(pages::submission))
-        .route("/submission/{receipt}/original", get(pages::original))
-        .route("/agency/{folder}", get(pages::agency))
-        .route("/export/{file}", get(pages::export))
-        .route("/submission/{receipt}/resend", post(review::resend))
-        .route("/submission/{receipt}/review", post(review::decide))
-        .route("/submission/{receipt}/assign", post(review::assign))
-        .route("/review", get(review::queue))
-        .route("/summary/{year}", get(pages::summary))
-        .route("/mail", get(review::mail_queue))
-        .route("/login", get(auth::login_page).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/static/console.css", get(pages::stylesheet))
+    routes(Router::new())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&console),
             auth::guard,

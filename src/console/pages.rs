@@ -117,7 +117,9 @@ pub(super) fn layout(v: &Visitor, title: &str, body: Markup) -> Markup {
                     span.who {
                         @if v.login {
                             (v.user.as_deref().unwrap_or(""))
-                            "（" (v.role.map_or("", super::users::Role::label)) "）"
+                            "（" (v.role.map_or("", super::users::Role::label))
+                            @if let Some(r) = &v.region { " · " span #user-region { (r) } }
+                            "）"
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(v.csrf);
                                 button type="submit" { "退出登录" }
@@ -168,6 +170,34 @@ pub struct OverviewQuery {
     q: String,
     #[serde(default)]
     sort: String,
+    /// The region looked at (drill-down); default: the visitor's own, or the top.
+    #[serde(default)]
+    region: String,
+}
+
+/// One child region's row on the overview: its subtree rolled up.
+#[derive(Debug, Clone, Default)]
+struct RegionRow {
+    name: String,
+    agencies: usize,
+    accepted: usize,
+    rejected: usize,
+    /// Without a submission (逾期 included), as the counts above the table.
+    missing: usize,
+    overdue: usize,
+}
+
+/// The overview's view of the tree: the region looked at, the way down to it, its child
+/// regions' rows. Empty without `[[region]]`.
+#[derive(Debug, Clone, Default)]
+struct RegionView {
+    at: Option<String>,
+    /// The regions above `at` that the visitor may open, from the top.
+    trail: Vec<String>,
+    /// The visitor may go up to the top (not limited to a region).
+    top: bool,
+    children: Vec<RegionRow>,
+    configured: bool,
 }
 
 /// Where an agency stands in the year.
@@ -266,8 +296,11 @@ fn sort_rows(rows: &mut [&AgencyStatus], sort: &str) {
     }
 }
 
-fn overview_link(year: i32, q: &str, sort: &str) -> String {
+fn region_link(year: i32, q: &str, sort: &str, region: Option<&str>) -> String {
     let mut link = format!("/?year={year}");
+    if let Some(r) = region {
+        link.push_str(&format!("&region={}", enc(r)));
+    }
     if !q.is_empty() {
         link.push_str(&format!("&q={}", enc(q)));
     }
@@ -282,14 +315,63 @@ pub async fn overview(
     Extension(v): Extension<Visitor>,
     Query(query): Query<OverviewQuery>,
 ) -> Response {
+    let at = match scoped_region(&console, &v, Some(query.region.clone())).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
     let markup = blocking(&console, move |c, store| {
         let season = c.season();
         let default = season.report_year();
         let year = query.year.unwrap_or(default);
         let years = crate::status::years(store, default)?;
-        let status = crate::status::status(store, &c.config(), year)?;
-        let held = crate::store::review::count_held(store.connection())?;
-        let summary = crate::summary::from_status(store, &c.config(), &status)?;
+        let mut status = crate::status::status(store, &c.config(), year)?;
+        let scope = super::scope::Scope::load(c, store, &v)?;
+        // Without a tree, as before; a user limited to a region the configuration no longer
+        // has sees nothing (never everything).
+        let (held, summary, regions) = if scope.tree.is_empty() && !scope.limited() {
+            let held = crate::store::review::count_held(store.connection())?;
+            let summary = crate::summary::from_status(store, &c.config(), &status)?;
+            (held, summary, RegionView::default())
+        } else {
+            // The region looked at: its subtree counts, its child regions get a row
+            // each, and its own agencies are listed (all of the subtree when searching).
+            let view_scope = super::scope::Scope {
+                tree: scope.tree.clone(),
+                region: at.clone(),
+            };
+            let regions = region_view(&scope, at.as_deref(), &status.agencies);
+            scope_status(&view_scope, &mut status);
+            let folders = status
+                .agencies
+                .iter()
+                .filter_map(|a| a.folder.clone())
+                .collect();
+            let summary = crate::summary::from_status_in(
+                store,
+                &c.config(),
+                &status,
+                view_scope.limited().then_some(&folders),
+            )?;
+            let held = if view_scope.limited() {
+                i64::try_from(status.agencies.iter().filter(|a| a.held).count()).unwrap_or(0)
+            } else {
+                crate::store::review::count_held(store.connection())?
+            };
+            (held, summary, regions)
+        };
+        // A search lists the whole subtree's agencies (those of `status`); without one, the
+        // region's own agencies are listed below its child regions' rows.
+        let listed: Option<Vec<AgencyStatus>> = (regions.configured && query.q.trim().is_empty())
+            .then(|| {
+                status
+                    .agencies
+                    .iter()
+                    .filter(|a| {
+                        a.folder.as_deref().and_then(|f| scope.tree.region_of(f)) == at.as_deref()
+                    })
+                    .cloned()
+                    .collect()
+            });
         Ok(overview_page(
             &v,
             (year, held),
@@ -297,12 +379,92 @@ pub async fn overview(
             &years,
             (&status, &summary),
             &query,
+            (&regions, listed.as_deref()),
         ))
     })
     .await;
     match markup {
         Ok(m) => page(StatusCode::OK, m),
         Err(r) => r,
+    }
+}
+
+/// The rows of `at`'s child regions (each rolled up over its subtree) from `all` agencies.
+fn region_view(scope: &super::scope::Scope, at: Option<&str>, all: &[AgencyStatus]) -> RegionView {
+    let tree = &scope.tree;
+    let mut children: Vec<RegionRow> = tree
+        .children(at)
+        .iter()
+        .map(|name| RegionRow {
+            name: name.clone(),
+            ..RegionRow::default()
+        })
+        .collect();
+    for a in all {
+        let Some(region) = a.folder.as_deref().and_then(|f| tree.region_of(f)) else {
+            continue;
+        };
+        let Some(child) = tree.child_toward(at, region) else {
+            continue;
+        };
+        let Some(row) = children.iter_mut().find(|r| r.name == child) else {
+            continue;
+        };
+        row.agencies += 1;
+        match Standing::of(a) {
+            Standing::Accepted => row.accepted += 1,
+            Standing::Rejected => row.rejected += 1,
+            Standing::Overdue => {
+                row.missing += 1;
+                row.overdue += 1;
+            }
+            Standing::Missing => row.missing += 1,
+            Standing::Received => {}
+        }
+    }
+    let mut trail = at.map(|r| tree.path(r)).unwrap_or_default();
+    trail.pop();
+    trail.retain(|r| scope.region_visible(r));
+    RegionView {
+        at: at.map(str::to_string),
+        trail,
+        top: !scope.limited(),
+        children,
+        configured: true,
+    }
+}
+
+/// The child regions' table (已受理 / 需修改 / 未提交 / 逾期, rolled up), each a link down.
+fn regions_table(year: i32, regions: &RegionView) -> Markup {
+    html! {
+        nav.trail #region-trail {
+            "地区："
+            @if regions.top {
+                @if regions.at.is_some() { a href=(region_link(year, "", "", None)) { "全部" } } @else { strong { "全部" } }
+                " › "
+            }
+            @for r in &regions.trail {
+                a href=(region_link(year, "", "", Some(r))) { (r) } " › "
+            }
+            @if let Some(at) = &regions.at { strong #region-at { (at) } }
+        }
+        @if !regions.children.is_empty() {
+            table.overview #regions {
+                thead { tr { th { "下级地区" } th { "单位数" } th { "已受理" } th { "需修改" } th { "未提交" } th { "其中逾期" } } }
+                tbody {
+                    @for r in &regions.children {
+                        tr.region {
+                            td { a href=(region_link(year, "", "", Some(&r.name))) { (r.name) } }
+                            td.num { (r.agencies) }
+                            td.num.ok { (r.accepted) }
+                            td.num.bad { (r.rejected) }
+                            td.num.missing { (r.missing) }
+                            td.num.bad { (r.overdue) }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -313,13 +475,26 @@ fn overview_page(
     years: &[i32],
     (status, summary): (&crate::status::Status, &crate::summary::Summary),
     query: &OverviewQuery,
+    (regions, listed): (&RegionView, Option<&[AgencyStatus]>),
 ) -> Markup {
     let (agencies, files) = (&status.agencies, status.submissions.len());
     let count = |s: Standing| agencies.iter().filter(|a| Standing::of(a) == s).count();
     let (q, sort) = (query.q.trim(), query.sort.as_str());
-    let mut rows: Vec<&AgencyStatus> = agencies.iter().filter(|a| matches(a, q)).collect();
+    let at = regions.at.as_deref();
+    let overview_link = |year: i32, q: &str, sort: &str| region_link(year, q, sort, at);
+    let mut rows: Vec<&AgencyStatus> = listed
+        .unwrap_or(agencies)
+        .iter()
+        .filter(|a| matches(a, q))
+        .collect();
     sort_rows(&mut rows, sort);
-    let title = format!("{year} 年度报告报送情况");
+    let title = match at {
+        Some(r) => format!("{r} · {year} 年度报告报送情况"),
+        None => format!("{year} 年度报告报送情况"),
+    };
+    let export_suffix = at
+        .map(|r| format!("?region={}", enc(r)))
+        .unwrap_or_default();
     layout(
         v,
         &title,
@@ -364,8 +539,10 @@ fn overview_page(
                     }
                 }
             }
+            @if regions.configured { (regions_table(year, regions)) }
             form.search method="get" action="/" {
                 input type="hidden" name="year" value=(year);
+                @if let Some(r) = at { input type="hidden" name="region" value=(r); }
                 @if !sort.is_empty() { input type="hidden" name="sort" value=(sort); }
                 input type="search" name="q" value=(q) placeholder="单位名称或文件夹，如“街道”“镇”";
                 " "
@@ -379,9 +556,9 @@ fn overview_page(
             p.export {
                 a href=(format!("/summary/{year}")) { "打印本年度概况" } " · "
                 "导出本年度："
-                a href=(format!("/export/{year}.csv")) { "CSV" } " · "
-                a href=(format!("/export/{year}.xlsx")) { "Excel" } " · "
-                a href=(format!("/export/{year}.json")) { "JSON" }
+                a href=(format!("/export/{year}.csv{export_suffix}")) { "CSV" } " · "
+                a href=(format!("/export/{year}.xlsx{export_suffix}")) { "Excel" } " · "
+                a href=(format!("/export/{year}.json{export_suffix}")) { "JSON" }
             }
             table.overview {
                 thead {
@@ -460,8 +637,20 @@ pub async fn summary(
     let Ok(year) = year.parse::<i32>() else {
         return not_found(&v, "没有这个年度。");
     };
+    let v2 = v.clone();
     let found = blocking(&console, move |c, store| {
-        crate::summary::summary(store, &c.config(), year)
+        if v2.region.is_none() {
+            return crate::summary::summary(store, &c.config(), year);
+        }
+        let scope = super::scope::Scope::load(c, store, &v2)?;
+        let mut status = crate::status::status(store, &c.config(), year)?;
+        scope_status(&scope, &mut status);
+        let folders = status
+            .agencies
+            .iter()
+            .filter_map(|a| a.folder.clone())
+            .collect();
+        crate::summary::from_status_in(store, &c.config(), &status, Some(&folders))
     })
     .await;
     let s = match found {
@@ -515,6 +704,9 @@ pub async fn submission(
     Path(receipt): Path<String>,
     Query(query): Query<SubmissionQuery>,
 ) -> Response {
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
+    }
     let view = blocking(&console, move |c, store| {
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(None);
@@ -804,8 +996,37 @@ pub async fn original(
     Extension(v): Extension<Visitor>,
     Path(receipt): Path<String>,
 ) -> Response {
+    // An imported submission (`nianbao import --bundle`): its original stayed at its office.
+    if let Some((own, _)) = receipt.split_once('@')
+        && is_receipt(own)
+    {
+        if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+            return r;
+        }
+        let r2 = receipt.clone();
+        let office = blocking(&console, move |_, store| {
+            Ok(match store.by_receipt(&r2)? {
+                Some(sub) => crate::bundle::origin_of(store.connection(), sub.id)?,
+                None => None,
+            })
+        })
+        .await;
+        return match office {
+            Ok(Some(office)) => not_found(
+                &v,
+                &format!(
+                    "{own} 由{office}受理，经数据包导入本系统：原件保存在{office}，请向其索取。"
+                ),
+            ),
+            Ok(None) => not_found(&v, "没有这个回执编号的提交。"),
+            Err(r) => r,
+        };
+    }
     if !is_receipt(&receipt) {
         return not_found(&v, "没有这个回执编号的提交。");
+    }
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
     }
     let found = blocking(&console, move |c, store| {
         let Some(sub) = store.by_receipt(&receipt)? else {
@@ -1009,6 +1230,9 @@ pub async fn agency(
     Path(folder): Path<String>,
     Query(query): Query<CompareQuery>,
 ) -> Response {
+    if let Err(r) = super::scope::folder_allowed(&console, &v, &folder).await {
+        return r;
+    }
     let found = blocking(&console, move |c, store| {
         let subs = crate::store::submissions_of_agency(store.connection(), &folder)?;
         let configured = c.config().agency(&folder).map(|a| a.name.clone());
@@ -1133,11 +1357,59 @@ fn in_inbox(config: &crate::config::Config, folder: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Export
 
-/// `/export/2025.csv|xlsx|json`: `nianbao export` of that report year.
+#[derive(Debug, Default, Deserialize)]
+pub struct ExportQuery {
+    /// Only this region's subtree (within the visitor's).
+    region: Option<String>,
+}
+
+/// The region a listing is asked for (`?region=`), or the visitor's own: 403 when it is
+/// not a configured region within the visitor's reach.
+async fn scoped_region(
+    console: &Arc<Console>,
+    v: &Visitor,
+    asked: Option<String>,
+) -> Result<Option<String>, Response> {
+    let asked = asked.filter(|r| !r.is_empty());
+    let Some(r) = asked else {
+        return Ok(v.region.clone());
+    };
+    let v2 = v.clone();
+    let r2 = r.clone();
+    let visible = blocking(console, move |c, store| {
+        Ok(super::scope::Scope::load(c, store, &v2)?.region_visible(&r2))
+    })
+    .await?;
+    if visible {
+        Ok(Some(r))
+    } else {
+        Err(super::scope::outside())
+    }
+}
+
+/// Keeps what `scope` reaches: its agencies and their submissions; the files at the
+/// inbox's top level and the other years' counts are the whole office's (left out).
+fn scope_status(scope: &super::scope::Scope, status: &mut crate::status::Status) {
+    if !scope.limited() {
+        return;
+    }
+    status
+        .agencies
+        .retain(|a| scope.folder(a.folder.as_deref()));
+    status
+        .submissions
+        .retain(|s| scope.folder(s.agency_folder.as_deref()));
+    status.unassigned.clear();
+    status.other_years.clear();
+}
+
+/// `/export/2025.csv|xlsx|json`: `nianbao export` of that report year (`?region=`: one
+/// region's subtree; a user of a region gets its own).
 pub async fn export(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
     Path(file): Path<String>,
+    Query(query): Query<ExportQuery>,
 ) -> Response {
     let (year, format) = match file.split_once('.') {
         Some((y, f)) if ["csv", "xlsx", "json"].contains(&f) => match y.parse::<i32>() {
@@ -1161,8 +1433,12 @@ pub async fn export(
         "json" => "application/json",
         _ => "text/csv; charset=utf-8",
     };
+    let region = match scoped_region(&console, &v, query.region).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
     let bytes = blocking(&console, move |c, store| {
-        let e = crate::export::export(store, &c.config(), year)?;
+        let e = crate::export::export_in(store, &c.config(), year, region.as_deref())?;
         match format.as_str() {
             "xlsx" => crate::export::to_xlsx(&e),
             "json" => crate::export::to_json(&e),

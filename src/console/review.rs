@@ -148,11 +148,19 @@ pub async fn resend(
     if !may(&v, Role::Admin) {
         return admin_only();
     }
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
+    }
     let who = reviewer(&v);
     act(&console, &v, move |_, store| {
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
+        if let Some(office) = crate::bundle::origin_of(store.connection(), sub.id)? {
+            return Ok(Done::Refused(format!(
+                "这份提交由{office}受理，经数据包导入本系统：复核和发信由{office}负责，请在其系统中操作。"
+            )));
+        }
         let conn = store.connection();
         if rv::is_held(conn, sub.id)? {
             return Ok(Done::Refused(
@@ -193,6 +201,9 @@ pub async fn decide(
     if !may(&v, Role::Admin) {
         return admin_only();
     }
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
+    }
     let who = reviewer(&v);
     act(&console, &v, move |c, store| {
         let Some(action) = Action::parse(&form.action).filter(|a| {
@@ -210,6 +221,11 @@ pub async fn decide(
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
+        if let Some(office) = crate::bundle::origin_of(store.connection(), sub.id)? {
+            return Ok(Done::Refused(format!(
+                "这份提交由{office}受理，经数据包导入本系统：复核和发信由{office}负责，请在其系统中操作。"
+            )));
+        }
         let conn = store.connection();
         if sub.state != SubmissionState::Checked {
             return Ok(Done::Refused("只有已审核的提交可以复核。".into()));
@@ -425,7 +441,11 @@ pub async fn assign(
     if !may(&v, Role::Admin) {
         return admin_only();
     }
+    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+        return r;
+    }
     let who = reviewer(&v);
+    let visitor = v.clone();
     act(&console, &v, move |c, store| {
         let reason: String = form.reason.trim().chars().take(MAX_REASON_CHARS).collect();
         if reason.is_empty() {
@@ -434,6 +454,11 @@ pub async fn assign(
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Done::NotFound);
         };
+        if let Some(office) = crate::bundle::origin_of(store.connection(), sub.id)? {
+            return Ok(Done::Refused(format!(
+                "这份提交由{office}受理，经数据包导入本系统：复核和发信由{office}负责，请在其系统中操作。"
+            )));
+        }
         if sub.agency_folder.is_some() {
             return Ok(Done::Refused("这份提交已属于一个单位，不能再归属。".into()));
         }
@@ -443,6 +468,9 @@ pub async fn assign(
         else {
             return Ok(Done::Refused("没有这个单位。".into()));
         };
+        if !super::scope::Scope::load(c, store, &visitor)?.folder(Some(&folder)) {
+            return Ok(Done::Refused("该单位不在您负责的地区范围内。".into()));
+        }
         let conn = store.connection();
         let file_name = base_name(&sub);
         // The agency's answer, as if the file had been dropped into its folder.
@@ -648,10 +676,15 @@ pub async fn queue(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
 ) -> Response {
-    let held = blocking(&console, |_, store| {
+    let visitor = v.clone();
+    let held = blocking(&console, move |c, store| {
         let conn = store.connection();
+        let scope = super::scope::Scope::load(c, store, &visitor)?;
         let mut out = Vec::new();
         for sub in rv::held_submissions(conn)? {
+            if !scope.folder(sub.agency_folder.as_deref()) {
+                continue;
+            }
             let why = rv::reviews_of(conn, sub.id)?
                 .into_iter()
                 .rev()
@@ -722,8 +755,24 @@ pub async fn mail_queue(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
 ) -> Response {
-    let rows = blocking(&console, |_, store| {
-        Ok(rv::mail_queue(store.connection(), RECENT_SENT)?)
+    let visitor = v.clone();
+    let rows = blocking(&console, move |c, store| {
+        let rows = rv::mail_queue(store.connection(), RECENT_SENT)?;
+        if visitor.region.is_none() {
+            return Ok(rows);
+        }
+        // A user of a region sees the messages about its agencies' submissions only.
+        let scope = super::scope::Scope::load(c, store, &visitor)?;
+        let mut out = Vec::new();
+        for m in rows {
+            let Some(receipt) = &m.receipt else { continue };
+            if let Some(sub) = store.by_receipt(receipt)?
+                && scope.folder(sub.agency_folder.as_deref())
+            {
+                out.push(m);
+            }
+        }
+        Ok(out)
     })
     .await;
     let rows = match rows {

@@ -49,6 +49,9 @@ pub struct User {
     pub role: Role,
     /// argon2id, PHC string (`$argon2id$v=19$...`).
     pub hash: String,
+    /// The region (`[[region]]`) the user sees and acts on, its subtree included;
+    /// `None`: everything.
+    pub region: Option<String>,
 }
 
 /// Where the users are: the database or the configured file.
@@ -81,6 +84,7 @@ impl Users<'_> {
                         name: u.name,
                         role,
                         hash: u.hash,
+                        region: u.region,
                     })
                 })
                 .collect(),
@@ -96,6 +100,7 @@ impl Users<'_> {
                     name: u.name,
                     role,
                     hash: u.hash,
+                    region: u.region,
                 })),
             },
             Users::File(_) => Ok(self.list()?.into_iter().find(|u| u.name == name)),
@@ -120,6 +125,7 @@ impl Users<'_> {
                     name: user.name.clone(),
                     role: user.role.as_str().to_string(),
                     hash: user.hash.clone(),
+                    region: user.region.clone(),
                 },
                 &crate::time::now_utc(),
             )?),
@@ -213,11 +219,15 @@ pub fn parse_file(text: &str) -> anyhow::Result<Vec<User>> {
             continue;
         }
         let parts: Vec<&str> = line.split('\t').collect();
-        let [name, role, hash] = parts[..] else {
-            anyhow::bail!(
-                "line {}: expected name<TAB>role<TAB>hash (use `nianbao user add`)",
+        let (name, role, hash, region) = match parts[..] {
+            [name, role, hash] => (name, role, hash, None),
+            [name, role, hash, region] if !region.is_empty() => {
+                (name, role, hash, Some(region.to_string()))
+            }
+            _ => anyhow::bail!(
+                "line {}: expected name<TAB>role<TAB>hash[<TAB>region] (use `nianbao user add`)",
                 i + 1
-            );
+            ),
         };
         let role = Role::parse(role)
             .with_context(|| format!("line {}: role {role:?} is not viewer or admin", i + 1))?;
@@ -225,6 +235,7 @@ pub fn parse_file(text: &str) -> anyhow::Result<Vec<User>> {
             name: name.to_string(),
             role,
             hash: hash.to_string(),
+            region,
         });
     }
     Ok(users)
@@ -232,10 +243,14 @@ pub fn parse_file(text: &str) -> anyhow::Result<Vec<User>> {
 
 pub fn format_file(users: &[User]) -> String {
     let mut out = String::from(
-        "# nianbao console users: name<TAB>role<TAB>argon2id hash. Edit with `nianbao user`.\n",
+        "# nianbao console users: name<TAB>role<TAB>argon2id hash[<TAB>region]. Edit with `nianbao user`.\n",
     );
     for u in users {
-        out.push_str(&format!("{}\t{}\t{}\n", u.name, u.role.as_str(), u.hash));
+        out.push_str(&format!("{}\t{}\t{}", u.name, u.role.as_str(), u.hash));
+        if let Some(r) = &u.region {
+            out.push_str(&format!("\t{r}"));
+        }
+        out.push('\n');
     }
     out
 }
@@ -287,11 +302,13 @@ mod tests {
                 name: "张三".into(),
                 role: Role::Admin,
                 hash: "$argon2id$x".into(),
+                region: None,
             },
             User {
                 name: "li".into(),
                 role: Role::Viewer,
                 hash: "$argon2id$y".into(),
+                region: Some("西塞山区".into()),
             },
         ];
         assert_eq!(parse_file(&format_file(&users)).expect("parse"), users);
@@ -310,6 +327,7 @@ mod tests {
             name: "wang".into(),
             role: Role::Viewer,
             hash: "h1".into(),
+            region: None,
         };
         assert!(users.put(&u).expect("add"));
         let again = User {

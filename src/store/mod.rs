@@ -36,7 +36,7 @@ pub use console::{
 pub use history::{HistoryEntry, NewHistory};
 pub use kinds::{MessageKind, OutboxState, SubmissionState, Verdict};
 pub use rusqlite::Error as SqlError;
-pub use users::{StoredUser, count_users, put_user, remove_user, user, users};
+pub use users::{StoredUser, agency_regions, count_users, put_user, remove_user, user, users};
 
 pub mod lock;
 

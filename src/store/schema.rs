@@ -209,6 +209,23 @@ pub fn migrations() -> Migrations<'static> {
             "CREATE INDEX submissions_current ON submissions(agency_folder, year)
                  WHERE superseded_by IS NULL;",
         ),
+        // Regions and bundles (issue 28): a console user may be limited to a region
+        // (`users.region`, NULL: everything); a submission brought in by `nianbao import
+        // --bundle` names the office it came from (`origin`, NULL: this office's own) and
+        // keeps that office's receipt (`origin_receipt`); the region each imported agency
+        // was put in (`agency_regions`).
+        M::up(
+            "ALTER TABLE users ADD COLUMN region TEXT;
+             ALTER TABLE submissions ADD COLUMN origin TEXT;
+             ALTER TABLE submissions ADD COLUMN origin_receipt TEXT;
+             CREATE UNIQUE INDEX submissions_origin
+                 ON submissions(origin, origin_receipt) WHERE origin IS NOT NULL;
+             CREATE TABLE agency_regions (
+                 folder TEXT PRIMARY KEY,                  -- the agency's folder at its office
+                 region TEXT NOT NULL,                     -- [[region]] name here
+                 origin TEXT NOT NULL                      -- the office it came from
+             );",
+        ),
     ])
 }
 

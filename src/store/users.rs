@@ -9,6 +9,8 @@ pub struct StoredUser {
     pub name: String,
     pub role: String,
     pub hash: String,
+    /// The region the user is limited to (`None`: everything).
+    pub region: Option<String>,
 }
 
 fn stored_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredUser> {
@@ -16,19 +18,20 @@ fn stored_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredUser> {
         name: r.get(0)?,
         role: r.get(1)?,
         hash: r.get(2)?,
+        region: r.get(3)?,
     })
 }
 
 /// Every user, by name.
 pub fn users(conn: &Connection) -> rusqlite::Result<Vec<StoredUser>> {
-    let mut stmt = conn.prepare("SELECT name, role, hash FROM users ORDER BY name")?;
+    let mut stmt = conn.prepare("SELECT name, role, hash, region FROM users ORDER BY name")?;
     stmt.query_map([], stored_user)?.collect()
 }
 
 /// The user called `name`, if any.
 pub fn user(conn: &Connection, name: &str) -> rusqlite::Result<Option<StoredUser>> {
     conn.query_row(
-        "SELECT name, role, hash FROM users WHERE name = ?1",
+        "SELECT name, role, hash, region FROM users WHERE name = ?1",
         [name],
         stored_user,
     )
@@ -43,9 +46,10 @@ pub fn count_users(conn: &Connection) -> rusqlite::Result<i64> {
 pub fn put_user(conn: &Connection, u: &StoredUser, at: &str) -> rusqlite::Result<bool> {
     let existed = user(conn, &u.name)?.is_some();
     conn.execute(
-        "INSERT INTO users (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash",
-        params![u.name, u.role, u.hash, at],
+        "INSERT INTO users (name, role, hash, created_at, region) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
+             region = excluded.region",
+        params![u.name, u.role, u.hash, at, u.region],
     )?;
     Ok(!existed)
 }
@@ -53,4 +57,11 @@ pub fn put_user(conn: &Connection, u: &StoredUser, at: &str) -> rusqlite::Result
 /// Removes the user; `false` when there was none of that name.
 pub fn remove_user(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     Ok(conn.execute("DELETE FROM users WHERE name = ?1", [name])? == 1)
+}
+
+/// The region each imported agency was put in (`nianbao import --bundle`): (folder, region).
+pub fn agency_regions(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT folder, region FROM agency_regions")?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
 }
