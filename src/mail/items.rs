@@ -369,6 +369,7 @@ mod tests {
         Finding {
             rule,
             severity: sev,
+            about: crate::finding::About::of_rule(rule),
             location: Location {
                 line: Some(line),
                 ..Location::table(table).row(row)

@@ -87,6 +87,7 @@ fn parse_lines(lines: &[String]) -> Parsed {
         format: Format::Txt,
         encoding: Some("UTF-8"),
         blocks,
+        ocr: None,
     })
 }
 
