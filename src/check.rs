@@ -205,7 +205,7 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
 /// `read.sum_doubtful`, a warning about the reading: the office checks the cell against the
 /// scan before anything is said to the agency. Each doubtful cell gets `read.doubtful` with
 /// what it may be instead, and the report as a whole `file.ocr`.
-fn judge_reading(
+pub(crate) fn judge_reading(
     parsed: &report::Parsed,
     reading: &extract::OcrReading,
     findings: &mut Vec<Finding>,
@@ -237,9 +237,20 @@ fn judge_reading(
                 || f.location.column.as_deref() == Some(d.column))
     };
     for f in findings.iter_mut() {
+        // On a scan, a cell that is no number or a row whose cells do not fit is first of
+        // all a doubt about the reading: the officer looks at the page before the agency
+        // hears of it.
+        let read_shape = f.severity == Severity::Error
+            && (f.rule.starts_with("cell.") || f.rule.starts_with("table."));
         let doubted = f.severity == Severity::Error
             && f.rule.starts_with("sum.")
             && summary.doubtful.iter().any(|d| touches(f, d));
+        if read_shape {
+            f.rule = rules::READ_DOUBTFUL.id;
+            f.severity = Severity::Warning;
+            f.about = crate::finding::About::Reading;
+            f.message = format!("读取存疑，请对照扫描件核对：{}", f.message);
+        }
         if doubted {
             f.rule = rules::READ_SUM_DOUBTFUL.id;
             f.severity = rules::READ_SUM_DOUBTFUL.severity;

@@ -507,6 +507,8 @@ struct OcrWord {
     height: f64,
     conf: f32,
     text: String,
+    /// Tesseract's block, paragraph and line: the lines of narrative are Tesseract's own.
+    line: (u32, u32, u32),
 }
 
 /// The words of Tesseract's TSV. A flat character (一, 、, a comma) gets a box only as high
@@ -550,6 +552,11 @@ fn parse_tesseract_tsv(tsv: &str) -> Vec<OcrWord> {
             height,
             conf: f[10].parse().unwrap_or(0.0),
             text: text.to_string(),
+            line: (
+                f[2].parse().unwrap_or(0),
+                f[3].parse().unwrap_or(0),
+                f[4].parse().unwrap_or(0),
+            ),
         });
     }
     words
@@ -589,6 +596,8 @@ struct NumberCell {
 struct PageRead {
     segments: Vec<Segment>,
     words: Vec<Word>,
+    /// Each word's Tesseract line, by its place: (page, left, top) bits.
+    line_of: std::collections::HashMap<(u32, u64, u64), (u32, u32, u32)>,
     numbers: Vec<NumberCell>,
 }
 
@@ -623,7 +632,7 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
         }
     }
     // Rulings painted white, so that the reader sees the print only.
-    let pad = 2;
+    let pad = 4;
     for b in &hb {
         for y in b.a0.saturating_sub(pad)..(b.a1 + pad + 1).min(g.h) {
             for x in b.from..=b.to.min(g.w - 1) {
@@ -662,14 +671,15 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
     let mut taken = vec![false; words.len()];
     for grid in &grids {
         for s in &grid.cells {
-            let x0 = (grid.xs[s.col] / k) as usize + 4;
+            let inset = 8;
+            let x0 = (grid.xs[s.col] / k) as usize + inset;
             let x1 = (grid.xs[s.col + s.cols] / k) as usize;
-            let y0 = (grid.ys[s.row] / k) as usize + 4;
+            let y0 = (grid.ys[s.row] / k) as usize + inset;
             let y1 = (grid.ys[s.row + s.rows] / k) as usize;
-            if x1 <= x0 + 8 || y1 <= y0 + 8 || x1 > g.w || y1 > g.h {
+            if x1 <= x0 + 2 * inset || y1 <= y0 + 2 * inset || x1 > g.w || y1 > g.h {
                 continue;
             }
-            let (x1, y1) = (x1 - 4, y1 - 4);
+            let (x1, y1) = (x1 - inset, y1 - inset);
             let inside: Vec<usize> = words
                 .iter()
                 .enumerate()
@@ -682,11 +692,9 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
             let text: String = inside.iter().map(|&i| words[i].text.as_str()).collect();
             let cjk = text.chars().filter(|&c| is_cjk(c)).count();
             let digits = text.chars().filter(char::is_ascii_digit).count();
-            if cjk > digits
-                || (digits == 0
-                    && !text.is_empty()
-                    && !text.chars().all(|c| c.is_ascii_alphanumeric()))
-            {
+            // A label has two characters or more; one Chinese character in a cell of
+            // its own is as likely a digit misread (0 as 〇, 2 as 之).
+            if cjk > 1 && cjk > digits {
                 continue;
             }
             let (mut ix0, mut iy0, mut ix1, mut iy1) = (usize::MAX, usize::MAX, 0, 0);
@@ -702,7 +710,9 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
                     }
                 }
             }
-            if count < 12 || iy1 <= iy0 + 2 {
+            // A number is one line of print: ink taller than a quarter inch is a wrapped
+            // label or a stamp, not a value.
+            if count < 12 || iy1 <= iy0 + 2 || (iy1 - iy0) as f64 > dpi * 0.25 {
                 continue;
             }
             for &i in &inside {
@@ -715,17 +725,22 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
     for chunk in crops.chunks(80) {
         numbers.extend(read_numbers(page, &g, chunk, &words, timeout)?);
     }
+    let mut line_of = std::collections::HashMap::new();
     let mut out_words: Vec<Word> = words
         .iter()
         .zip(&taken)
         .filter(|(_, t)| !**t)
-        .map(|(w, _)| Word {
-            page,
-            left: w.left * k,
-            top: w.top * k,
-            width: w.width * k,
-            height: w.height * k,
-            text: w.text.clone(),
+        .map(|(w, _)| {
+            let word = Word {
+                page,
+                left: w.left * k,
+                top: w.top * k,
+                width: w.width * k,
+                height: w.height * k,
+                text: w.text.clone(),
+            };
+            line_of.insert((page, word.left.to_bits(), word.top.to_bits()), w.line);
+            word
         })
         .collect();
     for n in &numbers {
@@ -759,6 +774,7 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
     Ok(PageRead {
         segments,
         words: out_words,
+        line_of,
         numbers,
     })
 }
@@ -793,6 +809,9 @@ fn read_numbers(
     let lines = crops.len().div_ceil(per_line);
     let width = margin * 2 + slot_w * per_line.min(crops.len());
     let height = margin * 2 + lines * (hmax + gap_y);
+    if width.saturating_mul(height) > MAX_PIXELS / 4 {
+        return Ok(Vec::new());
+    }
     let mut strip = Gray {
         w: width,
         h: height,
@@ -856,7 +875,10 @@ fn read_numbers(
         let page_text: String = page_raw
             .chars()
             .filter(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
+            .collect::<String>()
+            .trim_matches('.')
+            .to_string();
+        let text = text.trim_matches('.').to_string();
         let page_conf = page_words
             .iter()
             .map(|w| w.conf)
@@ -910,7 +932,9 @@ fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
     let mut segments = Vec::new();
     let mut words = Vec::new();
     let mut numbers = Vec::new();
+    let mut line_of = std::collections::HashMap::new();
     for p in pages {
+        line_of.extend(p.line_of);
         segments.extend(p.segments);
         words.extend(p.words);
         numbers.extend(p.numbers);
@@ -933,7 +957,7 @@ fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
             }
         }
     }
-    let mut placed: Vec<(u32, f64, Block)> = super::pdf::positioned_lines(rest);
+    let mut placed: Vec<(u32, f64, Block)> = text_lines(rest, &line_of);
     placed.extend(
         tables
             .into_iter()
@@ -946,6 +970,65 @@ fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
         blocks: placed.into_iter().map(|(_, _, b)| b).collect(),
         ocr: Some(reading),
     }
+}
+
+/// The words outside every table as Tesseract's own lines: its line finding follows the
+/// print better than boxes regrouped, where a flat 一 or 、 can land on the line above.
+/// Words of a line join without spaces between Chinese, with a space between Latin or
+/// digits, and with a tab across a gap wider than two characters (a cell border).
+fn text_lines(
+    rest: Vec<Word>,
+    line_of: &std::collections::HashMap<(u32, u64, u64), (u32, u32, u32)>,
+) -> Vec<(u32, f64, Block)> {
+    let mut lines: BTreeMap<(u32, (u32, u32, u32)), Vec<Word>> = BTreeMap::new();
+    for w in rest {
+        let key = line_of
+            .get(&(w.page, w.left.to_bits(), w.top.to_bits()))
+            .copied()
+            .unwrap_or((u32::MAX, 0, 0));
+        lines.entry((w.page, key)).or_default().push(w);
+    }
+    let mut out: Vec<(u32, f64, String)> = Vec::new();
+    for ((page, _), mut words) in lines {
+        words.sort_by(|a, b| a.left.total_cmp(&b.left));
+        let top = words.iter().map(|w| w.top).fold(f64::MAX, f64::min);
+        let mut text = String::new();
+        let mut right: Option<(f64, f64)> = None;
+        for w in &words {
+            if let Some((r, h)) = right {
+                let gap = w.left - r;
+                let latin = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+                if gap > 2.0 * h.max(w.height) {
+                    text.push('\t');
+                } else if latin(text.chars().last()) && latin(w.text.chars().next()) {
+                    text.push(' ');
+                }
+            }
+            text.push_str(&w.text);
+            right = Some((w.left + w.width, w.height));
+        }
+        out.push((page, top, text));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut blocks = Vec::new();
+    let mut n = 0;
+    let mut last_page = 0;
+    for (page, top, text) in out {
+        if page != last_page {
+            last_page = page;
+            n = 0;
+        }
+        n += 1;
+        blocks.push((
+            page,
+            top,
+            Block::Text {
+                text,
+                at: SourceRef::PageLine { page, line: n },
+            },
+        ));
+    }
+    blocks
 }
 
 /// Reads an image-only PDF of `pages` pages by OCR. `Err(None)` when OCR is off here (the
