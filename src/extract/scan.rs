@@ -564,7 +564,7 @@ fn parse_tesseract_tsv(tsv: &str) -> Vec<OcrWord> {
 
 fn tesseract(image: &Gray, args: &[&str], timeout: Duration) -> Result<Vec<OcrWord>, RunError> {
     let mut all: Vec<&std::ffi::OsStr> = vec!["stdin".as_ref(), "stdout".as_ref()];
-    all.extend(args.iter().map(|a| std::ffi::OsStr::new(a)));
+    all.extend(args.iter().map(std::ffi::OsStr::new));
     all.push("tsv".as_ref());
     let limits = Limits {
         timeout,
@@ -585,6 +585,10 @@ fn is_cjk(c: char) -> bool {
     ('\u{3400}'..='\u{9fff}').contains(&c) || ('\u{f900}'..='\u{faff}').contains(&c)
 }
 
+/// A number cell to read: ink box in pixels, the page words inside, and whether the ink
+/// touches the cell's edge.
+type Crop = ((usize, usize, usize, usize), Vec<usize>, bool);
+
 /// A number cell of a page: its ink box in pixels and both readings.
 struct NumberCell {
     page: u32,
@@ -603,9 +607,7 @@ struct PageRead {
 
 /// Reads one page image.
 fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRead, RunError> {
-    let (g, dpi) = if dpi < 220.0 {
-        (raw.scaled(WORK_DPI / dpi), WORK_DPI)
-    } else if dpi > 450.0 {
+    let (g, dpi) = if !(220.0..=450.0).contains(&dpi) {
         (raw.scaled(WORK_DPI / dpi), WORK_DPI)
     } else {
         (raw, dpi)
@@ -667,7 +669,7 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
         let _ = std::fs::write(format!("/tmp/scans/dbg-{page}.pgm"), g.pgm());
     }
     // Number cells: ink and no Chinese in the page pass.
-    let mut crops: Vec<((usize, usize, usize, usize), Vec<usize>)> = Vec::new();
+    let mut crops: Vec<Crop> = Vec::new();
     let mut taken = vec![false; words.len()];
     for grid in &grids {
         for s in &grid.cells {
@@ -718,7 +720,10 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
             for &i in &inside {
                 taken[i] = true;
             }
-            crops.push(((ix0, iy0, ix1, iy1), inside));
+            // Ink cut by the edge of the cell is the rest of a ruling or print run over
+            // from a neighbour: whatever is read there is doubtful (a ruling reads as 1).
+            let cut = ix0 <= x0 || ix1 + 1 >= x1 || iy0 <= y0 || iy1 + 1 >= y1;
+            crops.push(((ix0, iy0, ix1, iy1), inside, cut));
         }
     }
     let mut numbers = Vec::new();
@@ -783,7 +788,7 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
 fn read_numbers(
     page: u32,
     g: &Gray,
-    crops: &[((usize, usize, usize, usize), Vec<usize>)],
+    crops: &[Crop],
     words: &[OcrWord],
     timeout: Duration,
 ) -> Result<Vec<NumberCell>, RunError> {
@@ -795,12 +800,12 @@ fn read_numbers(
     // digits stacked one per line.
     let hmax = crops
         .iter()
-        .map(|((_, y0, _, y1), _)| y1 - y0 + 1)
+        .map(|((_, y0, _, y1), _, _)| y1 - y0 + 1)
         .max()
         .unwrap_or(1);
     let wmax = crops
         .iter()
-        .map(|((x0, _, x1, _), _)| x1 - x0 + 1)
+        .map(|((x0, _, x1, _), _, _)| x1 - x0 + 1)
         .max()
         .unwrap_or(1);
     let per_line = 8;
@@ -819,7 +824,7 @@ fn read_numbers(
     };
     // Each crop's slot in the strip: left, top, right, bottom.
     let mut slots = Vec::new();
-    for (n, ((x0, y0, x1, y1), _)) in crops.iter().enumerate() {
+    for (n, ((x0, y0, x1, y1), _, _)) in crops.iter().enumerate() {
         let left = margin + (n % per_line) * slot_w;
         let top = margin + (n / per_line) * (hmax + gap_y) + (hmax - (y1 - y0 + 1)) / 2;
         for yy in *y0..=*y1 {
@@ -854,7 +859,7 @@ fn read_numbers(
         timeout,
     )?;
     let mut out = Vec::new();
-    for (((x0, y0, x1, y1), inside), (sl, st, sr, sb)) in crops.iter().zip(&slots) {
+    for (((x0, y0, x1, y1), inside, cut), (sl, st, sr, sb)) in crops.iter().zip(&slots) {
         let mut mine: Vec<&OcrWord> = got
             .iter()
             .filter(|w| {
@@ -897,7 +902,8 @@ fn read_numbers(
         } else {
             let disagree = !text.is_empty() && text != page_text;
             OcrCell {
-                doubtful: page_conf < MIN_CONFIDENCE
+                doubtful: *cut
+                    || page_conf < MIN_CONFIDENCE
                     || page_raw.chars().count() != page_text.chars().count()
                     || (disagree && confidence >= STRIP_SURE),
                 alternative: disagree.then_some(text),
@@ -905,6 +911,12 @@ fn read_numbers(
                 confidence: page_conf,
             }
         };
+        if std::env::var_os("NIANBAO_SCAN_DEBUG").is_some() {
+            eprintln!(
+                "cell p{page} {:?} page {page_raw:?}@{page_conf:.0} cut {cut} -> {cell:?}",
+                (x0, y0, x1, y1)
+            );
+        }
         out.push(NumberCell {
             page,
             ink: (*x0, *y0, *x1, *y1),
@@ -946,6 +958,12 @@ fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
         cells: BTreeMap::new(),
     };
     for t in &tables {
+        let texts: BTreeMap<SourceRef, &str> = t
+            .rows
+            .iter()
+            .flatten()
+            .map(|c| (c.at, c.text.as_str()))
+            .collect();
         for (at, [x0, y0, x1, y1]) in &t.places {
             let Some(page) = at.page() else { continue };
             if let Some(num) = numbers.iter().find(|nc| {
@@ -954,6 +972,21 @@ fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
                 nc.page == page && cx >= *x0 && cx <= *x1 && cy >= *y0 && cy <= *y1
             }) {
                 reading.cells.insert(*at, num.cell.clone());
+            } else if let Some(text) = texts
+                .get(at)
+                .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+            {
+                // Digits in a cell that was not read as a number cell (its ink looked like
+                // a label, or too tall): never vouched for by the digits-only reading.
+                reading.cells.insert(
+                    *at,
+                    OcrCell {
+                        text: text.to_string(),
+                        confidence: 0.0,
+                        doubtful: true,
+                        alternative: None,
+                    },
+                );
             }
         }
     }
@@ -980,7 +1013,8 @@ fn text_lines(
     rest: Vec<Word>,
     line_of: &std::collections::HashMap<(u32, u64, u64), (u32, u32, u32)>,
 ) -> Vec<(u32, f64, Block)> {
-    let mut lines: BTreeMap<(u32, (u32, u32, u32)), Vec<Word>> = BTreeMap::new();
+    type Line = (u32, (u32, u32, u32));
+    let mut lines: BTreeMap<Line, Vec<Word>> = BTreeMap::new();
     for w in rest {
         let key = line_of
             .get(&(w.page, w.left.to_bits(), w.top.to_bits()))

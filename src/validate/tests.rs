@@ -448,7 +448,16 @@ fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not(
             .expect("row");
         l[i] = "（七）总计\t16\t2\t0\t0\t0\t0\t13".into();
     });
-    let parsed = parse_lines(&lines);
+    let mut parsed = parse_lines(&lines);
+    // A scan's cells each have a place of their own (a text line holds a whole row).
+    for (i, src) in parsed.sources.values_mut().enumerate() {
+        *src = SourceRef::PdfCell {
+            page: 1,
+            table: 1,
+            row: i as u32 + 1,
+            col: 1,
+        };
+    }
     let at = *parsed
         .sources
         .get(&(2, "total_handled", "natural_person"))
@@ -458,7 +467,7 @@ fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not(
             pages: 3,
             cells: Default::default(),
         };
-        for (_, src) in &parsed.sources {
+        for src in parsed.sources.values() {
             reading.cells.insert(
                 *src,
                 OcrCell {
