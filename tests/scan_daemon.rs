@@ -103,6 +103,14 @@ fn a_dropped_scan_is_held_acknowledged_at_once_and_released_by_the_officer() {
             smtp_config(smtp_port)
         ),
     );
+    // A scan is megabytes: the harness's 1 MB limit is raised for it.
+    let config = d.inbox().parent().expect("dir").join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("max_file_mb = 1\n", "max_file_mb = 20\n"),
+    )
+    .expect("config");
     user_add(&d, "alice", "admin", "alice's long password");
     std::fs::write(d.inbox().join("xss/年报扫描件.pdf"), scanned_fixture(200)).expect("drop");
     d.start();
