@@ -157,7 +157,9 @@ fn a_dropped_scan_is_held_acknowledged_at_once_and_released_by_the_officer() {
     );
     // What is about the reading says so, so that the clerk corrects nothing for it.
     assert!(
-        feedback.1.contains("（扫描识别，非报告错误）本报告由扫描件识别读取"),
+        feedback
+            .1
+            .contains("（扫描识别，非报告错误）本报告由扫描件识别读取"),
         "{}",
         feedback.1
     );

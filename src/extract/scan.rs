@@ -938,6 +938,26 @@ fn error(e: RunError) -> ExtractError {
     }
 }
 
+/// Fewer letters than this read on all pages: a blank page or a picture, no report.
+const MIN_READ_CHARS: usize = 20;
+
+/// `Err(file.scanned)` when OCR found next to nothing on the pages: the old answer, which
+/// asks for a text version, fits a blank or unreadable scan better than any reading.
+fn enough(pages: &[PageRead]) -> Result<(), Option<ExtractError>> {
+    let chars: usize = pages
+        .iter()
+        .flat_map(|p| &p.words)
+        .map(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count())
+        .sum();
+    if chars < MIN_READ_CHARS {
+        return Err(Some(ExtractError::Scanned {
+            pages: u32::try_from(pages.len()).unwrap_or(u32::MAX),
+            chars,
+        }));
+    }
+    Ok(())
+}
+
 /// Puts the pages' reads together: grids and cells as for a PDF with borders.
 fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
     let n = u32::try_from(pages.len()).unwrap_or(u32::MAX);
@@ -1102,6 +1122,7 @@ pub fn read_pdf(bytes: &[u8], pages: u32) -> Result<Extracted, Option<ExtractErr
             read_page(page, image, WORK_DPI, settings.page_timeout).map_err(|e| Some(error(e)))?,
         );
     }
+    enough(&read)?;
     Ok(assemble(Format::Pdf, read))
 }
 
@@ -1145,7 +1166,9 @@ pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
     let dpi = w.min(h) as f64 / 8.27;
     let _slot = Slot::take();
     let page = read_page(1, gray, dpi, settings.page_timeout).map_err(|e| Some(error(e)))?;
-    Ok(assemble(Format::Image, vec![page]))
+    let pages = vec![page];
+    enough(&pages)?;
+    Ok(assemble(Format::Image, pages))
 }
 
 #[cfg(test)]
