@@ -651,23 +651,6 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
     }
     let words = tesseract(&g, &["-l", "chi_sim", "--psm", "6"], timeout)?;
     let grids = pdf_grid::grids(&segments);
-    if std::env::var_os("NIANBAO_SCAN_DEBUG").is_some() {
-        eprintln!(
-            "page {page}: {}x{} dpi {dpi} angle {angle:.3} h {} v {} grids {}",
-            g.w,
-            g.h,
-            hb.len(),
-            vb.len(),
-            grids.len()
-        );
-        for b in hb.iter().take(60) {
-            eprintln!("  h {b:?}");
-        }
-        for b in vb.iter().take(60) {
-            eprintln!("  v {b:?}");
-        }
-        let _ = std::fs::write(format!("/tmp/scans/dbg-{page}.pgm"), g.pgm());
-    }
     // Number cells: ink and no Chinese in the page pass.
     let mut crops: Vec<Crop> = Vec::new();
     let mut taken = vec![false; words.len()];
@@ -840,12 +823,6 @@ fn read_numbers(
             line_top + hmax + gap_y / 2,
         ));
     }
-    if std::env::var_os("NIANBAO_SCAN_DEBUG").is_some() {
-        let _ = std::fs::write(
-            format!("/tmp/scans/strip-{page}-{}.pgm", crops.len()),
-            strip.pgm(),
-        );
-    }
     let got = tesseract(
         &strip,
         &[
@@ -911,12 +888,6 @@ fn read_numbers(
                 confidence: page_conf,
             }
         };
-        if std::env::var_os("NIANBAO_SCAN_DEBUG").is_some() {
-            eprintln!(
-                "cell p{page} {:?} page {page_raw:?}@{page_conf:.0} cut {cut} -> {cell:?}",
-                (x0, y0, x1, y1)
-            );
-        }
         out.push(NumberCell {
             page,
             ink: (*x0, *y0, *x1, *y1),
