@@ -8,6 +8,7 @@
 #   libreoffice-writer/calc-nogui          .doc/.wps/.et/.odt reports, and PDFs made from docx
 #   fonts-wqy-zenhei, fonts-noto-cjk       the two CJK fonts LibreOffice renders test PDFs with
 #   prometheus                             promtool, which validates the /metrics output
+#   tesseract-ocr, tesseract-ocr-chi-sim   OCR of scanned reports (tests/scan.rs)
 #   chromium, chromium-driver              headless browser for the rendered email and console
 #   cargo-deb (crates.io, into .ci/tools)  builds the .deb whose upgrade the service test tries
 #   dpkg-dev, procps                       dpkg-shlibdeps for cargo-deb; pkill for that test
@@ -32,6 +33,8 @@ need libreoffice-calc-nogui test -e /usr/lib/libreoffice/program/libsclo.so
 need fonts-wqy-zenhei test -d /usr/share/fonts/truetype/wqy
 need fonts-noto-cjk test -d /usr/share/fonts/opentype/noto
 need prometheus command -v promtool
+need tesseract-ocr command -v tesseract
+need tesseract-ocr-chi-sim test -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
 need chromium command -v chromium
 need chromium-driver command -v chromedriver
 need python3 command -v python3

@@ -28,6 +28,36 @@ pub struct CheckResult {
     /// `table_readers`: which reader read each table (docs/check-json.md).
     #[serde(rename = "table_readers", serialize_with = "serialize_readers")]
     pub parsed: Option<Parsed>,
+    /// For a scan read by OCR: its pages, and every number cell whose reading is unsure.
+    /// Absent for files with a text layer (docs/check-json.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<OcrSummary>,
+}
+
+/// What the JSON of `check` says about a scan's reading (`ocr`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OcrSummary {
+    pub pages: u32,
+    /// Number cells of the tables read by OCR.
+    pub cells: usize,
+    /// The cells whose reading is unsure, in table order.
+    pub doubtful: Vec<Doubt>,
+}
+
+/// One number cell the reader is unsure of.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Doubt {
+    pub table: u8,
+    pub row: &'static str,
+    pub column: &'static str,
+    /// What was read, and taken as the value.
+    pub read: String,
+    /// Tesseract's confidence, 0–100.
+    pub confidence: f32,
+    /// What the cell may hold instead: the other reading, or the value the table's sums ask
+    /// for, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<String>,
 }
 
 impl CheckResult {
@@ -53,6 +83,7 @@ impl CheckResult {
             report,
             findings,
             parsed: None,
+            ocr: None,
         }
     }
 
@@ -136,10 +167,15 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
             )],
             likely_culprits: Vec::new(),
             parsed: None,
+            ocr: None,
         },
         Ok(extracted) => {
             let parsed = report::parse(&extracted);
-            let findings = findings_of(&parsed, ctx);
+            let mut findings = findings_of(&parsed, ctx);
+            let ocr = extracted
+                .ocr
+                .as_ref()
+                .map(|reading| judge_reading(&parsed, reading, &mut findings));
             CheckResult {
                 file: name.to_string(),
                 format: Some(extracted.format),
@@ -150,9 +186,116 @@ pub fn check_bytes_with(bytes: &[u8], name: &str, ctx: &Context<'_>) -> CheckRes
                 report: Some(parsed.report.clone()),
                 findings,
                 parsed: Some(parsed),
+                ocr,
             }
         }
     }
+}
+
+/// A scan's findings sorted out between the agency and the reader.
+///
+/// The tables' relations are the checksum of the reading. A relation that fails where no
+/// cell is doubtful stays the agency's error, as in any report: the reader was sure of
+/// every cell in it. A relation that fails through a doubtful cell becomes
+/// `read.sum_doubtful`, a warning about the reading: the office checks the cell against the
+/// scan before anything is said to the agency. Each doubtful cell gets `read.doubtful` with
+/// what it may be instead, and the report as a whole `file.ocr`.
+pub(crate) fn judge_reading(
+    parsed: &report::Parsed,
+    reading: &extract::OcrReading,
+    findings: &mut Vec<Finding>,
+) -> OcrSummary {
+    let mut summary = OcrSummary {
+        pages: reading.pages,
+        ..OcrSummary::default()
+    };
+    for (&(table, row, column), at) in &parsed.sources {
+        let Some(cell) = reading.cell(at) else {
+            continue;
+        };
+        summary.cells += 1;
+        if cell.doubtful {
+            summary.doubtful.push(Doubt {
+                table,
+                row,
+                column,
+                read: cell.text.clone(),
+                confidence: cell.confidence,
+                alternative: cell.alternative.clone(),
+            });
+        }
+    }
+    let culprits = validate::culprit::find(&parsed.report);
+    let touches = |f: &Finding, d: &Doubt| {
+        f.location.table == Some(d.table)
+            && (f.location.row.as_deref() == Some(d.row)
+                || f.location.column.as_deref() == Some(d.column))
+    };
+    for f in findings.iter_mut() {
+        // On a scan, a cell that is no number or a row whose cells do not fit is first of
+        // all a doubt about the reading: the officer looks at the page before the agency
+        // hears of it.
+        let read_shape = f.severity == Severity::Error
+            && (f.rule.starts_with("cell.") || f.rule.starts_with("table."));
+        let doubted = f.severity == Severity::Error
+            && f.rule.starts_with("sum.")
+            && summary.doubtful.iter().any(|d| touches(f, d));
+        if read_shape {
+            f.rule = rules::READ_DOUBTFUL.id;
+            f.severity = Severity::Warning;
+            f.about = crate::finding::About::Reading;
+            f.message = format!("读取存疑，请对照扫描件核对：{}", f.message);
+        }
+        if doubted {
+            f.rule = rules::READ_SUM_DOUBTFUL.id;
+            f.severity = rules::READ_SUM_DOUBTFUL.severity;
+            f.about = crate::finding::About::Reading;
+            f.message = format!("读取存疑，可能是识别错误而非报告错误：{}", f.message);
+        }
+    }
+    for d in &mut summary.doubtful {
+        let solved = culprits
+            .iter()
+            .find(|c| c.is(d.table, d.row, d.column))
+            .map(|c| c.expected.to_string());
+        if let Some(s) = solved
+            && s != d.read
+        {
+            d.alternative = Some(s);
+        }
+        let name = report::schema::cell_printed(d.table, d.row, d.column);
+        let read = if d.read.is_empty() {
+            "空白".to_string()
+        } else {
+            d.read.clone()
+        };
+        let maybe = d
+            .alternative
+            .as_ref()
+            .map(|a| format!("，可能为 {a}"))
+            .unwrap_or_default();
+        findings.push(
+            Finding::new(
+                &rules::READ_DOUBTFUL,
+                Location::table(d.table).row(d.row).column(d.column),
+                format!(
+                    "读取存疑：{name}格识别为 {read}{maybe}（识别置信度 {:.0}），请对照扫描件核对。",
+                    d.confidence
+                ),
+            )
+            .actual(read),
+        );
+    }
+    findings.push(Finding::new(
+        &rules::FILE_OCR,
+        Location::default(),
+        format!(
+            "本报告由扫描件识别读取（{} 页），数据以人工复核为准。",
+            reading.pages
+        ),
+    ));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    summary
 }
 
 /// Validates an already read file again in another context (last year's report, found

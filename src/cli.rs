@@ -37,11 +37,17 @@ enum Command {
     /// table ends the output (on stderr with --json); on a terminal a progress bar shows how far
     /// it is.
     ///
+    /// Scans (a PDF without text layer, or a .jpg/.jpeg/.png/.tif/.tiff page) are read by OCR
+    /// when tesseract is installed: every finding then says whether it is about the report or
+    /// about the reading (`about`), doubtful cells are named (`read.doubtful`, 读取存疑), and the
+    /// report gets `file.ocr`; the daemon holds such feedback for an officer's review. Without
+    /// tesseract a scan gets `file.scanned`.
+    ///
     /// Exit status: 0 when no file has an error, 1 when at least one has, 2 when a file could
     /// not be checked at all (missing, unreadable).
     Check {
         /// Report files or folders (txt in any encoding, html, docx, xlsx/xls/et/ods, pdf,
-        /// doc/wps/odt through LibreOffice).
+        /// doc/wps/odt through LibreOffice, scans: image-only pdf, jpg, png, tif by OCR).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print one JSON object per file (JSON Lines), as documented in docs/check-json.md.
@@ -382,6 +388,7 @@ pub fn main() -> ExitCode {
                         ".eml spool"
                     }
                 );
+                println!("{}", c.ocr.describe());
                 print!(
                     "{}",
                     nianbao::deadlines::describe(&c, nianbao::time::china_now().date())
@@ -871,6 +878,8 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
             config.data_dir.display()
         ),
     }
+    config.ocr.apply();
+    tracing::info!("{}", config.ocr.describe());
     match nianbao::ingest::run(config, path.map(|p| p.to_path_buf())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

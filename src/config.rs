@@ -41,6 +41,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Officer review (人工复核): whether feedback waits for it.
     pub review: ReviewConfig,
+    /// Scans read by OCR (Tesseract): on or off, how many at once, time per page.
+    pub ocr: OcrConfig,
     /// The office itself: who an agency contacts (named in every message to it).
     pub office: OfficeConfig,
     /// Deprecated: the old name of `[http]` (see `Config::http_listen`).
@@ -78,6 +80,7 @@ impl Default for Config {
             mail: Mail::default(),
             http: HttpConfig::default(),
             review: ReviewConfig::default(),
+            ocr: OcrConfig::default(),
             office: OfficeConfig::default(),
             metrics: MetricsConfig::default(),
             deadlines: Default::default(),
@@ -185,6 +188,54 @@ impl OfficeConfig {
             format!("如有疑问，请联系{name}。")
         } else {
             format!("如有疑问，请联系{name}（{}）。", ways.join("，"))
+        }
+    }
+}
+
+/// `[ocr]`: scans (image-only PDFs, .jpg/.png/.tif) read by Tesseract (see
+/// `crate::extract::scan`). OCR is CPU-heavy: one scan at a time keeps a core free for the
+/// text reports dropped meanwhile on a 2-core server.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OcrConfig {
+    /// Read scans at all; off, a scan is answered `file.scanned` as before.
+    pub enabled: bool,
+    /// Scans read at the same time.
+    pub concurrent: usize,
+    /// Limit of each helper run (rendering or OCR) for one page, in seconds.
+    pub page_timeout_s: u64,
+}
+
+impl Default for OcrConfig {
+    fn default() -> OcrConfig {
+        OcrConfig {
+            enabled: true,
+            concurrent: 1,
+            page_timeout_s: 60,
+        }
+    }
+}
+
+impl OcrConfig {
+    /// Applies these settings to the scan reader (process-wide).
+    pub fn apply(&self) {
+        crate::extract::configure_ocr(crate::extract::OcrSettings {
+            enabled: self.enabled,
+            concurrent: self.concurrent.max(1),
+            page_timeout: std::time::Duration::from_secs(self.page_timeout_s.max(1)),
+        });
+    }
+
+    /// One line for `config check`: whether scans are read here, and if not, why.
+    pub fn describe(&self) -> String {
+        self.apply();
+        match crate::extract::ocr_status() {
+            Ok(()) => format!(
+                "OCR: on (scans read by tesseract, {} at a time, {} s per page; their feedback is always held for review)",
+                self.concurrent.max(1),
+                self.page_timeout_s.max(1)
+            ),
+            Err(why) => format!("OCR: off ({why}); scans are answered file.scanned"),
         }
     }
 }

@@ -105,11 +105,42 @@ impl Location {
     }
 }
 
+/// Whom a finding is about: the agency's report, or nianbao's reading of it (a scan read
+/// by OCR whose reading is unsure). A doubt of the reader must never read as the agency's
+/// mistake, in the mail, the receipt or the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum About {
+    Report,
+    Reading,
+}
+
+impl About {
+    /// Rules `read.*` and `file.ocr` are about the reading; every other rule the report.
+    pub fn of_rule(rule: &str) -> About {
+        if rule.starts_with("read.") || rule == "file.ocr" {
+            About::Reading
+        } else {
+            About::Report
+        }
+    }
+
+    /// As shown to people: `报告` or `识别`.
+    pub fn label(self) -> &'static str {
+        match self {
+            About::Report => "报告内容",
+            About::Reading => "扫描识别",
+        }
+    }
+}
+
 /// One finding about one report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
+    /// Whom the finding is about (`about` in the JSON of `check`).
+    pub about: About,
     pub location: Location,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
@@ -124,6 +155,7 @@ impl Finding {
         Finding {
             rule: rule.id,
             severity: rule.severity,
+            about: About::of_rule(rule.id),
             location,
             expected: None,
             actual: None,

@@ -30,7 +30,13 @@ pub const UNCERTAIN_RULES: [&str; 4] = [
 ];
 
 /// Why a new submission's feedback is held for review under `mode` (`None`: it is not).
+///
+/// A report read from a scan (`file.ocr`) is held whatever `mode` says: its numbers are
+/// OCR's, and nianbao never answers on a guess (issue 25).
 pub fn hold_reason(mode: HoldMode, result: &CheckResult) -> Option<String> {
+    if result.findings.iter().any(|f| f.rule == "file.ocr") {
+        return Some("扫描件由文字识别（OCR）读取，须人工复核后答复".into());
+    }
     match mode {
         HoldMode::Off => None,
         HoldMode::All => Some("所有新提交均须人工复核（[review] hold = \"all\"）".into()),

@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         format: nianbao::extract::Format::Pdf,
         encoding: None,
         blocks,
+        ocr: None,
     };
     let _ = nianbao::report::parse(&extracted);
 });

@@ -875,7 +875,9 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                     ol.findings {
                         @for (i, f) in result.findings.iter().enumerate() {
                             li class=(if f.severity == Severity::Error { "error" } else { "warning" }) {
-                                b { "【" (f.severity.label()) "】" } (f.message) " "
+                                b { "【" (f.severity.label()) "】" }
+                                @if f.about == crate::finding::About::Reading { span.about { "【" (f.about.label()) "】" } }
+                                (f.message) " "
                                 code.rule { (f.rule) }
                                 @if view.review.not_applicable(i) { " " span.note { "经复核不适用" } }
                             }

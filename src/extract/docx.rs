@@ -25,6 +25,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         format: Format::Docx,
         encoding: None,
         blocks,
+        ocr: None,
     })
 }
 

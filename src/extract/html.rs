@@ -56,6 +56,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         format: Format::Html,
         encoding: Some(super::text::display_name(encoding)),
         blocks: walker.blocks,
+        ocr: None,
     })
 }
 

@@ -13,6 +13,7 @@ mod legacy;
 mod pdf;
 mod pdf_draw;
 mod pdf_grid;
+mod scan;
 mod sheet;
 mod subprocess;
 mod text;
@@ -23,6 +24,9 @@ use serde::Serialize;
 
 pub use pdf::blocks_of_tsv;
 pub use pdf_draw::blocks_of_drawing;
+pub use scan::{
+    OcrCell, OcrReading, Settings as OcrSettings, configure as configure_ocr, status as ocr_status,
+};
 pub use text::{decode_text, display_name};
 
 /// Largest input any extractor reads. Bigger files are refused before reading; the daemon has
@@ -46,6 +50,8 @@ pub enum Format {
     Doc,
     /// OpenDocument text (.odt), read through LibreOffice.
     Odt,
+    /// A scanned or photographed page (.jpg, .png, .tif), read by OCR.
+    Image,
 }
 
 impl Format {
@@ -60,6 +66,7 @@ impl Format {
             Format::Ods => "ods",
             Format::Doc => "doc",
             Format::Odt => "odt",
+            Format::Image => "image",
         }
     }
 }
@@ -71,7 +78,7 @@ impl fmt::Display for Format {
 }
 
 /// Where a piece of text came from, precise enough for a clerk to find it again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SourceRef {
     /// 1-based line of a text file.
     Line(u32),
@@ -196,6 +203,9 @@ pub struct Extracted {
     /// The detected text encoding for text formats (`UTF-8`, `GB18030`, `UTF-16LE`, …).
     pub encoding: Option<&'static str>,
     pub blocks: Vec<Block>,
+    /// For a scan read by OCR: what was read in each number cell, with its confidence.
+    /// `None` for every file with a text layer.
+    pub ocr: Option<OcrReading>,
 }
 
 /// Why a file could not be read at all. Each message says what the submitter can do.
@@ -301,14 +311,18 @@ pub fn sniff(bytes: &[u8], name: &str) -> Result<Format, ExtractError> {
             detail: "可执行程序，不是文档".into(),
         });
     }
+    // Scanned or photographed pages, read by OCR.
     for magic in [
-        &b"\x89PNG"[..],
+        &b"\x89PNG\r\n\x1a\n"[..],
         b"\xFF\xD8\xFF",
-        b"GIF8",
-        b"Rar!",
-        b"7z\xBC\xAF",
-        b"\x1F\x8B",
+        b"II*\x00",
+        b"MM\x00*",
     ] {
+        if bytes.starts_with(magic) {
+            return Ok(Format::Image);
+        }
+    }
+    for magic in [&b"GIF8"[..], b"Rar!", b"7z\xBC\xAF", b"\x1F\x8B"] {
         if bytes.starts_with(magic) {
             return Err(ExtractError::UnknownFormat {
                 detail: "图片或压缩文件，不是文本文档".into(),
@@ -332,7 +346,7 @@ pub fn sniff(bytes: &[u8], name: &str) -> Result<Format, ExtractError> {
 pub fn uses_helper(bytes: &[u8], name: &str) -> bool {
     matches!(
         sniff(bytes, name),
-        Ok(Format::Pdf | Format::Doc | Format::Odt | Format::Xls)
+        Ok(Format::Pdf | Format::Doc | Format::Odt | Format::Xls | Format::Image)
     )
 }
 
@@ -400,6 +414,8 @@ pub fn extract(bytes: &[u8], name: &str) -> Result<Extracted, ExtractError> {
             Ok(ex)
         }
         Format::Pdf => pdf::extract(bytes),
+        Format::Image => scan::read_image(bytes)
+            .map_err(|e| e.unwrap_or(ExtractError::Scanned { pages: 1, chars: 0 })),
     }
 }
 

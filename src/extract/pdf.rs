@@ -54,12 +54,15 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         .map(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count())
         .sum();
     if chars < MIN_TEXT_CHARS {
-        return Err(ExtractError::Scanned { pages, chars });
+        // No text layer: a scan, read by OCR where Tesseract is installed.
+        return super::scan::read_pdf(bytes, pages)
+            .map_err(|e| e.unwrap_or(ExtractError::Scanned { pages, chars }));
     }
     Ok(Extracted {
         format: Format::Pdf,
         encoding: None,
         blocks: super::pdf_draw::blocks(rulings, words),
+        ocr: None,
     })
 }
 

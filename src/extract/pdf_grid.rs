@@ -519,6 +519,9 @@ pub struct Filled {
     pub page: u32,
     pub top: f64,
     pub rows: Vec<Vec<Cell>>,
+    /// Each cell's place on its page, `[left, top, right, bottom]` in points: where a scan's
+    /// reader finds what it read for the cell.
+    pub places: Vec<(SourceRef, [f64; 4])>,
 }
 
 /// The grid whose area holds the point, and its cell there.
@@ -657,6 +660,7 @@ pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>)
         let (_, maps) = joint_columns(&parts);
         let first = chain[0];
         let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let mut places = Vec::new();
         let key = |g: usize, map: &[usize]| -> Vec<Vec<(usize, usize, String)>> {
             let mut rows = vec![Vec::new(); grids[g].ys.len() - 1];
             for (s, text) in grids[g].cells.iter().zip(&texts[g]) {
@@ -714,14 +718,24 @@ pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>)
                     continue;
                 }
                 let r = base + s.row - skip;
+                let at = SourceRef::PdfCell {
+                    page: grid.page,
+                    table: u32::try_from(t + 1).unwrap_or(u32::MAX),
+                    row: u32::try_from(r + 1).unwrap_or(u32::MAX),
+                    col: u32::try_from(col + 1).unwrap_or(u32::MAX),
+                };
+                places.push((
+                    at,
+                    [
+                        grid.xs[s.col],
+                        grid.ys[s.row],
+                        grid.xs[s.col + s.cols],
+                        grid.ys[s.row + s.rows],
+                    ],
+                ));
                 rows[r].push(Cell {
                     text: text.clone(),
-                    at: SourceRef::PdfCell {
-                        page: grid.page,
-                        table: u32::try_from(t + 1).unwrap_or(u32::MAX),
-                        row: u32::try_from(r + 1).unwrap_or(u32::MAX),
-                        col: u32::try_from(col + 1).unwrap_or(u32::MAX),
-                    },
+                    at,
                 });
             }
             open = reaching;
@@ -736,6 +750,7 @@ pub(super) fn fill(grids: &[Grid], words: Vec<Word>) -> (Vec<Filled>, Vec<Word>)
             page: grids[first].page,
             top: grids[first].ys[0],
             rows,
+            places,
         });
     }
     let mut keep = vec![false; words.len()];

@@ -68,6 +68,7 @@ pub fn extract(bytes: &[u8], kind: Kind) -> Result<Extracted, ExtractError> {
         },
         encoding: None,
         blocks,
+        ocr: None,
     })
 }
 

@@ -51,12 +51,25 @@ pub fn run(
     stdin: Option<&[u8]>,
     limits: Limits,
 ) -> Result<Vec<u8>, RunError> {
+    run_env(program, args, stdin, limits, &[])
+}
+
+/// [`run`] with extra environment variables for the helper (Tesseract's
+/// `OMP_THREAD_LIMIT=1`: its OpenMP threads cost five times the CPU on two cores).
+pub fn run_env(
+    program: &str,
+    args: &[&OsStr],
+    stdin: Option<&[u8]>,
+    limits: Limits,
+    env: &[(&str, &str)],
+) -> Result<Vec<u8>, RunError> {
     let io = |source| RunError::Io {
         program: program.to_string(),
         source,
     };
     let mut cmd = Command::new(program);
     cmd.args(args)
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -24,6 +24,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         format: Format::Txt,
         encoding: Some(display_name(encoding)),
         blocks,
+        ocr: None,
     })
 }
 

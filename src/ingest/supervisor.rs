@@ -58,6 +58,8 @@ impl Pipeline {
         *self.smtp.write().unwrap_or_else(|e| e.into_inner()) = smtp;
         self.liveness
             .set_stuck_after(Duration::from_secs(new.stuck_after_s));
+        // `[ocr]`: the next scan is read with the new limits.
+        new.ocr.apply();
         crate::folders::create_agency_folders(&new);
         self.config.replace(new);
         // New agencies or a new schedule: the day's reminders are looked at again.

@@ -100,7 +100,7 @@ pub fn group(findings: &[Finding]) -> Vec<Item> {
         if !groupable {
             items.extend(idx.into_iter().map(|i| Item {
                 severity: findings[i].severity,
-                text: findings[i].message.clone(),
+                text: about_prefix(&findings[i]),
                 findings: vec![i],
                 culprit: false,
             }));
@@ -195,9 +195,24 @@ pub fn appendix(findings: &[Finding]) -> String {
 pub fn full_list(findings: &[Finding]) -> String {
     let mut out = format!("\n附：全部 {} 条审核意见明细\n", findings.len());
     for f in findings {
-        out.push_str(&format!("- 【{}】{}\n", f.severity.label(), f.message));
+        out.push_str(&format!(
+            "- 【{}】{}\n",
+            f.severity.label(),
+            about_prefix(f)
+        ));
     }
     out
+}
+
+/// A finding's message, marked when it is about nianbao's reading of a scan rather than the
+/// agency's report: the clerk must not correct a number the reader was unsure of.
+pub fn about_prefix(f: &Finding) -> String {
+    match f.about {
+        crate::finding::About::Reading => {
+            format!("（{}，非报告错误）{}", f.about.label(), f.message)
+        }
+        crate::finding::About::Report => f.message.clone(),
+    }
 }
 
 fn cn_table(table: u8) -> &'static str {
@@ -369,6 +384,7 @@ mod tests {
         Finding {
             rule,
             severity: sev,
+            about: crate::finding::About::of_rule(rule),
             location: Location {
                 line: Some(line),
                 ..Location::table(table).row(row)

@@ -547,6 +547,19 @@ pub fn column_printed(table: u8, column: &str) -> Option<&'static str> {
     }
 }
 
+/// A cell as a clerk names it: `表二“（七）总计”行“自然人”列`.
+pub fn cell_printed(table: u8, row: &str, column: &str) -> String {
+    let numeral = ["", "一", "二", "三"]
+        .get(usize::from(table))
+        .copied()
+        .unwrap_or("");
+    let row = row_printed(table, row).unwrap_or(row);
+    match column_printed(table, column) {
+        Some(c) => format!("表{numeral}“{row}”行“{c}”列"),
+        None => format!("表{numeral}“{row}”行"),
+    }
+}
+
 /// One value of a table 1 cell: an integer, or a decimal amount as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum T1Value {

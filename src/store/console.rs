@@ -58,11 +58,13 @@ impl StoredFinding {
     /// rule id reads `unknown`).
     pub fn into_finding(self, rules: &[&'static crate::finding::Rule]) -> crate::finding::Finding {
         use crate::finding::{Finding, Location, Severity};
+        let rule = rules
+            .iter()
+            .find(|r| r.id == self.rule)
+            .map_or("unknown", |r| r.id);
         Finding {
-            rule: rules
-                .iter()
-                .find(|r| r.id == self.rule)
-                .map_or("unknown", |r| r.id),
+            rule,
+            about: crate::finding::About::of_rule(rule),
             severity: if self.severity == "error" {
                 Severity::Error
             } else {

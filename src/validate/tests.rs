@@ -87,6 +87,7 @@ fn parse_lines(lines: &[String]) -> Parsed {
         format: Format::Txt,
         encoding: Some("UTF-8"),
         blocks,
+        ocr: None,
     })
 }
 
@@ -833,4 +834,97 @@ fn doubled_words_half_width_marks_and_cut_sentences() {
         None,
     );
     assert_eq!(wording_of(&f), [], "{f:#?}");
+}
+
+/// A scan's mutant: one cell changed (（七）总计·自然人 11 → 16), read by OCR. Read surely,
+/// the broken sums are the agency's errors; read with low confidence, they are doubts about
+/// the reading, and the cell is named with what the sums ask for ("可能为 11").
+#[test]
+fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not() {
+    use crate::extract::{OcrCell, OcrReading};
+    use crate::finding::About;
+    let lines = text(|l| {
+        let i = l
+            .iter()
+            .position(|s| s.starts_with("（七）总计"))
+            .expect("row");
+        l[i] = "（七）总计\t16\t2\t0\t0\t0\t0\t13".into();
+    });
+    let mut parsed = parse_lines(&lines);
+    // A scan's cells each have a place of their own (a text line holds a whole row).
+    for (i, src) in parsed.sources.values_mut().enumerate() {
+        *src = SourceRef::PdfCell {
+            page: 1,
+            table: 1,
+            row: i as u32 + 1,
+            col: 1,
+        };
+    }
+    let at = *parsed
+        .sources
+        .get(&(2, "total_handled", "natural_person"))
+        .expect("source of the changed cell");
+    for (confidence, doubtful) in [(96.0, false), (41.0, true)] {
+        let mut reading = OcrReading {
+            pages: 3,
+            cells: Default::default(),
+        };
+        for src in parsed.sources.values() {
+            reading.cells.insert(
+                *src,
+                OcrCell {
+                    text: String::new(),
+                    confidence: 95.0,
+                    doubtful: false,
+                    alternative: None,
+                },
+            );
+        }
+        reading.cells.insert(
+            at,
+            OcrCell {
+                text: "16".into(),
+                confidence,
+                doubtful,
+                alternative: None,
+            },
+        );
+        let mut all = findings(&lines, None);
+        let summary = crate::check::judge_reading(&parsed, &reading, &mut all);
+        let sums: Vec<&Finding> = all.iter().filter(|f| f.rule.starts_with("sum.")).collect();
+        assert!(
+            all.iter()
+                .any(|f| f.rule == "file.ocr" && f.about == About::Reading)
+        );
+        if doubtful {
+            assert!(sums.is_empty(), "{sums:#?}");
+            assert!(
+                all.iter()
+                    .all(|f| f.severity == crate::finding::Severity::Warning),
+                "{all:#?}"
+            );
+            let doubt = all
+                .iter()
+                .find(|f| f.rule == "read.doubtful")
+                .expect("read.doubtful");
+            assert_eq!(doubt.about, About::Reading);
+            assert!(
+                doubt.message.contains("读取存疑")
+                    && doubt.message.contains("识别为 16，可能为 11"),
+                "{}",
+                doubt.message
+            );
+            assert!(all.iter().any(|f| f.rule == "read.sum_doubtful"));
+            assert_eq!(summary.doubtful.len(), 1);
+        } else {
+            assert!(!sums.is_empty(), "{all:#?}");
+            assert!(
+                sums.iter()
+                    .all(|f| f.severity == crate::finding::Severity::Error
+                        && f.about == About::Report)
+            );
+            assert!(all.iter().all(|f| f.rule != "read.doubtful"));
+            assert!(summary.doubtful.is_empty());
+        }
+    }
 }

@@ -1,0 +1,1240 @@
+//! Scans: image-only PDF pages and photographed or scanned pages (.jpg, .png, .tif), read by
+//! Tesseract OCR into the same grid → table path as a PDF drawn with borders.
+//!
+//! Agencies send the stamped copy (盖章扫描件) as often as the text. A person reads its tables
+//! easily; nianbao used to refuse it. The reading here is built so that a wrong number is
+//! never passed off as the agency's:
+//!
+//! 1. **Page image.** A PDF page is rendered by `pdftoppm` in colour; an image file is decoded
+//!    in process (the `image` crate, with allocation limits). Grey is the *brightest* channel
+//!    of each pixel, so a red seal (公章) over the date and signature fades to white while the
+//!    black print under it stays. Images below ~220 dpi are doubled, so Tesseract sees print
+//!    at the size it was trained on.
+//! 2. **Even lighting.** A phone photo is darker at one edge: every pixel is divided by its
+//!    neighbourhood's paper brightness (a high percentile per block, spread to its
+//!    neighbours), so one threshold fits the whole page.
+//! 3. **Deskew.** The angle whose projection makes the dark rows sharpest (the table's
+//!    rulings dominate it) is searched to 0.02°; the page is turned back by it.
+//! 4. **Rulings.** Runs of dark pixels longer than a third of an inch, joined row to row into
+//!    bands no thicker than a border, become the same [`Segment`]s the PDF drawing gives,
+//!    in points, and go to [`pdf_grid::grids`]. The rulings are then painted white so that
+//!    Tesseract does not read them as `1` or `|`.
+//! 5. **Text.** One Tesseract pass over the page (`chi_sim`, TSV word boxes with confidences)
+//!    gives headings, narrative and the labels of the cells.
+//! 6. **Numbers.** Every cell holding ink but no Chinese is cut out to its ink, and all of a
+//!    page's such cells are pasted one under another into a strip read in a single call
+//!    with a digits-only character set: one process per page instead of one per cell. A
+//!    cell is *doubtful* when the strip's confidence is low or the two readings disagree;
+//!    the other reading is kept as what it may be instead.
+//!
+//! Nothing is written to disk: images go to the helpers through pipes. Every helper runs
+//! fenced by [`subprocess`] (timeout per page, memory limit, killed with its process group),
+//! and scans are read one at a time (a setting), so that a burst of scans cannot take the
+//! cores from text reports.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::pdf::Word;
+use super::pdf_grid::{self, Segment};
+use super::subprocess::{self, Limits, RunError};
+use super::{Block, ExtractError, Extracted, Format, SourceRef};
+
+/// Strip confidence (Tesseract's 0–100) below which a number is doubtful.
+pub const MIN_CONFIDENCE: f32 = 70.0;
+/// Strip confidence from which a disagreeing digits-only reading makes a cell doubtful.
+const STRIP_SURE: f32 = 60.0;
+/// Pages of one scan past which the rest is not read (a report has 4 to 12).
+pub const MAX_PAGES: u32 = 40;
+/// Pixels of one page image (a 600 dpi A4 page is 35 million).
+const MAX_PIXELS: usize = 60_000_000;
+/// The resolution pages are rendered and worked at.
+const WORK_DPI: f64 = 300.0;
+
+/// How scans are read: set once from the configuration (`[ocr]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Whether scans are read at all; off, a scan gets `file.scanned` as before.
+    pub enabled: bool,
+    /// Scans read at the same time.
+    pub concurrent: usize,
+    /// Wall-clock limit of each helper run for one page.
+    pub page_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            enabled: true,
+            concurrent: 1,
+            page_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+struct Gate {
+    state: Mutex<(usize, Settings)>,
+    freed: Condvar,
+}
+
+fn gate() -> &'static Gate {
+    static GATE: OnceLock<Gate> = OnceLock::new();
+    GATE.get_or_init(|| Gate {
+        state: Mutex::new((0, Settings::default())),
+        freed: Condvar::new(),
+    })
+}
+
+/// Sets how scans are read (the daemon and `check` call it with the configuration).
+pub fn configure(settings: Settings) {
+    let g = gate();
+    let mut state = g.state.lock().unwrap_or_else(|e| e.into_inner());
+    state.1 = Settings {
+        concurrent: settings.concurrent.max(1),
+        ..settings
+    };
+    g.freed.notify_all();
+}
+
+fn settings() -> Settings {
+    gate().state.lock().unwrap_or_else(|e| e.into_inner()).1
+}
+
+/// One scan's slot; dropping it lets the next scan in.
+struct Slot;
+
+impl Slot {
+    fn take() -> Slot {
+        let g = gate();
+        let mut state = g.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.0 >= state.1.concurrent {
+            state = g.freed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.0 += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let g = gate();
+        let mut state = g.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = state.0.saturating_sub(1);
+        g.freed.notify_one();
+    }
+}
+
+/// Whether scans can be read here, and if not, why (for `config check` and the finding).
+pub fn status() -> Result<(), String> {
+    if !settings().enabled {
+        return Err("配置中 [ocr] enabled = false".into());
+    }
+    static FOUND: OnceLock<Result<(), String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let limits = Limits {
+                timeout: Duration::from_secs(20),
+                max_output: 1024 * 1024,
+                max_memory: 1024 * 1024 * 1024,
+            };
+            match subprocess::run("tesseract", &["--list-langs".as_ref()], None, limits) {
+                Err(RunError::NotFound(_)) => {
+                    Err("未安装 tesseract（Debian 软件包 tesseract-ocr）".into())
+                }
+                Err(e) => Err(format!("tesseract 无法运行：{e}")),
+                Ok(out) => {
+                    let langs = String::from_utf8_lossy(&out);
+                    let has = |l: &str| langs.lines().any(|x| x.trim() == l);
+                    if !has("chi_sim") {
+                        Err("未安装简体中文识别数据（Debian 软件包 tesseract-ocr-chi-sim）".into())
+                    } else if !has("eng") {
+                        Err("未安装 tesseract 的英文/数字识别数据（tesseract-ocr-eng）".into())
+                    } else {
+                        Ok(())
+                    }
+                }
+            }
+        })
+        .clone()
+}
+
+/// What OCR read in one table cell that holds a number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OcrCell {
+    /// The digits read (what the cell's value was taken from).
+    pub text: String,
+    /// Tesseract's confidence in them, 0–100.
+    pub confidence: f32,
+    /// Whether the reading is unsure: low confidence, or the page pass read other digits.
+    pub doubtful: bool,
+    /// What the other reading saw, when the two disagree.
+    pub alternative: Option<String>,
+}
+
+/// What is known about a report read from a scan: each number cell's reading, by the cell.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OcrReading {
+    pub pages: u32,
+    pub cells: BTreeMap<SourceRef, OcrCell>,
+}
+
+impl OcrReading {
+    /// The reading of the cell `at`, when it is a number cell of a scan.
+    pub fn cell(&self, at: &SourceRef) -> Option<&OcrCell> {
+        self.cells.get(at)
+    }
+}
+
+/// A grey page: 0 black, 255 white.
+#[derive(Clone)]
+struct Gray {
+    w: usize,
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Gray {
+    fn at(&self, x: usize, y: usize) -> u8 {
+        self.px[y * self.w + x]
+    }
+
+    /// As a binary PGM, for the helpers' standard input.
+    fn pgm(&self) -> Vec<u8> {
+        let mut out = format!("P5\n{} {}\n255\n", self.w, self.h).into_bytes();
+        out.extend_from_slice(&self.px);
+        out
+    }
+
+    fn scaled(&self, f: f64) -> Gray {
+        let w = ((self.w as f64) * f).round().max(1.0) as usize;
+        let h = ((self.h as f64) * f).round().max(1.0) as usize;
+        let mut px = vec![255u8; w * h];
+        for y in 0..h {
+            let sy = ((y as f64 + 0.5) / f - 0.5).clamp(0.0, (self.h - 1) as f64);
+            let (y0, fy) = (sy.floor() as usize, sy - sy.floor());
+            let y1 = (y0 + 1).min(self.h - 1);
+            for x in 0..w {
+                let sx = ((x as f64 + 0.5) / f - 0.5).clamp(0.0, (self.w - 1) as f64);
+                let (x0, fx) = (sx.floor() as usize, sx - sx.floor());
+                let x1 = (x0 + 1).min(self.w - 1);
+                let top = f64::from(self.at(x0, y0)) * (1.0 - fx) + f64::from(self.at(x1, y0)) * fx;
+                let bot = f64::from(self.at(x0, y1)) * (1.0 - fx) + f64::from(self.at(x1, y1)) * fx;
+                px[y * w + x] = (top * (1.0 - fy) + bot * fy).round() as u8;
+            }
+        }
+        Gray { w, h, px }
+    }
+}
+
+/// The brightest channel of each pixel: black print stays black, a red seal goes white.
+fn gray_of_rgb(w: usize, h: usize, rgb: &[u8]) -> Gray {
+    let px = rgb
+        .chunks_exact(3)
+        .map(|p| p[0].max(p[1]).max(p[2]))
+        .collect();
+    Gray { w, h, px }
+}
+
+/// A P5 or P6 image from `pdftoppm`.
+fn parse_pnm(bytes: &[u8]) -> Option<Gray> {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if start == i {
+            return None;
+        }
+        fields.push(std::str::from_utf8(&bytes[start..i]).ok()?);
+    }
+    let body = bytes.get(i + 1..)?;
+    let w: usize = fields[1].parse().ok()?;
+    let h: usize = fields[2].parse().ok()?;
+    if w == 0 || h == 0 || w.checked_mul(h)? > MAX_PIXELS || fields[3] != "255" {
+        return None;
+    }
+    match fields[0] {
+        "P5" => Some(Gray {
+            w,
+            h,
+            px: body.get(..w * h)?.to_vec(),
+        }),
+        "P6" => Some(gray_of_rgb(w, h, body.get(..w * h * 3)?)),
+        _ => None,
+    }
+}
+
+/// Divides each pixel by its neighbourhood's paper brightness: even lighting for a photo.
+fn flatten(g: &Gray, dpi: f64) -> Gray {
+    let b = ((dpi / 6.0) as usize).max(16);
+    let (bw, bh) = (g.w.div_ceil(b), g.h.div_ceil(b));
+    let mut paper = vec![255u8; bw * bh];
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut hist = [0u32; 256];
+            let mut n = 0u32;
+            for y in (by * b..((by + 1) * b).min(g.h)).step_by(2) {
+                for x in (bx * b..((bx + 1) * b).min(g.w)).step_by(2) {
+                    hist[usize::from(g.at(x, y))] += 1;
+                    n += 1;
+                }
+            }
+            let mut seen = 0;
+            let mut v = 255;
+            for (level, count) in hist.iter().enumerate().rev() {
+                seen += count;
+                if seen * 10 >= n {
+                    v = level as u8;
+                    break;
+                }
+            }
+            paper[by * bw + bx] = v;
+        }
+    }
+    // A block covered by print borrows its neighbours' paper.
+    let mut spread = paper.clone();
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut m = 0;
+            for dy in by.saturating_sub(1)..(by + 2).min(bh) {
+                for dx in bx.saturating_sub(1)..(bx + 2).min(bw) {
+                    m = m.max(paper[dy * bw + dx]);
+                }
+            }
+            spread[by * bw + bx] = m.max(64);
+        }
+    }
+    let mut px = vec![255u8; g.w * g.h];
+    let half = b as f64 / 2.0;
+    for y in 0..g.h {
+        let fy = ((y as f64 - half) / b as f64).clamp(0.0, (bh - 1) as f64);
+        let (y0, ty) = (fy.floor() as usize, fy - fy.floor());
+        let y1 = (y0 + 1).min(bh - 1);
+        for x in 0..g.w {
+            let fx = ((x as f64 - half) / b as f64).clamp(0.0, (bw - 1) as f64);
+            let (x0, tx) = (fx.floor() as usize, fx - fx.floor());
+            let x1 = (x0 + 1).min(bw - 1);
+            let p = |xx: usize, yy: usize| f64::from(spread[yy * bw + xx]);
+            let bg = (p(x0, y0) * (1.0 - tx) + p(x1, y0) * tx) * (1.0 - ty)
+                + (p(x0, y1) * (1.0 - tx) + p(x1, y1) * tx) * ty;
+            let v = f64::from(g.at(x, y)) * 255.0 / bg.max(1.0);
+            px[y * g.w + x] = v.min(255.0) as u8;
+        }
+    }
+    Gray { w: g.w, h: g.h, px }
+}
+
+/// Darker than this (after [`flatten`]) is ink.
+const INK: u8 = 150;
+
+/// The skew of the page in degrees: the angle whose projection of the ink is sharpest.
+fn skew(g: &Gray) -> f64 {
+    let step = ((g.w * g.h / 2_000_000) as f64).sqrt().max(1.0) as usize * 2;
+    let mut ink = Vec::new();
+    for y in (0..g.h).step_by(step) {
+        for x in (0..g.w).step_by(step) {
+            if g.at(x, y) < INK {
+                ink.push((x as f64, y as f64));
+            }
+        }
+    }
+    if ink.len() < 100 {
+        return 0.0;
+    }
+    let score = |deg: f64| -> f64 {
+        let t = deg.to_radians().tan();
+        let mut bins: BTreeMap<i64, f64> = BTreeMap::new();
+        for &(x, y) in &ink {
+            // Bins as wide as the sampling step: narrower ones favour 0°, where every
+            // sample row falls on a bin of its own.
+            *bins
+                .entry(((y - x * t) / step as f64).round() as i64)
+                .or_default() += 1.0;
+        }
+        bins.values().map(|c| c * c).sum()
+    };
+    let best = |from: f64, to: f64, by: f64| -> f64 {
+        let mut best = (f64::MIN, 0.0);
+        let n = ((to - from) / by).round() as i64;
+        for i in 0..=n {
+            let a = from + by * i as f64;
+            let s = score(a);
+            if s > best.0 {
+                best = (s, a);
+            }
+        }
+        best.1
+    };
+    let coarse = best(-3.0, 3.0, 0.2);
+    best(coarse - 0.2, coarse + 0.2, 0.025)
+}
+
+/// The page turned back by `deg` about its centre (bilinear, white outside).
+fn rotate(g: &Gray, deg: f64) -> Gray {
+    let (s, c) = deg.to_radians().sin_cos();
+    let (cx, cy) = (g.w as f64 / 2.0, g.h as f64 / 2.0);
+    let mut px = vec![255u8; g.w * g.h];
+    for y in 0..g.h {
+        let dy = y as f64 - cy;
+        for x in 0..g.w {
+            let dx = x as f64 - cx;
+            let sx = cx + dx * c - dy * s;
+            let sy = cy + dx * s + dy * c;
+            if sx < 0.0 || sy < 0.0 || sx >= (g.w - 1) as f64 || sy >= (g.h - 1) as f64 {
+                continue;
+            }
+            let (x0, y0) = (sx as usize, sy as usize);
+            let (tx, ty) = (sx - x0 as f64, sy - y0 as f64);
+            let p = |xx: usize, yy: usize| f64::from(g.at(xx, yy));
+            let v = (p(x0, y0) * (1.0 - tx) + p(x0 + 1, y0) * tx) * (1.0 - ty)
+                + (p(x0, y0 + 1) * (1.0 - tx) + p(x0 + 1, y0 + 1) * tx) * ty;
+            px[y * g.w + x] = v.round() as u8;
+        }
+    }
+    Gray { w: g.w, h: g.h, px }
+}
+
+/// A ruling found in the image, in pixels: rows (or columns) `a0..=a1` across, `from..=to`
+/// along.
+#[derive(Debug, Clone, Copy)]
+struct Band {
+    a0: usize,
+    a1: usize,
+    from: usize,
+    to: usize,
+}
+
+/// The long dark runs of `mask` (`w` wide, row by row), joined into bands.
+fn bands(mask: &[bool], w: usize, h: usize, min_run: usize, max_thick: usize) -> Vec<Band> {
+    let gap = 3;
+    let mut out = Vec::new();
+    let mut open: Vec<(Band, usize, usize)> = Vec::new();
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        let mut runs = Vec::new();
+        let mut start = None;
+        let mut last = 0;
+        for (x, &d) in row.iter().enumerate() {
+            if d {
+                match start {
+                    Some(_) if x - last <= gap => {}
+                    Some(s) => {
+                        if last + 1 - s >= min_run {
+                            runs.push((s, last));
+                        }
+                        start = Some(x);
+                    }
+                    None => start = Some(x),
+                }
+                last = x;
+            }
+        }
+        if let Some(s) = start
+            && last + 1 - s >= min_run
+        {
+            runs.push((s, last));
+        }
+        let mut next = Vec::new();
+        for (f, t) in runs {
+            let joined = open.iter().position(|(_, lf, lt)| {
+                let overlap = (*lt).min(t) as i64 - (*lf).max(f) as i64;
+                overlap > 0 && overlap as usize * 2 >= (t - f).min(lt - lf)
+            });
+            match joined {
+                Some(i) => {
+                    let (mut b, _, _) = open.swap_remove(i);
+                    b.a1 = y;
+                    b.from = b.from.min(f);
+                    b.to = b.to.max(t);
+                    next.push((b, f, t));
+                }
+                None => next.push((
+                    Band {
+                        a0: y,
+                        a1: y,
+                        from: f,
+                        to: t,
+                    },
+                    f,
+                    t,
+                )),
+            }
+        }
+        for (b, _, _) in open.drain(..) {
+            if b.a1 + 1 - b.a0 <= max_thick {
+                out.push(b);
+            }
+        }
+        open = next;
+    }
+    out.extend(
+        open.into_iter()
+            .map(|(b, _, _)| b)
+            .filter(|b| b.a1 + 1 - b.a0 <= max_thick),
+    );
+    out
+}
+
+/// The page's rulings: horizontal and vertical bands.
+fn rulings(g: &Gray, dpi: f64) -> (Vec<Band>, Vec<Band>) {
+    let min_run = (dpi * 0.33) as usize;
+    let max_thick = ((dpi * 0.035) as usize).max(3);
+    let mask: Vec<bool> = g.px.iter().map(|&p| p < INK).collect();
+    let h = bands(&mask, g.w, g.h, min_run, max_thick);
+    let mut t = vec![false; g.w * g.h];
+    for y in 0..g.h {
+        for x in 0..g.w {
+            t[x * g.h + y] = mask[y * g.w + x];
+        }
+    }
+    let v = bands(&t, g.h, g.w, min_run, max_thick);
+    (h, v)
+}
+
+/// One word of Tesseract's TSV, in pixels, with its confidence.
+#[derive(Debug, Clone)]
+struct OcrWord {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    conf: f32,
+    text: String,
+    /// Tesseract's block, paragraph and line: the lines of narrative are Tesseract's own.
+    line: (u32, u32, u32),
+}
+
+/// The words of Tesseract's TSV. A flat character (一, 、, a comma) gets a box only as high
+/// as its stroke, which can put it on the line above or below when lines are rebuilt from
+/// positions: such a word takes its line's top and height.
+fn parse_tesseract_tsv(tsv: &str) -> Vec<OcrWord> {
+    let mut lines: BTreeMap<(String, String, String, String), (f64, f64)> = BTreeMap::new();
+    let mut words = Vec::new();
+    for line in tsv.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 12 {
+            continue;
+        }
+        let key = (
+            f[1].to_string(),
+            f[2].to_string(),
+            f[3].to_string(),
+            f[4].to_string(),
+        );
+        let num = |i: usize| f[i].parse::<f64>().ok();
+        let (Some(left), Some(top), Some(width), Some(height)) = (num(6), num(7), num(8), num(9))
+        else {
+            continue;
+        };
+        if f[0] == "4" {
+            lines.insert(key, (top, height));
+            continue;
+        }
+        let text = f[11].trim();
+        if f[0] != "5" || text.is_empty() {
+            continue;
+        }
+        let (top, height) = match lines.get(&key) {
+            Some(&(lt, lh)) if height < 0.6 * lh => (lt, lh),
+            _ => (top, height),
+        };
+        words.push(OcrWord {
+            left,
+            top,
+            width,
+            height,
+            conf: f[10].parse().unwrap_or(0.0),
+            text: text.to_string(),
+            line: (
+                f[2].parse().unwrap_or(0),
+                f[3].parse().unwrap_or(0),
+                f[4].parse().unwrap_or(0),
+            ),
+        });
+    }
+    words
+}
+
+fn tesseract(image: &Gray, args: &[&str], timeout: Duration) -> Result<Vec<OcrWord>, RunError> {
+    let mut all: Vec<&std::ffi::OsStr> = vec!["stdin".as_ref(), "stdout".as_ref()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    all.push("tsv".as_ref());
+    let limits = Limits {
+        timeout,
+        max_output: 16 * 1024 * 1024,
+        max_memory: 2 * 1024 * 1024 * 1024,
+    };
+    let out = subprocess::run_env(
+        "tesseract",
+        &all,
+        Some(&image.pgm()),
+        limits,
+        &[("OMP_THREAD_LIMIT", "1")],
+    )?;
+    Ok(parse_tesseract_tsv(&String::from_utf8_lossy(&out)))
+}
+
+fn is_cjk(c: char) -> bool {
+    ('\u{3400}'..='\u{9fff}').contains(&c) || ('\u{f900}'..='\u{faff}').contains(&c)
+}
+
+/// A number cell to read: ink box in pixels, the page words inside, and whether the ink
+/// touches the cell's edge.
+type Crop = ((usize, usize, usize, usize), Vec<usize>, bool);
+
+/// A number cell of a page: its ink box in pixels and both readings.
+struct NumberCell {
+    page: u32,
+    ink: (usize, usize, usize, usize),
+    cell: OcrCell,
+}
+
+/// One page read: its words (points) and its number cells.
+struct PageRead {
+    segments: Vec<Segment>,
+    words: Vec<Word>,
+    /// Each word's Tesseract line, by its place: (page, left, top) bits.
+    line_of: std::collections::HashMap<(u32, u64, u64), (u32, u32, u32)>,
+    numbers: Vec<NumberCell>,
+}
+
+/// Reads one page image.
+fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRead, RunError> {
+    let (g, dpi) = if !(220.0..=450.0).contains(&dpi) {
+        (raw.scaled(WORK_DPI / dpi), WORK_DPI)
+    } else {
+        (raw, dpi)
+    };
+    let g = flatten(&g, dpi);
+    let angle = skew(&g);
+    let mut g = if angle.abs() >= 0.04 {
+        rotate(&g, angle)
+    } else {
+        g
+    };
+    let k = 72.0 / dpi;
+    let (hb, vb) = rulings(&g, dpi);
+    let mut segments = Vec::new();
+    for (bands, horizontal) in [(&hb, true), (&vb, false)] {
+        for b in bands {
+            segments.push(Segment {
+                page,
+                horizontal,
+                at: (b.a0 + b.a1) as f64 / 2.0 * k,
+                from: b.from as f64 * k,
+                to: b.to as f64 * k,
+            });
+        }
+    }
+    // Rulings painted white, so that the reader sees the print only.
+    let pad = 4;
+    for b in &hb {
+        for y in b.a0.saturating_sub(pad)..(b.a1 + pad + 1).min(g.h) {
+            for x in b.from..=b.to.min(g.w - 1) {
+                g.px[y * g.w + x] = 255;
+            }
+        }
+    }
+    for b in &vb {
+        for x in b.a0.saturating_sub(pad)..(b.a1 + pad + 1).min(g.w) {
+            for y in b.from..=b.to.min(g.h - 1) {
+                g.px[y * g.w + x] = 255;
+            }
+        }
+    }
+    let words = tesseract(&g, &["-l", "chi_sim", "--psm", "6"], timeout)?;
+    let grids = pdf_grid::grids(&segments);
+    // Number cells: ink and no Chinese in the page pass.
+    let mut crops: Vec<Crop> = Vec::new();
+    let mut taken = vec![false; words.len()];
+    for grid in &grids {
+        for s in &grid.cells {
+            let inset = 8;
+            let x0 = (grid.xs[s.col] / k) as usize + inset;
+            let x1 = (grid.xs[s.col + s.cols] / k) as usize;
+            let y0 = (grid.ys[s.row] / k) as usize + inset;
+            let y1 = (grid.ys[s.row + s.rows] / k) as usize;
+            if x1 <= x0 + 2 * inset || y1 <= y0 + 2 * inset || x1 > g.w || y1 > g.h {
+                continue;
+            }
+            let (x1, y1) = (x1 - inset, y1 - inset);
+            let inside: Vec<usize> = words
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| {
+                    let (cx, cy) = (w.left + w.width / 2.0, w.top + w.height / 2.0);
+                    cx >= x0 as f64 && cx <= x1 as f64 && cy >= y0 as f64 && cy <= y1 as f64
+                })
+                .map(|(i, _)| i)
+                .collect();
+            let text: String = inside.iter().map(|&i| words[i].text.as_str()).collect();
+            let cjk = text.chars().filter(|&c| is_cjk(c)).count();
+            let digits = text.chars().filter(char::is_ascii_digit).count();
+            // A label has two characters or more; one Chinese character in a cell of
+            // its own is as likely a digit misread (0 as 〇, 2 as 之).
+            if cjk > 1 && cjk > digits {
+                continue;
+            }
+            let (mut ix0, mut iy0, mut ix1, mut iy1) = (usize::MAX, usize::MAX, 0, 0);
+            let mut count = 0;
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    if g.at(x, y) < INK {
+                        count += 1;
+                        ix0 = ix0.min(x);
+                        iy0 = iy0.min(y);
+                        ix1 = ix1.max(x);
+                        iy1 = iy1.max(y);
+                    }
+                }
+            }
+            // A number is one line of print: ink taller than a quarter inch is a wrapped
+            // label or a stamp, not a value.
+            if count < 12 || iy1 <= iy0 + 2 || (iy1 - iy0) as f64 > dpi * 0.25 {
+                continue;
+            }
+            for &i in &inside {
+                taken[i] = true;
+            }
+            // Ink cut by the edge of the cell is the rest of a ruling or print run over
+            // from a neighbour: whatever is read there is doubtful (a ruling reads as 1).
+            let cut = ix0 <= x0 || ix1 + 1 >= x1 || iy0 <= y0 || iy1 + 1 >= y1;
+            crops.push(((ix0, iy0, ix1, iy1), inside, cut));
+        }
+    }
+    let mut numbers = Vec::new();
+    for chunk in crops.chunks(80) {
+        numbers.extend(read_numbers(page, &g, chunk, &words, timeout)?);
+    }
+    let mut line_of = std::collections::HashMap::new();
+    let mut out_words: Vec<Word> = words
+        .iter()
+        .zip(&taken)
+        .filter(|(_, t)| !**t)
+        .map(|(w, _)| {
+            let word = Word {
+                page,
+                left: w.left * k,
+                top: w.top * k,
+                width: w.width * k,
+                height: w.height * k,
+                text: w.text.clone(),
+            };
+            line_of.insert((page, word.left.to_bits(), word.top.to_bits()), w.line);
+            word
+        })
+        .collect();
+    for n in &numbers {
+        if n.cell.text.is_empty() {
+            continue;
+        }
+        let (x0, y0, x1, y1) = n.ink;
+        out_words.push(Word {
+            page,
+            left: x0 as f64 * k,
+            top: y0 as f64 * k,
+            width: (x1 - x0) as f64 * k,
+            height: (y1 - y0) as f64 * k,
+            text: n.cell.text.clone(),
+        });
+    }
+    // Back into points for the grid, and the number cells' boxes with them.
+    let numbers = numbers
+        .into_iter()
+        .map(|mut n| {
+            let (x0, y0, x1, y1) = n.ink;
+            n.ink = (
+                (x0 as f64 * k) as usize,
+                (y0 as f64 * k) as usize,
+                (x1 as f64 * k).ceil() as usize,
+                (y1 as f64 * k).ceil() as usize,
+            );
+            n
+        })
+        .collect();
+    Ok(PageRead {
+        segments,
+        words: out_words,
+        line_of,
+        numbers,
+    })
+}
+
+/// Reads number cells pasted one under another into one strip, digits only.
+fn read_numbers(
+    page: u32,
+    g: &Gray,
+    crops: &[Crop],
+    words: &[OcrWord],
+    timeout: Duration,
+) -> Result<Vec<NumberCell>, RunError> {
+    if crops.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Crops side by side, a few to a line, each in a slot as high as the tallest and
+    // separated by three heights: Tesseract reads lines of numbers far better than lone
+    // digits stacked one per line.
+    let hmax = crops
+        .iter()
+        .map(|((_, y0, _, y1), _, _)| y1 - y0 + 1)
+        .max()
+        .unwrap_or(1);
+    let wmax = crops
+        .iter()
+        .map(|((x0, _, x1, _), _, _)| x1 - x0 + 1)
+        .max()
+        .unwrap_or(1);
+    let per_line = 8;
+    let (gap_x, gap_y, margin) = (hmax * 3, hmax * 2, hmax * 2);
+    let slot_w = wmax + gap_x;
+    let lines = crops.len().div_ceil(per_line);
+    let width = margin * 2 + slot_w * per_line.min(crops.len());
+    let height = margin * 2 + lines * (hmax + gap_y);
+    if width.saturating_mul(height) > MAX_PIXELS / 4 {
+        return Ok(Vec::new());
+    }
+    let mut strip = Gray {
+        w: width,
+        h: height,
+        px: vec![255; width * height],
+    };
+    // Each crop's slot in the strip: left, top, right, bottom.
+    let mut slots = Vec::new();
+    for (n, ((x0, y0, x1, y1), _, _)) in crops.iter().enumerate() {
+        let left = margin + (n % per_line) * slot_w;
+        let top = margin + (n / per_line) * (hmax + gap_y) + (hmax - (y1 - y0 + 1)) / 2;
+        for yy in *y0..=*y1 {
+            for xx in *x0..=*x1 {
+                strip.px[(top + yy - y0) * width + left + xx - x0] = g.at(xx, yy);
+            }
+        }
+        let line_top = margin + (n / per_line) * (hmax + gap_y);
+        slots.push((
+            left.saturating_sub(gap_x / 2),
+            line_top.saturating_sub(gap_y / 2),
+            left + wmax + gap_x / 2,
+            line_top + hmax + gap_y / 2,
+        ));
+    }
+    let got = tesseract(
+        &strip,
+        &[
+            "-l",
+            "eng",
+            "--psm",
+            "6",
+            "-c",
+            "tessedit_char_whitelist=0123456789.",
+        ],
+        timeout,
+    )?;
+    let mut out = Vec::new();
+    for (((x0, y0, x1, y1), inside, cut), (sl, st, sr, sb)) in crops.iter().zip(&slots) {
+        let mut mine: Vec<&OcrWord> = got
+            .iter()
+            .filter(|w| {
+                let (cx, cy) = (w.left + w.width / 2.0, w.top + w.height / 2.0);
+                cx >= *sl as f64 && cx < *sr as f64 && cy >= *st as f64 && cy < *sb as f64
+            })
+            .collect();
+        mine.sort_by(|a, b| a.left.total_cmp(&b.left));
+        let text: String = mine.iter().map(|w| w.text.as_str()).collect();
+        let confidence = mine
+            .iter()
+            .map(|w| w.conf)
+            .fold(None, |m: Option<f32>, c| Some(m.map_or(c, |m| m.min(c))))
+            .unwrap_or(0.0);
+        let mut page_words: Vec<&OcrWord> = inside.iter().map(|&i| &words[i]).collect();
+        page_words.sort_by(|a, b| a.left.total_cmp(&b.left));
+        let page_raw: String = page_words.iter().map(|w| w.text.as_str()).collect();
+        let page_text: String = page_raw
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<String>()
+            .trim_matches('.')
+            .to_string();
+        let text = text.trim_matches('.').to_string();
+        let page_conf = page_words
+            .iter()
+            .map(|w| w.conf)
+            .fold(None, |m: Option<f32>, c| Some(m.map_or(c, |m| m.min(c))))
+            .unwrap_or(0.0);
+        // The page pass reads print in its context and is the value; the digits-only strip
+        // is the second opinion. Unsure: a weak page reading, anything but digits in it, no
+        // page reading at all (then the strip's is taken), or a sure strip that disagrees.
+        let cell = if page_text.is_empty() {
+            OcrCell {
+                doubtful: true,
+                alternative: None,
+                text,
+                confidence: confidence.min(page_conf),
+            }
+        } else {
+            let disagree = !text.is_empty() && text != page_text;
+            OcrCell {
+                doubtful: *cut
+                    || page_conf < MIN_CONFIDENCE
+                    || page_raw.chars().count() != page_text.chars().count()
+                    || (disagree && confidence >= STRIP_SURE),
+                alternative: disagree.then_some(text),
+                text: page_text,
+                confidence: page_conf,
+            }
+        };
+        out.push(NumberCell {
+            page,
+            ink: (*x0, *y0, *x1, *y1),
+            cell,
+        });
+    }
+    Ok(out)
+}
+
+/// What a failed helper means to the submitter.
+fn error(e: RunError) -> ExtractError {
+    match e {
+        RunError::Timeout { secs, .. } => ExtractError::Hostile {
+            detail: format!("扫描件的一页在 {secs} 秒内未能识别完"),
+        },
+        other => ExtractError::Corrupt {
+            detail: format!("扫描件无法识别：{other}"),
+        },
+    }
+}
+
+/// Fewer letters than this read on all pages: a blank page or a picture, no report.
+const MIN_READ_CHARS: usize = 20;
+
+/// `Err(file.scanned)` when OCR found next to nothing on the pages: the old answer, which
+/// asks for a text version, fits a blank or unreadable scan better than any reading.
+fn enough(pages: &[PageRead]) -> Result<(), Option<ExtractError>> {
+    let chars: usize = pages
+        .iter()
+        .flat_map(|p| &p.words)
+        .map(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count())
+        .sum();
+    if chars < MIN_READ_CHARS {
+        return Err(Some(ExtractError::Scanned {
+            pages: u32::try_from(pages.len()).unwrap_or(u32::MAX),
+            chars,
+        }));
+    }
+    Ok(())
+}
+
+/// Puts the pages' reads together: grids and cells as for a PDF with borders.
+fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
+    let n = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    let mut segments = Vec::new();
+    let mut words = Vec::new();
+    let mut numbers = Vec::new();
+    let mut line_of = std::collections::HashMap::new();
+    for p in pages {
+        line_of.extend(p.line_of);
+        segments.extend(p.segments);
+        words.extend(p.words);
+        numbers.extend(p.numbers);
+    }
+    let grids = pdf_grid::grids(&segments);
+    let (tables, rest) = pdf_grid::fill(&grids, words);
+    let mut reading = OcrReading {
+        pages: n,
+        cells: BTreeMap::new(),
+    };
+    for t in &tables {
+        let texts: BTreeMap<SourceRef, &str> = t
+            .rows
+            .iter()
+            .flatten()
+            .map(|c| (c.at, c.text.as_str()))
+            .collect();
+        for (at, [x0, y0, x1, y1]) in &t.places {
+            let Some(page) = at.page() else { continue };
+            if let Some(num) = numbers.iter().find(|nc| {
+                let cx = (nc.ink.0 + nc.ink.2) as f64 / 2.0;
+                let cy = (nc.ink.1 + nc.ink.3) as f64 / 2.0;
+                nc.page == page && cx >= *x0 && cx <= *x1 && cy >= *y0 && cy <= *y1
+            }) {
+                reading.cells.insert(*at, num.cell.clone());
+            } else if let Some(text) = texts
+                .get(at)
+                .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+            {
+                // Digits in a cell that was not read as a number cell (its ink looked like
+                // a label, or too tall): never vouched for by the digits-only reading.
+                reading.cells.insert(
+                    *at,
+                    OcrCell {
+                        text: text.to_string(),
+                        confidence: 0.0,
+                        doubtful: true,
+                        alternative: None,
+                    },
+                );
+            }
+        }
+    }
+    let mut placed: Vec<(u32, f64, Block)> = text_lines(rest, &line_of);
+    placed.extend(
+        tables
+            .into_iter()
+            .map(|t| (t.page, t.top, Block::Table { rows: t.rows })),
+    );
+    placed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    Extracted {
+        format,
+        encoding: None,
+        blocks: placed.into_iter().map(|(_, _, b)| b).collect(),
+        ocr: Some(reading),
+    }
+}
+
+/// The words outside every table as Tesseract's own lines: its line finding follows the
+/// print better than boxes regrouped, where a flat 一 or 、 can land on the line above.
+/// Words of a line join without spaces between Chinese, with a space between Latin or
+/// digits, and with a tab across a gap wider than two characters (a cell border).
+fn text_lines(
+    rest: Vec<Word>,
+    line_of: &std::collections::HashMap<(u32, u64, u64), (u32, u32, u32)>,
+) -> Vec<(u32, f64, Block)> {
+    type Line = (u32, (u32, u32, u32));
+    let mut lines: BTreeMap<Line, Vec<Word>> = BTreeMap::new();
+    for w in rest {
+        let key = line_of
+            .get(&(w.page, w.left.to_bits(), w.top.to_bits()))
+            .copied()
+            .unwrap_or((u32::MAX, 0, 0));
+        lines.entry((w.page, key)).or_default().push(w);
+    }
+    let mut out: Vec<(u32, f64, String)> = Vec::new();
+    for ((page, _), mut words) in lines {
+        words.sort_by(|a, b| a.left.total_cmp(&b.left));
+        let top = words.iter().map(|w| w.top).fold(f64::MAX, f64::min);
+        let mut text = String::new();
+        let mut right: Option<(f64, f64)> = None;
+        for w in &words {
+            if let Some((r, h)) = right {
+                let gap = w.left - r;
+                let latin = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+                if gap > 2.0 * h.max(w.height) {
+                    text.push('\t');
+                } else if latin(text.chars().last()) && latin(w.text.chars().next()) {
+                    text.push(' ');
+                }
+            }
+            text.push_str(&w.text);
+            right = Some((w.left + w.width, w.height));
+        }
+        out.push((page, top, text));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut blocks = Vec::new();
+    let mut n = 0;
+    let mut last_page = 0;
+    for (page, top, text) in out {
+        if page != last_page {
+            last_page = page;
+            n = 0;
+        }
+        n += 1;
+        blocks.push((
+            page,
+            top,
+            Block::Text {
+                text,
+                at: SourceRef::PageLine { page, line: n },
+            },
+        ));
+    }
+    blocks
+}
+
+/// Reads an image-only PDF of `pages` pages by OCR. `Err(None)` when OCR is off here (the
+/// caller answers `file.scanned` as before).
+pub fn read_pdf(bytes: &[u8], pages: u32) -> Result<Extracted, Option<ExtractError>> {
+    if status().is_err() {
+        return Err(None);
+    }
+    let settings = settings();
+    let _slot = Slot::take();
+    let mut read = Vec::new();
+    for page in 1..=pages.clamp(1, MAX_PAGES) {
+        let n = page.to_string();
+        let limits = Limits {
+            timeout: settings.page_timeout,
+            max_output: MAX_PIXELS * 3 + 64,
+            max_memory: 2 * 1024 * 1024 * 1024,
+        };
+        let args: Vec<&std::ffi::OsStr> = vec![
+            "-r".as_ref(),
+            "300".as_ref(),
+            "-f".as_ref(),
+            n.as_ref(),
+            "-l".as_ref(),
+            n.as_ref(),
+            "-singlefile".as_ref(),
+            "-".as_ref(),
+        ];
+        let pnm =
+            subprocess::run("pdftoppm", &args, Some(bytes), limits).map_err(|e| Some(error(e)))?;
+        let Some(image) = parse_pnm(&pnm) else {
+            return Err(Some(ExtractError::Corrupt {
+                detail: format!("扫描件第 {page} 页无法转为图像"),
+            }));
+        };
+        read.push(
+            read_page(page, image, WORK_DPI, settings.page_timeout).map_err(|e| Some(error(e)))?,
+        );
+    }
+    enough(&read)?;
+    Ok(assemble(Format::Pdf, read))
+}
+
+/// Reads a scanned or photographed page (.jpg, .png, .tif) by OCR; `Err(None)` when OCR
+/// is off here.
+pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
+    if status().is_err() {
+        return Err(None);
+    }
+    let settings = settings();
+    let mut reader = image::ImageReader::new(Cursor::new(bytes));
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(20_000);
+    limits.max_image_height = Some(20_000);
+    limits.max_alloc = Some((MAX_PIXELS * 4) as u64);
+    reader.limits(limits);
+    let decoded = reader
+        .with_guessed_format()
+        .map_err(|e| {
+            Some(ExtractError::Corrupt {
+                detail: e.to_string(),
+            })
+        })?
+        .decode()
+        .map_err(|e| {
+            Some(ExtractError::Corrupt {
+                detail: format!("图片无法解码：{e}"),
+            })
+        })?;
+    let rgb = decoded.to_rgb8();
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    if w < 200 || h < 200 || w * h > MAX_PIXELS {
+        return Err(Some(ExtractError::Corrupt {
+            detail: format!("图片尺寸 {w}×{h} 不像一页扫描件"),
+        }));
+    }
+    let gray = gray_of_rgb(w, h, rgb.as_raw());
+    drop(rgb);
+    drop(decoded);
+    // An A4 page: its short side is 8.27 inches.
+    let dpi = w.min(h) as f64 / 8.27;
+    let _slot = Slot::take();
+    let page = read_page(1, gray, dpi, settings.page_timeout).map_err(|e| Some(error(e)))?;
+    let pages = vec![page];
+    enough(&pages)?;
+    Ok(assemble(Format::Image, pages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_with_lines(angle: f64) -> Gray {
+        let (w, h) = (1200, 900);
+        let mut px = vec![235u8; w * h];
+        let t = angle.to_radians().tan();
+        for &y0 in &[100.0, 300.0, 500.0, 700.0] {
+            for x in 100..1100 {
+                let y = (y0 + x as f64 * t) as usize;
+                for d in 0..3 {
+                    px[(y + d) * w + x] = 20;
+                }
+            }
+        }
+        for &x in &[100usize, 600, 1097] {
+            for y in 100..703 {
+                for d in 0..3 {
+                    px[y * w + x + d] = 20;
+                }
+            }
+        }
+        Gray { w, h, px }
+    }
+
+    #[test]
+    fn skew_is_found_to_a_few_hundredths_of_a_degree() {
+        for angle in [-1.0, -0.4, 0.0, 0.7, 1.0] {
+            let found = skew(&page_with_lines(angle));
+            assert!((found - angle).abs() < 0.06, "{angle}: {found}");
+        }
+    }
+
+    #[test]
+    fn a_drawn_table_gives_one_grid_and_thick_blocks_no_rulings() {
+        let mut g = page_with_lines(0.0);
+        // A solid dark block: no ruling.
+        for y in 780..880 {
+            for x in 100..700 {
+                g.px[y * g.w + x] = 0;
+            }
+        }
+        let (h, v) = rulings(&g, 300.0);
+        assert_eq!(h.len(), 4, "{h:?}");
+        assert_eq!(v.len(), 3, "{v:?}");
+        let k = 72.0 / 300.0;
+        let segments: Vec<Segment> = h
+            .iter()
+            .map(|b| (b, true))
+            .chain(v.iter().map(|b| (b, false)))
+            .map(|(b, horizontal)| Segment {
+                page: 1,
+                horizontal,
+                at: (b.a0 + b.a1) as f64 / 2.0 * k,
+                from: b.from as f64 * k,
+                to: b.to as f64 * k,
+            })
+            .collect();
+        let grids = pdf_grid::grids(&segments);
+        assert_eq!(grids.len(), 1);
+        assert_eq!(grids[0].cells.len(), 6);
+    }
+
+    #[test]
+    fn uneven_lighting_is_flattened_and_a_red_seal_fades() {
+        let (w, h) = (600, 600);
+        // Paper from 250 on the left to 120 on the right, print at 40 % of its paper.
+        let mut px = vec![0u8; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let paper = 250.0 - 130.0 * x as f64 / w as f64;
+                let ink = (x / 20) % 2 == 0 && (y / 20) % 5 == 0;
+                px[y * w + x] = if ink { paper * 0.4 } else { paper } as u8;
+            }
+        }
+        let f = flatten(&Gray { w, h, px }, 300.0);
+        for y in (0..h).step_by(7) {
+            for x in (0..w).step_by(7) {
+                let ink = (x / 20) % 2 == 0 && (y / 20) % 5 == 0;
+                assert_eq!(f.at(x, y) < INK, ink, "({x}, {y}) = {}", f.at(x, y));
+            }
+        }
+        let red = gray_of_rgb(2, 1, &[220, 30, 30, 10, 10, 10]);
+        assert!(red.px[0] > 200 && red.px[1] < 20);
+    }
+
+    #[test]
+    fn a_bad_pnm_is_none() {
+        assert!(parse_pnm(b"P6\n10 10\n255\n").is_none());
+        assert!(parse_pnm(b"P5\n99999 99999\n255\n").is_none());
+        assert!(parse_pnm(b"").is_none());
+        let ok = parse_pnm(b"P5\n2 1\n255\n\x00\xff").expect("pnm");
+        assert_eq!(ok.px, vec![0, 255]);
+    }
+}
