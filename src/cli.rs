@@ -920,6 +920,22 @@ fn read_store<T>(
     Ok(nianbao::store::Store::open_read(&db).and_then(|store| f(&store, &config)))
 }
 
+/// The database of `config` opened for writing, created (with its folder) as `run` would
+/// create it when it is not there yet; or exit 2 with why.
+fn open_store(config: &nianbao::config::Config) -> Result<nianbao::store::Store, ExitCode> {
+    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
+        eprintln!(
+            "nianbao: {}: cannot create the data folder: {e}",
+            config.data_dir.display()
+        );
+        return Err(ExitCode::from(2));
+    }
+    nianbao::store::Store::open(&config.data_dir.join(nianbao::store::DB_FILE)).map_err(|e| {
+        eprintln!("nianbao: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
 /// Writes what a command made to `output` or standard output (a binary format only to a
 /// file): exit 0, or 2 with why.
 fn write_out(
@@ -1033,16 +1049,9 @@ fn import_bundle(
             return ExitCode::from(1);
         }
     };
-    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-        eprintln!("nianbao: cannot create {}: {e}", config.data_dir.display());
-        return ExitCode::from(2);
-    }
-    let store = match nianbao::store::Store::open(&config.data_dir.join(nianbao::store::DB_FILE)) {
+    let store = match open_store(&config) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("nianbao: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match nianbao::bundle::import(&store, &config, &payload, region) {
         Ok(done) => {

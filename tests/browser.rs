@@ -83,22 +83,7 @@ async fn browser(driver: &Driver, downloads: &Path) -> Client {
 
 /// `nianbao user add NAME --role admin` with the password piped in.
 fn add_admin(d: &Daemon, name: &str) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(["user", "add", name, "--role", "admin", "--config"])
-        .arg(d.dir.path().join("nianbao.toml"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("user add");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password");
-    assert!(child.wait().expect("wait").success());
+    harness::web::user_add(d, name, "admin", PASSWORD);
 }
 
 /// The season: the harness's two agencies (xss, lc) and three more, a department with an
@@ -652,7 +637,6 @@ fn the_officer_holds_decides_releases_assigns_and_compares_in_a_browser() {
 /// has two districts, 西塞山区 (xss, and 八泉街道 below it with bq) and 老城区 (lc).
 #[test]
 fn a_district_user_sees_only_the_district_in_a_browser() {
-    use std::io::Write;
     let http_port = free_port();
     let mut d = Daemon::new();
     std::fs::write(
@@ -674,30 +658,12 @@ fn a_district_user_sees_only_the_district_in_a_browser() {
         ),
     )
     .expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "user",
-            "add",
-            "gkb",
-            "--role",
-            "admin",
-            "--region",
-            "西塞山区",
-        ])
-        .arg("--config")
-        .arg(d.dir.path().join("nianbao.toml"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("user add");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password");
-    assert!(child.wait().expect("wait").success());
+    let (ok, out) = harness::web::user_add_args(
+        &d,
+        &["gkb", "--role", "admin", "--region", "西塞山区"],
+        PASSWORD,
+    );
+    assert!(ok, "user add: {out}");
     std::fs::create_dir_all(d.inbox().join("bq")).expect("folder");
     for (path, bytes) in [
         ("xss/a.txt", fixture("000_d016082c1b868431.txt")),

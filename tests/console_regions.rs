@@ -7,41 +7,14 @@
 
 mod harness;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
-use harness::web::{Client, count, csrf_of, enc, free_port, receipt_of, user_add};
+use harness::web::{Client, count, csrf_of, enc, free_port, receipt_of, user_add, user_add_args};
 use harness::{CHECKED, Daemon, csv_fields, distinct_report, fixture};
 
 const PASSWORD: &str = "district-pass-2023";
 
 /// `nianbao user add NAME --role ROLE --region REGION`: (success, stdout + stderr).
 fn user_add_in(d: &Daemon, name: &str, role: &str, region: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args([
-            "user", "add", name, "--role", role, "--region", region, "--config",
-        ])
-        .arg(d.dir.path().join("nianbao.toml"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("nianbao user add");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    user_add_args(d, &[name, "--role", role, "--region", region], PASSWORD)
 }
 
 /// The city (黄石市) with two districts: 西塞山区 (xss, and 八泉街道 below it with bq) and

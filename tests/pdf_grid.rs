@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use support::mutations::{Found, found, mutations};
 use support::{
     Layout, Options, Page, TextEncoding, check_filed, random_report, render, render_docx_page,
-    render_wild_cells, tables_of,
+    render_wild_cells, soffice, tables_of,
 };
 
 fn seed() -> u64 {
@@ -71,28 +71,6 @@ fn chromium(dir: &Path, names: &[String]) -> PathBuf {
             });
         }
     });
-    out
-}
-
-/// Converts `inputs` to PDF in one LibreOffice run with `filter`, into `dir/<sub>/`.
-fn soffice(dir: &Path, sub: &str, filter: &str, inputs: &[PathBuf]) -> PathBuf {
-    let out = dir.join(sub);
-    let status = Command::new("soffice")
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            dir.join("profile").display()
-        ))
-        .args([
-            "--headless",
-            "--convert-to",
-            &format!("pdf:{filter}"),
-            "--outdir",
-        ])
-        .arg(&out)
-        .args(inputs)
-        .output()
-        .expect("LibreOffice (soffice) must be installed: .ci/run installs it");
-    assert!(status.status.success(), "{status:?}");
     out
 }
 

@@ -8,7 +8,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::smtp::{SmtpServer, parts, received, smtp_config, wait_received};
+use harness::smtp::{SmtpServer, mails_to, parts, received, smtp_config, wait_received};
 use harness::web::{Client, count, csrf_of, free_port, receipt_of, user_add};
 use harness::{CHECKED, Daemon, fixture};
 
@@ -66,18 +66,6 @@ fn token(c: &mut Client, path: &str) -> String {
     let page = c.get(path);
     assert_eq!(page.code, 200, "{path}: {}", page.text());
     csrf_of(&page.text())
-}
-
-/// (subject, plain text) of each message received by `to`.
-fn mails_to(dir: &std::path::Path, to: &str) -> Vec<(String, String)> {
-    received(dir)
-        .iter()
-        .filter(|(rcpt, _)| rcpt.iter().any(|r| r == to))
-        .map(|(_, raw)| {
-            let (subject, text, _) = parts(raw);
-            (subject, text)
-        })
-        .collect()
 }
 
 #[test]

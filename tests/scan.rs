@@ -15,6 +15,7 @@ use nianbao::check::CheckResult;
 use nianbao::report::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use support::image_pdf::image_pdf;
 use support::{Options, Page, check_filed, random_report, render_docx_page};
 
 fn seed() -> u64 {
@@ -48,23 +49,7 @@ fn print(dir: &Path, reports: &[Report], seed: u64) -> Vec<PathBuf> {
         std::fs::write(&path, render_docx_page(report, &options, &page)).expect("write docx");
         inputs.push(path);
     }
-    let out = dir.join("pdf");
-    let status = Command::new("soffice")
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            dir.join("profile").display()
-        ))
-        .args([
-            "--headless",
-            "--convert-to",
-            "pdf:writer_pdf_Export",
-            "--outdir",
-        ])
-        .arg(&out)
-        .args(&inputs)
-        .output()
-        .expect("LibreOffice (soffice) must be installed: test.sh installs it");
-    assert!(status.status.success(), "{status:?}");
+    let out = support::soffice(dir, "pdf", "writer_pdf_Export", &inputs);
     (0..reports.len())
         .map(|i| out.join(format!("r{i}.pdf")))
         .collect()
@@ -177,46 +162,6 @@ fn png(img: &RgbImage) -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Png)
         .expect("png");
     out.into_inner()
-}
-
-/// An image-only PDF: each page one JPEG, A4, no text layer.
-fn image_pdf(pages: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
-    use lopdf::{Document, Object, Stream, dictionary};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let mut kids: Vec<Object> = Vec::new();
-    for (w, h, bytes) in pages {
-        let img = Stream::new(
-            dictionary! {
-                "Type" => "XObject", "Subtype" => "Image",
-                "Width" => i64::from(*w), "Height" => i64::from(*h),
-                "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
-            },
-            bytes.clone(),
-        );
-        let img_id = doc.add_object(img);
-        let content = doc.add_object(Stream::new(
-            dictionary! {},
-            b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec(),
-        ));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-            "Contents" => content,
-            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => img_id } },
-        });
-        kids.push(page.into());
-    }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("pdf");
-    out
 }
 
 /// Every table value of a report with its (table, row, column) id.

@@ -6,17 +6,19 @@
 //! text layer.
 
 mod harness;
+#[path = "support/image_pdf.rs"]
+mod image_pdf;
 
 use std::process::Command;
 use std::time::Duration;
 
-use harness::smtp::{SmtpServer, parts, received, smtp_config, wait_received};
+use harness::smtp::{SmtpServer, mails_to, smtp_config, wait_received};
 use harness::web::{Client, csrf_of, free_port, receipt_of, user_add};
 use harness::{CHECKED, Daemon};
+use image_pdf::image_pdf;
 
 /// The fixture PDF's pages as JPEGs at `dpi`, packed into an image-only PDF.
 fn scanned_fixture(dpi: u32) -> Vec<u8> {
-    use lopdf::{Document, Object, Stream, dictionary};
     let dir = tempfile::tempdir().expect("tempdir");
     let pdf = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -40,53 +42,14 @@ fn scanned_fixture(dpi: u32) -> Vec<u8> {
         .map(|e| e.expect("entry").path())
         .collect();
     files.sort();
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let mut kids: Vec<Object> = Vec::new();
-    for f in &files {
-        let bytes = std::fs::read(f).expect("jpeg");
-        let (w, h) = image::image_dimensions(f).expect("dimensions");
-        let img = doc.add_object(Stream::new(
-            dictionary! {
-                "Type" => "XObject", "Subtype" => "Image",
-                "Width" => i64::from(w), "Height" => i64::from(h),
-                "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
-            },
-            bytes,
-        ));
-        let content = doc.add_object(Stream::new(
-            dictionary! {},
-            b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec(),
-        ));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-            "Contents" => content,
-            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => img } },
-        });
-        kids.push(page.into());
-    }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("pdf");
-    out
-}
-
-fn mails_to(dir: &std::path::Path, to: &str) -> Vec<(String, String)> {
-    received(dir)
+    let pages: Vec<(u32, u32, Vec<u8>)> = files
         .iter()
-        .filter(|(rcpt, _)| rcpt.iter().any(|r| r == to))
-        .map(|(_, raw)| {
-            let (subject, text, _) = parts(raw);
-            (subject, text)
+        .map(|f| {
+            let (w, h) = image::image_dimensions(f).expect("dimensions");
+            (w, h, std::fs::read(f).expect("jpeg"))
         })
-        .collect()
+        .collect();
+    image_pdf(&pages)
 }
 
 #[test]

@@ -12,19 +12,9 @@ pub fn import(dir: &Path, year: i32, config: Option<&Path>) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-        eprintln!(
-            "nianbao: {}: cannot create the data folder: {e}",
-            config.data_dir.display()
-        );
-        return ExitCode::from(2);
-    }
-    let store = match nianbao::store::Store::open(&config.data_dir.join(nianbao::store::DB_FILE)) {
+    let store = match super::open_store(&config) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("nianbao: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     // Drawn on stderr, and not at all when stderr is not a terminal (indicatif checks).
     let bar = indicatif::ProgressBar::new(0);

@@ -57,19 +57,10 @@ pub fn user(command: UserCommand) -> ExitCode {
     // Users in the database need it open (created, as `run` would, when it is not there yet).
     let store = match &config.http.users_file {
         Some(_) => None,
-        None => {
-            if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-                eprintln!("nianbao: cannot create {}: {e}", config.data_dir.display());
-                return ExitCode::from(2);
-            }
-            match nianbao::store::Store::open(&config.data_dir.join(nianbao::store::DB_FILE)) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    eprintln!("nianbao: {e:#}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
+        None => match super::open_store(&config) {
+            Ok(s) => Some(s),
+            Err(code) => return code,
+        },
     };
     let users = match (&config.http.users_file, &store) {
         (Some(path), _) => Users::File(path),

@@ -903,9 +903,13 @@ fn error(e: RunError) -> ExtractError {
         RunError::Timeout { secs, .. } => ExtractError::Hostile {
             detail: format!("扫描件的一页在 {secs} 秒内未能识别完"),
         },
-        other => ExtractError::Corrupt {
-            detail: format!("扫描件无法识别：{other}"),
-        },
+        other => {
+            // The helper's own words (English) go to the log; the clerk reads Chinese.
+            tracing::warn!("scan not read: {other}");
+            ExtractError::Corrupt {
+                detail: "扫描件无法识别".to_string(),
+            }
+        }
     }
 }
 
@@ -1113,14 +1117,18 @@ pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
     let decoded = reader
         .with_guessed_format()
         .map_err(|e| {
+            tracing::warn!("picture not read: {e}");
             Some(ExtractError::Corrupt {
-                detail: e.to_string(),
+                detail: "图片无法读取".to_string(),
             })
         })?
         .decode()
         .map_err(|e| {
+            // The decoder's words (English, e.g. "Format error decoding Jpeg") go to the
+            // log; the clerk reads Chinese.
+            tracing::warn!("picture not decoded: {e}");
             Some(ExtractError::Corrupt {
-                detail: format!("图片无法解码：{e}"),
+                detail: "图片无法解码，可能不完整或不是真正的图片文件".to_string(),
             })
         })?;
     let rgb = decoded.to_rgb8();

@@ -18,6 +18,9 @@ use rusqlite::Connection;
 pub struct Daemon {
     pub dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Length of the log when the daemon was last started: [`Daemon::wait_log`] looks
+    /// after it, so that a restarted daemon is not taken as ready by its last run's lines.
+    log_mark: usize,
 }
 
 pub const SETTLE_MS: u64 = 300;
@@ -49,7 +52,11 @@ impl Daemon {
         std::fs::create_dir_all(dir.path().join("inbox/xss")).expect("inbox");
         std::fs::create_dir_all(dir.path().join("inbox/lc")).expect("inbox");
         Daemon::config(dir.path(), mail_keys, extra);
-        Daemon { dir, child: None }
+        Daemon {
+            dir,
+            child: None,
+            log_mark: 0,
+        }
     }
 
     pub fn start(&mut self) {
@@ -108,6 +115,7 @@ impl Daemon {
     }
 
     fn start_with(&mut self, mut cmd: Command) {
+        self.log_mark = self.log().len();
         let child = cmd
             .arg("run")
             .arg("--config")
@@ -272,12 +280,16 @@ impl Daemon {
     pub fn wait_log(&self, text: &str, secs: u64) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {
-            if self.log().contains(text) {
+            let log = self.log();
+            if log.get(self.log_mark..).unwrap_or(&log).contains(text) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("no `{text}` in the log after {secs} s\n{}", self.log());
+        panic!(
+            "no `{text}` in the log of this run after {secs} s\n{}",
+            self.log()
+        );
     }
 
     /// `systemctl reload`: SIGHUP, then waits (30 s at most) until the log says that the

@@ -110,3 +110,15 @@ pub fn parts(raw: &[u8]) -> (String, String, String) {
     }
     (subject, text, html)
 }
+
+/// (subject, plain text) of each message received by `to`.
+pub fn mails_to(dir: &Path, to: &str) -> Vec<(String, String)> {
+    received(dir)
+        .iter()
+        .filter(|(rcpt, _)| rcpt.iter().any(|r| r == to))
+        .map(|(_, raw)| {
+            let (subject, text, _) = parts(raw);
+            (subject, text)
+        })
+        .collect()
+}

@@ -201,10 +201,13 @@ pub fn csrf_of(page: &str) -> String {
     page[start..].split('"').next().unwrap_or("").to_string()
 }
 
-/// `nianbao user add NAME --role ROLE` with the password piped in.
-pub fn user_add(d: &Daemon, name: &str, role: &str, password: &str) {
+/// `nianbao user add` with `args` (the name, then options) and the password piped in:
+/// (success, stdout + stderr).
+pub fn user_add_args(d: &Daemon, args: &[&str], password: &str) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(["user", "add", name, "--role", role, "--config"])
+        .args(["user", "add"])
+        .args(args)
+        .arg("--config")
         .arg(d.dir.path().join("nianbao.toml"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -218,12 +221,20 @@ pub fn user_add(d: &Daemon, name: &str, role: &str, password: &str) {
         .write_all(format!("{password}\n").as_bytes())
         .expect("password");
     let out = child.wait_with_output().expect("wait");
-    assert!(
+    (
         out.status.success(),
-        "user add: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// `nianbao user add NAME --role ROLE` with the password piped in; it must succeed.
+pub fn user_add(d: &Daemon, name: &str, role: &str, password: &str) {
+    let (ok, out) = user_add_args(d, &[name, "--role", role], password);
+    assert!(ok, "user add: {out}");
 }
 
 pub fn receipt_of(d: &Daemon, folder: &str) -> String {

@@ -6,6 +6,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod image_pdf;
 pub mod mutations;
 pub mod narrative;
 pub mod render;
@@ -251,4 +252,31 @@ pub fn check_filed(bytes: &[u8], name: &str, year: i32) -> nianbao::check::Check
             same_year: None,
         },
     )
+}
+
+/// Converts `inputs` to PDF in one LibreOffice run with `filter`, into `dir/<sub>/`.
+pub fn soffice(
+    dir: &std::path::Path,
+    sub: &str,
+    filter: &str,
+    inputs: &[std::path::PathBuf],
+) -> std::path::PathBuf {
+    let out = dir.join(sub);
+    let status = std::process::Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.join("profile").display()
+        ))
+        .args([
+            "--headless",
+            "--convert-to",
+            &format!("pdf:{filter}"),
+            "--outdir",
+        ])
+        .arg(&out)
+        .args(inputs)
+        .output()
+        .expect("LibreOffice (soffice) must be installed: test.sh installs it");
+    assert!(status.status.success(), "{status:?}");
+    out
 }
