@@ -418,12 +418,12 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
                 continue;
             }
             let mail = message(stage, agency, year, deadline, today);
-            let fresh = queue_to_each(store, agency, &mail, |recipient| {
-                format!(
-                    "reminder/{year}/{}/{}/{recipient}",
-                    agency.folder,
-                    stage.as_str()
-                )
+            let fresh = queue_to_each(store, agency, &mail, |recipient| ReminderKey {
+                year,
+                folder: agency.folder.clone(),
+                stage,
+                receipt: None,
+                recipient: recipient.to_string(),
             })?;
             if fresh > 0 {
                 reminded.push(format!("{line}（{fresh} 个地址）"));
@@ -463,8 +463,12 @@ pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<
             }
             let mail = message(Stage::Rework, agency, year, received, today);
             // Once per returned report and recipient.
-            let fresh = queue_to_each(store, agency, &mail, |recipient| {
-                format!("reminder/{year}/{folder}/rework/{receipt}/{recipient}")
+            let fresh = queue_to_each(store, agency, &mail, |recipient| ReminderKey {
+                year,
+                folder: folder.clone(),
+                stage: Stage::Rework,
+                receipt: Some(receipt.clone()),
+                recipient: recipient.to_string(),
             })?;
             if fresh > 0 {
                 reminded.push(format!("{line}（{fresh} 个地址）"));
@@ -506,7 +510,7 @@ fn queue_to_each(
     store: &Store,
     agency: &Agency,
     (subject, body): &(String, String),
-    key: impl Fn(&str) -> String,
+    key: impl Fn(&str) -> ReminderKey,
 ) -> anyhow::Result<usize> {
     let mut fresh = 0;
     for recipient in &agency.email {
@@ -518,7 +522,7 @@ fn queue_to_each(
             body_html: None,
             html_from: None,
         };
-        let key = key(recipient);
+        let key = key(recipient).to_string();
         if store.queue_message(None, &key, &m)? {
             fresh += 1;
             tracing::info!(agency = %agency.folder, key = %key, "reminder queued");
@@ -548,6 +552,64 @@ pub fn time_has_come(config: &Config, now: &jiff::ZonedDateTime) -> bool {
     config.reminders.enabled && i64::from(minutes) >= i64::from(at)
 }
 
+/// The idempotency key of one reminder to one address: queued once per key, and read back
+/// for the agency page. Written as `reminder/<year>/<folder>/<stage>/<recipient>`, and for
+/// a returned report `reminder/<year>/<folder>/rework/<receipt>/<recipient>` (once per
+/// returned version). A folder, receipt and address hold no `/`. The text is what the
+/// outbox stores: it must not change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderKey {
+    pub year: i32,
+    pub folder: String,
+    pub stage: Stage,
+    /// The returned report's receipt (the rework reminder only).
+    pub receipt: Option<String>,
+    pub recipient: String,
+}
+
+impl std::fmt::Display for ReminderKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "reminder/{}/{}/{}/",
+            self.year,
+            self.folder,
+            self.stage.as_str()
+        )?;
+        if let Some(receipt) = &self.receipt {
+            write!(f, "{receipt}/")?;
+        }
+        f.write_str(&self.recipient)
+    }
+}
+
+impl std::str::FromStr for ReminderKey {
+    type Err = String;
+
+    fn from_str(key: &str) -> Result<ReminderKey, String> {
+        let parts: Vec<&str> = key.split('/').collect();
+        let (year, folder, stage, rest) = match parts.as_slice() {
+            ["reminder", year, folder, stage, rest @ ..] => (year, folder, stage, rest),
+            _ => return Err("not reminder/<year>/<folder>/<stage>/…".into()),
+        };
+        let year = year.parse().map_err(|_| format!("year {year:?}"))?;
+        let stage = Stage::parse(stage).ok_or_else(|| format!("stage {stage:?}"))?;
+        let (receipt, recipient) = match (stage, rest) {
+            (Stage::Rework, [receipt, recipient]) => (Some(receipt.to_string()), recipient),
+            (Stage::Rework, _) => return Err("rework without <receipt>/<recipient>".into()),
+            (_, [recipient]) => (None, recipient),
+            _ => return Err("more parts than <stage>/<recipient>".into()),
+        };
+        Ok(ReminderKey {
+            year,
+            folder: folder.to_string(),
+            stage,
+            receipt,
+            recipient: recipient.to_string(),
+        })
+    }
+}
+
 /// One reminder as the agency page lists it: the queued message, and the year and stage
 /// its key names.
 #[derive(Debug, Clone)]
@@ -561,17 +623,14 @@ pub struct SentReminder {
 pub fn reminders_of(conn: &Connection, folder: &str) -> rusqlite::Result<Vec<SentReminder>> {
     let mut out = Vec::new();
     for m in crate::store::messages_of_kind(conn, MessageKind::Reminder)? {
-        // reminder/<year>/<folder>/<stage>/<recipient>: a folder has no '/'.
-        let parts: Vec<&str> = m.key.splitn(5, '/').collect();
-        if let ["reminder", year, f, stage, _] = parts.as_slice()
-            && *f == folder
-        {
-            let (year, stage) = (year.parse().unwrap_or(0), Stage::parse(stage));
-            out.push(SentReminder {
-                year,
-                stage,
+        match m.key.parse::<ReminderKey>() {
+            Ok(key) if key.folder == folder => out.push(SentReminder {
+                year: key.year,
+                stage: Some(key.stage),
                 message: m,
-            });
+            }),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(key = %m.key, "a reminder's key not understood: {e}"),
         }
     }
     Ok(out)
@@ -816,6 +875,23 @@ mod tests {
             .query_row("SELECT idempotency_key FROM outbox", [], |r| r.get(0))
             .unwrap();
         assert_eq!(key, "reminder/2026/czj/before/a@x.example.cn");
+        let parsed: ReminderKey = key.parse().unwrap();
+        assert_eq!(parsed.to_string(), key);
+        let rework = "reminder/2026/czj/rework/NB-2026-000007/b@x.example.cn";
+        let parsed: ReminderKey = rework.parse().unwrap();
+        assert_eq!(
+            (parsed.stage, parsed.receipt.as_deref()),
+            (Stage::Rework, Some("NB-2026-000007"))
+        );
+        assert_eq!(parsed.to_string(), rework);
+        for bad in [
+            "reminder/2026/czj/rework/b@x.example.cn",
+            "reminder/x/czj/before/a@x",
+            "reminder/2026/czj/soon/a@x",
+            "digest/2026/czj/before/a@x",
+        ] {
+            assert!(bad.parse::<ReminderKey>().is_err(), "{bad}");
+        }
         let listed = reminders_of(store.connection(), "czj").unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(
