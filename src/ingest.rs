@@ -1,21 +1,30 @@
 //! The pipeline from a completed file to a stored, answered submission, idempotent at every
-//! step so that a crash or `kill -9` anywhere loses nothing and does nothing twice:
+//! step so that a crash or `kill -9` anywhere loses nothing and does nothing twice. Files
+//! go in batches (`archive::ingest_batch`):
 //!
-//! 1. copy the bytes into the content-addressed archive (sha256 name, fsync, rename);
-//! 2. record the submission (receipt number, agency, name, size, hash, the inbox file's
-//!    identity), then remove the original from the inbox;
-//! 3. read and check it from the archive, and store report, cells, findings and the queued
-//!    messages in one transaction.
+//! 1. copy each file's bytes into the content-addressed archive (sha256 name, written to a
+//!    temporary name and renamed), then make the batch's copies and their folders durable
+//!    at once (`flush_archive`: fsync of each file and folder);
+//! 2. read and check each file from the archive, before anything is recorded;
+//! 3. in one transaction (group commit) record the submissions (receipt number, agency,
+//!    name, size, hash, the inbox file's identity) and store their reports, cells,
+//!    findings and queued messages;
+//! 4. remove the archived files from the inbox (only the archived inode, see
+//!    `remove_from_inbox`).
 //!
-//! A crash after 1 leaves the file in the inbox: it is archived again under the same name.
-//! A crash after 2 leaves a submission in state `archived` (done at start) and maybe the
-//! inbox file, which is recognised by its identity and only removed. A crash during 3 rolls
-//! the transaction back; the submission is checked again at start.
+//! A crash before 3 commits leaves the files in the inbox: they are archived again under
+//! the same names and checked again. A crash after 3 leaves the inbox files, which are
+//! recognised by their identity and only removed. When a file cannot be checked or the
+//! batch cannot be stored in one transaction, the batch goes the older way
+//! (`record_then_process`): recorded, removed from the inbox, then each file checked and
+//! stored on its own; one that fails stays in state `archived` and is checked again by the
+//! retry and at start (`resume`).
 //!
 //! This module holds the shared state ([`Pipeline`], [`Paths`]); the work is split along the
 //! seams above, each a submodule adding methods to [`Pipeline`]:
-//! - `archive`: steps 1 and 2 (the only part that touches the hostile inbox);
-//! - `pipeline`: step 3 (archive and database only; messages are outbox rows);
+//! - `archive`: the batch and steps 1 and 4 (the only part that touches the hostile inbox);
+//! - `pipeline`: steps 2 and 3 for one file (archive and database only; messages are
+//!   outbox rows);
 //! - `delivery`: the outbox to SMTP, the spool and receipt files; notices; the digest;
 //! - `supervisor`: `run`, the runtime and its tasks, resume, reload, health and the
 //!   watchdog, stop;
