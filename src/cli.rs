@@ -1123,9 +1123,9 @@ fn mail(command: MailCommand) -> ExitCode {
                 for r in rows.iter().filter(|r| r.state != OutboxState::Sent) {
                     println!(
                         "  {:<8} {:<15} {:<9} {} 次  {}  {}",
-                        controls(&r.state),
+                        r.state.as_str(),
                         controls(&r.receipt),
-                        controls(&r.kind),
+                        r.kind.as_str(),
                         r.attempts,
                         controls(&r.recipient),
                         controls(r.last_error.as_deref().unwrap_or(""))

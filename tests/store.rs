@@ -128,7 +128,7 @@ fn outcome_cells_duplicates_and_versions() {
         (dup.state.as_str(), dup.duplicate_of),
         ("duplicate", Some(first.id))
     );
-    assert_eq!(dup.verdict.as_deref(), Some("accepted"));
+    assert_eq!(dup.verdict.map(|v| v.as_str()), Some("accepted"));
 
     // A corrected version (other bytes, same agency and year) supersedes the first.
     let other = check_bytes(&fixture("000_d016082c1b868431.txt"), "v2.txt");

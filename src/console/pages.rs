@@ -901,7 +901,7 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                         @for m in &view.messages {
                             tr {
                                 td { (m.recipient) }
-                                td { (super::review::kind_label(&m.kind)) }
+                                td { (super::review::kind_label(m.kind)) }
                                 td class=(match m.state { OutboxState::Sent | OutboxState::Unconfirmed => "ok", OutboxState::Failed => "bad", OutboxState::Pending | OutboxState::Held => "missing" }) { (outbox_state(m.state)) }
                                 td.num { (m.attempts) }
                                 td { (china_time(&m.created_at)) }

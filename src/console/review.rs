@@ -21,7 +21,7 @@ use super::pages::{agency_name, blocking, china_time, enc, internal, layout, not
 use super::users::Role;
 use crate::finding::Finding;
 use crate::store::review::{self as rv, Action, Decision, QueuedMessage, Review};
-use crate::store::{OutboxState, Store, Submission, SubmissionState, Verdict};
+use crate::store::{MessageKind, OutboxState, Store, Submission, SubmissionState, Verdict};
 
 /// The longest reason kept (a few paragraphs).
 const MAX_REASON_CHARS: usize = 2000;
@@ -311,7 +311,7 @@ pub async fn decide(
         let mut messages = Vec::new();
         if let Some((subject, body)) = told {
             messages = crate::review::to_each(
-                crate::store::MessageKind::Review,
+                MessageKind::Review,
                 &crate::review::recipients(&c.config(), sub.agency_folder.as_deref()),
                 &subject,
                 &body,
@@ -322,7 +322,7 @@ pub async fn decide(
                     first.clone_from(&r.receipt_body);
                 }
                 messages.push(crate::store::OutboxMessage {
-                    kind: crate::store::MessageKind::Receipt,
+                    kind: MessageKind::Receipt,
                     recipient: path,
                     subject: subject.clone(),
                     body_text: format!("{subject}\n\n{body}\n——以下为此前的审核意见——\n\n{first}"),
@@ -490,7 +490,7 @@ pub async fn assign(
             });
             for to in crate::review::recipients(&c.config(), Some(&folder)) {
                 messages.push(crate::store::OutboxMessage {
-                    kind: crate::store::MessageKind::Feedback,
+                    kind: MessageKind::Feedback,
                     recipient: to,
                     subject: r.subject.clone(),
                     body_text: body.clone(),
@@ -734,18 +734,18 @@ pub async fn queue(
     )
 }
 
-pub fn kind_label(kind: &str) -> &str {
+/// How the console names a kind of message.
+pub fn kind_label(kind: MessageKind) -> &'static str {
     match kind {
-        "feedback" => "审核意见",
-        "admin" => "审核意见（管理员）",
-        "receipt" => "回执文件",
-        "duplicate" => "重复提交答复",
-        "notice" => "管理员通知",
-        "digest" => "每日汇总",
-        "review" => "复核决定",
-        "received" => "已收到，正在审核",
-        "reminder" => "催报提醒",
-        other => other,
+        MessageKind::Feedback => "审核意见",
+        MessageKind::Admin => "审核意见（管理员）",
+        MessageKind::Receipt => "回执文件",
+        MessageKind::Duplicate => "重复提交答复",
+        MessageKind::Notice => "管理员通知",
+        MessageKind::Digest => "每日汇总",
+        MessageKind::Review => "复核决定",
+        MessageKind::Received => "已收到，正在审核",
+        MessageKind::Reminder => "催报提醒",
     }
 }
 
@@ -819,7 +819,7 @@ pub async fn mail_queue(
                                 @for m in list {
                                     tr {
                                         td { @if let Some(r) = &m.receipt { a href=(format!("/submission/{}", enc(r))) { (r) } } }
-                                        td { (kind_label(&m.kind)) }
+                                        td { (kind_label(m.kind)) }
                                         td { (m.recipient) }
                                         td { (m.subject) }
                                         td.num { (m.attempts) }
