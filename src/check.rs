@@ -109,10 +109,9 @@ impl CheckResult {
     /// The report, when the file is one at all: read, and neither refused as a file (format,
     /// damage, scan) nor found to be something other than an annual report.
     pub fn readable_report(&self) -> Option<&Report> {
-        let refused = self
-            .findings
-            .iter()
-            .any(|f| f.rule.starts_with("file.") || f.rule == "structure.not_a_report");
+        let refused = self.findings.iter().any(|f| {
+            f.rule.starts_with("file.") || f.rule == crate::report::structure::NOT_A_REPORT.id
+        });
         self.report.as_ref().filter(|_| !refused)
     }
 }

@@ -118,7 +118,7 @@ pub enum About {
 impl About {
     /// Rules `read.*` and `file.ocr` are about the reading; every other rule the report.
     pub fn of_rule(rule: &str) -> About {
-        if rule.starts_with("read.") || rule == "file.ocr" {
+        if rule.starts_with("read.") || rule == crate::rules::FILE_OCR.id {
             About::Reading
         } else {
             About::Report

@@ -176,7 +176,9 @@ fn import_file(
         let reason = result
             .findings
             .iter()
-            .find(|f| f.rule.starts_with("file.") || f.rule == "structure.not_a_report")
+            .find(|f| {
+                f.rule.starts_with("file.") || f.rule == crate::report::structure::NOT_A_REPORT.id
+            })
             .map_or("不是可读取的年度报告".to_string(), |f| {
                 f.message.clone()
             });

@@ -34,7 +34,11 @@ pub const UNCERTAIN_RULES: [&str; 4] = [
 /// A report read from a scan (`file.ocr`) is held whatever `mode` says: its numbers are
 /// OCR's, and nianbao never answers on a guess (issue 25).
 pub fn hold_reason(mode: HoldMode, result: &CheckResult) -> Option<String> {
-    if result.findings.iter().any(|f| f.rule == "file.ocr") {
+    if result
+        .findings
+        .iter()
+        .any(|f| f.rule == crate::rules::FILE_OCR.id)
+    {
         return Some("扫描件由文字识别（OCR）读取，须人工复核后答复".into());
     }
     match mode {

@@ -257,7 +257,7 @@ impl Pipeline {
             )
         });
         let (subject, body) = match &result.findings.first() {
-            Some(f) if f.rule == "file.too_large" => mail::render(
+            Some(f) if f.rule == crate::rules::FILE_TOO_LARGE.id => mail::render(
                 &sub.receipt,
                 agency.map(|a| a.name.as_str()),
                 &name,

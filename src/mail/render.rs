@@ -32,10 +32,9 @@ pub fn render(
 /// A report of another year than the season's, accepted for its own year: `(its year, the
 /// season's year)`, read from the finding `season.year` (a warning for a past year).
 pub fn other_year(result: &CheckResult) -> Option<(i32, i32)> {
-    let f = result
-        .findings
-        .iter()
-        .find(|f| f.rule == "season.year" && f.severity == crate::finding::Severity::Warning)?;
+    let f = result.findings.iter().find(|f| {
+        f.rule == crate::validate::SEASON_YEAR.id && f.severity == crate::finding::Severity::Warning
+    })?;
     Some((
         f.actual.as_deref()?.parse().ok()?,
         f.expected.as_deref()?.parse().ok()?,

@@ -16,6 +16,9 @@ mod wording;
 #[cfg(test)]
 mod tests;
 
+/// The submission-year rule, whose finding the mail reads to tell a past year's report.
+pub use structure::SEASON_YEAR;
+
 use crate::extract::SourceRef;
 use crate::finding::{Finding, Rule};
 use crate::report::{Parsed, Report};

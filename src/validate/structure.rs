@@ -84,11 +84,10 @@ pub fn rules() -> Vec<&'static Rule> {
 }
 
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
-    if v.parsed
-        .findings
-        .iter()
-        .any(|f| f.rule == "structure.not_a_report" || f.rule == "structure.pre2019_template")
-    {
+    if v.parsed.findings.iter().any(|f| {
+        f.rule == crate::report::structure::NOT_A_REPORT.id
+            || f.rule == crate::report::structure::PRE_2019.id
+    }) {
         // Nothing below would help the clerk: the reading stage said what the file is.
         return;
     }
