@@ -989,7 +989,7 @@ fn export(
         Err(code) => return code,
     };
     let result = result.and_then(|e| match format {
-        ExportFormat::Csv => Ok(nianbao::export::to_csv(&e)),
+        ExportFormat::Csv => nianbao::export::to_csv(&e),
         ExportFormat::Xlsx => nianbao::export::to_xlsx(&e),
         ExportFormat::Json => nianbao::export::to_json(&e),
     });

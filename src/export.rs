@@ -476,37 +476,22 @@ fn is_number(s: &str) -> bool {
         && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn csv_field(s: &str) -> String {
-    let s = neutralised(s);
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.into_owned()
+/// CSV (RFC 4180: fields quoted where needed, CRLF line ends), UTF-8 with a BOM so that
+/// Excel shows the Chinese headers; every cell [`neutralised`] first.
+pub fn to_csv(e: &Export) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer("\u{FEFF}".as_bytes().to_vec());
+    let rows = std::iter::once(header(e))
+        .chain(e.lines.iter().map(|l| row_cells(e, l)))
+        .chain(e.subtotals.iter().map(|s| subtotal_cells(e, s)))
+        .chain(std::iter::once(total_cells(e)));
+    for cells in rows {
+        writer.write_record(cells.iter().map(|c| neutralised(c).into_owned()))?;
     }
-}
-
-/// CSV (RFC 4180), UTF-8 with a BOM so that Excel shows the Chinese headers.
-pub fn to_csv(e: &Export) -> Vec<u8> {
-    let mut out = String::from("\u{FEFF}");
-    let mut line = |cells: Vec<String>| {
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
-    };
-    line(header(e));
-    for l in &e.lines {
-        line(row_cells(e, l));
-    }
-    for s in &e.subtotals {
-        line(subtotal_cells(e, s));
-    }
-    line(total_cells(e));
-    out.into_bytes()
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("CSV export: {}", e.error()))
 }
 
 /// An .xlsx workbook: one sheet, header in bold, numbers as numbers, first column frozen.
@@ -576,15 +561,15 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {
-        assert_eq!(csv_field("=1+2"), "'=1+2");
-        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_field("\tx"), "'\tx");
-        assert_eq!(csv_field("+cmd|' -C calc'!A0"), "'+cmd|' -C calc'!A0");
-        assert_eq!(csv_field("-2"), "-2");
-        assert_eq!(csv_field("+3.5"), "+3.5");
-        assert_eq!(csv_field("-"), "'-");
-        assert_eq!(csv_field("96171.6"), "96171.6");
-        assert_eq!(csv_field("西塞山区"), "西塞山区");
+        assert_eq!(neutralised("=1+2"), "'=1+2");
+        assert_eq!(neutralised("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralised("\tx"), "'\tx");
+        assert_eq!(neutralised("+cmd|' -C calc'!A0"), "'+cmd|' -C calc'!A0");
+        assert_eq!(neutralised("-2"), "-2");
+        assert_eq!(neutralised("+3.5"), "+3.5");
+        assert_eq!(neutralised("-"), "'-");
+        assert_eq!(neutralised("96171.6"), "96171.6");
+        assert_eq!(neutralised("西塞山区"), "西塞山区");
     }
 
     #[test]

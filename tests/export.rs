@@ -59,6 +59,10 @@ fn export_of_the_corpus() {
     // 2022: 000 (accepted), 001 (rejected: its table 2 is damaged), 002 (accepted).
     let csv = String::from_utf8(export(&d, &["--year", "2022"])).expect("utf-8");
     let csv = csv.strip_prefix('\u{FEFF}').expect("BOM for Excel");
+    assert!(
+        csv.ends_with("\r\n") && csv.matches("\r\n").count() == csv.matches('\n').count(),
+        "every line ends with CRLF (RFC 4180)"
+    );
     let lines: Vec<Vec<String>> = csv.lines().map(fields).collect();
     let header = &lines[0];
     let col = |name: &str| {

@@ -1444,7 +1444,7 @@ pub async fn export(
         match format.as_str() {
             "xlsx" => crate::export::to_xlsx(&e),
             "json" => crate::export::to_json(&e),
-            _ => Ok(crate::export::to_csv(&e)),
+            _ => crate::export::to_csv(&e),
         }
     })
     .await;
