@@ -191,16 +191,12 @@ fn token_from(headers: &HeaderMap) -> Option<String> {
     cookie_value(headers, COOKIE)
 }
 
-/// The value of the cookie `name` in the request's cookies.
+/// The value of the cookie `name` in the request's cookies (every `Cookie` header, parsed
+/// by axum-extra's `CookieJar`); an empty value is none.
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_string())
+    axum_extra::extract::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty())
 }
 
