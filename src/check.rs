@@ -239,6 +239,20 @@ pub(crate) fn judge_reading(
         let doubted = f.severity == Severity::Error
             && f.rule.starts_with("sum.")
             && summary.doubtful.iter().any(|d| touches(f, d));
+        // Characters misread (禁 as 茜, a full-width comma as a half-width one) look like
+        // the agency's wording: on a scan they are the reader's doubt until the officer
+        // has looked at the page.
+        let by_characters = !read_shape
+            && (f.rule.starts_with("label.")
+                || f.rule.starts_with("wording.")
+                || f.rule.starts_with("numbering.")
+                || f.rule == validate::TITLE_WORDING.id
+                || f.rule == validate::HEADING_WORDING.id);
+        if by_characters {
+            f.severity = Severity::Warning;
+            f.about = crate::finding::About::Reading;
+            f.message = format!("可能是识别误差，请对照扫描件核对：{}", f.message);
+        }
         if read_shape {
             f.rule = rules::READ_DOUBTFUL.id;
             f.severity = Severity::Warning;
@@ -246,10 +260,7 @@ pub(crate) fn judge_reading(
             f.message = format!("读取存疑，请对照扫描件核对：{}", f.message);
         }
         if doubted {
-            f.rule = rules::READ_SUM_DOUBTFUL.id;
-            f.severity = rules::READ_SUM_DOUBTFUL.severity;
-            f.about = crate::finding::About::Reading;
-            f.message = format!("读取存疑，可能是识别错误而非报告错误：{}", f.message);
+            blame_reading(f);
         }
     }
     for d in &mut summary.doubtful {
@@ -295,6 +306,67 @@ pub(crate) fn judge_reading(
     ));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     summary
+}
+
+/// A relation that fails through a doubtful cell: the reader's doubt, not the agency's
+/// error (`read.sum_doubtful`).
+fn blame_reading(f: &mut Finding) {
+    f.rule = rules::READ_SUM_DOUBTFUL.id;
+    f.severity = rules::READ_SUM_DOUBTFUL.severity;
+    f.about = crate::finding::About::Reading;
+    f.message = format!("读取存疑，可能是识别错误而非报告错误：{}", f.message);
+}
+
+/// The findings of a scan's report after the officer corrected cells of its reading (issue
+/// 25), from the findings stored at the first check: what depends on the values is found
+/// again on the corrected report (`validate::revalue`), what depends only on the file
+/// (structure, wording, the reading stage, `file.ocr`) is kept. A corrected cell is no
+/// longer doubtful; the other doubtful cells still make a failed relation through them the
+/// reader's doubt, not the agency's error, as at the first check.
+pub fn findings_after_correction(
+    report: &Report,
+    stored: Vec<Finding>,
+    corrected: &[(u8, String, String)],
+    ctx: &Context<'_>,
+) -> Vec<Finding> {
+    let again = validate::value_rules();
+    let at = |f: &Finding, (t, r, c): &(u8, String, String)| {
+        f.location.table == Some(*t)
+            && f.location.row.as_deref() == Some(r.as_str())
+            && f.location.column.as_deref() == Some(c.as_str())
+    };
+    let mut findings: Vec<Finding> = stored
+        .into_iter()
+        .filter(|f| {
+            !again.iter().any(|r| r.id == f.rule)
+                && f.rule != rules::READ_SUM_DOUBTFUL.id
+                && !(f.rule == rules::READ_DOUBTFUL.id && corrected.iter().any(|c| at(f, c)))
+        })
+        .collect();
+    let doubts: Vec<(u8, String, String)> = findings
+        .iter()
+        .filter(|f| f.rule == rules::READ_DOUBTFUL.id)
+        .filter_map(|f| {
+            Some((
+                f.location.table?,
+                f.location.row.clone()?,
+                f.location.column.clone()?,
+            ))
+        })
+        .collect();
+    for mut f in validate::revalue(report, ctx) {
+        let touches = doubts.iter().any(|(t, r, c)| {
+            f.location.table == Some(*t)
+                && (f.location.row.as_deref() == Some(r.as_str())
+                    || f.location.column.as_deref() == Some(c.as_str()))
+        });
+        if f.severity == Severity::Error && f.rule.starts_with("sum.") && touches {
+            blame_reading(&mut f);
+        }
+        findings.push(f);
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    findings
 }
 
 /// Validates an already read file again in another context (last year's report, found

@@ -158,7 +158,9 @@ pub fn decision(d: &DecisionMail<'_>) -> Option<(String, String)> {
                 }
             ),
         ),
-        Action::Hold | Action::Release | Action::Resend | Action::Assign => return None,
+        Action::Hold | Action::Release | Action::Resend | Action::Assign | Action::Correct => {
+            return None;
+        }
     };
     let subject = format!("【{tag}】{agency} {file_name}");
     Some((clean(&subject), format!("{agency}：\n\n{text}{FOOTER}")))
@@ -185,6 +187,12 @@ pub fn marks_any(decisions: &[crate::store::review::Review]) -> bool {
     decisions
         .iter()
         .any(|r| r.action == Action::NotApplicable && r.finding_seq.is_some())
+}
+
+/// Whether `decisions` correct cells of a scan's reading (the release redraws the feedback
+/// from the corrected report, and says what was corrected).
+pub fn corrects_any(decisions: &[crate::store::review::Review]) -> bool {
+    decisions.iter().any(|r| r.action == Action::Correct)
 }
 
 /// The feedback of submission `id` drawn again from its stored report and findings, for
@@ -239,6 +247,20 @@ pub fn redraw(
         .unwrap_or(body.len());
     if !marked.is_empty() {
         body.insert_str(at, &format!("\n{told}"));
+    }
+    // Corrections first: they come before the findings marked not applicable in the text.
+    let corrections: String = decisions
+        .iter()
+        .filter(|r| r.action == Action::Correct)
+        .map(|r| format!("  · {}\n", r.reason.trim()))
+        .collect();
+    if !corrections.is_empty() {
+        body.insert_str(
+            at,
+            &format!(
+                "\n人工复核：经政务公开办对照扫描件人工核对，以下识别结果已更正，本意见按更正后的数据审核：\n{corrections}"
+            ),
+        );
     }
     let receipt_body = format!("{body}{}", crate::mail::items::appendix(&result.findings));
     Ok(Released {

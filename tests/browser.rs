@@ -10,10 +10,15 @@
 //! agency's mail exactly once, a file at the inbox's top level given to its agency, and
 //! the comparison chosen by default.
 //!
+//! Issue 25: a scan is held; the officer sees its page beside the tables as read, corrects
+//! one cell with a reason, releases, and the agency's mail carries the corrected value.
+//!
 //! With `NIANBAO_SCREENSHOTS=DIR` the overview and a submission page are saved there as
 //! PNG (how `docs/console-*.png` are made).
 
 mod harness;
+#[path = "support/image_pdf.rs"]
+mod image_pdf;
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -759,4 +764,114 @@ fn a_district_user_sees_only_the_district_in_a_browser() {
         },
     );
     d.stop();
+}
+
+#[test]
+fn the_officer_corrects_a_scans_cell_beside_its_page_and_releases_in_a_browser() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    let smtp_port = free_port();
+    let _smtp = SmtpServer::start(smtp_port, mail.path());
+    let http_port = free_port();
+    let mut d = season(smtp_port, http_port);
+    add_admin(&d, "gkb");
+    d.start();
+    std::fs::write(
+        d.inbox().join("xss/年报盖章扫描件.pdf"),
+        image_pdf::scanned_fixture(200),
+    )
+    .expect("drop");
+    d.wait_count(CHECKED, 1, 240);
+    let to_xss = || -> Vec<String> {
+        received(mail.path())
+            .into_iter()
+            .filter(|(to, _)| to.iter().any(|t| t == "gkb@xss.example.cn"))
+            .map(|(_, raw)| body_text(&raw))
+            .collect()
+    };
+    wait_for(|| to_xss().len() == 1, "the acknowledgement of the scan");
+    assert!(to_xss()[0].contains("已收到，正在审核"), "{:?}", to_xss());
+    let receipt = receipts_of(&d, Some("xss")).remove(0);
+    let cell =
+        "SELECT value FROM cells WHERE tbl = 2 AND row = 'carried_over' AND col = 'natural_person'";
+    let read = d.count(cell);
+    let fixed = read + 1;
+
+    in_browser(http_port, async |c: &Client, base: &str, _: &Path| {
+        c.goto(&format!("{base}/submission/{receipt}"))
+            .await
+            .expect("open the scan");
+        // The first page is shown beside the tables (the browser loads and decodes it).
+        c.execute(
+            "document.querySelector('div.scan-pages img').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .expect("scroll to the page");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let shown = c
+                .execute(
+                    "const i = document.querySelector('div.scan-pages img'); \
+                     return i !== null && i.complete && i.naturalWidth > 500;",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if shown {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the scan's page image did not load"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(text_of(c, "#scan-tables").await.contains("自然人"));
+        screenshot(c, "console-scan-review.png").await;
+        c.find(Locator::Css("#correct-any select[name=cell]"))
+            .await
+            .expect("the cell list")
+            .select_by_value("2/carried_over/natural_person")
+            .await
+            .expect("choose the cell");
+        type_into(
+            c,
+            Locator::Css("#correct-any input[name=value]"),
+            &fixed.to_string(),
+            "value field",
+        )
+        .await;
+        type_into(
+            c,
+            Locator::Css("#correct-any input[name=reason]"),
+            "对照扫描件第 4 页",
+            "reason field",
+        )
+        .await;
+        follow(c, Locator::Css("#correct-any button"), "更正").await;
+        assert!(text_of(c, "#confirm").await.contains("已更正识别结果"));
+        let history = text_of(c, "#history").await;
+        assert!(
+            history.contains(&format!(
+                "识别为 {read}，经核对更正为 {fixed}（理由：对照扫描件第 4 页）"
+            )),
+            "{history}"
+        );
+        follow(c, Locator::Css("#release-section button"), "发出审核意见").await;
+        assert!(text_of(c, "#confirm").await.contains("审核意见已发出"));
+    });
+    assert_eq!(d.count(cell), fixed);
+    wait_for(|| to_xss().len() == 2, "the released feedback");
+    let feedback = to_xss()
+        .into_iter()
+        .find(|m| !m.contains("已收到，正在审核"))
+        .expect("the feedback");
+    assert!(
+        feedback.contains(&format!("识别为 {read}，经核对更正为 {fixed}")),
+        "{feedback}"
+    );
+    assert!(feedback.contains("本报告由扫描件识别读取"), "{feedback}");
+    assert_eq!(d.stop(), Some(0));
 }

@@ -114,6 +114,18 @@ fn a_district_user_is_refused_everything_of_another_district_on_every_route() {
                     assert_eq!(xs.get(&p).code, 200, "{p}");
                 }
             }
+            ("get", "/submission/{receipt}/page/{page}") => {
+                for other in [&lc, &czj] {
+                    let p = path.replace("{receipt}", other).replace("{page}", "1");
+                    let r = xs.get(&p);
+                    assert_eq!(r.code, 403, "{p}: {}", r.text());
+                }
+                // The district's own report is no scan: no page image, said so.
+                let p = path.replace("{receipt}", &xss).replace("{page}", "1");
+                let r = xs.get(&p);
+                assert_eq!(r.code, 404, "{p}");
+                assert!(r.text().contains("不是扫描件"), "{p}: {}", r.text());
+            }
             ("post", _) if reach == Reach::Submission => {
                 let p = path.replace("{receipt}", &lc);
                 let r = xs.post(

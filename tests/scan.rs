@@ -376,3 +376,60 @@ fn generated_scans_are_read_exactly_or_marked_doubtful() {
     assert!(t.wrong_unmarked.is_empty(), "{:#?}", t.wrong_unmarked);
     let _ = png;
 }
+
+/// Issue 25, mutants on the page: a report whose table 2 total is wrong (自然人 of （七）总计
+/// raised by 5) is printed, rasterised at 300 dpi, lightly turned and saved as JPEG 80. The
+/// reader is sure of the wrong total as written: the broken sum is the agency's error (an
+/// error about the report, not a doubt about the reading), and the value is read as written,
+/// never "repaired" by the arithmetic.
+#[test]
+fn a_wrong_total_on_a_clean_scan_is_the_agencys_error() {
+    if nianbao::extract::ocr_status().is_err() {
+        panic!("tesseract with chi_sim must be installed: test.sh installs it");
+    }
+    let mut rng = StdRng::seed_from_u64(seed() ^ 0x5ca9);
+    let mut report = random_report(&mut rng, Template::V2021);
+    let total = report
+        .applications
+        .as_ref()
+        .and_then(|a| a.get(AppRow::TotalHandled))
+        .and_then(|v| v[0])
+        .expect("a total");
+    report
+        .set_cell(2, "total_handled", "natural_person", Some(total + 5))
+        .expect("the total is a cell");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pdf = print(dir.path(), std::slice::from_ref(&report), seed() ^ 0x5ca9).remove(0);
+    let spoiled: Vec<(u32, u32, Vec<u8>)> = rasterise(&pdf, 300)
+        .iter()
+        .map(|img| {
+            let img = turn(img, 0.3);
+            (img.width(), img.height(), jpeg(&img, 80))
+        })
+        .collect();
+    let r = check_filed(&image_pdf(&spoiled), "mutant.pdf", 2023);
+    let read = r
+        .report
+        .as_ref()
+        .and_then(|r| r.applications.as_ref())
+        .and_then(|a| a.get(AppRow::TotalHandled))
+        .and_then(|v| v[0]);
+    assert_eq!(read, Some(total + 5), "{:#?}", r.findings);
+    let sums: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.location.table == Some(2) && f.rule.starts_with("sum."))
+        .collect();
+    assert!(!sums.is_empty(), "the broken sum is not found: {:#?}", r.findings);
+    assert!(
+        sums.iter().all(|f| f.severity == nianbao::finding::Severity::Error
+            && f.about == nianbao::finding::About::Report),
+        "{sums:#?}"
+    );
+    assert!(
+        !r.findings.iter().any(|f| f.rule == "read.sum_doubtful"),
+        "{:#?}",
+        r.findings
+    );
+    assert!(!r.accepted());
+}

@@ -9,48 +9,12 @@ mod harness;
 #[path = "support/image_pdf.rs"]
 mod image_pdf;
 
-use std::process::Command;
 use std::time::Duration;
 
-use harness::smtp::{SmtpServer, mails_to, smtp_config, wait_received};
+use harness::smtp::{SmtpServer, mails_to, parts, received, smtp_config, wait_received};
 use harness::web::{Client, csrf_of, free_port, receipt_of, user_add};
 use harness::{CHECKED, Daemon};
-use image_pdf::image_pdf;
-
-/// The fixture PDF's pages as JPEGs at `dpi`, packed into an image-only PDF.
-fn scanned_fixture(dpi: u32) -> Vec<u8> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pdf = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/005_huaian-2024.pdf"
-    );
-    let status = Command::new("pdftoppm")
-        .args([
-            "-r",
-            &dpi.to_string(),
-            "-jpeg",
-            "-jpegopt",
-            "quality=75",
-            pdf,
-        ])
-        .arg(dir.path().join("p"))
-        .status()
-        .expect("pdftoppm");
-    assert!(status.success());
-    let mut files: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    let pages: Vec<(u32, u32, Vec<u8>)> = files
-        .iter()
-        .map(|f| {
-            let (w, h) = image::image_dimensions(f).expect("dimensions");
-            (w, h, std::fs::read(f).expect("jpeg"))
-        })
-        .collect();
-    image_pdf(&pages)
-}
+use image_pdf::scanned_fixture;
 
 #[test]
 fn a_dropped_scan_is_held_acknowledged_at_once_and_released_by_the_officer() {
@@ -102,12 +66,92 @@ fn a_dropped_scan_is_held_acknowledged_at_once_and_released_by_the_officer() {
     assert!(text.contains("id=\"held\""), "{text}");
     assert!(text.contains("扫描件"), "{text}");
     let csrf = csrf_of(&text);
+    // The scan's pages beside the tables as read.
+    assert!(text.contains("id=\"scan-tables\""), "{text}");
+    assert!(
+        text.contains(&format!("/submission/{receipt}/page/1")),
+        "{text}"
+    );
+    let image = alice.get(&format!("/submission/{receipt}/page/1"));
+    assert_eq!(image.code, 200);
+    assert_eq!(image.header("content-type"), Some("image/png"));
+    assert!(image.body.starts_with(b"\x89PNG"), "not a PNG");
+    assert_eq!(
+        alice.get(&format!("/submission/{receipt}/page/99")).code,
+        404
+    );
+
+    // The officer corrects one cell of the reading, with a reason (kept in the history).
+    let cell =
+        "SELECT value FROM cells WHERE tbl = 2 AND row = 'carried_over' AND col = 'natural_person'";
+    let read: i64 = d.count(cell);
+    let correct = |alice: &mut Client, value: &str, reason: &str| {
+        alice.post(
+            &format!("/submission/{receipt}/correct"),
+            &[
+                ("csrf", &csrf),
+                ("cell", "2/carried_over/natural_person"),
+                ("value", value),
+                ("reason", reason),
+            ],
+        )
+    };
+    let same = correct(&mut alice, &read.to_string(), "核对");
+    assert_eq!(same.code, 409);
+    assert!(same.text().contains("无需更正"), "{}", same.text());
+    let not_a_number = correct(&mut alice, "1o", "核对");
+    assert_eq!(not_a_number.code, 409);
+    assert!(
+        not_a_number.text().contains("不是整数"),
+        "{}",
+        not_a_number.text()
+    );
+    let no_reason = correct(&mut alice, "7", " ");
+    assert_eq!(no_reason.code, 409);
+    let fixed = read + 1;
+    let r = correct(&mut alice, &fixed.to_string(), "对照扫描件第 4 页");
+    assert_eq!(r.code, 303, "{}", r.text());
+    assert_eq!(
+        d.count(cell),
+        fixed,
+        "the stored cell is the corrected value"
+    );
+    let page_after = alice.get(&page).text();
+    assert!(page_after.contains("更正识别结果"), "{page_after}");
+    assert!(
+        page_after.contains(&format!(
+            "识别为 {read}，经核对更正为 {fixed}（理由：对照扫描件第 4 页）"
+        )),
+        "{page_after}"
+    );
+    // Still held: the agency has heard nothing of it yet.
+    assert_eq!(mails_to(mail_dir.path(), "gkb@xss.example.cn").len(), 1);
+
     let r = alice.post(
         &format!("/submission/{receipt}/review"),
         &[("csrf", &csrf), ("action", "release")],
     );
     assert_eq!(r.code, 303, "{}", r.text());
     assert_eq!(wait_received(mail_dir.path(), 2, 60).len(), 2);
+    // The released mail carries the reviewed tables: the corrected value in its HTML part,
+    // and the correction said in its text.
+    let released = received(mail_dir.path())
+        .into_iter()
+        .map(|(_, raw)| parts(&raw))
+        .find(|(s, _, _)| !s.starts_with("【已收到，正在审核】"))
+        .expect("the released feedback");
+    assert!(
+        released
+            .1
+            .contains(&format!("识别为 {read}，经核对更正为 {fixed}")),
+        "{}",
+        released.1
+    );
+    assert!(released.2.contains(&format!(">{fixed}<")), "{}", released.2);
+    // After the release nothing more is corrected.
+    let late = correct(&mut alice, &read.to_string(), "再改");
+    assert_eq!(late.code, 409);
+    assert!(late.text().contains("已经发出"), "{}", late.text());
     let mails = mails_to(mail_dir.path(), "gkb@xss.example.cn");
     let feedback = mails
         .iter()
@@ -125,6 +169,72 @@ fn a_dropped_scan_is_held_acknowledged_at_once_and_released_by_the_officer() {
             .contains("（扫描识别，非报告错误）本报告由扫描件识别读取"),
         "{}",
         feedback.1
+    );
+    assert_eq!(d.stop(), Some(0));
+}
+
+/// Issue 25, item 5: scans do not starve the rest. With one ingest worker, two scans are
+/// dropped and then a text report: the workers record the scans and leave them to the scan
+/// lane (the retry task, one scan at a time), so the text report is checked while scans are
+/// still waiting to be read. Before the lane, the one worker read the scans first and the
+/// text report waited for all of them.
+#[test]
+fn a_text_report_dropped_during_a_scan_burst_is_not_kept_waiting_behind_the_scans() {
+    let mut d = Daemon::new();
+    let config = d.inbox().parent().expect("dir").join("nianbao.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("max_file_mb = 1\n", "max_file_mb = 20\n")
+            .replace("workers = 2\n", "workers = 1\n"),
+    )
+    .expect("config");
+    let scan = scanned_fixture(150);
+    d.start();
+    for i in 0..2 {
+        // Each scan its own bytes (a comment after the end of the PDF), so that none is a
+        // duplicate answered without reading.
+        let mut bytes = scan.clone();
+        bytes.extend_from_slice(format!("\n% copy {i}\n").as_bytes());
+        std::fs::write(d.inbox().join(format!("xss/扫描件{i}.pdf")), bytes).expect("drop");
+    }
+    const SCANS_RECORDED: &str =
+        "SELECT count(*) FROM submissions WHERE original_name LIKE 'xss/%'";
+    d.wait_count(SCANS_RECORDED, 2, 120);
+    std::fs::write(
+        d.inbox().join("lc/年报.txt"),
+        harness::fixture("000_d016082c1b868431.txt"),
+    )
+    .expect("drop");
+    d.wait_count(
+        "SELECT count(*) FROM submissions WHERE original_name LIKE 'lc/%' AND state != 'archived'",
+        1,
+        120,
+    );
+    let scans_waiting = d.count(
+        "SELECT count(*) FROM submissions WHERE original_name LIKE 'xss/%' AND state = 'archived'",
+    );
+    assert!(
+        scans_waiting >= 1,
+        "the text report was checked only after the scans: {scans_waiting} of 2 still waiting\n{}",
+        d.log()
+    );
+    assert!(
+        d.log().contains("read by OCR in the scan lane"),
+        "{}",
+        d.log()
+    );
+    // The lane reads every scan in the end, and holds each for the officer's review.
+    d.wait_count(
+        "SELECT count(*) FROM submissions WHERE original_name LIKE 'xss/%' AND state != 'archived'",
+        2,
+        300,
+    );
+    assert_eq!(
+        d.count("SELECT count(*) FROM findings WHERE rule = 'file.ocr'"),
+        2,
+        "{}",
+        d.log()
     );
     assert_eq!(d.stop(), Some(0));
 }

@@ -17,6 +17,7 @@ mod download;
 mod origin;
 mod pages;
 mod review;
+mod scan;
 pub mod scope;
 mod throttle;
 pub mod users;
@@ -246,6 +247,18 @@ console_routes![
         "/submission/{receipt}/original",
         Submission,
         pages::original
+    ),
+    (
+        get,
+        "/submission/{receipt}/page/{page}",
+        Submission,
+        scan::page
+    ),
+    (
+        post,
+        "/submission/{receipt}/correct",
+        Submission,
+        scan::correct
     ),
     (get, "/agency/{folder}", Agency, pages::agency),
     (get, "/export/{file}", Listing, pages::export),

@@ -690,6 +690,8 @@ struct SubmissionView {
     duplicate_of: Option<String>,
     superseded_by: Option<String>,
     review: super::review::ReviewView,
+    /// For a report read from a scan: how many of its pages are shown beside the tables.
+    scan_pages: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -731,8 +733,14 @@ pub async fn submission(
         let agency = agency_name(&c.config(), &sub);
         let mut review = super::review::load(store, &c.config(), &sub)?;
         review.done = query.done;
+        let scan_pages = if super::scan::is_scan(&findings) {
+            Some(super::scan::pages_of(c, &sub)?)
+        } else {
+            None
+        };
         Ok(Some(SubmissionView {
             review,
+            scan_pages,
             duplicate_of: receipt_of(sub.duplicate_of)?,
             superseded_by: receipt_of(sub.superseded_by)?,
             messages: crate::store::messages_of_submission(conn, sub.id)?,
@@ -886,7 +894,9 @@ fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
                 }
             }
             (super::review::section(v, sub, &view.review, &result.findings))
-            @if let Some(t) = tables {
+            @if let Some(pages) = view.scan_pages {
+                (super::scan::section(v, sub, result, pages, view.review.held))
+            } @else if let Some(t) = tables {
                 h2 { "表格（标红的格有错误，标黄的格有提示）" }
                 // The mail's renderer, which escapes every value itself.
                 div.tables { (PreEscaped(t)) }
@@ -993,6 +1003,19 @@ fn is_receipt(s: &str) -> bool {
 }
 
 /// The archived original of a receipt, by receipt number only; 404 for anything else.
+/// Where the archived original of `sub` is; an error when its stored sha256 is no hash
+/// (a damaged database must not name a path outside the archive).
+pub(super) fn archived_path(c: &Console, sub: &Submission) -> anyhow::Result<std::path::PathBuf> {
+    if sub.sha256.len() != 64 || !sub.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        anyhow::bail!(
+            "{}: stored sha256 {:?} is not a hash",
+            sub.receipt,
+            sub.sha256
+        );
+    }
+    Ok(c.paths.archived(&sub.sha256))
+}
+
 pub async fn original(
     State(console): State<Arc<Console>>,
     Extension(v): Extension<Visitor>,
@@ -1034,14 +1057,7 @@ pub async fn original(
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(None);
         };
-        if sub.sha256.len() != 64 || !sub.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            anyhow::bail!(
-                "{}: stored sha256 {:?} is not a hash",
-                sub.receipt,
-                sub.sha256
-            );
-        }
-        let path = c.paths.archived(&sub.sha256);
+        let path = archived_path(c, &sub)?;
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(Err(sub))),

@@ -24,7 +24,7 @@ use crate::store::review::{self as rv, Action, Decision, QueuedMessage, Review};
 use crate::store::{MessageKind, OutboxState, Store, Submission, SubmissionState, Verdict};
 
 /// The longest reason kept (a few paragraphs).
-const MAX_REASON_CHARS: usize = 2000;
+pub(super) const MAX_REASON_CHARS: usize = 2000;
 
 /// The reason recorded with the verdict a release gives when the errors were all marked
 /// not applicable while the feedback was held.
@@ -54,7 +54,7 @@ impl Console {
 }
 
 /// What an action came to.
-enum Done {
+pub(super) enum Done {
     /// Done: back to the submission's page saying what was done (`?done=`).
     Confirmed(String, &'static str),
     NotFound,
@@ -63,7 +63,7 @@ enum Done {
 }
 
 /// Runs an action on the writing connection, then answers it.
-async fn act(
+pub(super) async fn act(
     console: &Arc<Console>,
     v: &Visitor,
     f: impl FnOnce(&Console, &Store) -> anyhow::Result<Done> + Send + 'static,
@@ -125,6 +125,19 @@ fn base_name(sub: &Submission) -> String {
         .to_string()
 }
 
+/// An admin's action on submission `receipt`: refused (403) for a viewer, or outside the
+/// user's region.
+pub(super) async fn admin_on(
+    console: &Arc<Console>,
+    v: &Visitor,
+    receipt: &str,
+) -> Result<(), Response> {
+    if !may(v, Role::Admin) {
+        return Err(admin_only());
+    }
+    super::scope::receipt_allowed(console, v, receipt).await
+}
+
 /// Who acted, as the history shows it: the daemon as 系统.
 fn who(reviewer: &str) -> &str {
     if reviewer == rv::DAEMON {
@@ -135,7 +148,7 @@ fn who(reviewer: &str) -> &str {
 }
 
 /// Who acted, for the history.
-fn reviewer(v: &Visitor) -> String {
+pub(super) fn reviewer(v: &Visitor) -> String {
     v.user.clone().unwrap_or_else(|| "本机管理员".into())
 }
 
@@ -145,10 +158,7 @@ pub async fn resend(
     Extension(v): Extension<Visitor>,
     Path(receipt): Path<String>,
 ) -> Response {
-    if !may(&v, Role::Admin) {
-        return admin_only();
-    }
-    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+    if let Err(r) = admin_on(&console, &v, &receipt).await {
         return r;
     }
     let who = reviewer(&v);
@@ -198,10 +208,7 @@ pub async fn decide(
     Path(receipt): Path<String>,
     Form(form): Form<ReviewForm>,
 ) -> Response {
-    if !may(&v, Role::Admin) {
-        return admin_only();
-    }
-    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+    if let Err(r) = admin_on(&console, &v, &receipt).await {
         return r;
     }
     let who = reviewer(&v);
@@ -296,7 +303,10 @@ pub async fn decide(
         });
         // Decisions made while held are told in the released feedback itself (issue 26).
         let while_held = rv::made_while_held(&history);
-        let released = if held && action.releases() && crate::review::marks_any(&while_held) {
+        let released = if held
+            && action.releases()
+            && (crate::review::marks_any(&while_held) || crate::review::corrects_any(&while_held))
+        {
             Some(crate::review::redraw(
                 conn,
                 sub.id,
@@ -438,10 +448,7 @@ pub async fn assign(
     Path(receipt): Path<String>,
     Form(form): Form<AssignForm>,
 ) -> Response {
-    if !may(&v, Role::Admin) {
-        return admin_only();
-    }
-    if let Err(r) = super::scope::receipt_allowed(&console, &v, &receipt).await {
+    if let Err(r) = admin_on(&console, &v, &receipt).await {
         return r;
     }
     let who = reviewer(&v);
@@ -535,6 +542,7 @@ fn confirmation(done: Option<&str>, held: bool) -> Option<&'static str> {
         Action::Release => "审核意见已发出。",
         Action::Resend => "已重新排队发送。",
         Action::Assign => "已归属到单位，审核意见将发给该单位。",
+        Action::Correct => "已更正识别结果，审核意见已按更正后的数据重新生成；核对无误后请发出。",
         Action::Hold => return None,
     })
 }

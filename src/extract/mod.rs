@@ -25,7 +25,9 @@ use serde::Serialize;
 pub use pdf::blocks_of_tsv;
 pub use pdf_draw::blocks_of_drawing;
 pub use scan::{
-    OcrCell, OcrReading, Settings as OcrSettings, configure as configure_ocr, status as ocr_status,
+    OcrCell, OcrReading, Settings as OcrSettings, configure as configure_ocr,
+    page_count as scan_page_count, page_png as scan_page_png, putting_off as putting_off_scans,
+    status as ocr_status,
 };
 pub use text::{decode_text, display_name};
 

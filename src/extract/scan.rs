@@ -32,6 +32,7 @@
 //! and scans are read one at a time (a setting), so that a burst of scans cannot take the
 //! cores from text reports.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -124,6 +125,43 @@ impl Drop for Slot {
         state.0 = state.0.saturating_sub(1);
         g.freed.notify_one();
     }
+}
+
+thread_local! {
+    /// Set while `putting_off` runs on this thread: a scan met is not read.
+    static PUTTING_OFF: Cell<bool> = const { Cell::new(false) };
+    /// Set when a scan was met (and not read) under `putting_off`.
+    static PUT_OFF: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with scans put off: a scan it meets is not read (its reader returns at once,
+/// before any page is rendered), and the second value says whether that happened, so
+/// that the caller throws `f`'s result away and leaves the file to the scan lane.
+///
+/// Why: the daemon's ingest workers answer text reports in milliseconds; one scan takes
+/// seconds a page. A worker that read scans itself, or waited for the one OCR slot, held
+/// its batch's text reports behind it, and a burst of scans held every worker. The
+/// daemon's retry task reads the put-off scans one at a time instead (`Pipeline::resume`).
+pub fn putting_off<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PUTTING_OFF.with(|p| p.set(self.0));
+        }
+    }
+    let _reset = Reset(PUTTING_OFF.with(|p| p.replace(true)));
+    PUT_OFF.with(|p| p.set(false));
+    let value = f();
+    (value, PUT_OFF.with(|p| p.replace(false)))
+}
+
+/// True (and noted for `putting_off`) when scans are put off on this thread.
+fn put_off() -> bool {
+    let off = PUTTING_OFF.with(Cell::get);
+    if off {
+        PUT_OFF.with(|p| p.set(true));
+    }
+    off
 }
 
 /// Whether scans can be read here, and if not, why (for `config check` and the finding).
@@ -1060,34 +1098,50 @@ fn text_lines(
     blocks
 }
 
+/// Page `page` of a PDF rendered by pdftoppm at `dpi`, as PNM (greyscale or colour), or in
+/// the format `as_format` asks for (`-png`).
+fn render_page(
+    bytes: &[u8],
+    page: u32,
+    dpi: u32,
+    as_format: Option<&str>,
+    limits: Limits,
+) -> Result<Vec<u8>, RunError> {
+    let (n, dpi) = (page.to_string(), dpi.to_string());
+    let mut args: Vec<&std::ffi::OsStr> = vec!["-r".as_ref(), dpi.as_ref()];
+    if let Some(format) = as_format {
+        args.push(format.as_ref());
+    }
+    args.extend::<[&std::ffi::OsStr; 6]>([
+        "-f".as_ref(),
+        n.as_ref(),
+        "-l".as_ref(),
+        n.as_ref(),
+        "-singlefile".as_ref(),
+        "-".as_ref(),
+    ]);
+    subprocess::run("pdftoppm", &args, Some(bytes), limits)
+}
+
 /// Reads an image-only PDF of `pages` pages by OCR. `Err(None)` when OCR is off here (the
 /// caller answers `file.scanned` as before).
 pub fn read_pdf(bytes: &[u8], pages: u32) -> Result<Extracted, Option<ExtractError>> {
     if status().is_err() {
         return Err(None);
     }
+    if put_off() {
+        return Err(None);
+    }
     let settings = settings();
     let _slot = Slot::take();
     let mut read = Vec::new();
     for page in 1..=pages.clamp(1, MAX_PAGES) {
-        let n = page.to_string();
         let limits = Limits {
             timeout: settings.page_timeout,
             max_output: MAX_PIXELS * 3 + 64,
             max_memory: 2 * 1024 * 1024 * 1024,
         };
-        let args: Vec<&std::ffi::OsStr> = vec![
-            "-r".as_ref(),
-            "300".as_ref(),
-            "-f".as_ref(),
-            n.as_ref(),
-            "-l".as_ref(),
-            n.as_ref(),
-            "-singlefile".as_ref(),
-            "-".as_ref(),
-        ];
-        let pnm =
-            subprocess::run("pdftoppm", &args, Some(bytes), limits).map_err(|e| Some(error(e)))?;
+        let pnm = render_page(bytes, page, 300, None, limits).map_err(|e| Some(error(e)))?;
         let Some(image) = parse_pnm(&pnm) else {
             return Err(Some(ExtractError::Corrupt {
                 detail: format!("扫描件第 {page} 页无法转为图像"),
@@ -1101,36 +1155,44 @@ pub fn read_pdf(bytes: &[u8], pages: u32) -> Result<Extracted, Option<ExtractErr
     Ok(assemble(Format::Pdf, read))
 }
 
-/// Reads a scanned or photographed page (.jpg, .png, .tif) by OCR; `Err(None)` when OCR
-/// is off here.
-pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
-    if status().is_err() {
-        return Err(None);
-    }
-    let settings = settings();
+/// A picture decoded within the limits of a scanned page (20,000 pixels a side, the pixels
+/// of [`MAX_PIXELS`]); `Err` says why in the clerk's words. The decoder's own words
+/// (English, e.g. "Format error decoding Jpeg") go to the log.
+fn decode_picture(bytes: &[u8]) -> Result<image::DynamicImage, &'static str> {
     let mut reader = image::ImageReader::new(Cursor::new(bytes));
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(20_000);
     limits.max_image_height = Some(20_000);
     limits.max_alloc = Some((MAX_PIXELS * 4) as u64);
     reader.limits(limits);
-    let decoded = reader
+    reader
         .with_guessed_format()
         .map_err(|e| {
             tracing::warn!("picture not read: {e}");
-            Some(ExtractError::Corrupt {
-                detail: "图片无法读取".to_string(),
-            })
+            "图片无法读取"
         })?
         .decode()
         .map_err(|e| {
-            // The decoder's words (English, e.g. "Format error decoding Jpeg") go to the
-            // log; the clerk reads Chinese.
             tracing::warn!("picture not decoded: {e}");
-            Some(ExtractError::Corrupt {
-                detail: "图片无法解码，可能不完整或不是真正的图片文件".to_string(),
-            })
-        })?;
+            "图片无法解码，可能不完整或不是真正的图片文件"
+        })
+}
+
+/// Reads a scanned or photographed page (.jpg, .png, .tif) by OCR; `Err(None)` when OCR
+/// is off here.
+pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
+    if status().is_err() {
+        return Err(None);
+    }
+    if put_off() {
+        return Err(None);
+    }
+    let settings = settings();
+    let decoded = decode_picture(bytes).map_err(|detail| {
+        Some(ExtractError::Corrupt {
+            detail: detail.to_string(),
+        })
+    })?;
     let rgb = decoded.to_rgb8();
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     if w < 200 || h < 200 || w * h > MAX_PIXELS {
@@ -1148,6 +1210,71 @@ pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
     let pages = vec![page];
     enough(&pages)?;
     Ok(assemble(Format::Image, pages))
+}
+
+/// How many pages the console shows of a scan beside its reading (issue 25): a PDF's
+/// pages (at most [`MAX_PAGES`], the pages read), or 1 for a picture; 0 when the file does
+/// not open.
+pub fn page_count(bytes: &[u8]) -> u32 {
+    if !bytes.starts_with(b"%PDF") {
+        return u32::from(image::guess_format(bytes).is_ok());
+    }
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(64 * 1024 * 1024),
+        ..Default::default()
+    };
+    lopdf::Document::load_mem_with_options(bytes, options)
+        .map(|d| {
+            u32::try_from(d.get_pages().len())
+                .unwrap_or(MAX_PAGES)
+                .min(MAX_PAGES)
+        })
+        .unwrap_or(0)
+}
+
+/// Widest page image the console is sent, in pixels: legible beside the table, a few
+/// hundred kilobytes.
+const SHOWN_WIDTH: u32 = 1400;
+
+/// Page `page` (from 1) of a scan as a PNG for the console, beside the table as read: a PDF
+/// page rendered by pdftoppm at 120 dpi, or the picture itself made at most
+/// [`SHOWN_WIDTH`] wide. `Err` says why in Chinese (a page past the end, a broken file).
+pub fn page_png(bytes: &[u8], page: u32) -> Result<Vec<u8>, String> {
+    if page == 0 || page > MAX_PAGES {
+        return Err(format!("没有第 {page} 页。"));
+    }
+    if bytes.starts_with(b"%PDF") {
+        let limits = Limits {
+            timeout: settings().page_timeout,
+            max_output: 64 * 1024 * 1024,
+            max_memory: 1024 * 1024 * 1024,
+        };
+        return match render_page(bytes, page, 120, Some("-png"), limits) {
+            Ok(png) if png.starts_with(b"\x89PNG") => Ok(png),
+            Ok(_) => Err(format!("第 {page} 页无法转为图像。")),
+            Err(e) => {
+                tracing::warn!(page, error = %e, "a scan's page not rendered for the console");
+                Err(format!("第 {page} 页无法转为图像（可能没有这一页）。"))
+            }
+        };
+    }
+    if page != 1 {
+        return Err(format!("图片只有一页，没有第 {page} 页。"));
+    }
+    let picture = decode_picture(bytes).map_err(|detail| format!("{detail}。"))?;
+    let picture = if picture.width() > SHOWN_WIDTH {
+        let h = (u64::from(picture.height()) * u64::from(SHOWN_WIDTH)
+            / u64::from(picture.width().max(1))) as u32;
+        picture.resize(SHOWN_WIDTH, h.max(1), image::imageops::FilterType::Triangle)
+    } else {
+        picture
+    };
+    let mut png = Vec::new();
+    picture
+        .to_rgb8()
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|_| "图片无法转为 PNG。".to_string())?;
+    Ok(png)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
-use super::pipeline::ToCheck;
+use super::pipeline::{Checking, Lane, ToCheck};
 use super::{Pipeline, now_utc};
 use crate::check::current_year;
 use crate::store::{MessageKind, NewSubmission, OutboxMessage, SubmissionState};
@@ -70,7 +70,7 @@ impl Pipeline {
                 // Recorded before a crash, or its removal failed: finish, never record twice.
                 self.remove_from_inbox(path, &identity);
                 if sub.state == SubmissionState::Archived {
-                    self.process(&sub)?;
+                    self.process(&sub, Lane::Ingest)?;
                 }
                 continue;
             }
@@ -138,13 +138,18 @@ impl Pipeline {
                 original_name: &st.rel,
                 agency_folder: st.agency.as_ref().map(|a| a.folder.as_str()),
             };
-            match self.check_archived(&file) {
-                Ok(Ok(c)) => checked.push(c),
+            match self.check_archived(&file, Lane::Ingest) {
+                Ok(Checking::Checked(c)) => checked.push(Some(*c)),
+                // Recorded with the batch, left `archived` for the scan lane.
+                Ok(Checking::PutOff) => checked.push(None),
                 // A copy missing or damaged already, or an error: each file its own way,
                 // as before group commit (recorded, then `process` fails or retries it).
-                Ok(Err(_)) | Err(_) => return self.record_then_process(&paths, &news),
+                Ok(Checking::Unusable(_)) | Err(_) => {
+                    return self.record_then_process(&paths, &news);
+                }
             }
         }
+        let mut put_off = Vec::new();
         let stored = (|| -> anyhow::Result<_> {
             let mut store = self.store();
             let batch = store.batch()?;
@@ -152,6 +157,10 @@ impl Pipeline {
             let checked_at = now_utc();
             let mut stored = Vec::with_capacity(subs.len());
             for (sub, checked) in subs.into_iter().zip(checked) {
+                let Some(checked) = checked else {
+                    put_off.push(sub.original_name.clone());
+                    continue;
+                };
                 // The same bytes from the same agency earlier, in this batch or before.
                 let original =
                     batch.original_of(sub.agency_folder.as_deref(), &sub.sha256, sub.id)?;
@@ -197,6 +206,9 @@ impl Pipeline {
             self.remove_from_inbox(&st.path, &st.identity);
             self.metrics.files_seen.inc();
         }
+        for name in &put_off {
+            self.put_off(name);
+        }
         for (sub, checked, original) in &stored {
             match original {
                 Some(original) => self.counted_duplicate(sub, original),
@@ -227,7 +239,7 @@ impl Pipeline {
             if self.is_stopping() {
                 break;
             }
-            if let Err(e) = self.process(sub) {
+            if let Err(e) = self.process(sub, Lane::Ingest) {
                 first_error.get_or_insert(e.context(format!(
                     "receipt {}: archived and recorded, not yet checked",
                     sub.receipt

@@ -49,6 +49,23 @@ impl<'a> ToCheck<'a> {
     }
 }
 
+/// Which part of the daemon checks a file: an ingest worker puts scans off; the scan lane
+/// (the retry task, `Pipeline::resume`) reads them, one at a time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Lane {
+    Ingest,
+    Scans,
+}
+
+/// What `check_archived` found.
+pub(super) enum Checking {
+    Checked(Box<Checked>),
+    /// A scan met by an ingest worker: left `archived` for the scan lane.
+    PutOff,
+    /// The archived copy is missing or is not the file received (the submission fails).
+    Unusable(String),
+}
+
 /// What checking an archived file gave, before anything is stored.
 pub(super) struct Checked {
     pub(super) result: CheckResult,
@@ -93,7 +110,7 @@ impl Pipeline {
     /// recorded as failed (`fail`); a panic of the checker becomes the finding
     /// `file.internal_error` and a notice to the admin. Any other error (disk, database)
     /// leaves it `archived`, for the retry.
-    pub(super) fn process(&self, sub: &Submission) -> anyhow::Result<()> {
+    pub(super) fn process(&self, sub: &Submission, lane: Lane) -> anyhow::Result<()> {
         let Some(_claim) = self.claim(sub.id) else {
             // Being checked by another thread (a worker, or the retry).
             return Ok(());
@@ -118,9 +135,13 @@ impl Pipeline {
             self.counted_duplicate(sub, &original);
             return Ok(());
         }
-        let checked = match self.check_archived(&ToCheck::of(sub))? {
-            Ok(checked) => checked,
-            Err(reason) => return self.fail(sub, &reason),
+        let checked = match self.check_archived(&ToCheck::of(sub), lane)? {
+            Checking::Checked(checked) => *checked,
+            Checking::PutOff => {
+                self.put_off(&sub.original_name);
+                return Ok(());
+            }
+            Checking::Unusable(reason) => return self.fail(sub, &reason),
         };
         let staged = {
             let store = self.store();
@@ -140,13 +161,24 @@ impl Pipeline {
         Ok(())
     }
 
+    /// A scan left `archived` by an ingest worker: the scan lane is woken to read it.
+    pub(super) fn put_off(&self, original_name: &str) {
+        tracing::info!(
+            file = original_name,
+            "a scan: recorded, and read by OCR in the scan lane (one at a time), not by an ingest worker"
+        );
+        self.retry_wakeup.kick();
+    }
+
     /// Reads the archived copy, verifies its sha256 and checks it; nothing is written and
-    /// no lock is held but the store's for last year's report. `Ok(Err(why))` when the
-    /// copy is missing or is not the file received (the submission fails, see `fail`).
+    /// no lock is held but the store's for last year's report. `Unusable(why)` when the
+    /// copy is missing or is not the file received (the submission fails, see `fail`);
+    /// `PutOff` when `lane` is an ingest worker and the file is a scan.
     pub(super) fn check_archived(
         &self,
         file: &ToCheck<'_>,
-    ) -> anyhow::Result<Result<Checked, String>> {
+        lane: Lane,
+    ) -> anyhow::Result<Checking> {
         let started = Instant::now();
         let name = file_name(file.original_name);
         let limit = self.config().max_file_bytes();
@@ -158,7 +190,7 @@ impl Pipeline {
             let bytes = match std::fs::read(&path) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Ok(Err(format!(
+                    return Ok(Checking::Unusable(format!(
                         "the archived copy {} is missing",
                         path.display()
                     )));
@@ -171,17 +203,22 @@ impl Pipeline {
             };
             let found = crate::check::sha256_hex(&bytes);
             if found != file.sha256 {
-                return Ok(Err(format!(
+                return Ok(Checking::Unusable(format!(
                     "the archived copy {} is not the file received: its sha256 is {found}, the recorded one {}",
                     path.display(),
                     file.sha256
                 )));
             }
             // A bug in an extractor or a rule costs this file, never the worker.
-            match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                self.check(&bytes, &name, file.agency_folder)
-            })) {
-                Ok(result) => result,
+            let checked = std::panic::catch_unwind(AssertUnwindSafe(|| match lane {
+                Lane::Ingest => crate::extract::putting_off_scans(|| {
+                    self.check(&bytes, &name, file.agency_folder)
+                }),
+                Lane::Scans => (self.check(&bytes, &name, file.agency_folder), false),
+            }));
+            match checked {
+                Ok((_, true)) => return Ok(Checking::PutOff),
+                Ok((result, false)) => result,
                 Err(payload) => {
                     let panic = payload_text(payload.as_ref());
                     tracing::error!(file = %file.original_name, error = %panic, "the checker failed on this file (a bug); answered with file.internal_error, the admin is told");
@@ -190,11 +227,11 @@ impl Pipeline {
                 }
             }
         };
-        Ok(Ok(Checked {
+        Ok(Checking::Checked(Box::new(Checked {
             result,
             check_ms: started.elapsed().as_millis() as u64,
             internal_error,
-        }))
+        })))
     }
 
     /// The answer to a duplicate of `original` (whose feedback is still held: `held`).

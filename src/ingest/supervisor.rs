@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::liveness::spawn_part;
+use super::pipeline::Lane;
 use super::{Activity, Pipeline};
 use crate::config::{Config, WatchMode};
 use crate::mail;
@@ -72,6 +73,10 @@ impl Pipeline {
     /// while running). One that cannot be checked at all is recorded as failed and the admin
     /// told (see `process`), so it never stops a start; any other failure leaves the rest
     /// for the next round. Returns how many were done.
+    ///
+    /// This is also the scan lane: the scans that the ingest workers recorded and put off
+    /// (`Checking::PutOff`) are read here by OCR, one at a time, while the workers go on
+    /// answering text reports; a worker that puts one off kicks `retry_wakeup`.
     pub fn resume(&self) -> anyhow::Result<usize> {
         let unfinished = self.store().unfinished()?;
         let mut done = 0;
@@ -79,7 +84,7 @@ impl Pipeline {
             if self.is_stopping() {
                 break;
             }
-            match self.process(sub) {
+            match self.process(sub, Lane::Scans) {
                 Ok(()) => done += 1,
                 Err(e) => {
                     let e = e.context(format!("receipt {}", sub.receipt));

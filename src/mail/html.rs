@@ -42,6 +42,15 @@ enum Mark<'a> {
 const CULPRIT_STYLE: &str = "border:3px solid #b00020;background:#ffd6d6;color:#b00020";
 const CONSEQUENCE_STYLE: &str = "border:2px dashed #1a5fb4;background:#e3ecfa;color:#1a5fb4";
 
+/// A cell whose reading is doubtful (a scan's `read.doubtful`).
+const DOUBT_STYLE: &str = "border:2px dotted #6a1b9a;background:#f3e5f5;color:#6a1b9a";
+
+fn is_doubt(marks: &[&Finding]) -> bool {
+    marks
+        .iter()
+        .any(|f| f.rule == crate::rules::READ_DOUBTFUL.id && f.location.column.is_some())
+}
+
 fn td(value: &str, marks: &[&Finding]) -> String {
     td_marked(value, Mark::Findings(marks))
 }
@@ -67,6 +76,13 @@ fn td_marked(value: &str, mark: Mark<'_>) -> String {
                 "此格合计不符是标红加粗框那一格填错引起的，改正那一格即可，此格不必改。{}",
                 titles(marks)
             )),
+            esc(value)
+        ),
+        // A cell the reader of a scan is unsure of (issue 25): marked apart from the
+        // agency's errors, so that nobody blames the agency for it.
+        Mark::Findings(marks) if is_doubt(marks) => format!(
+            "<td data-mark=\"doubt\" style=\"{DOUBT_STYLE};padding:3px 6px;text-align:right;font-weight:bold\" title=\"{}\">{}<sup>？</sup></td>",
+            titles(marks),
             esc(value)
         ),
         Mark::Findings(marks) => match marks.iter().map(|f| f.severity).max() {
@@ -101,6 +117,9 @@ fn cell(
     column: &str,
 ) -> String {
     let marks = marks(findings, table, row, column);
+    if is_doubt(&marks) {
+        return td_marked(value, Mark::Findings(&marks));
+    }
     if let Some(c) = culprits.iter().find(|c| c.is(table, row, column)) {
         return td_marked(value, Mark::Culprit(c));
     }

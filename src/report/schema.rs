@@ -10,7 +10,7 @@
 
 use super::model::{
     ActiveDisclosure, ActiveDisclosure2019, ActiveDisclosure2021, AppColumn, AppRow,
-    DocumentCounts, FeeItems, ItemCounts, Procurement, PublishedCounts, Template,
+    DocumentCounts, FeeItems, ItemCounts, Procurement, PublishedCounts, Report, Template,
 };
 
 /// A label of the template: its standard wording and the wordings accepted as variants.
@@ -549,10 +549,7 @@ pub fn column_printed(table: u8, column: &str) -> Option<&'static str> {
 
 /// A cell as a clerk names it: `表二“（七）总计”行“自然人”列`.
 pub fn cell_printed(table: u8, row: &str, column: &str) -> String {
-    let numeral = ["", "一", "二", "三"]
-        .get(usize::from(table))
-        .copied()
-        .unwrap_or("");
+    let numeral = table_numeral(table);
     let row = row_printed(table, row).unwrap_or(row);
     match column_printed(table, column) {
         Some(c) => format!("表{numeral}“{row}”行“{c}”列"),
@@ -1056,6 +1053,130 @@ mod tests {
             for v in l.variants {
                 assert_eq!(normalize(v), *v, "{}", l.id);
             }
+        }
+    }
+}
+
+/// Why a cell of a stored report could not be set (said to the officer, in Chinese).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetCellError {
+    #[error("报告中没有读出表{}，无法更正其中的格；请按原件核对后退回或予以受理。", table_numeral(*.0))]
+    NoTable(u8),
+    #[error("模板中没有这一格：表{table}，行 {row}，列 {column}。")]
+    NoCell {
+        table: u8,
+        row: String,
+        column: String,
+    },
+    #[error("{0}是金额格，只能在原件中更正，不能在此更正。")]
+    Amount(String),
+}
+
+fn table_numeral(table: u8) -> &'static str {
+    ["", "一", "二", "三"]
+        .get(usize::from(table))
+        .copied()
+        .unwrap_or("")
+}
+
+impl Report {
+    /// Sets the integer cell `column` of row `row` in `table` (ids of check-json.md) to
+    /// `value` (`None`: blank) and returns what it held. For the officer's correction of a
+    /// scan's reading (issue 25): the model stays the one type every stage reads, so the
+    /// corrected report is checked, stored, exported and mailed like any other.
+    pub fn set_cell(
+        &mut self,
+        table: u8,
+        row: &str,
+        column: &str,
+        value: Option<i64>,
+    ) -> Result<Option<i64>, SetCellError> {
+        let no_cell = || SetCellError::NoCell {
+            table,
+            row: row.to_string(),
+            column: column.to_string(),
+        };
+        match table {
+            1 => {
+                let t1 = self
+                    .active_disclosure
+                    .as_mut()
+                    .ok_or(SetCellError::NoTable(1))?;
+                let template = t1.template();
+                let spec = t1_rows(template)
+                    .iter()
+                    .find(|r| r.label.id == row)
+                    .ok_or_else(no_cell)?;
+                let k = spec
+                    .columns
+                    .iter()
+                    .position(|c| c.id == column)
+                    .ok_or_else(no_cell)?;
+                if spec.columns.get(k).map(|c| c.want) == Some(Want::Amount) {
+                    return Err(SetCellError::Amount(cell_printed(1, row, column)));
+                }
+                let mut values = t1
+                    .row_values(row)
+                    .unwrap_or_else(|| vec![None; spec.columns.len()]);
+                values.resize(spec.columns.len(), None);
+                let old = values.get(k).cloned().flatten();
+                if let Some(slot) = values.get_mut(k) {
+                    *slot = value.map(T1Value::Int);
+                }
+                let rows: Vec<(&str, Option<Vec<Option<T1Value>>>)> = t1_rows(template)
+                    .iter()
+                    .map(|r| {
+                        let v = if r.label.id == row {
+                            Some(values.clone())
+                        } else {
+                            t1.row_values(r.label.id)
+                        };
+                        (r.label.id, v)
+                    })
+                    .collect();
+                *t1 = ActiveDisclosure::from_rows(template, |id| {
+                    rows.iter()
+                        .find(|(r, _)| *r == id)
+                        .and_then(|(_, v)| v.clone())
+                });
+                Ok(T1Value::int(&old))
+            }
+            2 => {
+                let apps = self.applications.as_mut().ok_or(SetCellError::NoTable(2))?;
+                let r = AppRow::ALL
+                    .into_iter()
+                    .find(|r| r.id() == row)
+                    .ok_or_else(no_cell)?;
+                let c = AppColumn::ALL
+                    .into_iter()
+                    .find(|c| c.id() == column)
+                    .ok_or_else(no_cell)?;
+                let values = apps.rows.entry(r).or_insert(None).get_or_insert([None; 7]);
+                let slot = values.get_mut(c.index()).ok_or_else(no_cell)?;
+                Ok(std::mem::replace(slot, value))
+            }
+            3 => {
+                let t3 = self
+                    .reviews_and_litigation
+                    .as_mut()
+                    .ok_or(SetCellError::NoTable(3))?;
+                let group = match row {
+                    "review" => &mut t3.review,
+                    "litigation_direct" => &mut t3.litigation_direct,
+                    "litigation_after_review" => &mut t3.litigation_after_review,
+                    _ => return Err(no_cell()),
+                };
+                let slot = match column {
+                    "upheld" => &mut group.upheld,
+                    "corrected" => &mut group.corrected,
+                    "other" => &mut group.other,
+                    "pending" => &mut group.pending,
+                    "total" => &mut group.total,
+                    _ => return Err(no_cell()),
+                };
+                Ok(std::mem::replace(slot, value))
+            }
+            _ => Err(no_cell()),
         }
     }
 }

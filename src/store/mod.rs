@@ -926,7 +926,7 @@ pub(crate) fn outcome_in(
     if let Some(report) = report {
         insert_cells(tx, id, report)?;
     }
-    insert_findings(tx, id, result)?;
+    insert_findings(tx, id, &result.findings)?;
     // A new version for the same agency and year supersedes the older ones.
     if let Some(year) = year {
         tx.cached_execute(SUPERSEDE, params![id, year])?;
@@ -1042,8 +1042,12 @@ fn insert_message(
 
 /// The findings of a submission, serialised once (one JSON array, one row; the `findings`
 /// view shows them a row each).
-fn insert_findings(tx: &Transaction<'_>, id: i64, result: &CheckResult) -> rusqlite::Result<()> {
-    let json = serde_json::to_string(&result.findings)
+pub(crate) fn insert_findings(
+    tx: &Transaction<'_>,
+    id: i64,
+    findings: &[crate::finding::Finding],
+) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(findings)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO finding_lists (submission_id, findings) VALUES (?1, ?2)",
@@ -1054,7 +1058,7 @@ fn insert_findings(tx: &Transaction<'_>, id: i64, result: &CheckResult) -> rusql
 
 /// The cells of a report, one row per table (a JSON array of `[row, col, value, amount]` in
 /// template order; the `cells` view shows them a row each).
-fn insert_cells(tx: &Transaction<'_>, id: i64, report: &Report) -> rusqlite::Result<()> {
+pub(crate) fn insert_cells(tx: &Transaction<'_>, id: i64, report: &Report) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT OR REPLACE INTO cell_tables (submission_id, tbl, cells) VALUES (?1, ?2, ?3)",
     )?;

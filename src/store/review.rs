@@ -35,6 +35,9 @@ pub enum Action {
     Resend,
     /// A file at the inbox's top level given to an agency (归属到单位; issue 26).
     Assign,
+    /// A cell of a scan's reading corrected by the officer before the release (更正识别结果;
+    /// issue 25); the reason says which cell, from what, to what, and why.
+    Correct,
 }
 
 impl Action {
@@ -47,6 +50,7 @@ impl Action {
             Action::NotApplicable => "not_applicable",
             Action::Resend => "resend",
             Action::Assign => "assign",
+            Action::Correct => "correct",
         }
     }
 
@@ -59,6 +63,7 @@ impl Action {
             Action::NotApplicable,
             Action::Resend,
             Action::Assign,
+            Action::Correct,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -74,6 +79,7 @@ impl Action {
             Action::NotApplicable => "审核意见不适用",
             Action::Resend => "重新发送",
             Action::Assign => "归属到单位",
+            Action::Correct => "更正识别结果",
         }
     }
 
@@ -374,6 +380,48 @@ pub fn decide(
     }
     tx.commit()?;
     Ok(id)
+}
+
+/// A scan's reading corrected by the officer while its feedback is held (issue 25), in one
+/// transaction: the corrected report, its cells and its findings replace the stored ones,
+/// the verdict follows the new findings, and the correction is recorded in the history
+/// (`d`, whose reason names the cell, both values and why). The held feedback is redrawn
+/// from the store at the release. Returns the decision's id; `None` when the feedback is no
+/// longer held (released meanwhile by another officer).
+pub fn correct(
+    conn: &Connection,
+    submission_id: i64,
+    report: &crate::report::Report,
+    findings: &[crate::finding::Finding],
+    d: &Decision<'_>,
+) -> rusqlite::Result<Option<i64>> {
+    let tx = immediate(conn)?;
+    if !is_held(&tx, submission_id)? {
+        return Ok(None);
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == crate::finding::Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    let json = serde_json::to_string(report)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    tx.cached_execute(
+        "UPDATE submissions SET report_json = ?2, verdict = ?3, errors = ?4, warnings = ?5
+         WHERE id = ?1",
+        params![
+            submission_id,
+            json,
+            Verdict::of(errors == 0),
+            errors as i64,
+            warnings as i64
+        ],
+    )?;
+    super::insert_cells(&tx, submission_id, report)?;
+    super::insert_findings(&tx, submission_id, findings)?;
+    let id = record(&tx, submission_id, d)?;
+    tx.commit()?;
+    Ok(Some(id))
 }
 
 /// Gives submission `submission_id`, a file at the inbox's top level, to the agency of

@@ -17,7 +17,7 @@ mod wording;
 mod tests;
 
 /// The submission-year rule, whose finding the mail reads to tell a past year's report.
-pub use structure::SEASON_YEAR;
+pub use structure::{HEADING_WORDING, SEASON_YEAR, TITLE_WORDING};
 
 use crate::extract::SourceRef;
 use crate::finding::{Finding, Rule};
@@ -48,6 +48,44 @@ pub fn validate(parsed: &Parsed, ctx: &Context<'_>) -> Vec<Finding> {
     history::check(&v, &mut findings);
     wording::check(&v, &mut findings);
     findings
+}
+
+/// The findings about the report's values alone, for a report whose values changed after
+/// it was read (an officer's correction of a scan's cell, issue 25): the value, arithmetic,
+/// narrative and cross-year families, which read only the typed model and `ctx`. The
+/// structure and wording families read the file's outline and lines, which a changed value
+/// does not touch; their findings are kept from the first check.
+pub fn revalue(report: &Report, ctx: &Context<'_>) -> Vec<Finding> {
+    let parsed = Parsed {
+        report: report.clone(),
+        findings: Vec::new(),
+        sources: Default::default(),
+        outline: Default::default(),
+        lines: Vec::new(),
+    };
+    let v = Validation {
+        parsed: &parsed,
+        ctx,
+    };
+    let mut findings = Vec::new();
+    values::check(&v, &mut findings);
+    arithmetic::check(&v, &mut findings);
+    narrative::check(&v, &mut findings);
+    history::check(&v, &mut findings);
+    let again = value_rules();
+    findings.retain(|f| again.iter().any(|r| r.id == f.rule));
+    findings
+}
+
+/// The rules whose findings [`revalue`] gives again: not `history.text_shared`, which
+/// needs the daemon's index of the year's other reports and compares only narrative.
+pub fn value_rules() -> Vec<&'static Rule> {
+    let mut all = values::rules();
+    all.extend(arithmetic::rules());
+    all.extend(narrative::rules());
+    all.extend(history::rules());
+    all.retain(|r| r.id != history::TEXT_SHARED.id);
+    all
 }
 
 /// The rules of this stage, in catalogue order.

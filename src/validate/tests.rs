@@ -836,13 +836,9 @@ fn doubled_words_half_width_marks_and_cut_sentences() {
     assert_eq!(wording_of(&f), [], "{f:#?}");
 }
 
-/// A scan's mutant: one cell changed (（七）总计·自然人 11 → 16), read by OCR. Read surely,
-/// the broken sums are the agency's errors; read with low confidence, they are doubts about
-/// the reading, and the cell is named with what the sums ask for ("可能为 11").
-#[test]
-fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not() {
-    use crate::extract::{OcrCell, OcrReading};
-    use crate::finding::About;
+/// A scan's mutant (（七）总计·自然人 11 → 16), its cells each at a place of their own (a
+/// text line holds a whole row), and where the changed cell is.
+fn scan_mutant() -> (Vec<String>, Parsed, SourceRef) {
     let lines = text(|l| {
         let i = l
             .iter()
@@ -851,7 +847,6 @@ fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not(
         l[i] = "（七）总计\t16\t2\t0\t0\t0\t0\t13".into();
     });
     let mut parsed = parse_lines(&lines);
-    // A scan's cells each have a place of their own (a text line holds a whole row).
     for (i, src) in parsed.sources.values_mut().enumerate() {
         *src = SourceRef::PdfCell {
             page: 1,
@@ -864,6 +859,17 @@ fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not(
         .sources
         .get(&(2, "total_handled", "natural_person"))
         .expect("source of the changed cell");
+    (lines, parsed, at)
+}
+
+/// A scan's mutant: one cell changed (（七）总计·自然人 11 → 16), read by OCR. Read surely,
+/// the broken sums are the agency's errors; read with low confidence, they are doubts about
+/// the reading, and the cell is named with what the sums ask for ("可能为 11").
+#[test]
+fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not() {
+    use crate::extract::{OcrCell, OcrReading};
+    use crate::finding::About;
+    let (lines, parsed, at) = scan_mutant();
     for (confidence, doubtful) in [(96.0, false), (41.0, true)] {
         let mut reading = OcrReading {
             pages: 3,
@@ -927,4 +933,171 @@ fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not(
             assert!(summary.doubtful.is_empty());
         }
     }
+}
+
+/// The officer's correction of a scan's doubtful cell (issue 25): the same mutant as above,
+/// read with low confidence, corrected to what the page shows (11) leaves no sum finding
+/// and no doubt, keeps `file.ocr`; corrected to a wrong value (17), the broken sums are
+/// the agency's errors again, as no doubtful cell is left in them.
+#[test]
+fn a_corrected_cell_of_a_scan_is_checked_again_from_the_stored_findings() {
+    use crate::extract::{OcrCell, OcrReading};
+    use crate::finding::{About, Severity};
+    let (lines, parsed, at) = scan_mutant();
+    let mut reading = OcrReading {
+        pages: 3,
+        cells: Default::default(),
+    };
+    for src in parsed.sources.values() {
+        let doubtful = *src == at;
+        reading.cells.insert(
+            *src,
+            OcrCell {
+                text: if doubtful { "16".into() } else { String::new() },
+                confidence: if doubtful { 41.0 } else { 95.0 },
+                doubtful,
+                alternative: None,
+            },
+        );
+    }
+    let mut stored = findings(&lines, None);
+    crate::check::judge_reading(&parsed, &reading, &mut stored);
+    assert!(stored.iter().any(|f| f.rule == "read.sum_doubtful"));
+    let ctx = Context {
+        previous: None,
+        filing_year: 2024,
+        same_year: None,
+    };
+    let cell = [(2, "total_handled".to_string(), "natural_person".to_string())];
+    let mut report = parsed.report.clone();
+    assert_eq!(
+        report.set_cell(2, "total_handled", "natural_person", Some(11)),
+        Ok(Some(16))
+    );
+    let right = crate::check::findings_after_correction(&report, stored.clone(), &cell, &ctx);
+    assert!(
+        right.iter().all(|f| !f.rule.starts_with("sum.")
+            && f.rule != "read.sum_doubtful"
+            && f.rule != "read.doubtful"),
+        "{right:#?}"
+    );
+    assert!(
+        right.iter().all(|f| f.severity == Severity::Warning),
+        "{right:#?}"
+    );
+    assert!(right.iter().any(|f| f.rule == "file.ocr"));
+    // Findings about the file, not its values, are kept as they were.
+    let kept = |all: &[Finding]| {
+        all.iter()
+            .filter(|f| !f.rule.starts_with("sum.") && !f.rule.starts_with("read."))
+            .count()
+    };
+    assert_eq!(kept(&right), kept(&stored), "{right:#?}");
+
+    let mut wrong = parsed.report.clone();
+    assert_eq!(
+        wrong.set_cell(2, "total_handled", "natural_person", Some(17)),
+        Ok(Some(16))
+    );
+    let wrong = crate::check::findings_after_correction(&wrong, stored, &cell, &ctx);
+    let sums: Vec<&Finding> = wrong
+        .iter()
+        .filter(|f| f.rule.starts_with("sum."))
+        .collect();
+    assert!(!sums.is_empty(), "{wrong:#?}");
+    assert!(
+        sums.iter()
+            .all(|f| f.severity == Severity::Error && f.about == About::Report)
+    );
+}
+
+/// `Report::set_cell` on each table, and what it refuses.
+#[test]
+fn set_cell_sets_each_tables_integer_cells_and_refuses_amounts_and_unknown_cells() {
+    use crate::report::schema::SetCellError;
+    let mut report = parse_lines(&text(|_| {})).report;
+    let before2 = report
+        .applications
+        .as_ref()
+        .and_then(|a| a.get(crate::report::AppRow::CarriedOver))
+        .and_then(|v| v[0]);
+    assert_eq!(
+        report.set_cell(2, "carried_over", "natural_person", Some(99)),
+        Ok(before2)
+    );
+    assert_eq!(
+        report
+            .applications
+            .as_ref()
+            .and_then(|a| a.get(crate::report::AppRow::CarriedOver))
+            .and_then(|v| v[0]),
+        Some(99)
+    );
+    let t3 = report.reviews_and_litigation.map(|t| t.review.upheld);
+    assert_eq!(
+        report.set_cell(3, "review", "upheld", None),
+        Ok(t3.flatten())
+    );
+    assert_eq!(
+        report.reviews_and_litigation.map(|t| t.review.upheld),
+        Some(None)
+    );
+    let cells = crate::store::report_cells(&report);
+    let int1 = cells
+        .iter()
+        .find(|c| c.table == 1 && c.amount.is_none())
+        .expect("an integer cell of table 1");
+    let (row, column) = (int1.row, int1.column);
+    let old = int1.value;
+    assert_eq!(report.set_cell(1, row, column, Some(4242)), Ok(old));
+    let after = crate::store::report_cells(&report);
+    let set = after
+        .iter()
+        .find(|c| c.table == 1 && c.row == row && c.column == column)
+        .expect("the cell");
+    assert_eq!(set.value, Some(4242));
+    // The other cells of table 1 are untouched.
+    assert_eq!(
+        after.iter().filter(|c| c.table == 1).count(),
+        cells.iter().filter(|c| c.table == 1).count()
+    );
+    for (a, b) in after
+        .iter()
+        .zip(&cells)
+        .filter(|(a, _)| a.table == 1 && !(a.row == row && a.column == column))
+    {
+        assert_eq!(a, b);
+    }
+    assert!(matches!(
+        report.set_cell(2, "no_such_row", "natural_person", Some(1)),
+        Err(SetCellError::NoCell { .. })
+    ));
+    assert!(matches!(
+        report.set_cell(3, "review", "no_such_column", Some(1)),
+        Err(SetCellError::NoCell { .. })
+    ));
+    // A fee (万元) is an amount: corrected in the original, not here.
+    let template = report
+        .active_disclosure
+        .as_ref()
+        .map(|t| t.template())
+        .expect("table 1");
+    let (fee_row, fee_column) = crate::report::schema::t1_rows(template)
+        .iter()
+        .find_map(|r| {
+            r.columns
+                .iter()
+                .find(|c| c.want == crate::report::schema::Want::Amount)
+                .map(|c| (r.label.id, c.id))
+        })
+        .expect("an amount column");
+    assert!(matches!(
+        report.set_cell(1, fee_row, fee_column, Some(1)),
+        Err(SetCellError::Amount(_))
+    ));
+    report.applications = None;
+    assert_eq!(
+        report.set_cell(2, "carried_over", "natural_person", Some(1)),
+        Err(SetCellError::NoTable(2))
+    );
 }

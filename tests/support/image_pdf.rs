@@ -1,5 +1,5 @@
 //! Image-only PDFs, as a scanner writes them: for the scan tests (tests/scan.rs,
-//! tests/scan_daemon.rs).
+//! tests/scan_daemon.rs, tests/browser.rs).
 
 /// An image-only PDF: each page one JPEG, A4, no text layer.
 pub fn image_pdf(pages: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
@@ -39,4 +39,41 @@ pub fn image_pdf(pages: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
     doc.save_to(&mut out).expect("pdf");
     out
+}
+
+/// The 淮安 fixture PDF's pages as JPEGs at `dpi` (quality 75), packed into an image-only
+/// PDF: a scan of a real report.
+#[allow(dead_code)] // not every test crate that includes this module scans the fixture
+pub fn scanned_fixture(dpi: u32) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pdf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/005_huaian-2024.pdf"
+    );
+    let status = std::process::Command::new("pdftoppm")
+        .args([
+            "-r",
+            &dpi.to_string(),
+            "-jpeg",
+            "-jpegopt",
+            "quality=75",
+            pdf,
+        ])
+        .arg(dir.path().join("p"))
+        .status()
+        .expect("pdftoppm");
+    assert!(status.success());
+    let mut files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let pages: Vec<(u32, u32, Vec<u8>)> = files
+        .iter()
+        .map(|f| {
+            let (w, h) = image::image_dimensions(f).expect("dimensions");
+            (w, h, std::fs::read(f).expect("jpeg"))
+        })
+        .collect();
+    image_pdf(&pages)
 }
