@@ -234,8 +234,7 @@ pub(crate) fn judge_reading(
         // On a scan, a cell that is no number or a row whose cells do not fit is first of
         // all a doubt about the reading: the officer looks at the page before the agency
         // hears of it.
-        let read_shape = f.severity == Severity::Error
-            && (f.rule.starts_with("cell.") || f.rule.starts_with("table."));
+        let read_shape = f.rule.starts_with("cell.") || f.rule.starts_with("table.");
         let doubted = f.severity == Severity::Error
             && f.rule.starts_with("sum.")
             && summary.doubtful.iter().any(|d| touches(f, d));

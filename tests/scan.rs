@@ -378,16 +378,22 @@ fn generated_scans_are_read_exactly_or_marked_doubtful() {
 }
 
 /// Issue 25, mutants on the page: a report whose table 2 total is wrong (自然人 of （七）总计
-/// raised by 5) is printed, rasterised at 300 dpi, lightly turned and saved as JPEG 80. The
-/// reader is sure of the wrong total as written: the broken sum is the agency's error (an
-/// error about the report, not a doubt about the reading), and the value is read as written,
-/// never "repaired" by the arithmetic.
+/// raised by 5) is printed, rasterised at 300 dpi and spoiled as the usual scan above. The
+/// wrong total is read as written, never "repaired" by the arithmetic, and the broken sums
+/// are caught: as the agency's error where no cell of the relation is doubtful, as the
+/// reader's doubt (`read.sum_doubtful`) where one is; either way the officer sees it before
+/// the agency hears anything (a scan is always held).
+/// (With seed 25 a doubtful cell in the same column, 一、本年新收·自然人 read with
+/// confidence 42, makes them doubts: the unit test
+/// `a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not` pins the
+/// split by confidence.)
 #[test]
-fn a_wrong_total_on_a_clean_scan_is_the_agencys_error() {
+fn a_wrong_total_on_a_scan_is_read_as_written_and_caught() {
     if nianbao::extract::ocr_status().is_err() {
         panic!("tesseract with chi_sim must be installed: test.sh installs it");
     }
-    let mut rng = StdRng::seed_from_u64(seed() ^ 0x5ca9);
+    // The first report of the accuracy test above, printed and spoiled as its usual scan.
+    let mut rng = StdRng::seed_from_u64(seed());
     let mut report = random_report(&mut rng, Template::V2021);
     let total = report
         .applications
@@ -399,12 +405,22 @@ fn a_wrong_total_on_a_clean_scan_is_the_agencys_error() {
         .set_cell(2, "total_handled", "natural_person", Some(total + 5))
         .expect("the total is a cell");
     let dir = tempfile::tempdir().expect("tempdir");
-    let pdf = print(dir.path(), std::slice::from_ref(&report), seed() ^ 0x5ca9).remove(0);
-    let spoiled: Vec<(u32, u32, Vec<u8>)> = rasterise(&pdf, 300)
+    let pdf = print(dir.path(), std::slice::from_ref(&report), seed()).remove(0);
+    let usual = Spoil {
+        degrees: 0.6,
+        speckle: 0.0005,
+        blur: 0.6,
+        shade: 0.0,
+        seal: true,
+    };
+    let pages = rasterise(&pdf, 300);
+    let n = pages.len();
+    let spoiled: Vec<(u32, u32, Vec<u8>)> = pages
         .iter()
-        .map(|img| {
-            let img = turn(img, 0.3);
-            (img.width(), img.height(), jpeg(&img, 80))
+        .enumerate()
+        .map(|(p, img)| {
+            let img = spoil(img, usual, p + 1 == n, &mut rng);
+            (img.width(), img.height(), jpeg(&img, 75))
         })
         .collect();
     let r = check_filed(&image_pdf(&spoiled), "mutant.pdf", 2023);
@@ -415,21 +431,27 @@ fn a_wrong_total_on_a_clean_scan_is_the_agencys_error() {
         .and_then(|a| a.get(AppRow::TotalHandled))
         .and_then(|v| v[0]);
     assert_eq!(read, Some(total + 5), "{:#?}", r.findings);
-    let sums: Vec<_> = r
+    let caught: Vec<_> = r
         .findings
         .iter()
-        .filter(|f| f.location.table == Some(2) && f.rule.starts_with("sum."))
+        .filter(|f| {
+            f.location.table == Some(2)
+                && f.message.contains(&(total + 5).to_string())
+                && (f.rule.starts_with("sum.") || f.rule == "read.sum_doubtful")
+        })
         .collect();
-    assert!(!sums.is_empty(), "the broken sum is not found: {:#?}", r.findings);
     assert!(
-        sums.iter().all(|f| f.severity == nianbao::finding::Severity::Error
-            && f.about == nianbao::finding::About::Report),
-        "{sums:#?}"
-    );
-    assert!(
-        !r.findings.iter().any(|f| f.rule == "read.sum_doubtful"),
-        "{:#?}",
+        !caught.is_empty(),
+        "the broken sum through {} is not found: {:#?}",
+        total + 5,
         r.findings
     );
-    assert!(!r.accepted());
+    for f in &caught {
+        let agencys = f.rule.starts_with("sum.")
+            && f.severity == nianbao::finding::Severity::Error
+            && f.about == nianbao::finding::About::Report;
+        let readers = f.rule == "read.sum_doubtful" && f.about == nianbao::finding::About::Reading;
+        assert!(agencys || readers, "{f:#?}");
+    }
+    assert!(r.findings.iter().any(|f| f.rule == "file.ocr"));
 }
