@@ -208,12 +208,19 @@ pub(crate) fn judge_reading(
         pages: reading.pages,
         ..OcrSummary::default()
     };
+    // Cells of rows read by their place (their labels misread): doubtful however sure the
+    // digits are.
+    let mut placed_cells: Vec<(u8, &str, &str)> = Vec::new();
     for (&(table, row, column), at) in &parsed.sources {
         let Some(cell) = reading.cell(at) else {
             continue;
         };
         summary.cells += 1;
-        if cell.doubtful {
+        let placed = parsed.placed.contains(&(table, row));
+        if placed {
+            placed_cells.push((table, row, column));
+        }
+        if cell.doubtful || placed {
             summary.doubtful.push(Doubt {
                 table,
                 row,
@@ -283,14 +290,16 @@ pub(crate) fn judge_reading(
             .as_ref()
             .map(|a| format!("，可能为 {a}"))
             .unwrap_or_default();
+        let why = if placed_cells.contains(&(d.table, d.row, d.column)) {
+            "该行的行名称识别不清，按表格中的位置读作此行".to_string()
+        } else {
+            format!("识别置信度 {:.0}", d.confidence)
+        };
         findings.push(
             Finding::new(
                 &rules::READ_DOUBTFUL,
                 Location::table(d.table).row(d.row).column(d.column),
-                format!(
-                    "读取存疑：{name}格识别为 {read}{maybe}（识别置信度 {:.0}），请对照扫描件核对。",
-                    d.confidence
-                ),
+                format!("读取存疑：{name}格识别为 {read}{maybe}（{why}），请对照扫描件核对。"),
             )
             .actual(read),
         );

@@ -56,6 +56,71 @@ pub enum Outcome {
     Ambiguous { rows: [usize; 2] },
     /// Its label fits no template row.
     Unmatched,
+    /// Read as template row `row` by its place alone (a scan's misread label, see
+    /// [`align_placing`]): its values are doubtful.
+    Placed { row: usize },
+}
+
+/// The least similarity a label placed by its position must still have (see
+/// [`align_placing`]): a third of its characters right.
+const PLACED_FLOOR: f32 = 0.3;
+
+/// [`align`], then, for a scan, the rows between two clear matches placed by position: where
+/// the rows left between two matched rows (or before the first, after the last) are exactly as
+/// many as the template rows between them, each is read as the template row in its place,
+/// provided its label is still somewhat like that row's (at least [`PLACED_FLOOR`]) and it
+/// gives exactly that row's number of values.
+///
+/// Why only for scans: OCR misreads characters of narrow, wrapped labels (`6.属于程性信`
+/// for `6.属于四类过程性信息`) that a person reads at once, and the rows around them fix
+/// where they are. A typed label that unlike the template's is the agency's to correct, and
+/// is reported as before. Values read this way are marked doubtful (读取存疑), so the officer
+/// checks them against the page: never a silent guess.
+pub fn align_placing(observed: &[Observed<'_>], template: &[Row<'_>]) -> Vec<Outcome> {
+    let mut out = align(observed, template);
+    let (n, m) = (observed.len(), template.len());
+    // Anchors: the matched rows in order, with the table's two ends.
+    let mut anchors: Vec<(usize, usize)> = vec![(0, 0)];
+    anchors.extend(out.iter().enumerate().filter_map(|(i, o)| match *o {
+        Outcome::Matched { row, .. } => Some((i + 1, row + 1)),
+        _ => None,
+    }));
+    anchors.push((n + 1, m + 1));
+    for w in anchors.windows(2) {
+        let [(i0, r0), (i1, r1)] = [w[0], w[1]];
+        // Observed rows strictly between the anchors (1-based bounds), template rows too.
+        let rows: Vec<usize> = (r0..r1.saturating_sub(1)).collect();
+        let between: Vec<usize> = (i0..i1.saturating_sub(1)).collect();
+        let odd = between
+            .iter()
+            .any(|&i| !matches!(out[i], Outcome::Unmatched | Outcome::Ambiguous { .. }));
+        if odd {
+            continue;
+        }
+        // Specks read as a row (a stray digit under a vertical group label) give a number of
+        // values no row of the gap has: left unrecognised, not counted.
+        let gap: Vec<usize> = between
+            .into_iter()
+            .filter(|&i| {
+                rows.iter()
+                    .any(|&j| observed[i].values == template[j].columns)
+            })
+            .collect();
+        if gap.is_empty() || gap.len() != rows.len() {
+            continue;
+        }
+        let fits = gap.iter().zip(&rows).all(|(&i, &j)| {
+            observed[i].values == template[j].columns
+                && row_scores(&observed[i], template)[j]
+                    .is_some_and(|s| s.similarity >= PLACED_FLOOR)
+        });
+        if fits {
+            for (&i, &j) in gap.iter().zip(&rows) {
+                out[i] = Outcome::Placed { row: j };
+            }
+        }
+    }
+    out
 }
 
 /// A similarity between an observed row and a template row, in 0..=1 (+ [`FITS`]).
@@ -580,5 +645,60 @@ mod tests {
         assert_eq!(suffix_similarity(&t, "予以公开"), 1.0);
         let t: Vec<char> = "予以公".chars().collect();
         assert!((suffix_similarity(&t, "予以公开") - 0.75).abs() < 1e-6);
+    }
+
+    /// A scan's misread labels between clear matches: as many rows as the gap leaves are read
+    /// by their place; with one row too many or too few, or a row giving the wrong number of
+    /// values, or a label with nothing of the row's, nothing is placed.
+    #[test]
+    fn placing_reads_a_gap_of_misread_labels_by_position_only_when_it_fits() {
+        let mut texts = clean();
+        texts[9] = "6.属于程性信";
+        texts[10] = "7.属干行执案";
+        let observed: Vec<Observed<'_>> = texts.iter().map(|t| obs(t)).collect();
+        let strict = align(&observed, &rows());
+        assert!(
+            !matches!(strict[9], Outcome::Matched { .. }),
+            "{:?}",
+            strict[9]
+        );
+        let placed = align_placing(&observed, &rows());
+        assert_eq!(placed[9], Outcome::Placed { row: 9 });
+        assert_eq!(placed[10], Outcome::Placed { row: 10 });
+        assert_eq!(placed[11], matched(11, true));
+        assert_eq!(placed[8], matched(8, true));
+
+        // One value missing: the row is not that row's shape, nothing is placed.
+        let mut short = observed.clone();
+        short[9].values = 6;
+        let out = align_placing(&short, &rows());
+        assert!(!matches!(out[9], Outcome::Placed { .. }), "{:?}", out[9]);
+
+        // A row left out: the gap holds fewer observed rows than template rows.
+        let mut fewer = texts.clone();
+        fewer.remove(10);
+        let observed: Vec<Observed<'_>> = fewer.iter().map(|t| obs(t)).collect();
+        let out = align_placing(&observed, &rows());
+        assert!(
+            out.iter().all(|o| !matches!(o, Outcome::Placed { .. })),
+            "{out:?}"
+        );
+
+        // A speck read as a row between them (one value) is not counted.
+        let mut specked = texts.clone();
+        specked.insert(10, "四");
+        let mut observed: Vec<Observed<'_>> = specked.iter().map(|t| obs(t)).collect();
+        observed[10].values = 1;
+        let out = align_placing(&observed, &rows());
+        assert_eq!(out[9], Outcome::Placed { row: 9 });
+        assert_eq!(out[10], Outcome::Unmatched);
+        assert_eq!(out[11], Outcome::Placed { row: 10 });
+
+        // Nothing of the row's label left: not placed.
+        let mut junk = clean();
+        junk[9] = "甲乙丙丁戊己";
+        let observed: Vec<Observed<'_>> = junk.iter().map(|t| obs(t)).collect();
+        let out = align_placing(&observed, &rows());
+        assert!(!matches!(out[9], Outcome::Placed { .. }), "{:?}", out[9]);
     }
 }

@@ -36,6 +36,9 @@ pub struct Parsed {
     pub outline: structure::Outline,
     /// The narrative's lines with their places, for the numbering and wording rules.
     pub lines: Vec<structure::TextLine>,
+    /// A scan's rows read by their place, their labels misread (table, row id): their
+    /// values are doubtful (see `align::align_placing`).
+    pub placed: Vec<(u8, &'static str)>,
 }
 
 /// Which reader gave a table its values (`table_readers` in the JSON of `check`).
@@ -141,7 +144,11 @@ fn parse_tokens(extracted: &Extracted, tokens: &[tokens::Token]) -> Parsed {
         ..Report::default()
     };
 
-    let read = tables::read_tables(tokens, &outline, &mut findings, &mut sources);
+    // A scan's misread labels are read by their place (and their values doubted); a typed
+    // label unlike the template's is the agency's to correct.
+    let mut placed = Vec::new();
+    let placing = extracted.ocr.is_some().then_some(&mut placed);
+    let read = tables::read_tables(tokens, &outline, &mut findings, &mut sources, placing);
     report.template = read.template;
     report.active_disclosure = read.active_disclosure;
     report.applications = read.applications;
@@ -168,6 +175,7 @@ fn parse_tokens(extracted: &Extracted, tokens: &[tokens::Token]) -> Parsed {
         sources,
         outline,
         lines,
+        placed,
     }
 }
 

@@ -161,11 +161,15 @@ fn regions(tokens: &[Token], range: (usize, usize)) -> Vec<Region> {
 }
 
 /// Reads table 1, 2 and 3 from the sections they belong in.
+///
+/// `placed`, for a scan: rows whose misread labels are read by their place between clear
+/// matches ([`align::align_placing`]) are added to it (table, row id); `None` reads strictly.
 pub fn read_tables(
     tokens: &[Token],
     outline: &Outline,
     findings: &mut Vec<Finding>,
     sources: &mut Sources,
+    mut placed: Option<&mut Vec<(u8, &'static str)>>,
 ) -> Tables {
     let mut tables = Tables::default();
     let range_of = |section: u8| -> (usize, usize) {
@@ -187,7 +191,7 @@ pub fn read_tables(
 
     // Table 2 first: its shape is one of the template signals table 1 needs.
     let t2_range = range_of(3);
-    let t2 = read_t2(tokens, t2_range, findings, sources);
+    let t2 = read_t2(tokens, t2_range, findings, sources, placed.as_deref_mut());
     let t1_range = range_of(2);
     let t1_text: String = tokens[t1_range.0..t1_range.1]
         .iter()
@@ -240,7 +244,7 @@ pub fn read_tables(
         ));
     }
 
-    match read_t1(tokens, t1_range, template, findings, sources) {
+    match read_t1(tokens, t1_range, template, findings, sources, placed) {
         Some((t1, span)) => {
             mark(&mut tables.consumed_blocks, tokens, span);
             tables.active_disclosure = Some(t1);
@@ -337,6 +341,8 @@ struct Hit<'r> {
     label: usize,
     region: &'r Region,
     standard: bool,
+    /// Read by its place alone (a scan's misread label): its values are doubtful.
+    placed: bool,
 }
 
 /// The text a label wrapped below its values left at the start of the next run: the run's
@@ -372,6 +378,7 @@ fn match_rows<'r>(
     rows: &[align::Row<'_>],
     table: u8,
     findings: &mut Vec<Finding>,
+    placing: bool,
 ) -> (Vec<Hit<'r>>, usize) {
     let has_numbers = |region: &Region| {
         region.values.iter().any(|&v| {
@@ -384,8 +391,20 @@ fn match_rows<'r>(
     // The candidate rows: regions with values, up to the narrative after the table.
     let mut candidates: Vec<usize> = Vec::new();
     let mut any_label = false;
+    // On a scan, a misread character inside a drawn cell (`1.本机。关不掌握…`) is no
+    // sentence: the grid, not a `。`, bounds the table there.
+    let in_grid = |region: &Region| {
+        placing
+            && matches!(
+                tokens[region.last].at,
+                crate::extract::SourceRef::PdfCell { .. }
+            )
+    };
     for (k, region) in regions.iter().enumerate() {
-        if any_label && (region.text.contains('。') || region.text.chars().count() > 200) {
+        if any_label
+            && ((region.text.contains('。') && !in_grid(region))
+                || region.text.chars().count() > 200)
+        {
             break;
         }
         if region.values.is_empty() {
@@ -408,7 +427,11 @@ fn match_rows<'r>(
             }
         })
         .collect();
-    let outcomes = align::align(&observed, rows);
+    let outcomes = if placing {
+        align::align_placing(&observed, rows)
+    } else {
+        align::align(&observed, rows)
+    };
     let mut hits: Vec<Hit<'r>> = Vec::new();
     let mut end = regions.first().map_or(0, |r| r.first);
     for (&k, outcome) in candidates.iter().zip(&outcomes) {
@@ -422,6 +445,16 @@ fn match_rows<'r>(
                     label: row,
                     region,
                     standard,
+                    placed: false,
+                });
+                end = region_end;
+            }
+            align::Outcome::Placed { row } => {
+                hits.push(Hit {
+                    label: row,
+                    region,
+                    standard: false,
+                    placed: true,
                 });
                 end = region_end;
             }
@@ -737,6 +770,7 @@ fn read_t2(
     range: (usize, usize),
     findings: &mut Vec<Finding>,
     sources: &mut Sources,
+    mut placed: Option<&mut Vec<(u8, &'static str)>>,
 ) -> Option<(Applications, (usize, usize))> {
     let start = anchor(
         tokens,
@@ -756,15 +790,20 @@ fn read_t2(
             columns: AppColumn::ALL.len(),
         })
         .collect();
-    let (hits, end) = match_rows(tokens, &regions, &rows, 2, findings);
+    let (hits, end) = match_rows(tokens, &regions, &rows, 2, findings, placed.is_some());
     if hits.is_empty() {
         return None;
     }
     let mut apps = Applications::default();
     for hit in &hits {
         let row = AppRow::ALL[hit.label];
+        if hit.placed
+            && let Some(placed) = placed.as_deref_mut()
+        {
+            placed.push((2, row.id()));
+        }
         let label = app_row(row);
-        if !hit.standard {
+        if !hit.standard && !hit.placed {
             nonstandard_label(2, label.id, label.printed, hit.region, tokens, findings);
         }
         let cells: Vec<CellSpec> = AppColumn::ALL
@@ -875,6 +914,7 @@ fn read_t1(
     template: Option<Template>,
     findings: &mut Vec<Finding>,
     sources: &mut Sources,
+    mut placed: Option<&mut Vec<(u8, &'static str)>>,
 ) -> Option<(ActiveDisclosure, (usize, usize))> {
     let template = template?;
     let start = anchor(tokens, range, &["第二十条", "信息内容"])?;
@@ -887,7 +927,7 @@ fn read_t1(
             columns: r.columns.len(),
         })
         .collect();
-    let (hits, end) = match_rows(tokens, &regions, &rows, 1, findings);
+    let (hits, end) = match_rows(tokens, &regions, &rows, 1, findings, placed.is_some());
     if hits.is_empty() {
         return None;
     }
@@ -929,8 +969,13 @@ fn read_t1(
     let mut read: BTreeMap<&'static str, Vec<Option<T1Value>>> = BTreeMap::new();
     for hit in &hits {
         let row = &schema[hit.label];
+        if hit.placed
+            && let Some(placed) = placed.as_deref_mut()
+        {
+            placed.push((1, row.label.id));
+        }
         let label = &row.label;
-        if !hit.standard {
+        if !hit.standard && !hit.placed {
             nonstandard_label(1, label.id, label.printed, hit.region, tokens, findings);
         }
         let cells: Vec<CellSpec> = row

@@ -62,6 +62,7 @@ pub fn revalue(report: &Report, ctx: &Context<'_>) -> Vec<Finding> {
         sources: Default::default(),
         outline: Default::default(),
         lines: Vec::new(),
+        placed: Vec::new(),
     };
     let v = Validation {
         parsed: &parsed,

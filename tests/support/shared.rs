@@ -104,6 +104,7 @@ pub fn parsed(report: &Report) -> Parsed {
         sources: BTreeMap::new(),
         outline: Default::default(),
         lines: Vec::new(),
+        placed: Vec::new(),
     }
 }
 
