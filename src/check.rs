@@ -232,11 +232,7 @@ pub(crate) fn judge_reading(
         }
     }
     let culprits = validate::culprit::find(&parsed.report);
-    let touches = |f: &Finding, d: &Doubt| {
-        f.location.table == Some(d.table)
-            && (f.location.row.as_deref() == Some(d.row)
-                || f.location.column.as_deref() == Some(d.column))
-    };
+    let touches = |f: &Finding, d: &Doubt| in_relation(f, d.table, d.row, d.column);
     for f in findings.iter_mut() {
         // On a scan, a cell that is no number or a row whose cells do not fit is first of
         // all a doubt about the reading: the officer looks at the page before the agency
@@ -316,6 +312,46 @@ pub(crate) fn judge_reading(
     summary
 }
 
+/// Whether cell (`table`, `row`, `column`) is one of the cells of the relation that the sum
+/// finding `f` says fails: a row's total (table 2), a column's outcomes against its
+/// （七）总计, a column's balance (一 + 二 = 三 + 四), a group of table 3, a row of table 1.
+/// A doubtful cell elsewhere in the same row or column does not make the agency's error a
+/// doubt about the reading. For another finding: any cell of its row or column.
+fn in_relation(f: &Finding, table: u8, row: &str, column: &str) -> bool {
+    if f.location.table != Some(table) {
+        return false;
+    }
+    let same_row = f.location.row.as_deref() == Some(row);
+    let same_column = f.location.column.as_deref() == Some(column);
+    use crate::report::AppRow;
+    let is = |rows: &[AppRow]| rows.iter().any(|r| r.id() == row);
+    // The rows of table 2 that are not outcomes of the year, and those of its balance.
+    let not_outcome = is(&[
+        AppRow::NewReceived,
+        AppRow::CarriedOver,
+        AppRow::CarriedForward,
+    ]);
+    let in_balance = is(&[
+        AppRow::NewReceived,
+        AppRow::CarriedOver,
+        AppRow::TotalHandled,
+        AppRow::CarriedForward,
+    ]);
+    let rule = f.rule;
+    if rule == validate::T2_ROW_TOTAL.id
+        || rule == validate::T3_GROUP_TOTAL.id
+        || rule == validate::T1_IN_FORCE.id
+    {
+        same_row
+    } else if rule == validate::T2_OUTCOMES.id {
+        same_column && !not_outcome
+    } else if rule == validate::T2_BALANCE.id {
+        same_column && in_balance
+    } else {
+        same_row || same_column
+    }
+}
+
 /// A relation that fails through a doubtful cell: the reader's doubt, not the agency's
 /// error (`read.sum_doubtful`).
 fn blame_reading(f: &mut Finding) {
@@ -363,11 +399,7 @@ pub fn findings_after_correction(
         })
         .collect();
     for mut f in validate::revalue(report, ctx) {
-        let touches = doubts.iter().any(|(t, r, c)| {
-            f.location.table == Some(*t)
-                && (f.location.row.as_deref() == Some(r.as_str())
-                    || f.location.column.as_deref() == Some(c.as_str()))
-        });
+        let touches = doubts.iter().any(|(t, r, c)| in_relation(&f, *t, r, c));
         if f.severity == Severity::Error && f.rule.starts_with("sum.") && touches {
             blame_reading(&mut f);
         }

@@ -17,6 +17,7 @@ mod wording;
 mod tests;
 
 /// The submission-year rule, whose finding the mail reads to tell a past year's report.
+pub use arithmetic::{T1_IN_FORCE, T2_BALANCE, T2_OUTCOMES, T2_ROW_TOTAL, T3_GROUP_TOTAL};
 pub use structure::{HEADING_WORDING, SEASON_YEAR, TITLE_WORDING};
 
 use crate::extract::SourceRef;

@@ -1101,3 +1101,48 @@ fn set_cell_sets_each_tables_integer_cells_and_refuses_amounts_and_unknown_cells
         Err(SetCellError::NoTable(2))
     );
 }
+
+/// A doubtful cell makes a failed sum the reader's doubt only when it is one of the sum's
+/// cells: with （七）总计·自然人 changed (11 → 16) and only 一、本年新收·自然人 doubtful, the
+/// column's outcomes (（一）…（六） against （七）, not 本年新收) and the total row stay the
+/// agency's errors; the column's balance (一 + 二 = 三 + 四, with 本年新收) is the reader's
+/// doubt.
+#[test]
+fn a_doubt_blames_the_reading_only_for_the_relations_it_is_part_of() {
+    use crate::extract::{OcrCell, OcrReading};
+    use crate::finding::{About, Severity};
+    let (lines, parsed, _) = scan_mutant();
+    let doubtful = *parsed
+        .sources
+        .get(&(2, "new_received", "natural_person"))
+        .expect("source");
+    let mut reading = OcrReading {
+        pages: 3,
+        cells: Default::default(),
+    };
+    for src in parsed.sources.values() {
+        reading.cells.insert(
+            *src,
+            OcrCell {
+                text: String::new(),
+                confidence: if *src == doubtful { 30.0 } else { 95.0 },
+                doubtful: *src == doubtful,
+                alternative: None,
+            },
+        );
+    }
+    let mut all = findings(&lines, None);
+    crate::check::judge_reading(&parsed, &reading, &mut all);
+    let agencys = |rule: &str| {
+        all.iter()
+            .any(|f| f.rule == rule && f.severity == Severity::Error && f.about == About::Report)
+    };
+    assert!(agencys("sum.t2_outcomes"), "{all:#?}");
+    assert!(agencys("sum.t2_row_total"), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|f| f.rule == "read.sum_doubtful" && f.message.contains("第一项加第二项之和")),
+        "the balance through the doubtful cell is the reader's doubt: {all:#?}"
+    );
+    assert!(!all.iter().any(|f| f.rule == "sum.t2_balance"), "{all:#?}");
+}
