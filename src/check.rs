@@ -208,18 +208,13 @@ pub(crate) fn judge_reading(
         pages: reading.pages,
         ..OcrSummary::default()
     };
-    // Cells of rows read by their place (their labels misread): doubtful however sure the
-    // digits are.
-    let mut placed_cells: Vec<(u8, &str, &str)> = Vec::new();
     for (&(table, row, column), at) in &parsed.sources {
         let Some(cell) = reading.cell(at) else {
             continue;
         };
         summary.cells += 1;
+        // A row read by its place (its label misread): doubtful however sure the digits are.
         let placed = parsed.placed.contains(&(table, row));
-        if placed {
-            placed_cells.push((table, row, column));
-        }
         if cell.doubtful || placed {
             summary.doubtful.push(Doubt {
                 table,
@@ -286,7 +281,7 @@ pub(crate) fn judge_reading(
             .as_ref()
             .map(|a| format!("，可能为 {a}"))
             .unwrap_or_default();
-        let why = if placed_cells.contains(&(d.table, d.row, d.column)) {
+        let why = if parsed.placed.contains(&(d.table, d.row)) {
             "该行的行名称识别不清，按表格中的位置读作此行".to_string()
         } else {
             format!("识别置信度 {:.0}", d.confidence)
@@ -323,20 +318,8 @@ fn in_relation(f: &Finding, table: u8, row: &str, column: &str) -> bool {
     }
     let same_row = f.location.row.as_deref() == Some(row);
     let same_column = f.location.column.as_deref() == Some(column);
-    use crate::report::AppRow;
-    let is = |rows: &[AppRow]| rows.iter().any(|r| r.id() == row);
-    // The rows of table 2 that are not outcomes of the year, and those of its balance.
-    let not_outcome = is(&[
-        AppRow::NewReceived,
-        AppRow::CarriedOver,
-        AppRow::CarriedForward,
-    ]);
-    let in_balance = is(&[
-        AppRow::NewReceived,
-        AppRow::CarriedOver,
-        AppRow::TotalHandled,
-        AppRow::CarriedForward,
-    ]);
+    use crate::report::AppRow::{CarriedForward, CarriedOver, NewReceived, TotalHandled};
+    let is = |rows: &[crate::report::AppRow]| rows.iter().any(|r| r.id() == row);
     let rule = f.rule;
     if rule == validate::T2_ROW_TOTAL.id
         || rule == validate::T3_GROUP_TOTAL.id
@@ -344,9 +327,10 @@ fn in_relation(f: &Finding, table: u8, row: &str, column: &str) -> bool {
     {
         same_row
     } else if rule == validate::T2_OUTCOMES.id {
-        same_column && !not_outcome
+        // The outcome rows and their total: not what came in, nor what is carried forward.
+        same_column && !is(&[NewReceived, CarriedOver, CarriedForward])
     } else if rule == validate::T2_BALANCE.id {
-        same_column && in_balance
+        same_column && is(&[NewReceived, CarriedOver, TotalHandled, CarriedForward])
     } else {
         same_row || same_column
     }

@@ -546,6 +546,16 @@ impl Config {
     pub fn max_file_bytes(&self) -> u64 {
         self.max_file_mb.saturating_mul(1024 * 1024)
     }
+
+    /// The year reports are checked as filed in: `filing_year` when set, else this year
+    /// (China time).
+    pub fn filing_year_or_current(&self) -> i32 {
+        if self.filing_year > 0 {
+            self.filing_year
+        } else {
+            crate::check::current_year()
+        }
+    }
 }
 
 /// `"08:00"` -> minutes after midnight.

@@ -38,7 +38,6 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 
-use crate::check::current_year;
 use crate::config::Config;
 use crate::mail;
 use crate::recovery::{Streak, Wakeup};
@@ -232,11 +231,7 @@ impl Pipeline {
     }
 
     fn filing_year(&self) -> i32 {
-        if self.config().filing_year > 0 {
-            self.config().filing_year
-        } else {
-            current_year()
-        }
+        self.config().filing_year_or_current()
     }
 
     /// The agency of an inbox path: the one configured for its top-level folder, or else

@@ -209,6 +209,16 @@ async fn log_in(c: &Client, base: &str) {
     .await;
 }
 
+/// Chooses the option `value` of the list `what` names (found by `css`).
+async fn choose(c: &Client, css: &str, value: &str, what: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("choose {value} in {what}: {e}"));
+}
+
 /// Types `text` into the field `what` names (found by `at`).
 async fn type_into(c: &Client, at: Locator<'_>, text: &str, what: &str) {
     c.find(at)
@@ -580,12 +590,7 @@ fn the_officer_holds_decides_releases_assigns_and_compares_in_a_browser() {
             "the top-level file",
         )
         .await;
-        c.find(Locator::Css("#assign select"))
-            .await
-            .expect("the agency selector")
-            .select_by_value("jy")
-            .await
-            .expect("choose 区教育局");
+        choose(c, "#assign select", "jy", "the agency selector").await;
         type_into(
             c,
             Locator::Css("#assign input[name=reason]"),
@@ -830,12 +835,13 @@ fn the_officer_corrects_a_scans_cell_beside_its_page_and_releases_in_a_browser()
         }
         assert!(text_of(c, "#scan-tables").await.contains("自然人"));
         screenshot(c, "console-scan-review.png").await;
-        c.find(Locator::Css("#correct-any select[name=cell]"))
-            .await
-            .expect("the cell list")
-            .select_by_value("2/carried_over/natural_person")
-            .await
-            .expect("choose the cell");
+        choose(
+            c,
+            "#correct-any select[name=cell]",
+            "2/carried_over/natural_person",
+            "the cell list",
+        )
+        .await;
         type_into(
             c,
             Locator::Css("#correct-any input[name=value]"),

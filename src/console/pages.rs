@@ -677,10 +677,6 @@ pub async fn summary(
 // Submission
 
 /// A finding read back from the store, as the renderers take it.
-fn to_finding(f: crate::store::StoredFinding, rules: &[&'static crate::finding::Rule]) -> Finding {
-    f.into_finding(rules)
-}
-
 struct SubmissionView {
     sub: Submission,
     agency: Option<String>,
@@ -715,11 +711,7 @@ pub async fn submission(
         };
         let conn = store.connection();
         let detail = crate::store::submission_detail(conn, sub.id)?.unwrap_or_default();
-        let rules = crate::rules::all();
-        let findings: Vec<Finding> = crate::store::findings_of(conn, sub.id)?
-            .into_iter()
-            .map(|f| to_finding(f, &rules))
-            .collect();
+        let findings: Vec<Finding> = crate::store::findings(conn, sub.id)?;
         let report: Option<Report> = detail
             .report_json
             .as_deref()

@@ -252,11 +252,7 @@ pub async fn decide(
                 return Ok(Done::Refused("审核结果已是“需修改”。".into()));
             }
             Action::NotApplicable => {
-                let rules = crate::rules::all();
-                let findings: Vec<Finding> = crate::store::findings_of(conn, sub.id)?
-                    .into_iter()
-                    .map(|f| f.into_finding(&rules))
-                    .collect();
+                let findings: Vec<Finding> = crate::store::findings(conn, sub.id)?;
                 let asked: Option<Vec<i64>> = if form.findings.trim().is_empty() {
                     form.finding.map(|f| vec![f])
                 } else {

@@ -27,7 +27,7 @@ use crate::check::CheckResult;
 use crate::finding::Finding;
 use crate::report::schema::cell_printed;
 use crate::store::review::{self as rv, Action, Decision};
-use crate::store::{Store, Submission, SubmissionState};
+use crate::store::{Submission, SubmissionState};
 
 /// Whether a submission's report was read from a scan (its findings carry `file.ocr`).
 pub fn is_scan(findings: &[Finding]) -> bool {
@@ -57,15 +57,6 @@ pub fn pages_of(c: &Console, sub: &Submission) -> anyhow::Result<u32> {
     Ok(original_bytes(c, sub)?.map_or(0, |b| crate::extract::scan_page_count(&b)))
 }
 
-/// The stored findings of a submission.
-fn findings(store: &Store, id: i64) -> anyhow::Result<Vec<Finding>> {
-    let rules = crate::rules::all();
-    Ok(crate::store::findings_of(store.connection(), id)?
-        .into_iter()
-        .map(|f| f.into_finding(&rules))
-        .collect())
-}
-
 /// `GET /submission/{receipt}/page/{page}`: page `page` of a scan as a PNG.
 pub async fn page(
     State(console): State<Arc<Console>>,
@@ -82,7 +73,7 @@ pub async fn page(
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(Err("没有这个回执编号的提交。".to_string()));
         };
-        if !is_scan(&findings(store, sub.id)?) {
+        if !is_scan(&crate::store::findings(store.connection(), sub.id)?) {
             return Ok(Err("这份提交不是扫描件，没有页面图像。".to_string()));
         }
         match original_bytes(c, &sub)? {
@@ -183,7 +174,7 @@ pub async fn correct(
             return Ok(Done::NotFound);
         };
         let conn = store.connection();
-        let stored = findings(store, sub.id)?;
+        let stored = crate::store::findings(store.connection(), sub.id)?;
         if sub.state != SubmissionState::Checked || !is_scan(&stored) {
             return Ok(Done::Refused(
                 "只有由扫描件识别读取的报告可以更正识别结果；其他报告的数据以提交单位的原件为准。"
@@ -224,11 +215,7 @@ pub async fn correct(
         };
         let ctx = crate::validate::Context {
             previous: previous.as_ref(),
-            filing_year: if config.filing_year > 0 {
-                config.filing_year
-            } else {
-                crate::check::current_year()
-            },
+            filing_year: config.filing_year_or_current(),
             same_year: None,
         };
         let corrected = [(table, row.to_string(), column.to_string())];

@@ -1126,10 +1126,8 @@ fn render_page(
 /// Reads an image-only PDF of `pages` pages by OCR. `Err(None)` when OCR is off here (the
 /// caller answers `file.scanned` as before).
 pub fn read_pdf(bytes: &[u8], pages: u32) -> Result<Extracted, Option<ExtractError>> {
-    if status().is_err() {
-        return Err(None);
-    }
-    if put_off() {
+    // OCR off here: `file.scanned`; put off: the scan lane reads it.
+    if status().is_err() || put_off() {
         return Err(None);
     }
     let settings = settings();
@@ -1181,10 +1179,8 @@ fn decode_picture(bytes: &[u8]) -> Result<image::DynamicImage, &'static str> {
 /// Reads a scanned or photographed page (.jpg, .png, .tif) by OCR; `Err(None)` when OCR
 /// is off here.
 pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
-    if status().is_err() {
-        return Err(None);
-    }
-    if put_off() {
+    // OCR off here: `file.scanned`; put off: the scan lane reads it.
+    if status().is_err() || put_off() {
         return Err(None);
     }
     let settings = settings();

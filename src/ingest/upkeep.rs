@@ -41,11 +41,7 @@ pub(super) async fn upkeep(pipeline: Arc<Pipeline>) {
 /// `[retention] archive_years`: removes the originals of old report years (see
 /// `crate::retention`), logs it and tells the admin once per sweep that removed any.
 fn retention(p: &Pipeline, config: &crate::config::Config) -> anyhow::Result<()> {
-    let filing = if config.filing_year > 0 {
-        config.filing_year
-    } else {
-        crate::check::current_year()
-    };
+    let filing = config.filing_year_or_current();
     let now = now_utc();
     let swept = crate::retention::sweep(
         p.store().connection(),

@@ -86,6 +86,16 @@ impl StoredFinding {
     }
 }
 
+/// The findings of a submission as the checker gave them (their rules from the catalogue),
+/// in the order they were found.
+pub fn findings(conn: &Connection, id: i64) -> rusqlite::Result<Vec<crate::finding::Finding>> {
+    let rules = crate::rules::all();
+    Ok(findings_of(conn, id)?
+        .into_iter()
+        .map(|f| f.into_finding(&rules))
+        .collect())
+}
+
 /// The findings of a submission, in the order they were found.
 pub fn findings_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<StoredFinding>> {
     let mut stmt = conn.prepare_cached(

@@ -30,8 +30,8 @@ use crate::report::{AppColumn, Report};
 
 pub use batch::Batch;
 pub use console::{
-    KindMessage, MessageState, StoredFinding, SubmissionDetail, findings_of, messages_of_kind,
-    messages_of_submission, submission_detail, submissions_of_agency,
+    KindMessage, MessageState, StoredFinding, SubmissionDetail, findings, findings_of,
+    messages_of_kind, messages_of_submission, submission_detail, submissions_of_agency,
 };
 pub use history::{HistoryEntry, NewHistory};
 pub use kinds::{MessageKind, OutboxState, SubmissionState, Verdict};

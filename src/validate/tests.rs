@@ -862,31 +862,43 @@ fn scan_mutant() -> (Vec<String>, Parsed, SourceRef) {
     (lines, parsed, at)
 }
 
+/// The OCR reading of `parsed`'s cells: every one read surely (confidence 95), but the cell
+/// at `at`, read as `cell`.
+fn reading_of(
+    parsed: &Parsed,
+    at: SourceRef,
+    cell: crate::extract::OcrCell,
+) -> crate::extract::OcrReading {
+    let mut reading = crate::extract::OcrReading {
+        pages: 3,
+        cells: Default::default(),
+    };
+    for src in parsed.sources.values() {
+        reading.cells.insert(
+            *src,
+            crate::extract::OcrCell {
+                text: String::new(),
+                confidence: 95.0,
+                doubtful: false,
+                alternative: None,
+            },
+        );
+    }
+    reading.cells.insert(at, cell);
+    reading
+}
+
 /// A scan's mutant: one cell changed (（七）总计·自然人 11 → 16), read by OCR. Read surely,
 /// the broken sums are the agency's errors; read with low confidence, they are doubts about
 /// the reading, and the cell is named with what the sums ask for ("可能为 11").
 #[test]
 fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not() {
-    use crate::extract::{OcrCell, OcrReading};
+    use crate::extract::OcrCell;
     use crate::finding::About;
     let (lines, parsed, at) = scan_mutant();
     for (confidence, doubtful) in [(96.0, false), (41.0, true)] {
-        let mut reading = OcrReading {
-            pages: 3,
-            cells: Default::default(),
-        };
-        for src in parsed.sources.values() {
-            reading.cells.insert(
-                *src,
-                OcrCell {
-                    text: String::new(),
-                    confidence: 95.0,
-                    doubtful: false,
-                    alternative: None,
-                },
-            );
-        }
-        reading.cells.insert(
+        let reading = reading_of(
+            &parsed,
             at,
             OcrCell {
                 text: "16".into(),
@@ -941,25 +953,19 @@ fn a_changed_cell_of_a_scan_is_the_agencys_error_when_sure_and_a_doubt_when_not(
 /// the agency's errors again, as no doubtful cell is left in them.
 #[test]
 fn a_corrected_cell_of_a_scan_is_checked_again_from_the_stored_findings() {
-    use crate::extract::{OcrCell, OcrReading};
+    use crate::extract::OcrCell;
     use crate::finding::{About, Severity};
     let (lines, parsed, at) = scan_mutant();
-    let mut reading = OcrReading {
-        pages: 3,
-        cells: Default::default(),
-    };
-    for src in parsed.sources.values() {
-        let doubtful = *src == at;
-        reading.cells.insert(
-            *src,
-            OcrCell {
-                text: if doubtful { "16".into() } else { String::new() },
-                confidence: if doubtful { 41.0 } else { 95.0 },
-                doubtful,
-                alternative: None,
-            },
-        );
-    }
+    let reading = reading_of(
+        &parsed,
+        at,
+        OcrCell {
+            text: "16".into(),
+            confidence: 41.0,
+            doubtful: true,
+            alternative: None,
+        },
+    );
     let mut stored = findings(&lines, None);
     crate::check::judge_reading(&parsed, &reading, &mut stored);
     assert!(stored.iter().any(|f| f.rule == "read.sum_doubtful"));
@@ -1109,28 +1115,23 @@ fn set_cell_sets_each_tables_integer_cells_and_refuses_amounts_and_unknown_cells
 /// doubt.
 #[test]
 fn a_doubt_blames_the_reading_only_for_the_relations_it_is_part_of() {
-    use crate::extract::{OcrCell, OcrReading};
+    use crate::extract::OcrCell;
     use crate::finding::{About, Severity};
     let (lines, parsed, _) = scan_mutant();
     let doubtful = *parsed
         .sources
         .get(&(2, "new_received", "natural_person"))
         .expect("source");
-    let mut reading = OcrReading {
-        pages: 3,
-        cells: Default::default(),
-    };
-    for src in parsed.sources.values() {
-        reading.cells.insert(
-            *src,
-            OcrCell {
-                text: String::new(),
-                confidence: if *src == doubtful { 30.0 } else { 95.0 },
-                doubtful: *src == doubtful,
-                alternative: None,
-            },
-        );
-    }
+    let reading = reading_of(
+        &parsed,
+        doubtful,
+        OcrCell {
+            text: String::new(),
+            confidence: 30.0,
+            doubtful: true,
+            alternative: None,
+        },
+    );
     let mut all = findings(&lines, None);
     crate::check::judge_reading(&parsed, &reading, &mut all);
     let agencys = |rule: &str| {
