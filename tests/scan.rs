@@ -362,6 +362,9 @@ fn generated_scans_are_read_exactly_or_marked_doubtful() {
             // 300 dpi, turned 0.6°, speckled, blurred, a red seal, JPEG 75: the usual scan.
             assert!(one.exact * 100 >= one.values * 99, "scan0: {one:?}");
         }
+        // 150 dpi with specks, and 300 dpi shaded to grey at one side, are read nearly as
+        // well (issue 25: 99 % over all the scans, below).
+        assert!(one.exact * 100 >= one.values * 98, "scan{i}: {one:?}");
         tally(&mut t, &format!("scan{i}"), truth, &r);
     }
     eprintln!(
@@ -374,6 +377,7 @@ fn generated_scans_are_read_exactly_or_marked_doubtful() {
         t.marked_right
     );
     assert!(t.wrong_unmarked.is_empty(), "{:#?}", t.wrong_unmarked);
+    assert!(t.exact * 100 >= t.values * 99, "{t:?}");
 }
 
 /// Issue 25, mutants on the page: a report whose table 2 total is wrong (自然人 of （七）总计

@@ -369,6 +369,10 @@ fn flatten(g: &Gray, dpi: f64) -> Gray {
     Gray { w: g.w, h: g.h, px }
 }
 
+/// A page word read with less confidence than this is garbled: it neither makes a cell a
+/// label nor gives a number cell its value (the digits-only strip then reads it, doubtful).
+const GARBLED: f32 = 30.0;
+
 /// Darker than this (after [`flatten`]) is ink.
 const INK: u8 = 150;
 
@@ -437,6 +441,51 @@ fn rotate(g: &Gray, deg: f64) -> Gray {
         }
     }
     Gray { w: g.w, h: g.h, px }
+}
+
+/// Paints white every speck of ink too small to be print: dust and scanner noise (and a
+/// 150 dpi speck, blown up to the working resolution) otherwise read as a decimal point
+/// beside a digit, or as a character of its own in an empty cell, where Tesseract's page
+/// pass then runs the neighbouring words together. Specks are the 8-connected pieces of
+/// faint-or-darker pixels of at most `(dpi / 100)² · 4/3` pixels (12 at 300 dpi); the full
+/// stop of 10.5 pt print is about twice that.
+fn despeckle(g: &mut Gray, dpi: f64) {
+    const FAINT: u8 = 200;
+    let max_area = ((dpi / 100.0).powi(2) * 4.0 / 3.0).round().max(1.0) as usize;
+    let (w, h) = (g.w, g.h);
+    let mut seen = vec![false; w * h];
+    let mut piece = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if seen[start] || g.px[start] >= FAINT {
+            continue;
+        }
+        piece.clear();
+        stack.push(start);
+        seen[start] = true;
+        let mut big = false;
+        while let Some(i) = stack.pop() {
+            if !big {
+                piece.push(i);
+                big = piece.len() > max_area;
+            }
+            let (x, y) = (i % w, i / w);
+            for ny in y.saturating_sub(1)..(y + 2).min(h) {
+                for nx in x.saturating_sub(1)..(x + 2).min(w) {
+                    let j = ny * w + nx;
+                    if !seen[j] && g.px[j] < FAINT {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        if !big {
+            for &i in &piece {
+                g.px[i] = 255;
+            }
+        }
+    }
 }
 
 /// A ruling found in the image, in pixels: rows (or columns) `a0..=a1` across, `from..=to`
@@ -687,6 +736,7 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
             }
         }
     }
+    despeckle(&mut g, dpi);
     let words = tesseract(&g, &["-l", "chi_sim", "--psm", "6"], timeout)?;
     let grids = pdf_grid::grids(&segments);
     // Number cells: ink and no Chinese in the page pass.
@@ -703,16 +753,25 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
                 continue;
             }
             let (x1, y1) = (x1 - inset, y1 - inset);
+            // The page words of the cell: centred anywhere in it (a word's box can reach
+            // into the inset, the ink box cannot).
+            let (cx0, cy0, cx1, cy1) = (x0 - inset, y0 - inset, x1 + inset, y1 + inset);
             let inside: Vec<usize> = words
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| {
                     let (cx, cy) = (w.left + w.width / 2.0, w.top + w.height / 2.0);
-                    cx >= x0 as f64 && cx <= x1 as f64 && cy >= y0 as f64 && cy <= y1 as f64
+                    cx >= cx0 as f64 && cx <= cx1 as f64 && cy >= cy0 as f64 && cy <= cy1 as f64
                 })
                 .map(|(i, _)| i)
                 .collect();
-            let text: String = inside.iter().map(|&i| words[i].text.as_str()).collect();
+            // Words Tesseract itself gives up on (a line of numbers far apart can come out
+            // as a row of unrelated characters at confidence 0) do not make a label.
+            let text: String = inside
+                .iter()
+                .filter(|&&i| words[i].conf >= GARBLED)
+                .map(|&i| words[i].text.as_str())
+                .collect();
             let cjk = text.chars().filter(|&c| is_cjk(c)).count();
             let digits = text.chars().filter(char::is_ascii_digit).count();
             // A label has two characters or more; one Chinese character in a cell of
@@ -889,7 +948,11 @@ fn read_numbers(
             .map(|w| w.conf)
             .fold(None, |m: Option<f32>, c| Some(m.map_or(c, |m| m.min(c))))
             .unwrap_or(0.0);
-        let mut page_words: Vec<&OcrWord> = inside.iter().map(|&i| &words[i]).collect();
+        let mut page_words: Vec<&OcrWord> = inside
+            .iter()
+            .map(|&i| &words[i])
+            .filter(|w| w.conf >= GARBLED)
+            .collect();
         page_words.sort_by(|a, b| a.left.total_cmp(&b.left));
         let page_raw: String = page_words.iter().map(|w| w.text.as_str()).collect();
         let page_text: String = page_raw
@@ -904,10 +967,35 @@ fn read_numbers(
             .map(|w| w.conf)
             .fold(None, |m: Option<f32>, c| Some(m.map_or(c, |m| m.min(c))))
             .unwrap_or(0.0);
+        // Where the two readings leave the value open (no page reading and a weak or empty
+        // strip, or two readings that disagree), the cell is read a third time on its own:
+        // the strip loses lone digits (a 0 between wide gaps), the page pass garbles a
+        // line of numbers far apart.
+        let page_unsure =
+            page_conf < MIN_CONFIDENCE || page_raw.chars().count() != page_text.chars().count();
+        let open = if page_text.is_empty() {
+            text.is_empty() || confidence < MIN_CONFIDENCE
+        } else {
+            text != page_text && (!text.is_empty() || page_unsure)
+        };
+        let third = if open {
+            Some(read_one(g, (*x0, *y0, *x1, *y1), timeout)?)
+        } else {
+            None
+        };
         // The page pass reads print in its context and is the value; the digits-only strip
         // is the second opinion. Unsure: a weak page reading, anything but digits in it, no
-        // page reading at all (then the strip's is taken), or a sure strip that disagrees.
+        // page reading at all (then the strip's or the lone reading is taken), or a sure
+        // strip that disagrees (then the lone reading decides which is shown first).
         let cell = if page_text.is_empty() {
+            let (text, confidence) = match third {
+                Some((one, c))
+                    if !one.is_empty() && (text.is_empty() || one == text || c > confidence) =>
+                {
+                    (one, c)
+                }
+                _ => (text, confidence),
+            };
             OcrCell {
                 doubtful: true,
                 alternative: None,
@@ -916,14 +1004,30 @@ fn read_numbers(
             }
         } else {
             let disagree = !text.is_empty() && text != page_text;
-            OcrCell {
-                doubtful: *cut
-                    || page_conf < MIN_CONFIDENCE
-                    || page_raw.chars().count() != page_text.chars().count()
-                    || (disagree && confidence >= STRIP_SURE),
-                alternative: disagree.then_some(text),
-                text: page_text,
-                confidence: page_conf,
+            // The lone reading sides with the strip, or (no strip reading, an unsure page
+            // reading) is sure of other digits: it is shown first, the page's second.
+            let other = match third {
+                Some((one, c)) if !one.is_empty() && one != page_text && c >= STRIP_SURE => {
+                    (one == text || text.is_empty()).then_some((one, c))
+                }
+                _ => None,
+            };
+            let doubtful =
+                *cut || page_unsure || (disagree && confidence >= STRIP_SURE) || other.is_some();
+            if let Some((text, confidence)) = other {
+                OcrCell {
+                    doubtful,
+                    alternative: Some(page_text),
+                    text,
+                    confidence,
+                }
+            } else {
+                OcrCell {
+                    doubtful,
+                    alternative: disagree.then_some(text),
+                    text: page_text,
+                    confidence: page_conf,
+                }
             }
         };
         out.push(NumberCell {
@@ -933,6 +1037,51 @@ fn read_numbers(
         });
     }
     Ok(out)
+}
+
+/// One number cell read on its own (its ink box in `g`, with a margin of its height), as
+/// one line of digits: the text and Tesseract's least confidence in its words.
+fn read_one(
+    g: &Gray,
+    (x0, y0, x1, y1): (usize, usize, usize, usize),
+    timeout: Duration,
+) -> Result<(String, f32), RunError> {
+    let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
+    let pad = h;
+    let mut one = Gray {
+        w: w + 2 * pad,
+        h: h + 2 * pad,
+        px: vec![255; (w + 2 * pad) * (h + 2 * pad)],
+    };
+    for y in 0..h {
+        for x in 0..w {
+            one.px[(y + pad) * one.w + x + pad] = g.at(x0 + x, y0 + y);
+        }
+    }
+    // As one line; a lone digit that Tesseract drops as a line (it happens to a clear 7)
+    // is then read as one word.
+    let mut got = Vec::new();
+    for psm in ["7", "8"] {
+        got = tesseract(
+            &one,
+            &[
+                "-l",
+                "eng",
+                "--psm",
+                psm,
+                "-c",
+                "tessedit_char_whitelist=0123456789",
+            ],
+            timeout,
+        )?;
+        if !got.is_empty() {
+            break;
+        }
+    }
+    got.sort_by(|a, b| a.left.total_cmp(&b.left));
+    let text: String = got.iter().map(|w| w.text.as_str()).collect();
+    let confidence = got.iter().map(|w| w.conf).fold(f32::MAX, f32::min);
+    Ok((text, if got.is_empty() { 0.0 } else { confidence }))
 }
 
 /// What a failed helper means to the submitter.
