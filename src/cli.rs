@@ -860,7 +860,7 @@ fn run(path: Option<&std::path::Path>) -> ExitCode {
     if path.is_none() {
         // Built-in defaults: the console on this machine only (without users it is open to
         // local users alone; any other address needs `[http] listen` and users).
-        config.http.listen = Some(nianbao::config::DEFAULT_LISTEN.to_string());
+        config.http.listen = nianbao::config::ListenAddr::parse(nianbao::config::DEFAULT_LISTEN);
         config.http.listen_is_default = true;
     }
     // What `config check` refuses too, in the same words (see nianbao::preflight).

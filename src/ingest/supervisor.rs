@@ -297,7 +297,7 @@ async fn supervise(
                 }
             });
             match crate::http::Server::start(
-                listen,
+                listen.as_str(),
                 Arc::clone(&health),
                 pipeline.shared_config(),
                 kick,
