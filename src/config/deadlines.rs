@@ -1,5 +1,5 @@
 //! `[deadlines]` and `[reminders]`: when reports are due and when agencies are reminded
-//! (what is done with them: `crate::deadlines`).
+//! (what is done with them: the `deadlines` module).
 
 use serde::Deserialize;
 

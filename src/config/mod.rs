@@ -8,11 +8,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod bundle;
+pub mod data;
 pub mod deadlines;
 pub mod problems;
+pub mod regions;
 pub mod values;
 
+pub use bundle::BundleConfig;
+pub use data::{BackupConfig, RetentionConfig};
 pub use deadlines::{AgencyKind, DeadlinesConfig, RemindersConfig};
+pub use regions::Region;
 use values::de;
 pub use values::{ListenAddr, MonthDay, TimeOfDay};
 
@@ -59,17 +65,19 @@ pub struct Config {
     pub deadlines: DeadlinesConfig,
     /// Reminder mails before, on and after the deadline (off unless enabled).
     pub reminders: RemindersConfig,
-    /// The daily backup of the database (off unless `dir` is set; see `crate::backup`).
-    pub backup: crate::backup::BackupConfig,
-    /// How long archived originals are kept (everything unless set; see `crate::retention`).
-    pub retention: crate::retention::RetentionConfig,
+    /// The daily backup of the database (off unless `dir` is set; see the `backup` module).
+    pub backup: BackupConfig,
+    /// How long archived originals are kept (everything unless set; see the `retention`
+    /// module).
+    pub retention: RetentionConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
-    /// The region tree (`[[region]]`, see `crate::region`): empty, everything is one list.
+    /// The region tree (`[[region]]`, see the `region` module): empty, everything is one
+    /// list.
     #[serde(rename = "region")]
-    pub regions: Vec<crate::region::Region>,
-    /// Exchange of signed bundles between offices (see `crate::bundle`).
-    pub bundle: crate::bundle::BundleConfig,
+    pub regions: Vec<Region>,
+    /// Exchange of signed bundles between offices (see the `bundle` module).
+    pub bundle: BundleConfig,
 }
 
 impl Default for Config {
@@ -109,8 +117,8 @@ pub enum WatchMode {
     Poll,
 }
 
-/// The optional HTTP server: `/metrics`, `/healthz`, `/readyz` (see `crate::http`) and the
-/// office's web console (see `crate::console`).
+/// The optional HTTP server: `/metrics`, `/healthz`, `/readyz` (see the `http` module) and
+/// the office's web console (see the `console` module).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
@@ -182,7 +190,7 @@ impl OfficeConfig {
         let Some(c) = &self.contact else {
             return "如有疑问，请与政务公开办联系。".to_string();
         };
-        let clean = |s: &str| crate::mail::render::clean(s.trim());
+        let clean = |s: &str| crate::escape::clean(s.trim());
         let ways: Vec<String> = [("电话", &c.phone), ("邮箱", &c.email)]
             .into_iter()
             .filter(|(_, v)| !v.trim().is_empty())
@@ -249,7 +257,7 @@ impl OcrConfig {
     }
 }
 
-/// `[review]`: officer review on the console (see `crate::review`).
+/// `[review]`: officer review on the console (see the `review` module).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReviewConfig {
@@ -505,8 +513,8 @@ impl Config {
         {
             out.push("[mail.smtp] host is empty".into());
         }
-        out.extend(crate::region::problems(self));
-        out.extend(crate::bundle::problems(self));
+        out.extend(regions::problems(self));
+        out.extend(bundle::problems(&self.bundle));
         out
     }
 

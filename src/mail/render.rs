@@ -183,15 +183,7 @@ pub fn lead_items(result: &CheckResult) -> Vec<super::items::Item> {
         .collect()
 }
 
-/// Names from the share are untrusted: no control characters (header injection), bounded
-/// length.
-pub fn clean(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    cleaned.chars().take(200).collect()
-}
+pub use crate::escape::clean;
 
 #[cfg(test)]
 mod tests {
