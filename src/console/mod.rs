@@ -11,14 +11,19 @@
 //! Reads go through a read-only connection of the console's own, on the blocking pool
 //! (`spawn_blocking`), never the pipeline's.
 
+mod agency;
 pub mod auth;
 mod csrf;
 mod download;
+mod export;
+mod layout;
+mod login;
 mod origin;
-mod pages;
+mod overview;
 mod review;
 mod scan;
 pub mod scope;
+mod submission;
 mod throttle;
 pub mod users;
 
@@ -240,13 +245,18 @@ macro_rules! console_routes {
 }
 
 console_routes![
-    (get, "/", Listing, pages::overview),
-    (get, "/submission/{receipt}", Submission, pages::submission),
+    (get, "/", Listing, overview::overview),
+    (
+        get,
+        "/submission/{receipt}",
+        Submission,
+        submission::submission
+    ),
     (
         get,
         "/submission/{receipt}/original",
         Submission,
-        pages::original
+        submission::original
     ),
     (
         get,
@@ -260,8 +270,8 @@ console_routes![
         Submission,
         scan::correct
     ),
-    (get, "/agency/{folder}", Agency, pages::agency),
-    (get, "/export/{file}", Listing, pages::export),
+    (get, "/agency/{folder}", Agency, agency::agency),
+    (get, "/export/{file}", Listing, export::export),
     (
         post,
         "/submission/{receipt}/resend",
@@ -281,12 +291,12 @@ console_routes![
         review::assign
     ),
     (get, "/review", Listing, review::queue),
-    (get, "/summary/{year}", Listing, pages::summary),
+    (get, "/summary/{year}", Listing, overview::summary),
     (get, "/mail", Listing, review::mail_queue),
     (get, "/login", Public, auth::login_page),
     (post, "/login", Public, auth::login),
     (post, "/logout", Public, auth::logout),
-    (get, "/static/console.css", Public, pages::stylesheet),
+    (get, "/static/console.css", Public, layout::stylesheet),
 ];
 
 /// The console's routes, every one behind [`auth::guard`].

@@ -17,7 +17,8 @@ use serde::Deserialize;
 
 use super::Console;
 use super::auth::{Visitor, admin_only, may};
-use super::pages::{agency_name, blocking, china_time, enc, internal, layout, not_found, page};
+use super::layout::{blocking, china_time, enc, internal, layout, not_found, page};
+use super::submission::agency_name;
 use super::users::Role;
 use crate::finding::Finding;
 use crate::store::review::{self as rv, Action, Decision, QueuedMessage, Review};

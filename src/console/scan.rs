@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::Console;
 use super::auth::{Visitor, may};
-use super::pages::{blocking, enc, not_found};
+use super::layout::{blocking, enc, not_found};
 use super::review::{Done, MAX_REASON_CHARS, act, admin_on, reviewer};
 use super::users::Role;
 use crate::check::CheckResult;
@@ -36,7 +36,7 @@ pub fn is_scan(findings: &[Finding]) -> bool {
 
 /// The archived original of `sub`, its sha256 verified (`None`: no longer archived).
 fn original_bytes(c: &Console, sub: &Submission) -> anyhow::Result<Option<Vec<u8>>> {
-    let path = super::pages::archived_path(c, sub)?;
+    let path = super::submission::archived_path(c, sub)?;
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -102,7 +102,7 @@ pub async fn page(
         )
             .into_response(),
         Ok(Err(why)) => not_found(&v, &why),
-        Err(e) => super::pages::internal(&e.to_string()),
+        Err(e) => super::layout::internal(&e.to_string()),
     }
 }
 
