@@ -222,6 +222,8 @@ pub fn open(bytes: &[u8], key: &[u8]) -> anyhow::Result<Payload> {
 /// of the year but those not checked yet (the receiving office could never check them:
 /// the originals stay here).
 pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Payload> {
+    // Over 80 lines on purpose: the payload is built field by field, in the format's own
+    // order, from the year's submissions read once.
     let office = config
         .bundle
         .office
@@ -377,6 +379,9 @@ pub fn import(
     payload: &Payload,
     region: &str,
 ) -> anyhow::Result<Imported> {
+    // Over 80 lines on purpose: one transaction from start to end (all of the bundle or nothing):
+    // agencies, then submissions, then the links between them, on the same `tx` and id map; split,
+    // each step would take the transaction and the maps as arguments and read out of order.
     let tree = crate::region::Tree::new(config);
     if !tree.contains(region) {
         anyhow::bail!(

@@ -25,6 +25,9 @@ pub(super) fn check(
     filing_year: Option<i32>,
     limit: u64,
 ) -> ExitCode {
+    // Over 80 lines on purpose: the command from arguments to exit code: reading, checking in
+    // parallel, printing (human, JSON, table) and the tally share the output streams and the
+    // progress bar.
     let previous = match previous.map(|p| read_regular(p, limit)) {
         None => None,
         Some(Ok(Bounded::Bytes(bytes))) => {
@@ -318,6 +321,8 @@ fn cell(v: Option<i64>) -> String {
 }
 
 fn write_tables(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
+    // Over 80 lines on purpose: the tables of a report, printed one after the other in the report's
+    // order.
     writeln!(out, "  表一 主动公开政府信息情况")?;
     match &r.active_disclosure {
         Some(t) => {

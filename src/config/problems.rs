@@ -24,6 +24,8 @@ const MAX_PROBLEMS: usize = 50;
 
 /// The configuration in `text`, or every problem found, each one line for people.
 pub fn parse(text: &str) -> Result<Config, Vec<String>> {
+    // Over 80 lines on purpose: one loop: each round reads the table, says one problem and repairs
+    // the table for the next round; the state (table, problems seen) is the loop's.
     let (doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         return Err(syntax

@@ -331,6 +331,9 @@ fn overview_page(
     query: &OverviewQuery,
     (regions, listed): (&RegionView, Option<&[AgencyStatus]>),
 ) -> Markup {
+    // Over 80 lines on purpose: a page is one maud template, top to bottom as it is shown: split,
+    // its parts would pass the same query, status and links around and read out of the page's
+    // order.
     let (agencies, files) = (&status.agencies, status.submissions.len());
     let count = |s: Standing| agencies.iter().filter(|a| Standing::of(a) == s).count();
     let (q, sort) = (query.q.trim(), query.sort.as_str());

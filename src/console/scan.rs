@@ -149,6 +149,8 @@ pub async fn correct(
     Path(receipt): Path<String>,
     Form(form): Form<CorrectForm>,
 ) -> Response {
+    // Over 80 lines on purpose: one handler: the checks (CSRF, scope, held, a scan, the cell
+    // exists, a reason) come before the one write, and each refusal is answered in place.
     if let Err(r) = admin_on(&console, &v, &receipt).await {
         return r;
     }
@@ -256,6 +258,8 @@ pub fn section(
     pages: u32,
     held: bool,
 ) -> Markup {
+    // Over 80 lines on purpose: one maud template, the scan section as it is shown (pages beside
+    // the tables).
     let tables = result
         .report
         .as_ref()

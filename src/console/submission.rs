@@ -129,6 +129,8 @@ pub(super) fn outbox_state(s: OutboxState) -> &'static str {
 }
 
 fn submission_page(v: &Visitor, view: &SubmissionView) -> Markup {
+    // Over 80 lines on purpose: a page is one maud template, top to bottom as it is shown (verdict,
+    // findings, tables, messages, versions, review); the parts share the view and read in order.
     let sub = &view.sub;
     let result = &view.result;
     let (verdict, class) = verdict_shown(sub);
