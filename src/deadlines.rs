@@ -26,6 +26,7 @@
 use jiff::civil::Date;
 use rusqlite::Connection;
 
+pub use crate::config::deadlines::{deadline_of, is_overdue, kind_of};
 use crate::config::{Agency, AgencyKind, Config, RemindersConfig};
 use crate::store::{MessageKind, OutboxMessage, Store};
 
@@ -33,46 +34,6 @@ use crate::store::{MessageKind, OutboxMessage, Store};
 /// for at most this many days after its day: not to an agency added in November for last
 /// season's report.
 const OVERDUE_LATE_DAYS: i64 = 30;
-
-/// Whether a name is that of a people's government by its ending.
-fn looks_like_government(name: &str) -> bool {
-    ["人民政府", "街道办事处", "镇", "乡"]
-        .iter()
-        .any(|end| name.trim().ends_with(end))
-}
-
-/// An agency's kind, and whether it was guessed from its name (see the module's doc).
-pub fn kind_of(config: &Config, agency: &Agency) -> (AgencyKind, bool) {
-    if let Some(kind) = agency.kind {
-        return (kind, false);
-    }
-    let d = &config.deadlines;
-    if d.guess_kind
-        && d.default_kind == AgencyKind::Department
-        && (looks_like_government(&agency.name) || looks_like_government(&agency.folder))
-    {
-        return (AgencyKind::Government, true);
-    }
-    (d.default_kind, false)
-}
-
-/// An agency's deadline for the reports filed in `filing_year`: its own, or its kind's.
-pub fn deadline_of(config: &Config, agency: &Agency, filing_year: i32) -> Option<Date> {
-    let day = match agency.deadline {
-        Some(own) => own,
-        None => match kind_of(config, agency).0 {
-            AgencyKind::Department => config.deadlines.department,
-            AgencyKind::Government => config.deadlines.government,
-        },
-    };
-    day.in_year(filing_year)
-}
-
-/// Whether an agency that has not submitted is overdue on `today`: from the day after its
-/// deadline on.
-pub fn is_overdue(deadline: Date, today: Date) -> bool {
-    today > deadline
-}
 
 /// The three reminders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 use jiff::civil::Date;
 
 use crate::config::Config;
-use crate::deadlines::deadline_of;
+use crate::config::deadlines::deadline_of;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Season {

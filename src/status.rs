@@ -25,7 +25,7 @@ pub struct AgencyStatus {
     /// How many files this agency sent for the year, duplicates included.
     pub submissions: usize,
     /// The agency's deadline for this report year (`YYYY-MM-DD`, China time; see
-    /// `crate::deadlines`); `None` for files with no agency.
+    /// the `deadlines` module); `None` for files with no agency.
     pub deadline: Option<String>,
     /// Not submitted, and the deadline has passed (逾期).
     pub overdue: bool,
@@ -347,9 +347,9 @@ pub fn mark_overdue(
         {
             agency.name.clone_from(name);
         }
-        let deadline = crate::deadlines::deadline_of(config, &agency, year + 1);
-        a.overdue =
-            !a.submitted && deadline.is_some_and(|d| crate::deadlines::is_overdue(d, today));
+        let deadline = crate::config::deadlines::deadline_of(config, &agency, year + 1);
+        a.overdue = !a.submitted
+            && deadline.is_some_and(|d| crate::config::deadlines::is_overdue(d, today));
         a.deadline = deadline.map(|d| d.to_string());
         let rework = i64::from(config.reminders.rework_days);
         a.rework = rework > 0

@@ -1,5 +1,5 @@
 //! The office's web console, served by the daemon's HTTP server (`[http] listen`, see
-//! `crate::http`): the season's overview (`/`), each submission (`/submission/{receipt}`,
+//! the `http` module): the season's overview (`/`), each submission (`/submission/{receipt}`,
 //! with the original's download), each agency (`/agency/{folder}`), and the year's export
 //! (`/export/{year}.csv|xlsx|json`). Plain server-rendered HTML in Chinese (maud, which
 //! escapes everything by default), one small stylesheet, no JavaScript.
@@ -57,7 +57,7 @@ pub type Kick = Arc<dyn Fn() + Send + Sync>;
 pub struct Console {
     config: crate::shared_config::SharedConfig,
     db: PathBuf,
-    paths: crate::ingest::Paths,
+    paths: crate::store::Paths,
     /// The server listens on a loopback address: without users, no login is needed.
     loopback: bool,
     sessions: auth::Sessions,
@@ -82,7 +82,7 @@ impl Console {
         kick: Kick,
     ) -> anyhow::Result<Console> {
         let config = shared.get();
-        let paths = crate::ingest::Paths::new(&config.data_dir);
+        let paths = crate::store::Paths::new(&config.data_dir);
         let console = Console {
             db: paths.db.clone(),
             paths,
@@ -152,7 +152,7 @@ impl Console {
 }
 
 /// Refuses a console on a non-loopback address `local` when no user is configured, naming
-/// the fix: `run` at start and `config check` (through `crate::preflight`) say the same.
+/// the fix: `run` at start and `config check` (through `preflight`) say the same.
 pub fn refuse_unguarded(local: SocketAddr, any_user: bool) -> anyhow::Result<()> {
     if local.ip().is_loopback() || any_user {
         return Ok(());
@@ -173,7 +173,7 @@ pub fn any_user(config: &Config) -> anyhow::Result<bool> {
     let any = match &config.http.users_file {
         Some(path) => Users::File(path).any(),
         None => {
-            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            let db = crate::store::Paths::new(&config.data_dir).db;
             if !db.exists() {
                 return Ok(false);
             }
@@ -190,7 +190,7 @@ pub fn user_regions(config: &Config) -> anyhow::Result<Vec<(String, String)>> {
     let list = match &config.http.users_file {
         Some(path) => Users::File(path).list(),
         None => {
-            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            let db = crate::store::Paths::new(&config.data_dir).db;
             if !db.exists() {
                 return Ok(Vec::new());
             }

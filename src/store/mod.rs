@@ -12,6 +12,7 @@ mod console;
 mod history;
 mod kinds;
 mod outbox;
+mod paths;
 pub mod review;
 mod schema;
 mod users;
@@ -39,6 +40,7 @@ pub use history::{HistoryEntry, NewHistory};
 pub use kinds::{MessageKind, OutboxState, SubmissionState, Verdict};
 pub use outbox::{HtmlFrom, OutboxMessage, OutboxRow, Pending, outbox_gauges, stuck_message};
 use outbox::{insert_message, queue};
+pub use paths::Paths;
 pub use rusqlite::Error as SqlError;
 pub use users::{StoredUser, agency_regions, count_users, put_user, remove_user, user, users};
 
