@@ -553,7 +553,7 @@ impl Config {
         if self.filing_year > 0 {
             self.filing_year
         } else {
-            crate::check::current_year()
+            crate::time::current_year()
         }
     }
 }
