@@ -13,26 +13,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use rusqlite::{Connection, OpenFlags};
-use serde::Deserialize;
 
+pub use crate::config::BackupConfig;
 use crate::store::PRIVATE_MODE;
-
-/// `[backup]`: the daily backup (off without `dir`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BackupConfig {
-    /// A folder for one backup a day, `nianbao-YYYY-MM-DD.sqlite` (China date); best on
-    /// another disk than data_dir.
-    pub dir: Option<PathBuf>,
-    /// How many daily backups are kept (the oldest beyond are removed).
-    pub keep: usize,
-}
-
-impl Default for BackupConfig {
-    fn default() -> BackupConfig {
-        BackupConfig { dir: None, keep: 7 }
-    }
-}
 
 /// Copies the database `db` to `dest` with the online backup API in one step (a read
 /// transaction: a consistent snapshot, which writers in WAL mode do not wait for), then

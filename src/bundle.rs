@@ -19,7 +19,7 @@
 //! key_file`) covers the version line and the payload byte for byte: a bundle changed on
 //! the way, or signed with another key, is refused before anything is read from it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 use hmac::{Hmac, KeyInit as _, Mac as _};
@@ -27,7 +27,9 @@ use rusqlite::{OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+pub use crate::config::BundleConfig;
 use crate::config::Config;
+use crate::config::bundle::good_office;
 use crate::store::Store;
 
 /// The bundle format written; a bundle of another version is refused, naming both.
@@ -37,33 +39,6 @@ const MAGIC: &str = "NIANBAO-BUNDLE";
 
 /// Shortest key accepted (bytes).
 const MIN_KEY: usize = 32;
-
-/// `[bundle]`: this office's name in the bundles it writes, and the shared key.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BundleConfig {
-    /// This office, as the bundles it writes name it (e.g. "西塞山区政务公开办").
-    pub office: Option<String>,
-    /// The shared secret (HMAC-SHA256 key), at least 32 bytes, in a file readable by the
-    /// daemon's user only; the same file at both offices.
-    pub key_file: Option<PathBuf>,
-}
-
-pub fn problems(config: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(o) = &config.bundle.office
-        && !good_office(o)
-    {
-        out.push(format!(
-            "[bundle] office = {o:?}：请写本单位的名称（不能为空，不含 @ 或控制字符）"
-        ));
-    }
-    out
-}
-
-fn good_office(o: &str) -> bool {
-    !o.trim().is_empty() && !o.chars().any(char::is_control) && !o.contains('@')
-}
 
 /// The key in `path` (surrounding white space removed), refused when short.
 pub fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -247,6 +222,8 @@ pub fn open(bytes: &[u8], key: &[u8]) -> anyhow::Result<Payload> {
 /// of the year but those not checked yet (the receiving office could never check them:
 /// the originals stay here).
 pub fn export(store: &Store, config: &Config, year: i32) -> anyhow::Result<Payload> {
+    // Over 80 lines on purpose: the payload is built field by field, in the format's own
+    // order, from the year's submissions read once.
     let office = config
         .bundle
         .office
@@ -402,6 +379,9 @@ pub fn import(
     payload: &Payload,
     region: &str,
 ) -> anyhow::Result<Imported> {
+    // Over 80 lines on purpose: one transaction from start to end (all of the bundle or nothing):
+    // agencies, then submissions, then the links between them, on the same `tx` and id map; split,
+    // each step would take the transaction and the maps as arguments and read out of order.
     let tree = crate::region::Tree::new(config);
     if !tree.contains(region) {
         anyhow::bail!(

@@ -25,186 +25,15 @@
 
 use jiff::civil::Date;
 use rusqlite::Connection;
-use serde::Deserialize;
 
-use crate::config::{Agency, Config};
+pub use crate::config::deadlines::{deadline_of, is_overdue, kind_of};
+use crate::config::{Agency, AgencyKind, Config, RemindersConfig};
 use crate::store::{MessageKind, OutboxMessage, Store};
-
-/// What kind of agency reports: the regulation gives the two kinds different deadlines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AgencyKind {
-    /// 政府部门: a department of a government (a bureau, an office).
-    Department,
-    /// 人民政府: a people's government (a district, a town, a street office).
-    Government,
-}
-
-impl AgencyKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            AgencyKind::Department => "政府部门",
-            AgencyKind::Government => "人民政府",
-        }
-    }
-}
-
-/// `[deadlines]`: the deadline of each kind, as `"MM-DD"` of the filing year.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeadlinesConfig {
-    pub department: String,
-    pub government: String,
-    /// The kind of an agency without `kind` (and not guessed).
-    pub default_kind: AgencyKind,
-    /// Take an agency without `kind` whose name or folder ends in 人民政府, 街道办事处, 镇 or
-    /// 乡 as a people's government.
-    pub guess_kind: bool,
-}
-
-impl Default for DeadlinesConfig {
-    fn default() -> DeadlinesConfig {
-        DeadlinesConfig {
-            department: "01-31".into(),
-            government: "03-31".into(),
-            default_kind: AgencyKind::Department,
-            guess_kind: true,
-        }
-    }
-}
-
-/// `[reminders]`: the reminder mails (催报). Off unless `enabled`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RemindersConfig {
-    pub enabled: bool,
-    /// The first reminder this many days before the deadline (0: none).
-    pub days_before: u32,
-    /// A second reminder on the day of the deadline.
-    pub on_the_day: bool,
-    /// The overdue notice this many days after the deadline (0: none).
-    pub overdue_after_days: u32,
-    /// Reminders of a day are queued from this time on (China time, `"HH:MM"`).
-    pub time: String,
-    /// A report returned as 需修改 and not followed by a new version within this many days
-    /// is 退回未改: its agency is reminded once (0: no such reminder).
-    pub rework_days: u32,
-}
-
-impl Default for RemindersConfig {
-    fn default() -> RemindersConfig {
-        RemindersConfig {
-            enabled: false,
-            days_before: 7,
-            on_the_day: true,
-            overdue_after_days: 1,
-            time: "09:00".into(),
-            rework_days: 10,
-        }
-    }
-}
-
-/// The most days a reminder may come before or after its deadline.
-const MAX_DAYS: u32 = 90;
 
 /// The overdue notice is sent late (the daemon was down, reminders were turned on later)
 /// for at most this many days after its day: not to an agency added in November for last
 /// season's report.
 const OVERDUE_LATE_DAYS: i64 = 30;
-
-/// `"MM-DD"` -> (month, day); any day of the month in a leap year (`"02-29"` too).
-pub fn parse_mm_dd(s: &str) -> Option<(i8, i8)> {
-    let (m, d) = s.split_once('-')?;
-    if m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (m, d): (i8, i8) = (m.parse().ok()?, d.parse().ok()?);
-    // 2000 is a leap year: 02-29 is a valid deadline.
-    Date::new(2000, m, d).ok().map(|_| (m, d))
-}
-
-/// The deadline `(month, day)` in `filing_year`; 29 February in a year without it is the
-/// 28th (the last day of February).
-pub fn deadline_in(filing_year: i32, (month, day): (i8, i8)) -> Option<Date> {
-    let year = i16::try_from(filing_year).ok()?;
-    let first = Date::new(year, month, 1).ok()?;
-    Date::new(year, month, day.min(first.days_in_month())).ok()
-}
-
-/// Consistency checks of `[deadlines]`, `[reminders]` and each agency's `deadline`.
-pub fn check(config: &Config) -> Result<(), String> {
-    let d = &config.deadlines;
-    for (key, value) in [("department", &d.department), ("government", &d.government)] {
-        if parse_mm_dd(value).is_none() {
-            return Err(format!(
-                "[deadlines] {key} = {value:?}: use \"MM-DD\", e.g. \"01-31\" / 截止日期格式应为 \"月-日\""
-            ));
-        }
-    }
-    for a in &config.agencies {
-        if let Some(value) = &a.deadline
-            && parse_mm_dd(value).is_none()
-        {
-            return Err(format!(
-                "[[agency]] {:?}: deadline = {value:?}: use \"MM-DD\", e.g. \"02-15\" / 截止日期格式应为 \"月-日\"",
-                a.folder
-            ));
-        }
-    }
-    let r = &config.reminders;
-    if crate::config::parse_hh_mm(&r.time).is_none() {
-        return Err(format!(
-            "[reminders] time = {:?}: use HH:MM, e.g. \"09:00\"",
-            r.time
-        ));
-    }
-    if r.days_before > MAX_DAYS || r.overdue_after_days > MAX_DAYS {
-        return Err(format!(
-            "[reminders] days_before and overdue_after_days are at most {MAX_DAYS} days"
-        ));
-    }
-    Ok(())
-}
-
-/// Whether a name is that of a people's government by its ending.
-fn looks_like_government(name: &str) -> bool {
-    ["人民政府", "街道办事处", "镇", "乡"]
-        .iter()
-        .any(|end| name.trim().ends_with(end))
-}
-
-/// An agency's kind, and whether it was guessed from its name (see the module's doc).
-pub fn kind_of(config: &Config, agency: &Agency) -> (AgencyKind, bool) {
-    if let Some(kind) = agency.kind {
-        return (kind, false);
-    }
-    let d = &config.deadlines;
-    if d.guess_kind
-        && d.default_kind == AgencyKind::Department
-        && (looks_like_government(&agency.name) || looks_like_government(&agency.folder))
-    {
-        return (AgencyKind::Government, true);
-    }
-    (d.default_kind, false)
-}
-
-/// An agency's deadline for the reports filed in `filing_year`: its own, or its kind's.
-pub fn deadline_of(config: &Config, agency: &Agency, filing_year: i32) -> Option<Date> {
-    let text = match &agency.deadline {
-        Some(own) => own.as_str(),
-        None => match kind_of(config, agency).0 {
-            AgencyKind::Department => config.deadlines.department.as_str(),
-            AgencyKind::Government => config.deadlines.government.as_str(),
-        },
-    };
-    deadline_in(filing_year, parse_mm_dd(text)?)
-}
-
-/// Whether an agency that has not submitted is overdue on `today`: from the day after its
-/// deadline on.
-pub fn is_overdue(deadline: Date, today: Date) -> bool {
-    today > deadline
-}
 
 /// The three reminders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,6 +204,9 @@ fn filing_years(config: &Config, today: Date) -> Vec<i32> {
 /// but not yet checked. Such an agency is `deferred`, and the caller looks again at its next
 /// round. Returns how many reminders were queued now, and whether any agency was deferred.
 pub fn queue_due(store: &Store, config: &Config, today: Date) -> anyhow::Result<(usize, bool)> {
+    // Over 80 lines on purpose: one round over every agency and stage, in one pass over the
+    // season's status: the reminders, the 退回未改 notices and the admin's summary are gathered
+    // together so that the summary names exactly what was queued.
     if !config.reminders.enabled {
         return Ok((0, false));
     }
@@ -545,11 +377,7 @@ fn waiting_in_inbox(config: &Config, folder: &str) -> bool {
 /// Whether reminders are to be looked at now: enabled, and `[reminders] time` has come on
 /// the office's clock.
 pub fn time_has_come(config: &Config, now: &jiff::ZonedDateTime) -> bool {
-    let Some(at) = crate::config::parse_hh_mm(&config.reminders.time) else {
-        return false;
-    };
-    let minutes = i32::from(now.hour()) * 60 + i32::from(now.minute());
-    config.reminders.enabled && i64::from(minutes) >= i64::from(at)
+    config.reminders.enabled && config.reminders.time.has_come(now)
 }
 
 /// The idempotency key of one reminder to one address: queued once per key, and read back
@@ -658,11 +486,11 @@ pub fn describe(config: &Config, today: Date) -> String {
         }
         s
     };
-    for (kind, text) in [
-        (AgencyKind::Department, &config.deadlines.department),
-        (AgencyKind::Government, &config.deadlines.government),
+    for (kind, day) in [
+        (AgencyKind::Department, config.deadlines.department),
+        (AgencyKind::Government, config.deadlines.government),
     ] {
-        let deadline = parse_mm_dd(text).and_then(|md| deadline_in(filing, md));
+        let deadline = day.in_year(filing);
         out.push_str(&format!("  {}：{}\n", kind.label(), line(deadline)));
     }
     for a in &config.agencies {
@@ -718,14 +546,15 @@ mod tests {
 
     #[test]
     fn mm_dd_and_leap_days() {
-        assert_eq!(parse_mm_dd("01-31"), Some((1, 31)));
-        assert_eq!(parse_mm_dd("02-29"), Some((2, 29)));
+        use crate::config::MonthDay;
+        assert_eq!(MonthDay::parse("01-31"), MonthDay::new(1, 31));
+        let leap = MonthDay::parse("02-29").expect("02-29");
         for bad in ["02-30", "13-01", "1-31", "01/31", "", "00-10", "04-31"] {
-            assert_eq!(parse_mm_dd(bad), None, "{bad}");
+            assert_eq!(MonthDay::parse(bad), None, "{bad}");
         }
-        assert_eq!(deadline_in(2028, (2, 29)), Some(date("2028-02-29")));
-        assert_eq!(deadline_in(2027, (2, 29)), Some(date("2027-02-28")));
-        assert_eq!(deadline_in(2100, (2, 29)), Some(date("2100-02-28")));
+        assert_eq!(leap.in_year(2028), Some(date("2028-02-29")));
+        assert_eq!(leap.in_year(2027), Some(date("2027-02-28")));
+        assert_eq!(leap.in_year(2100), Some(date("2100-02-28")));
     }
 
     #[test]
@@ -742,7 +571,7 @@ mod tests {
         assert_eq!(deadline_of(&config, &dept, 2027), Some(date("2027-01-31")));
         assert_eq!(deadline_of(&config, &town, 2027), Some(date("2027-03-31")));
         let mut own = agency("x", "某镇");
-        own.deadline = Some("02-29".into());
+        own.deadline = crate::config::MonthDay::parse("02-29");
         assert_eq!(deadline_of(&config, &own, 2027), Some(date("2027-02-28")));
         assert_eq!(deadline_of(&config, &own, 2028), Some(date("2028-02-29")));
         let mut told = agency("y", "某镇");
@@ -853,7 +682,7 @@ mod tests {
             agencies: vec![agency("czj", "市财政局")],
             ..Config::default()
         };
-        config.agencies[0].deadline = Some("01-05".into());
+        config.agencies[0].deadline = crate::config::MonthDay::parse("01-05");
         config.reminders.enabled = true;
         config.reminders.days_before = 10;
         let today = date("2026-12-27");

@@ -9,6 +9,16 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io;
 
+/// Names from the share are untrusted: no control characters (header injection), bounded
+/// length.
+pub fn clean(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cleaned.chars().take(200).collect()
+}
+
 /// `s` with every control character escaped (`\n`, `\r`, `\t`, `\x1b`, `\u{85}`); the
 /// backslash itself is left as it is, so ordinary Windows-style text reads unchanged.
 pub fn controls(s: &str) -> Cow<'_, str> {

@@ -32,7 +32,7 @@
 //! - `failures`: runs of failures, damaged databases, failed submissions, clean-up.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -54,34 +54,11 @@ mod space;
 mod supervisor;
 mod upkeep;
 
+pub use crate::store::Paths;
 pub use failures::Activity;
 use failures::open_store;
 pub use liveness::Liveness;
 pub use supervisor::run;
-
-/// Where the daemon keeps things under `data_dir`.
-pub struct Paths {
-    pub db: PathBuf,
-    pub archive: PathBuf,
-    pub outbox: PathBuf,
-}
-
-impl Paths {
-    pub fn new(data_dir: &Path) -> Paths {
-        Paths {
-            db: data_dir.join(crate::store::DB_FILE),
-            archive: data_dir.join("archive"),
-            outbox: data_dir.join("outbox"),
-        }
-    }
-
-    /// The archived original of a submission.
-    pub fn archived(&self, sha256: &str) -> PathBuf {
-        self.archive
-            .join(sha256.get(..2).unwrap_or("xx"))
-            .join(sha256)
-    }
-}
 
 /// Shared state of the pipeline's threads.
 pub struct Pipeline {

@@ -11,7 +11,6 @@ pub mod bundle;
 pub mod check;
 pub mod compare;
 pub mod config;
-pub mod config_problems;
 pub mod console;
 pub mod deadlines;
 pub mod escape;

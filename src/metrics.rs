@@ -1,5 +1,5 @@
 //! The daemon's Prometheus series, kept in a `prometheus-client` registry: the pipeline
-//! counts into them as it works, `crate::http` sets the gauges read from the database at
+//! counts into them as it works, the `http` module sets the gauges read from the database at
 //! scrape time and encodes the registry on `GET /metrics`.
 //!
 //! The crate's encoder writes the OpenMetrics text format (which Prometheus and `promtool`
@@ -31,7 +31,7 @@ pub struct Metrics {
     pub emails_sent: Counter,
     pub emails_failed: Counter,
     check_seconds: Histogram,
-    /// Set from the database at scrape time (see `crate::http`).
+    /// Set from the database at scrape time (see the `http` module).
     pub outbox_depth: Gauge,
     pub outbox_oldest_age: Gauge,
     /// Set by the inbox's look-out (see `ingest::upkeep`): files left in the inbox longer

@@ -18,8 +18,9 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
         && config.http.console
     {
         let addrs: Vec<_> = listen
+            .as_str()
             .to_socket_addrs()
-            .with_context(|| format!("[http] listen = {listen:?}: cannot listen there"))?
+            .with_context(|| format!("[http] listen = {:?}: cannot listen there", listen.as_str()))?
             .collect();
         if let Some(open) = addrs.into_iter().find(|a| !a.ip().is_loopback()) {
             crate::console::refuse_unguarded(open, crate::console::any_user(config)?)?;

@@ -10,16 +10,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::config::RetentionConfig;
 use rusqlite::{Connection, params};
-use serde::Deserialize;
-
-/// `[retention]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetentionConfig {
-    /// Keep the originals of this many report years, this season's included (0: keep all).
-    pub archive_years: u32,
-}
 
 /// What a sweep removed.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use crate::check::CheckResult;
 use crate::config::{Config, HoldMode};
 use crate::mail::render::clean;
 use crate::store::review::Action;
+pub use crate::store::review::Released;
 use crate::store::{MessageKind, OutboxMessage, Verdict};
 
 /// The findings that mark a reading as uncertain (see the module's documentation).
@@ -164,21 +165,6 @@ pub fn decision(d: &DecisionMail<'_>) -> Option<(String, String)> {
     };
     let subject = format!("【{tag}】{agency} {file_name}");
     Some((clean(&subject), format!("{agency}：\n\n{text}{FOOTER}")))
-}
-
-/// The held feedback as it is released after decisions made while it was held (issue 26):
-/// the findings marked not applicable are left out of the list and the counts, and a
-/// paragraph says which ones and why. The agency hears of these decisions only here, once.
-pub struct Released {
-    pub subject: String,
-    /// The mail's text.
-    pub body: String,
-    /// The receipt file's text (the mail's, with the full list when it was cut).
-    pub receipt_body: String,
-    /// Whether the feedback, without the findings marked not applicable, has no error: the
-    /// release then records the verdict the agency is told (予以受理), so that the office's
-    /// overview and the 退回未改 reminders agree with the mail.
-    pub accepted: bool,
 }
 
 /// Whether `decisions` mark a finding not applicable (a release after them redraws the

@@ -12,7 +12,7 @@
 use jiff::civil::Date;
 
 use crate::config::Config;
-use crate::deadlines::{deadline_in, deadline_of, parse_mm_dd};
+use crate::config::deadlines::deadline_of;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Season {
@@ -51,9 +51,9 @@ impl Season {
 /// The last deadline of the season filed in `filing`: the latest of the kinds' and every
 /// configured agency's own. `None` when none can be computed (checked configs always can).
 pub fn last_deadline(config: &Config, filing: i32) -> Option<Date> {
-    let kinds = [&config.deadlines.department, &config.deadlines.government]
+    let kinds = [config.deadlines.department, config.deadlines.government]
         .into_iter()
-        .filter_map(|text| deadline_in(filing, parse_mm_dd(text)?));
+        .filter_map(|day| day.in_year(filing));
     let own = config
         .agencies
         .iter()
@@ -112,7 +112,7 @@ mod tests {
             name: "晚交单位".into(),
             email: vec![],
             kind: None,
-            deadline: Some("05-15".into()),
+            deadline: crate::config::MonthDay::parse("05-15"),
             region: None,
         });
         assert_eq!(season(&config, date("2026-05-15")).filing, 2026);

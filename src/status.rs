@@ -25,7 +25,7 @@ pub struct AgencyStatus {
     /// How many files this agency sent for the year, duplicates included.
     pub submissions: usize,
     /// The agency's deadline for this report year (`YYYY-MM-DD`, China time; see
-    /// `crate::deadlines`); `None` for files with no agency.
+    /// the `deadlines` module); `None` for files with no agency.
     pub deadline: Option<String>,
     /// Not submitted, and the deadline has passed (逾期).
     pub overdue: bool,
@@ -143,6 +143,9 @@ pub fn years(store: &Store, default: i32) -> anyhow::Result<Vec<i32>> {
 /// The overview for report year `year`: every submission of that year (and those whose
 /// year could not be read), and every agency, configured or seen.
 pub fn status(store: &Store, config: &Config, year: i32) -> anyhow::Result<Status> {
+    // Over 80 lines on purpose: builds the whole status in one pass over the season's submissions
+    // and the inbox (indexes built once, see below): split, the indexes would pass between every
+    // step.
     let all = store.submissions(None)?;
     // Looked up by id and grouped by folder once: a season of 3,000 agencies and 20,000
     // files must not cost agencies × files comparisons (the console draws this per request).
@@ -344,9 +347,9 @@ pub fn mark_overdue(
         {
             agency.name.clone_from(name);
         }
-        let deadline = crate::deadlines::deadline_of(config, &agency, year + 1);
-        a.overdue =
-            !a.submitted && deadline.is_some_and(|d| crate::deadlines::is_overdue(d, today));
+        let deadline = crate::config::deadlines::deadline_of(config, &agency, year + 1);
+        a.overdue = !a.submitted
+            && deadline.is_some_and(|d| crate::config::deadlines::is_overdue(d, today));
         a.deadline = deadline.map(|d| d.to_string());
         let rework = i64::from(config.reminders.rework_days);
         a.rework = rework > 0
@@ -367,6 +370,8 @@ pub fn mark_overdue(
 
 /// The overview as a clerk reads it.
 pub fn render(status: &Status) -> String {
+    // Over 80 lines on purpose: the clerk's text in the order it is read: each section is a few
+    // lines of formatting over the same status.
     let mut out = format!("{} 年度报告报送情况\n", status.year);
     let (mut accepted, mut rejected, mut missing, mut overdue, mut received) = (0, 0, 0, 0, 0);
     let mut rework = 0;

@@ -101,13 +101,11 @@ pub fn from_status_in(
         }
     }
     s.per_day = days.into_iter().collect();
-    for (text, whose) in [
-        (&config.deadlines.department, "部门"),
-        (&config.deadlines.government, "政府"),
+    for (day, whose) in [
+        (config.deadlines.department, "部门"),
+        (config.deadlines.government, "政府"),
     ] {
-        if let Some(d) = crate::deadlines::parse_mm_dd(text)
-            .and_then(|md| crate::deadlines::deadline_in(year + 1, md))
-        {
+        if let Some(d) = day.in_year(year + 1) {
             s.deadlines.push((d, whose));
         }
     }

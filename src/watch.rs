@@ -264,6 +264,8 @@ async fn run(
     mut stop: watch::Receiver<bool>,
     busy_since: Arc<Mutex<Option<Instant>>>,
 ) {
+    // Over 80 lines on purpose: the watcher's event loop: one `select` over events, timers and
+    // stop, with the state it keeps between rounds (pending candidates, the rescan clock).
     // Kept alive as long as the loop runs; dropping it ends the kernel events.
     let _events = events;
     let period = if settler.config.poll_only {

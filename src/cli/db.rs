@@ -1,10 +1,13 @@
-//! `nianbao db backup FILE` and `nianbao db restore FILE` (see `nianbao::backup`).
+//! `nianbao db check`, `nianbao db backup FILE` and `nianbao db restore FILE` (see
+//! `nianbao::backup`).
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use super::existing_db;
+
 pub fn backup(file: &Path, config: Option<&Path>) -> ExitCode {
-    let db = match super::existing_db(config) {
+    let db = match existing_db(config) {
         Ok(db) => db,
         Err(code) => return code,
     };
@@ -45,6 +48,37 @@ pub fn restore(file: &Path, config: Option<&Path>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("nianbao: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `nianbao db check`: the thorough check, for the admin after a crash, a disk error or a
+/// refused start (the daemon itself runs the quick one at every start).
+pub(super) fn db_check(config: Option<&std::path::Path>) -> ExitCode {
+    let db = match existing_db(config) {
+        Ok(db) => db,
+        Err(code) => return code,
+    };
+    let verdict = nianbao::store::Store::open_read(&db).map(|store| store.integrity_check(20));
+    match verdict {
+        Ok(None) => {
+            println!(
+                "{}: ok, the database is sound (PRAGMA integrity_check)",
+                db.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Some(problems)) => {
+            println!(
+                "{}: damaged: {problems}\nRestore it from the last backup (stop the service first); \
+                 the daemon refuses to start on it.",
+                db.display()
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            println!("{}: damaged or unreadable: {e:#}", db.display());
             ExitCode::from(1)
         }
     }

@@ -97,7 +97,7 @@ fn write_summary(out: &mut impl Write, dir: &Path, s: &Summary) -> std::io::Resu
         _ => None,
     })?;
     let c = s.counts();
-    super::write_counts(
+    super::check::write_counts(
         out,
         &[
             "文件",

@@ -273,8 +273,8 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
     let resolved = tokio::task::spawn_blocking(move || c.resolve(token.as_deref())).await;
     let mut visitor = match resolved {
         Ok(Ok(v)) => v,
-        Ok(Err(e)) => return super::pages::internal(&format!("{e:#}")),
-        Err(e) => return super::pages::internal(&e.to_string()),
+        Ok(Err(e)) => return super::layout::internal(&format!("{e:#}")),
+        Err(e) => return super::layout::internal(&e.to_string()),
     };
     // No session: the CSRF token is the signed cookie, minted when missing or not ours.
     let mut new_cookie = None;
@@ -286,7 +286,7 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
                     new_cookie = Some(super::csrf::cookie(&t, console.config().http.behind_tls));
                     visitor.csrf = t;
                 }
-                Err(e) => return super::pages::internal(&e.to_string()),
+                Err(e) => return super::layout::internal(&e.to_string()),
             },
         }
     }
@@ -351,7 +351,7 @@ pub async fn login_page(Extension(v): Extension<Visitor>) -> Response {
     if v.role.is_some() {
         return redirect_home();
     }
-    super::pages::login(&v.csrf, None, StatusCode::OK)
+    super::login::login(&v.csrf, None, StatusCode::OK)
 }
 
 fn redirect_home() -> Response {
@@ -403,7 +403,7 @@ pub async fn login(
             console.sessions.remove(&visitor.token);
             let token = match console.sessions.create(Some(form.name.clone()), stamp) {
                 Ok((token, _)) => token,
-                Err(e) => return super::pages::internal(&e.to_string()),
+                Err(e) => return super::layout::internal(&e.to_string()),
             };
             tracing::info!(user = %form.name, "console: logged in");
             let mut r = redirect_home();
@@ -415,20 +415,20 @@ pub async fn login(
         }
         Ok(Ok(None)) => {
             tracing::warn!(user = %form.name, client = %client, "console: wrong user name or password");
-            super::pages::login(
+            super::login::login(
                 &visitor.csrf,
                 Some("用户名或密码错误。/ Wrong user name or password."),
                 StatusCode::UNAUTHORIZED,
             )
         }
-        Ok(Err(e)) => super::pages::internal(&format!("{e:#}")),
-        Err(e) => super::pages::internal(&e.to_string()),
+        Ok(Err(e)) => super::layout::internal(&format!("{e:#}")),
+        Err(e) => super::layout::internal(&e.to_string()),
     }
 }
 
 /// 429 to a client that must wait `wait` seconds before trying that name again.
 fn too_many(visitor: &Visitor, wait: u64) -> Response {
-    let mut r = super::pages::login(
+    let mut r = super::login::login(
         &visitor.csrf,
         Some(&format!(
             "密码错误次数过多，请 {wait} 秒后再试。/ Too many wrong passwords: try again in {wait} s."

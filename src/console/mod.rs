@@ -1,5 +1,5 @@
 //! The office's web console, served by the daemon's HTTP server (`[http] listen`, see
-//! `crate::http`): the season's overview (`/`), each submission (`/submission/{receipt}`,
+//! the `http` module): the season's overview (`/`), each submission (`/submission/{receipt}`,
 //! with the original's download), each agency (`/agency/{folder}`), and the year's export
 //! (`/export/{year}.csv|xlsx|json`). Plain server-rendered HTML in Chinese (maud, which
 //! escapes everything by default), one small stylesheet, no JavaScript.
@@ -11,14 +11,19 @@
 //! Reads go through a read-only connection of the console's own, on the blocking pool
 //! (`spawn_blocking`), never the pipeline's.
 
+mod agency;
 pub mod auth;
 mod csrf;
 mod download;
+mod export;
+mod layout;
+mod login;
 mod origin;
-mod pages;
+mod overview;
 mod review;
 mod scan;
 pub mod scope;
+mod submission;
 mod throttle;
 pub mod users;
 
@@ -52,7 +57,7 @@ pub type Kick = Arc<dyn Fn() + Send + Sync>;
 pub struct Console {
     config: crate::shared_config::SharedConfig,
     db: PathBuf,
-    paths: crate::ingest::Paths,
+    paths: crate::store::Paths,
     /// The server listens on a loopback address: without users, no login is needed.
     loopback: bool,
     sessions: auth::Sessions,
@@ -77,7 +82,7 @@ impl Console {
         kick: Kick,
     ) -> anyhow::Result<Console> {
         let config = shared.get();
-        let paths = crate::ingest::Paths::new(&config.data_dir);
+        let paths = crate::store::Paths::new(&config.data_dir);
         let console = Console {
             db: paths.db.clone(),
             paths,
@@ -147,7 +152,7 @@ impl Console {
 }
 
 /// Refuses a console on a non-loopback address `local` when no user is configured, naming
-/// the fix: `run` at start and `config check` (through `crate::preflight`) say the same.
+/// the fix: `run` at start and `config check` (through `preflight`) say the same.
 pub fn refuse_unguarded(local: SocketAddr, any_user: bool) -> anyhow::Result<()> {
     if local.ip().is_loopback() || any_user {
         return Ok(());
@@ -168,7 +173,7 @@ pub fn any_user(config: &Config) -> anyhow::Result<bool> {
     let any = match &config.http.users_file {
         Some(path) => Users::File(path).any(),
         None => {
-            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            let db = crate::store::Paths::new(&config.data_dir).db;
             if !db.exists() {
                 return Ok(false);
             }
@@ -185,7 +190,7 @@ pub fn user_regions(config: &Config) -> anyhow::Result<Vec<(String, String)>> {
     let list = match &config.http.users_file {
         Some(path) => Users::File(path).list(),
         None => {
-            let db = crate::ingest::Paths::new(&config.data_dir).db;
+            let db = crate::store::Paths::new(&config.data_dir).db;
             if !db.exists() {
                 return Ok(Vec::new());
             }
@@ -240,13 +245,18 @@ macro_rules! console_routes {
 }
 
 console_routes![
-    (get, "/", Listing, pages::overview),
-    (get, "/submission/{receipt}", Submission, pages::submission),
+    (get, "/", Listing, overview::overview),
+    (
+        get,
+        "/submission/{receipt}",
+        Submission,
+        submission::submission
+    ),
     (
         get,
         "/submission/{receipt}/original",
         Submission,
-        pages::original
+        submission::original
     ),
     (
         get,
@@ -260,8 +270,8 @@ console_routes![
         Submission,
         scan::correct
     ),
-    (get, "/agency/{folder}", Agency, pages::agency),
-    (get, "/export/{file}", Listing, pages::export),
+    (get, "/agency/{folder}", Agency, agency::agency),
+    (get, "/export/{file}", Listing, export::export),
     (
         post,
         "/submission/{receipt}/resend",
@@ -281,12 +291,12 @@ console_routes![
         review::assign
     ),
     (get, "/review", Listing, review::queue),
-    (get, "/summary/{year}", Listing, pages::summary),
+    (get, "/summary/{year}", Listing, overview::summary),
     (get, "/mail", Listing, review::mail_queue),
     (get, "/login", Public, auth::login_page),
     (post, "/login", Public, auth::login),
     (post, "/logout", Public, auth::logout),
-    (get, "/static/console.css", Public, pages::stylesheet),
+    (get, "/static/console.css", Public, layout::stylesheet),
 ];
 
 /// The console's routes, every one behind [`auth::guard`].

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::Console;
 use super::auth::{Visitor, may};
-use super::pages::{blocking, enc, not_found};
+use super::layout::{blocking, enc, not_found};
 use super::review::{Done, MAX_REASON_CHARS, act, admin_on, reviewer};
 use super::users::Role;
 use crate::check::CheckResult;
@@ -36,7 +36,7 @@ pub fn is_scan(findings: &[Finding]) -> bool {
 
 /// The archived original of `sub`, its sha256 verified (`None`: no longer archived).
 fn original_bytes(c: &Console, sub: &Submission) -> anyhow::Result<Option<Vec<u8>>> {
-    let path = super::pages::archived_path(c, sub)?;
+    let path = super::submission::archived_path(c, sub)?;
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -102,7 +102,7 @@ pub async fn page(
         )
             .into_response(),
         Ok(Err(why)) => not_found(&v, &why),
-        Err(e) => super::pages::internal(&e.to_string()),
+        Err(e) => super::layout::internal(&e.to_string()),
     }
 }
 
@@ -149,6 +149,8 @@ pub async fn correct(
     Path(receipt): Path<String>,
     Form(form): Form<CorrectForm>,
 ) -> Response {
+    // Over 80 lines on purpose: one handler: the checks (CSRF, scope, held, a scan, the cell
+    // exists, a reason) come before the one write, and each refusal is answered in place.
     if let Err(r) = admin_on(&console, &v, &receipt).await {
         return r;
     }
@@ -256,6 +258,8 @@ pub fn section(
     pages: u32,
     held: bool,
 ) -> Markup {
+    // Over 80 lines on purpose: one maud template, the scan section as it is shown (pages beside
+    // the tables).
     let tables = result
         .report
         .as_ref()

@@ -9,6 +9,7 @@ use axum::response::Response;
 
 use super::Console;
 use super::auth::{Visitor, forbidden};
+use super::layout::blocking;
 use crate::region::Tree;
 use crate::store::Store;
 
@@ -64,7 +65,7 @@ pub async fn receipt_allowed(
         return Ok(());
     }
     let (v2, receipt) = (v.clone(), receipt.to_string());
-    let inside = super::pages::blocking(console, move |c, store| {
+    let inside = super::layout::blocking(console, move |c, store| {
         let Some(sub) = store.by_receipt(&receipt)? else {
             return Ok(true);
         };
@@ -84,9 +85,45 @@ pub async fn folder_allowed(
         return Ok(());
     }
     let (v2, folder) = (v.clone(), folder.to_string());
-    let inside = super::pages::blocking(console, move |c, store| {
+    let inside = super::layout::blocking(console, move |c, store| {
         Ok(Scope::load(c, store, &v2)?.folder(Some(&folder)))
     })
     .await?;
     if inside { Ok(()) } else { Err(outside()) }
+}
+
+/// The region a listing is asked for (`?region=`), or the visitor's own: 403 when it is
+/// not a configured region within the visitor's reach.
+pub(super) async fn scoped_region(
+    console: &Arc<Console>,
+    v: &Visitor,
+    asked: Option<String>,
+) -> Result<Option<String>, Response> {
+    let asked = asked.filter(|r| !r.is_empty());
+    let Some(r) = asked else {
+        return Ok(v.region.clone());
+    };
+    let v2 = v.clone();
+    let r2 = r.clone();
+    let visible = blocking(console, move |c, store| {
+        Ok(Scope::load(c, store, &v2)?.region_visible(&r2))
+    })
+    .await?;
+    if visible { Ok(Some(r)) } else { Err(outside()) }
+}
+
+/// Keeps what `scope` reaches: its agencies and their submissions; the files at the
+/// inbox's top level and the other years' counts are the whole office's (left out).
+pub(super) fn scope_status(scope: &Scope, status: &mut crate::status::Status) {
+    if !scope.limited() {
+        return;
+    }
+    status
+        .agencies
+        .retain(|a| scope.folder(a.folder.as_deref()));
+    status
+        .submissions
+        .retain(|s| scope.folder(s.agency_folder.as_deref()));
+    status.unassigned.clear();
+    status.other_years.clear();
 }

@@ -583,15 +583,10 @@ impl Pipeline {
         else {
             return Ok(false);
         };
-        let Some(at) = crate::config::parse_hh_mm(at) else {
-            return Ok(false);
-        };
         // The office's day: Asia/Shanghai.
         let now = crate::time::china_now();
-        let minutes =
-            u32::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).unwrap_or_default();
         let month = u32::try_from(now.month()).unwrap_or_default();
-        if minutes < at || !self.config().mail.digest_months.contains(&month) {
+        if !at.has_come(&now) || !self.config().mail.digest_months.contains(&month) {
             return Ok(false);
         }
         let day = now.strftime("%Y-%m-%d").to_string();

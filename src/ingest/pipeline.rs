@@ -280,6 +280,8 @@ impl Pipeline {
         checked: &Checked,
         conn: &rusqlite::Connection,
     ) -> Staged {
+        // Over 80 lines on purpose: the messages of one checked file, decided together: feedback,
+        // receipt file, review hold and admin notices depend on one another's outcome.
         let config = self.config();
         let folder_agency = self.agency_of_submission(sub);
         let agency = folder_agency.as_ref();

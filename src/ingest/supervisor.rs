@@ -217,6 +217,9 @@ async fn supervise(
     config_path: Option<PathBuf>,
     mut signals: Signals,
 ) -> anyhow::Result<()> {
+    // Over 80 lines on purpose: it starts the daemon's tasks and runs the
+    // loop that owns them (signals, watchdog, reload, stop); the stop order at the end is only
+    // checkable against the start order above it.
     let c = pipeline.config();
     let liveness = Arc::clone(&pipeline.liveness);
     // Bounded: a burst of thousands of files waits in the inbox, not in memory.
@@ -297,7 +300,7 @@ async fn supervise(
                 }
             });
             match crate::http::Server::start(
-                listen,
+                listen.as_str(),
                 Arc::clone(&health),
                 pipeline.shared_config(),
                 kick,

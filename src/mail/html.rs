@@ -320,6 +320,8 @@ pub fn render_with(
     text_subject: &str,
     note: Option<&str>,
 ) -> String {
+    // Over 80 lines on purpose: the HTML mail as one template, in the order the agency reads it; it
+    // mirrors the plain-text `render::render_with` part for part, which a split would hide.
     let accepted = result.accepted();
     let other = super::render::other_year(result).filter(|_| accepted);
     let mut out = String::from(

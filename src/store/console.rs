@@ -1,4 +1,4 @@
-//! What the web console reads beyond the listings (`crate::console`): a submission's stored
+//! What the web console reads beyond the listings (the `console` module): a submission's stored
 //! report and findings, its messages with their delivery state, an agency's submissions.
 //! Free functions on any connection: the console reads with its own.
 

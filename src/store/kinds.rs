@@ -121,7 +121,7 @@ stored_words! {
         Notice => "notice",
         /// The admin's periodic digest.
         Digest => "digest",
-        /// A reminder (催报) to an agency that has not submitted (`crate::deadlines`).
+        /// A reminder (催报) to an agency that has not submitted (the `deadlines` module).
         Reminder => "reminder",
         /// An officer's review decision sent to the agency (人工复核).
         Review => "review",

@@ -18,6 +18,21 @@ use super::{
     insert_message, submission,
 };
 
+/// The held feedback as it is released after decisions made while it was held (issue 26):
+/// the findings marked not applicable are left out of the list and the counts, and a
+/// paragraph says which ones and why. The agency hears of these decisions only here, once.
+pub struct Released {
+    pub subject: String,
+    /// The mail's text.
+    pub body: String,
+    /// The receipt file's text (the mail's, with the full list when it was cut).
+    pub receipt_body: String,
+    /// Whether the feedback, without the findings marked not applicable, has no error: the
+    /// release then records the verdict the agency is told (予以受理), so that the office's
+    /// overview and the 退回未改 reminders agree with the mail.
+    pub accepted: bool,
+}
+
 /// What an officer (or the daemon, for `hold`) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -337,7 +352,7 @@ pub fn decide(
     receipt: &str,
     decisions: &[Decision<'_>],
     messages: &[OutboxMessage],
-    released: Option<&crate::review::Released>,
+    released: Option<&Released>,
 ) -> rusqlite::Result<i64> {
     let tx = immediate(conn)?;
     let held = is_held(&tx, submission_id)?;

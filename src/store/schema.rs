@@ -4,6 +4,9 @@
 use rusqlite_migration::{M, Migrations};
 
 pub fn migrations() -> Migrations<'static> {
+    // Over 80 lines on purpose: the list of migrations, in order, each with the reason for its
+    // change: one long list is how the schema's history reads (a migration is never changed once
+    // shipped).
     Migrations::new(vec![
         M::up(
             "

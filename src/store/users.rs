@@ -1,5 +1,5 @@
 //! Users of the web console (table `users`): name, role, argon2id hash. Used when
-//! `[http] users_file` is not set (see `crate::console::users`).
+//! `[http] users_file` is not set (see the `console::users` module).
 
 use rusqlite::{Connection, OptionalExtension, params};
 

@@ -8,6 +8,20 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod bundle;
+pub mod data;
+pub mod deadlines;
+pub mod problems;
+pub mod regions;
+pub mod values;
+
+pub use bundle::BundleConfig;
+pub use data::{BackupConfig, RetentionConfig};
+pub use deadlines::{AgencyKind, DeadlinesConfig, RemindersConfig};
+pub use regions::Region;
+use values::de;
+pub use values::{ListenAddr, MonthDay, TimeOfDay};
+
 /// The whole configuration. `Config::default()` is what `nianbao run` uses without a file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -47,21 +61,23 @@ pub struct Config {
     pub office: OfficeConfig,
     /// Deprecated: the old name of `[http]` (see `Config::http_listen`).
     pub metrics: MetricsConfig,
-    /// Deadlines per kind of agency (see `crate::deadlines`).
-    pub deadlines: crate::deadlines::DeadlinesConfig,
+    /// Deadlines per kind of agency (used by the `deadlines` module).
+    pub deadlines: DeadlinesConfig,
     /// Reminder mails before, on and after the deadline (off unless enabled).
-    pub reminders: crate::deadlines::RemindersConfig,
-    /// The daily backup of the database (off unless `dir` is set; see `crate::backup`).
-    pub backup: crate::backup::BackupConfig,
-    /// How long archived originals are kept (everything unless set; see `crate::retention`).
-    pub retention: crate::retention::RetentionConfig,
+    pub reminders: RemindersConfig,
+    /// The daily backup of the database (off unless `dir` is set; see the `backup` module).
+    pub backup: BackupConfig,
+    /// How long archived originals are kept (everything unless set; see the `retention`
+    /// module).
+    pub retention: RetentionConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
-    /// The region tree (`[[region]]`, see `crate::region`): empty, everything is one list.
+    /// The region tree (`[[region]]`, see the `region` module): empty, everything is one
+    /// list.
     #[serde(rename = "region")]
-    pub regions: Vec<crate::region::Region>,
-    /// Exchange of signed bundles between offices (see `crate::bundle`).
-    pub bundle: crate::bundle::BundleConfig,
+    pub regions: Vec<Region>,
+    /// Exchange of signed bundles between offices (see the `bundle` module).
+    pub bundle: BundleConfig,
 }
 
 impl Default for Config {
@@ -101,13 +117,14 @@ pub enum WatchMode {
     Poll,
 }
 
-/// The optional HTTP server: `/metrics`, `/healthz`, `/readyz` (see `crate::http`) and the
-/// office's web console (see `crate::console`).
+/// The optional HTTP server: `/metrics`, `/healthz`, `/readyz` (see the `http` module) and
+/// the office's web console (see the `console` module).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// `"127.0.0.1:9464"`: serve there; absent: no server, no port opened.
-    pub listen: Option<String>,
+    #[serde(deserialize_with = "de::listen")]
+    pub listen: Option<ListenAddr>,
     /// Serve the office's web console beside the metrics (`false`: only `/metrics`,
     /// `/healthz`, `/readyz`, e.g. for a scrape from another host without console users).
     pub console: bool,
@@ -173,7 +190,7 @@ impl OfficeConfig {
         let Some(c) = &self.contact else {
             return "如有疑问，请与政务公开办联系。".to_string();
         };
-        let clean = |s: &str| crate::mail::render::clean(s.trim());
+        let clean = |s: &str| crate::escape::clean(s.trim());
         let ways: Vec<String> = [("电话", &c.phone), ("邮箱", &c.email)]
             .into_iter()
             .filter(|(_, v)| !v.trim().is_empty())
@@ -240,7 +257,7 @@ impl OcrConfig {
     }
 }
 
-/// `[review]`: officer review on the console (see `crate::review`).
+/// `[review]`: officer review on the console (see the `review` module).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReviewConfig {
@@ -268,7 +285,8 @@ pub const METRICS_LISTEN_RENAMED: &str =
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
-    pub listen: Option<String>,
+    #[serde(deserialize_with = "de::listen")]
+    pub listen: Option<ListenAddr>,
 }
 
 /// Who mail comes from, who gets what cannot be attributed, and how it is sent.
@@ -290,7 +308,8 @@ pub struct Mail {
     pub receipt_files: bool,
     /// Daily digest to the admin at this time of day, China Standard Time (UTC+8), e.g.
     /// `"08:00"`; absent: no digest.
-    pub digest_time: Option<String>,
+    #[serde(deserialize_with = "de::digest_time")]
+    pub digest_time: Option<TimeOfDay>,
     /// The months (1–12) in which the digest is sent: the filing season.
     pub digest_months: Vec<u32>,
 }
@@ -363,10 +382,10 @@ pub struct Agency {
     pub email: Vec<String>,
     /// `department` (政府部门) or `government` (人民政府): which deadline applies.
     #[serde(default)]
-    pub kind: Option<crate::deadlines::AgencyKind>,
+    pub kind: Option<AgencyKind>,
     /// A deadline of its own, `"MM-DD"` of the filing year.
-    #[serde(default)]
-    pub deadline: Option<String>,
+    #[serde(default, deserialize_with = "de::agency_deadline")]
+    pub deadline: Option<MonthDay>,
     /// The `[[region]]` this agency belongs to (by name); none: the top of the tree.
     #[serde(default)]
     pub region: Option<String>,
@@ -396,7 +415,7 @@ impl Config {
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
         // Every problem at once, each on a line of its own: first what does not read (with
-        // its line, see `config_problems`), else what does not fit together.
+        // its line, see `problems`), else what does not fit together.
         let all = |problems: Vec<String>| {
             err(format!(
                 "配置有 {} 处问题：\n  {}",
@@ -404,7 +423,7 @@ impl Config {
                 problems.join("\n  ")
             ))
         };
-        let config = crate::config_problems::parse(&text).map_err(all)?;
+        let config = problems::parse(&text).map_err(all)?;
         let problems = config.problems();
         if !problems.is_empty() {
             return Err(all(problems));
@@ -467,13 +486,6 @@ impl Config {
         {
             out.push(format!("[mail] admin {admin:?}: {e}"));
         }
-        if let Some(t) = &self.mail.digest_time
-            && parse_hh_mm(t).is_none()
-        {
-            out.push(format!(
-                "[mail] digest_time = {t:?}: use HH:MM, e.g. \"08:00\""
-            ));
-        }
         if self
             .mail
             .digest_months
@@ -486,22 +498,13 @@ impl Config {
             && http != old
         {
             out.push(format!(
-                "[http] listen = {http:?} and [metrics] listen = {old:?} disagree; \
-                 [metrics] listen is the old name of [http] listen: keep only [http] listen"
+                "[http] listen = {:?} and [metrics] listen = {:?} disagree; \
+                 [metrics] listen is the old name of [http] listen: keep only [http] listen",
+                http.as_str(),
+                old.as_str()
             ));
         }
-        if let Some(listen) = self.http_listen()
-            && !listen
-                .rsplit_once(':')
-                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
-        {
-            out.push(format!(
-                "[http] listen = {listen:?}: give an address and port, e.g. \"127.0.0.1:9464\""
-            ));
-        }
-        if let Err(e) = crate::deadlines::check(self) {
-            out.push(e);
-        }
+        out.extend(deadlines::problems(&self.reminders));
         if self.http.session_idle_min == 0 {
             out.push("[http] session_idle_min must be at least 1".into());
         }
@@ -510,18 +513,15 @@ impl Config {
         {
             out.push("[mail.smtp] host is empty".into());
         }
-        out.extend(crate::region::problems(self));
-        out.extend(crate::bundle::problems(self));
+        out.extend(regions::problems(self));
+        out.extend(bundle::problems(&self.bundle));
         out
     }
 
     /// Where the HTTP server listens: `[http] listen`, or else the deprecated
     /// `[metrics] listen`; `None`: no server.
-    pub fn http_listen(&self) -> Option<&str> {
-        self.http
-            .listen
-            .as_deref()
-            .or(self.metrics.listen.as_deref())
+    pub fn http_listen(&self) -> Option<&ListenAddr> {
+        self.http.listen.as_ref().or(self.metrics.listen.as_ref())
     }
 
     /// The agency whose subfolder is `folder`.
@@ -553,16 +553,9 @@ impl Config {
         if self.filing_year > 0 {
             self.filing_year
         } else {
-            crate::check::current_year()
+            crate::time::current_year()
         }
     }
-}
-
-/// `"08:00"` -> minutes after midnight.
-pub fn parse_hh_mm(s: &str) -> Option<u32> {
-    let (h, m) = s.split_once(':')?;
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 /// Why the watcher would never read an agency folder of this name, if it would not: the
@@ -660,15 +653,22 @@ mod tests {
     fn metrics_listen_is_the_old_name_of_http_listen() {
         let old: Config = toml::from_str("[metrics]\nlisten = \"127.0.0.1:9464\"").expect("old");
         assert_eq!(old.check(), Ok(()));
-        assert_eq!(old.http_listen(), Some("127.0.0.1:9464"));
+        assert_eq!(
+            old.http_listen().map(ListenAddr::as_str),
+            Some("127.0.0.1:9464")
+        );
         let new: Config = toml::from_str("[http]\nlisten = \"127.0.0.1:9465\"").expect("new");
-        assert_eq!(new.http_listen(), Some("127.0.0.1:9465"));
+        assert_eq!(
+            new.http_listen().map(ListenAddr::as_str),
+            Some("127.0.0.1:9465")
+        );
         assert_eq!(Config::default().http_listen(), None);
     }
 
     #[test]
     fn built_in_defaults_pass_the_checks() {
         assert_eq!(Config::default().check(), Ok(()));
+        assert!(ListenAddr::parse(DEFAULT_LISTEN).is_some());
     }
 
     #[test]

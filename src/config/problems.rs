@@ -5,12 +5,18 @@
 //! The file is parsed once for its syntax (with spans, for the lines), then deserialized as
 //! a value tree; each error's key path comes from `serde_path_to_error`. The key at fault is
 //! taken out (or a missing one filled in) and the rest deserialized again, until it goes
-//! through: one problem per key, all of them.
+//! through: one problem per key, all of them; then what does not fit together in the rest
+//! ([`Config::problems`]).
+//!
+//! A value read as text and refused by its own reader (`"25:00"` for a time of day, see
+//! `values`) is said in the words `config check` has always used, after its line:
+//! `第 5 行 [mail] digest_time = "25:00": use HH:MM, e.g. "08:00"`.
 
 use serde_path_to_error::Segment;
 use toml::de::{DeTable, DeValue};
 
-use crate::config::Config;
+use super::Config;
+use super::values::VALUE_MESSAGE;
 
 /// Problems found one after the other, at most (a file that bad needs reading, not more
 /// messages).
@@ -18,6 +24,8 @@ const MAX_PROBLEMS: usize = 50;
 
 /// The configuration in `text`, or every problem found, each one line for people.
 pub fn parse(text: &str) -> Result<Config, Vec<String>> {
+    // Over 80 lines on purpose: one loop: each round reads the table, says one problem and repairs
+    // the table for the next round; the state (table, problems seen) is the loop's.
     let (doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         return Err(syntax
@@ -38,11 +46,18 @@ pub fn parse(text: &str) -> Result<Config, Vec<String>> {
     };
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    let mut filled = false;
     loop {
         let attempt =
             serde_path_to_error::deserialize::<_, Config>(toml::Value::Table(value.clone()));
         let err = match attempt {
             Ok(config) if problems.is_empty() => return Ok(config),
+            // The rest, the keys at fault taken out: what does not fit together there too
+            // (unless a placeholder was filled in, which would only add noise).
+            Ok(config) if !filled => {
+                problems.extend(config.problems());
+                return Err(problems);
+            }
             Ok(_) => return Err(problems),
             Err(e) => e,
         };
@@ -64,16 +79,23 @@ pub fn parse(text: &str) -> Result<Config, Vec<String>> {
             Some(Segment::Map { key }) => key.clone(),
             _ => shown.clone(),
         };
-        let plain = plain_words(&message, &key, actual.as_ref());
-        let problem = match line {
-            Some(l) => format!("第 {l} 行 {shown}：{plain}"),
-            None => format!("{shown}：{plain}"),
+        let problem = match (message.strip_prefix(VALUE_MESSAGE), line) {
+            (Some(why), Some(l)) => format!("第 {l} 行 {} = {why}", named_as_before(&value, &path)),
+            (Some(why), None) => format!("{} = {why}", named_as_before(&value, &path)),
+            (None, Some(l)) => {
+                format!(
+                    "第 {l} 行 {shown}：{}",
+                    plain_words(&message, &key, actual.as_ref())
+                )
+            }
+            (None, None) => format!("{shown}：{}", plain_words(&message, &key, actual.as_ref())),
         };
         if !seen.insert(problem.clone()) || problems.len() >= MAX_PROBLEMS {
             return Err(problems);
         }
         problems.push(problem);
         // Go on with the rest: the key at fault out, a missing one filled in.
+        filled |= missing;
         let fixed = if missing {
             fill(&mut value, &path)
         } else {
@@ -131,6 +153,37 @@ fn show_path(path: &[Segment]) -> String {
         (true, _) => key,
         (false, Some(n)) => format!("[[{}]] 第 {n} 个 {key}", tables.join(".")),
         (false, None) => format!("[{}] {key}", tables.join(".")),
+    }
+}
+
+/// A key as the checks of [`Config::problems`] name it: `[mail] digest_time`, `settle_ms`,
+/// `[[agency]] "xss": deadline` (an agency by its folder).
+fn named_as_before(table: &toml::Table, path: &[Segment]) -> String {
+    let Some((Segment::Map { key }, parents)) = path.split_last() else {
+        return show_path(path);
+    };
+    let tables: Vec<&str> = parents
+        .iter()
+        .filter_map(|seg| match seg {
+            Segment::Map { key } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    if tables.is_empty() {
+        return key.clone();
+    }
+    if !matches!(parents.last(), Some(Segment::Seq { .. })) {
+        return format!("[{}] {key}", tables.join("."));
+    }
+    let mut item = parents.to_vec();
+    item.push(Segment::Map {
+        key: "folder".into(),
+    });
+    match get(table, &item) {
+        Some(toml::Value::String(folder)) => {
+            format!("[[{}]] {folder:?}: {key}", tables.join("."))
+        }
+        _ => show_path(path),
     }
 }
 
@@ -336,6 +389,28 @@ mod tests {
         }
         assert!(!all.contains("invalid type"), "{all}");
         assert_eq!(problems.len(), 6, "{all}");
+    }
+
+    #[test]
+    fn values_refused_by_their_reader_keep_their_words_and_gain_a_line() {
+        let text = "settle_ms = 0\n\
+                    [mail]\n\
+                    digest_time = \"25:00\"\n\
+                    [http]\n\
+                    listen = \"localhost\"\n\
+                    [[agency]]\n\
+                    folder = \"xss\"\n\
+                    name = \"甲\"\n\
+                    deadline = \"2-15\"\n";
+        let all = parse(text).expect_err("four problems").join("\n");
+        for needle in [
+            "第 3 行 [mail] digest_time = \"25:00\": use HH:MM, e.g. \"08:00\"",
+            "第 5 行 [http] listen = \"localhost\": give an address and port, e.g. \"127.0.0.1:9464\"",
+            "第 9 行 [[agency]] \"xss\": deadline = \"2-15\": use \"MM-DD\", e.g. \"02-15\"",
+            "settle_ms must be at least 1",
+        ] {
+            assert!(all.contains(needle), "no {needle:?} in\n{all}");
+        }
     }
 
     #[test]
