@@ -138,9 +138,7 @@ impl Pipeline {
             digest_day: Mutex::default(),
             reminders_day: Mutex::default(),
             shared_text: Mutex::default(),
-            liveness: Arc::new(Liveness::new(std::time::Duration::from_secs(
-                config.stuck_after_s,
-            ))),
+            liveness: Arc::new(Liveness::new(config.stuck_after_s.get())),
             config: crate::shared_config::SharedConfig::new(config),
         })
     }

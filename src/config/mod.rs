@@ -20,7 +20,7 @@ pub use data::{BackupConfig, RetentionConfig};
 pub use deadlines::{AgencyKind, DeadlinesConfig, RemindersConfig};
 pub use regions::Region;
 use values::de;
-pub use values::{ListenAddr, MonthDay, TimeOfDay};
+pub use values::{ListenAddr, Millis, Minutes, MonthDay, Secs, Span, TimeOfDay};
 
 /// The whole configuration. `Config::default()` is what `nianbao run` uses without a file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -32,22 +32,22 @@ pub struct Config {
     /// WAL mode needs shared memory, which network shares do not give reliably.
     pub data_dir: PathBuf,
     /// A file is read once its size and modification time have not changed for this long.
-    pub settle_ms: u64,
+    pub settle_ms: Millis,
     /// Full rescan of the inbox; network shares send no change events.
-    pub rescan_interval_s: u64,
+    pub rescan_interval_s: Secs,
     /// Larger files are archived and answered, not read.
     pub max_file_mb: u64,
     /// How the inbox is watched: `auto` (kernel events plus rescans), `poll` (stat every
     /// file each `poll_interval_ms`; for Samba/NFS mounts where events from other hosts never
     /// arrive).
     pub watch: WatchMode,
-    pub poll_interval_ms: u64,
+    pub poll_interval_ms: Millis,
     /// Batches of reports read and checked at once (0: two per core).
     pub workers: usize,
     /// A piece of work (checking one file, copying one into the archive) running longer
     /// than this is taken as stuck: the systemd watchdog is no longer fed and `/readyz`
     /// says so. Checking is bounded far below it (converters are killed after 2 minutes).
-    pub stuck_after_s: u64,
+    pub stuck_after_s: Secs,
     /// The year reports are filed in (0: the current year). A report for year N is expected
     /// in year N+1.
     pub filing_year: i32,
@@ -85,13 +85,13 @@ impl Default for Config {
         Config {
             inbox: PathBuf::from("inbox"),
             data_dir: PathBuf::from("data"),
-            settle_ms: 2000,
-            rescan_interval_s: 60,
+            settle_ms: Millis::new(2000),
+            rescan_interval_s: Secs::new(60),
             max_file_mb: 50,
             watch: WatchMode::Auto,
-            poll_interval_ms: 1000,
+            poll_interval_ms: Millis::new(1000),
             workers: 0,
-            stuck_after_s: 600,
+            stuck_after_s: Secs::new(600),
             filing_year: 0,
             mail: Mail::default(),
             http: HttpConfig::default(),
@@ -131,7 +131,7 @@ pub struct HttpConfig {
     /// Console users in this file (written by `nianbao user add`) instead of the database.
     pub users_file: Option<PathBuf>,
     /// A console session ends after this many minutes without a request.
-    pub session_idle_min: u64,
+    pub session_idle_min: Minutes,
     /// The console is reached through an HTTPS proxy: its cookie is marked `Secure`.
     pub behind_tls: bool,
     /// The console's address as users reach it (`https://nianbao.office.example/`): its
@@ -157,7 +157,7 @@ impl Default for HttpConfig {
             listen: None,
             console: true,
             users_file: None,
-            session_idle_min: 30,
+            session_idle_min: Minutes::new(30),
             behind_tls: false,
             public_url: None,
             trusted_proxies: Vec::new(),
@@ -220,7 +220,7 @@ pub struct OcrConfig {
     /// Scans read at the same time.
     pub concurrent: usize,
     /// Limit of each helper run (rendering or OCR) for one page, in seconds.
-    pub page_timeout_s: u64,
+    pub page_timeout_s: Secs,
 }
 
 impl Default for OcrConfig {
@@ -228,7 +228,7 @@ impl Default for OcrConfig {
         OcrConfig {
             enabled: true,
             concurrent: 1,
-            page_timeout_s: 60,
+            page_timeout_s: Secs::new(60),
         }
     }
 }
@@ -239,7 +239,7 @@ impl OcrConfig {
         crate::extract::configure_ocr(crate::extract::OcrSettings {
             enabled: self.enabled,
             concurrent: self.concurrent.max(1),
-            page_timeout: std::time::Duration::from_secs(self.page_timeout_s.max(1)),
+            page_timeout: self.page_timeout_s.at_least_one(),
         });
     }
 
@@ -250,7 +250,7 @@ impl OcrConfig {
             Ok(()) => format!(
                 "OCR: on (scans read by tesseract, {} at a time, {} s per page; their feedback is always held for review)",
                 self.concurrent.max(1),
-                self.page_timeout_s.max(1)
+                self.page_timeout_s.count().max(1)
             ),
             Err(why) => format!("OCR: off ({why}); scans are answered file.scanned"),
         }
@@ -300,7 +300,7 @@ pub struct Mail {
     pub smtp: Option<Smtp>,
     /// First retry after a transient failure, in seconds; doubled at each attempt, at most
     /// six hours apart.
-    pub retry_base_s: u64,
+    pub retry_base_s: Secs,
     /// A message still not delivered after this many attempts is given up and reported to
     /// the admin.
     pub max_attempts: u32,
@@ -320,7 +320,7 @@ impl Default for Mail {
             from: "政务公开办 <nianbao@localhost>".to_string(),
             admin: None,
             smtp: None,
-            retry_base_s: 60,
+            retry_base_s: Secs::new(60),
             max_attempts: 12,
             receipt_files: true,
             digest_time: None,
@@ -344,23 +344,23 @@ pub struct Smtp {
     pub password_file: Option<PathBuf>,
     /// Seconds for connecting and for each SMTP exchange.
     #[serde(default = "default_smtp_timeout")]
-    pub timeout_s: u64,
+    pub timeout_s: Secs,
     /// Once the message is sent, how long to wait for the server's answer; past it the
     /// message is "sent, unconfirmed" and not sent again (see `mail::smtp`).
     #[serde(default = "default_smtp_reply_timeout")]
-    pub reply_timeout_s: u64,
+    pub reply_timeout_s: Secs,
 }
 
 fn default_smtp_port() -> u16 {
     465
 }
 
-fn default_smtp_reply_timeout() -> u64 {
-    600
+fn default_smtp_reply_timeout() -> Secs {
+    Secs::new(600)
 }
 
-fn default_smtp_timeout() -> u64 {
-    30
+fn default_smtp_timeout() -> Secs {
+    Secs::new(30)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -448,14 +448,14 @@ impl Config {
                 out.push(what.to_string());
             }
         };
-        at_least_one(self.settle_ms, "settle_ms must be at least 1");
+        at_least_one(self.settle_ms.count(), "settle_ms must be at least 1");
         at_least_one(
-            self.rescan_interval_s,
+            self.rescan_interval_s.count(),
             "rescan_interval_s must be at least 1",
         );
         at_least_one(self.max_file_mb, "max_file_mb must be at least 1");
         at_least_one(
-            self.stuck_after_s,
+            self.stuck_after_s.count(),
             "stuck_after_s must be at least 1 (600, the default, suits every format)",
         );
         let mut folders = std::collections::HashSet::new();
@@ -505,7 +505,7 @@ impl Config {
             ));
         }
         out.extend(deadlines::problems(&self.reminders));
-        if self.http.session_idle_min == 0 {
+        if self.http.session_idle_min.count() == 0 {
             out.push("[http] session_idle_min must be at least 1".into());
         }
         if let Some(smtp) = &self.mail.smtp

@@ -1,5 +1,5 @@
 //! Values of the configuration that are written as text (`"08:00"`, `"01-31"`,
-//! `"127.0.0.1:9464"`) and parsed once, when the file is read: the rest of the daemon holds
+//! `"127.0.0.1:9464"`), and lengths of time written as numbers (`settle_ms = 2000`), parsed once, when the file is read: the rest of the daemon holds
 //! them typed and never parses them again.
 //!
 //! A value that does not parse is refused by its key's reader (`deserialize_with`), whose
@@ -9,6 +9,7 @@
 //! (and the line) in front of it.
 
 use std::fmt;
+use std::time::Duration;
 
 use jiff::civil::{Date, Time};
 use serde::{Deserialize, Deserializer};
@@ -244,5 +245,52 @@ mod tests {
         for bad in ["localhost", ":9464", "127.0.0.1:99999", "127.0.0.1:"] {
             assert_eq!(ListenAddr::parse(bad), None, "{bad}");
         }
+    }
+}
+
+/// A length of time written as a whole number in the unit its key names (`settle_ms`,
+/// `rescan_interval_s`, `session_idle_min`): read as that number, held as a count of
+/// `MS` milliseconds, and given to the rest of the daemon as a [`Duration`]. The key keeps
+/// its unit in its name, so the file stays what admins have always written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(transparent)]
+pub struct Span<const MS: u64>(u64);
+
+/// A [`Span`] written in milliseconds (`*_ms`).
+pub type Millis = Span<1>;
+/// A [`Span`] written in seconds (`*_s`).
+pub type Secs = Span<1_000>;
+/// A [`Span`] written in minutes (`*_min`).
+pub type Minutes = Span<60_000>;
+
+impl<const MS: u64> Span<MS> {
+    pub const fn new(count: u64) -> Span<MS> {
+        Span(count)
+    }
+
+    /// The number as written in the file.
+    pub const fn count(self) -> u64 {
+        self.0
+    }
+
+    pub const fn get(self) -> Duration {
+        Duration::from_millis(self.0.saturating_mul(MS))
+    }
+
+    /// At least one unit: for the waits a zero would turn into a busy loop.
+    pub const fn at_least_one(self) -> Duration {
+        Span::<MS>(if self.0 == 0 { 1 } else { self.0 }).get()
+    }
+}
+
+impl<const MS: u64> PartialEq<u64> for Span<MS> {
+    fn eq(&self, other: &u64) -> bool {
+        self.0 == *other
+    }
+}
+
+impl<const MS: u64> fmt::Display for Span<MS> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }

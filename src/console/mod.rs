@@ -30,7 +30,6 @@ pub mod users;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -87,9 +86,7 @@ impl Console {
             db: paths.db.clone(),
             paths,
             loopback: local.ip().is_loopback(),
-            sessions: auth::Sessions::new(Duration::from_secs(
-                config.http.session_idle_min.saturating_mul(60),
-            )),
+            sessions: auth::Sessions::new(config.http.session_idle_min.get()),
             throttle: throttle::Throttle::default(),
             signer: csrf::Signer::new().context("no random numbers for the console's key")?,
             allowed: origin::Allowed::new(local, config.http.public_url.as_deref()),

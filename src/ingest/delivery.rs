@@ -336,6 +336,7 @@ impl Pipeline {
                         .config()
                         .mail
                         .retry_base_s
+                        .count()
                         .max(1)
                         .saturating_mul(1u64 << m.attempts.clamp(0, 20))
                         .min(6 * 3600);

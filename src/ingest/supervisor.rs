@@ -57,8 +57,7 @@ impl Pipeline {
             None => None,
         };
         *self.smtp.write().unwrap_or_else(|e| e.into_inner()) = smtp;
-        self.liveness
-            .set_stuck_after(Duration::from_secs(new.stuck_after_s));
+        self.liveness.set_stuck_after(new.stuck_after_s.get());
         // `[ocr]`: the next scan is read with the new limits.
         new.ocr.apply();
         crate::folders::create_agency_folders(&new);
@@ -227,10 +226,10 @@ async fn supervise(
     let watcher = Watcher::spawn(
         WatchConfig {
             inbox: c.inbox.clone(),
-            settle: Duration::from_millis(c.settle_ms),
-            rescan: Duration::from_secs(c.rescan_interval_s),
+            settle: c.settle_ms.get(),
+            rescan: c.rescan_interval_s.get(),
             poll_only: c.watch == WatchMode::Poll,
-            poll_interval: Duration::from_millis(c.poll_interval_ms),
+            poll_interval: c.poll_interval_ms.at_least_one(),
             ignore_dirs: vec!["回执".to_string()],
         },
         tx,
@@ -256,8 +255,9 @@ async fn supervise(
         let watch = watcher.probe();
         let weak = Arc::downgrade(&pipeline);
         let parts: crate::http::PartsProbe = Box::new(move || {
-            let stuck_after =
-                Duration::from_secs(weak.upgrade().map_or(600, |p| p.config().stuck_after_s));
+            let stuck_after = weak
+                .upgrade()
+                .map_or(Duration::from_secs(600), |p| p.config().stuck_after_s.get());
             if let Some(problem) = liveness.problem() {
                 return Some(problem);
             }
@@ -539,7 +539,7 @@ async fn ingest(pipeline: &Arc<Pipeline>, batch: Vec<Ready>, retry: &RetryHandle
 /// Checks submissions left unchecked: at once what the last run left, then at every
 /// rescan interval and whenever an ingest works again after failures.
 async fn retry(pipeline: Arc<Pipeline>) {
-    let every = Duration::from_secs(pipeline.config().rescan_interval_s.max(1));
+    let every = pipeline.config().rescan_interval_s.at_least_one();
     let mut first = true;
     loop {
         if !first && !pipeline.retry_wakeup.wait(every).await {

@@ -99,7 +99,7 @@ pub(super) async fn inbox_lookout(pipeline: Arc<Pipeline>) {
     let mut stop = pipeline.stop_signal();
     let told = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
     loop {
-        let every = Duration::from_secs(pipeline.config().rescan_interval_s.max(1));
+        let every = pipeline.config().rescan_interval_s.at_least_one();
         let told = Arc::clone(&told);
         let looked = pipeline
             .blocking(move |p| {
@@ -121,7 +121,7 @@ fn look_at_inbox(p: &Pipeline, told: &mut std::collections::HashSet<String>) -> 
     let config = p.config();
     let mut found = Vec::new();
     walk(&config.inbox, "", 0, &mut found);
-    let limit = config.stuck_after_s.max(1);
+    let limit = config.stuck_after_s.count().max(1);
     let oldest = found.iter().map(|w| w.age_s).max().unwrap_or(0);
     let mut overdue: Vec<&Waiting> = found.iter().filter(|w| w.age_s > limit).collect();
     p.metrics

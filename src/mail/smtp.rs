@@ -55,8 +55,8 @@ impl SmtpSender {
     /// A sender as configured; reads the password file now, so that a missing file is a
     /// start-up error, not a failure at the first message.
     pub fn from_config(smtp: &Smtp) -> anyhow::Result<SmtpSender> {
-        let timeout = Duration::from_secs(smtp.timeout_s.max(1));
-        let reply_timeout = Duration::from_secs(smtp.reply_timeout_s.max(smtp.timeout_s).max(1));
+        let timeout = smtp.timeout_s.at_least_one();
+        let reply_timeout = smtp.reply_timeout_s.max(smtp.timeout_s).at_least_one();
         let tls = match smtp.security {
             Security::Tls | Security::Starttls => Some(TlsParameters::new(smtp.host.clone())?),
             Security::None => None,
