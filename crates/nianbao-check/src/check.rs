@@ -132,7 +132,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-pub use crate::time::current_year;
+pub use crate::clock::current_year;
 
 /// Checks the bytes of one file named `name` (the name only breaks format ties), for the
 /// current filing season and without last year's report.

@@ -145,7 +145,7 @@ fn text_copied(report: &Report, previous: &Report, prev_year: &str, findings: &m
         else {
             continue;
         };
-        let overlap = crate::compare::sentence_overlap(&before.text, &section.text);
+        let overlap = crate::overlap::sentence_overlap(&before.text, &section.text);
         if overlap.total < COPIED_MIN_SENTENCES
             || (overlap.shared as f64) < COPIED_SHARE * overlap.total as f64
         {

@@ -7,6 +7,7 @@
 //! a finding and stays `None`: nianbao never guesses a number.
 
 pub mod align;
+pub mod cells;
 pub mod model;
 pub mod normalize;
 pub mod schema;
