@@ -31,7 +31,7 @@ impl Severity {
 }
 
 /// An entry of the rule catalogue. Each check that can produce a finding has one, declared
-/// as a `pub static` next to the code that checks it and listed in [`crate::rules::ALL`].
+/// as a `pub static` next to the code that checks it and listed by [`crate::rules::all`].
 #[derive(Debug)]
 pub struct Rule {
     /// Stable id, e.g. `sum.t2_balance`. Scripts and the store depend on it: never rename.
@@ -118,7 +118,7 @@ pub enum About {
 impl About {
     /// Rules `read.*` and `file.ocr` are about the reading; every other rule the report.
     pub fn of_rule(rule: &str) -> About {
-        if rule.starts_with("read.") || rule == crate::rules::FILE_OCR.id {
+        if rule.starts_with("read.") || rule == FILE_OCR.id {
             About::Reading
         } else {
             About::Report
@@ -133,6 +133,32 @@ impl About {
         }
     }
 }
+
+// The rules about nianbao's reading of a scan (`About::Reading`), rather than the report. They
+// are part of the catalogue (`rules::all`, which re-exports them) but live here, below it:
+// `About::of_rule` names `file.ocr`, and the catalogue is built on this module.
+
+pub static FILE_OCR: Rule = Rule {
+    id: "file.ocr",
+    severity: Severity::Warning,
+    what: "本报告由扫描件识别读取，数据以人工复核为准",
+    why: "扫描件中的数字由文字识别（OCR）读出，可能读错：这类报告的答复一律由政务公开办人工复核后发出，不自动答复。",
+};
+pub static READ_DOUBTFUL: Rule = Rule {
+    id: "read.doubtful",
+    severity: Severity::Warning,
+    what: "扫描件中某一格的数字识别存疑（读取存疑）",
+    why: "识别置信度低或两次识别结果不一致的格，由人工核对原件；这不是提交单位的错误。",
+};
+pub static READ_SUM_DOUBTFUL: Rule = Rule {
+    id: "read.sum_doubtful",
+    severity: Severity::Warning,
+    what: "合计关系不符，但其中有识别存疑的格，可能是识别错误而非报告错误",
+    why: "表内合计关系是识别结果的校验：不符而其中有存疑格时，先怀疑识别，不把识别的错误算在提交单位头上。",
+};
+
+/// The rules of reports read from scans: about nianbao's reading, not the agency's report.
+pub const OCR_RULES: [&Rule; 3] = [&FILE_OCR, &READ_DOUBTFUL, &READ_SUM_DOUBTFUL];
 
 /// One finding about one report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,6 +2,9 @@
 //! checks and why. `nianbao rules` prints it and the README's rule table is generated from it,
 //! so the two cannot drift.
 
+/// The rules of a scan's reading are declared beside [`About`](crate::finding::About), which
+/// tells them from the rules about the report.
+pub use crate::finding::{FILE_OCR, OCR_RULES, READ_DOUBTFUL, READ_SUM_DOUBTFUL};
 use crate::finding::{Rule, Severity};
 use crate::report::{structure_rules, table_rules};
 
@@ -60,28 +63,6 @@ pub static FILE_INTERNAL_ERROR: Rule = Rule {
     what: "审核程序读取本文件时发生内部错误（不是文件本身的问题）",
     why: "程序的错误不应由提交单位承担：文件已存档，政务公开办会人工查看并另行答复，暂时无需重新提交。",
 };
-
-pub static FILE_OCR: Rule = Rule {
-    id: "file.ocr",
-    severity: Severity::Warning,
-    what: "本报告由扫描件识别读取，数据以人工复核为准",
-    why: "扫描件中的数字由文字识别（OCR）读出，可能读错：这类报告的答复一律由政务公开办人工复核后发出，不自动答复。",
-};
-pub static READ_DOUBTFUL: Rule = Rule {
-    id: "read.doubtful",
-    severity: Severity::Warning,
-    what: "扫描件中某一格的数字识别存疑（读取存疑）",
-    why: "识别置信度低或两次识别结果不一致的格，由人工核对原件；这不是提交单位的错误。",
-};
-pub static READ_SUM_DOUBTFUL: Rule = Rule {
-    id: "read.sum_doubtful",
-    severity: Severity::Warning,
-    what: "合计关系不符，但其中有识别存疑的格，可能是识别错误而非报告错误",
-    why: "表内合计关系是识别结果的校验：不符而其中有存疑格时，先怀疑识别，不把识别的错误算在提交单位头上。",
-};
-
-/// The rules of reports read from scans: about nianbao's reading, not the agency's report.
-pub const OCR_RULES: [&Rule; 3] = [&FILE_OCR, &READ_DOUBTFUL, &READ_SUM_DOUBTFUL];
 
 /// The rules of files that cannot be read at all.
 const FILE_RULES: [&Rule; 9] = [
