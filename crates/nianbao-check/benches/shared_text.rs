@@ -10,7 +10,7 @@
 //!   over all 3,000, on 50 reports);
 //! - false alarms among the independent reports (districts of 300, and of 5), copies found.
 //!
-//! Run: `cargo bench --bench shared_text` (release build). Results in BENCHMARKS.md.
+//! Run: `cargo bench -p nianbao-check --bench shared_text` (release build). Results in BENCHMARKS.md.
 
 // The generators of the daemon's tests (tests/support) name the checker by the name the
 // daemon re-exports it under.
