@@ -16,8 +16,9 @@ use super::CellKey;
 use super::align;
 use super::model::*;
 use super::schema::{
-    APP_ROWS, Label, T1_HEADERS_2019, T1_HEADERS_2021, T1Value, T3_COLUMNS, T3_GROUPS, Want,
-    app_column_printed, app_row, app_row_described, app_row_group, t1_rows,
+    APP_ROWS, Label, T1_2019, T1_2021, T1_HEADERS_2019, T1_HEADERS_2021, T1Value, T3_COLUMNS,
+    T3_GROUPS, Want, app_column_printed, app_row, app_row_described, app_row_group, t1_rows,
+    t3_column_printed,
 };
 use super::structure::Outline;
 use super::tokens::{Kind, Token};
@@ -851,8 +852,12 @@ fn decide_template(
         .iter()
         .filter(|l| l.find_in(t1_text).is_some())
         .count()
-        + usize::from(t1_text.contains("其他对外管理服务事项"))
-        + usize::from(t1_text.contains("政府集中采购"));
+        // The rows only the 2019 template has (其他对外管理服务事项, 政府集中采购).
+        + T1_2019
+            .iter()
+            .filter(|r| !T1_2021.iter().any(|s| s.label.id == r.label.id))
+            .filter(|r| t1_text.contains(r.label.core))
+            .count();
     let (t2_2021, t2_2019) = match t2 {
         Some((apps, _)) => (
             [
@@ -882,9 +887,10 @@ fn decide_template(
                 &TEMPLATE_MIXED,
                 Location::default(),
                 format!(
-                    "表一的列名属于 {} 年模板，表二“（六）其他处理”的写法却属于 {} 年模板。\
+                    "表一的列名属于 {} 年模板，表二“{}”的写法却属于 {} 年模板。\
                      已按表一的模板读取，请整份报告统一使用现行模板（国办公开办函〔2021〕30号）。",
                     a.as_str(),
+                    AppRow::OtherHandling.printed(),
                     b.as_str()
                 ),
             ));
@@ -894,11 +900,19 @@ fn decide_template(
         (None, Some(b)) => Some(b),
         (None, None) => {
             if t2.is_some() || !t1_text.is_empty() {
+                // The columns of the 2021 template's first row, as examples.
+                let examples: String = T1_2021[0]
+                    .columns
+                    .iter()
+                    .map(|c| format!("“{}”", c.printed))
+                    .collect();
                 findings.push(Finding::new(
                     &TEMPLATE_UNKNOWN,
                     Location::table(1),
-                    "表一没有可识别的列名（如“本年制发件数”“本年废止件数”“现行有效件数”），\
-                     无法判断使用的是哪一版模板，表一未读取。请使用国办公开办函〔2021〕30号规定的表格。",
+                    format!(
+                        "表一没有可识别的列名（如{examples}），\
+                         无法判断使用的是哪一版模板，表一未读取。请使用国办公开办函〔2021〕30号规定的表格。"
+                    ),
                 ));
             }
             None
@@ -1028,7 +1042,13 @@ fn read_t3(
     findings: &mut Vec<Finding>,
     sources: &mut Sources,
 ) -> Option<(ReviewsAndLitigation, (usize, usize))> {
-    let start = anchor(tokens, range, &["结果维持", "维持结果", "尚未审结"])?;
+    // The header's 结果维持 (or its inversion 维持结果) or 尚未审结.
+    let column = |id| t3_column_printed(id).unwrap_or_default();
+    let start = anchor(
+        tokens,
+        range,
+        &[column("upheld"), "维持结果", column("pending")],
+    )?;
     let regions = regions(tokens, (start, range.1));
     // The values follow the header, which ends with the third group's 总计.
     let region = regions

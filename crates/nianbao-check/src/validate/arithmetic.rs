@@ -6,8 +6,10 @@
 //! two is the real mistake.
 
 use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::schema::{T3_COLUMNS, app_column_printed, app_row_described};
-use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues};
+use crate::report::schema::{
+    T3_COLUMNS, app_column_printed, app_row_described, t1_row_printed, t3_group_named, table_name,
+};
+use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues, Template};
 
 use super::{Validation, where_};
 
@@ -139,6 +141,7 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         return;
     };
     let total = AppColumn::Total.index();
+    let total_name = AppColumn::Total.printed();
     // Row totals.
     for (&row, values) in &apps.rows {
         let Some(values) = values else { continue };
@@ -154,10 +157,12 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     &T2_ROW_TOTAL,
                     Location::table(2).row(row.id()).column("total").at(at),
                     format!(
-                        "表二{}行{}：“总计”填的是 {actual}，但自然人、商业企业、科研机构、社会公益组织、\
-                         法律服务机构、其他六列之和为 {expected}。请核对本行各格，使总计等于六列之和。{}",
+                        "{}{}行{}：“{total_name}”填的是 {actual}，但{}六列之和为 {expected}。\
+                         请核对本行各格，使总计等于六列之和。{}",
+                        table_name(2),
                         app_row_described(row),
                         where_(at),
+                        names[..total].join("、"),
                         split_digits(values)
                             .map(|s| s.message(&names))
                             .unwrap_or_default()
@@ -189,8 +194,10 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     &T2_OUTCOMES,
                     Location::table(2).row("total_handled").column(c.id()).at(at),
                     format!(
-                        "表二“{name}”列：“（七）总计”填的是 {actual}{}，但（一）至（六）各项办理结果之和为 {expected}。\
+                        "{}“{name}”列：“{}”填的是 {actual}{}，但（一）至（六）各项办理结果之和为 {expected}。\
                          请核对该列各办理结果和总计。",
+                        table_name(2),
+                        AppRow::TotalHandled.printed(),
                         where_(at)
                     ),
                 )
@@ -248,10 +255,13 @@ fn t3(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     &T3_GROUP_TOTAL,
                     Location::table(3).row(id).column("total").at(at),
                     format!(
-                        "表三“{}”：“总计”填的是 {actual}{}，但结果维持、结果纠正、其他结果、尚未审结之和为 {expected}。\
+                        "{}“{}”：“{}”填的是 {actual}{}，但{}之和为 {expected}。\
                          请核对这一组的五个数。{}",
-                        printed.replace('·', "—"),
+                        table_name(3),
+                        t3_group_named(printed),
+                        names[4],
                         where_(at),
+                        names[..4].join("、"),
                         split_digits(&values)
                             .map(|s| s.message(&names))
                             .unwrap_or_default()
@@ -268,14 +278,11 @@ fn t1(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     let Some(ActiveDisclosure::V2021(t1)) = &v.report().active_disclosure else {
         return;
     };
-    for (id, name, counts) in [
-        ("regulations", "规章", &t1.regulations),
-        (
-            "normative_documents",
-            "行政规范性文件",
-            &t1.normative_documents,
-        ),
+    for (id, counts) in [
+        ("regulations", &t1.regulations),
+        ("normative_documents", &t1.normative_documents),
     ] {
+        let name = t1_row_printed(Template::V2021, id);
         let Some(c) = counts else { continue };
         let (Some(issued), Some(repealed), Some(in_force)) = (c.issued, c.repealed, c.in_force)
         else {
@@ -289,8 +296,9 @@ fn t1(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     &T1_IN_FORCE,
                     Location::table(1).row(id).column("in_force").at(at),
                     format!(
-                        "表一“{name}”：现行有效件数 {in_force}{} 少于本年制发件数 {issued} 减本年废止件数 {repealed}（{floor}）。\
+                        "{}“{name}”：现行有效件数 {in_force}{} 少于本年制发件数 {issued} 减本年废止件数 {repealed}（{floor}）。\
                          现行有效件数应为上年现行有效件数加本年制发、减本年废止，请核对这三个数。",
+                        table_name(1),
                         where_(at)
                     ),
                 )

@@ -236,14 +236,25 @@ fn all_zero(report: &Report) -> bool {
 fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
     let mut out = Vec::new();
     if let Some(apps) = &report.applications {
+        // Named without the row's numbering: 一、 would read as the first of a list.
         for (row, name) in [
-            (AppRow::NewReceived, "本年新收政府信息公开申请数量"),
-            (AppRow::TotalHandled, "本年度办理结果（七）总计"),
+            (
+                AppRow::NewReceived,
+                schema::app_row(AppRow::NewReceived).core.to_string(),
+            ),
+            (
+                AppRow::TotalHandled,
+                format!("本年度办理结果{}", AppRow::TotalHandled.printed()),
+            ),
         ] {
             if let Some(v) = apps.get(row).and_then(|v| v[AppColumn::Total.index()]) {
                 out.push((
                     Location::table(2).row(row.id()).column("total"),
-                    format!("表二“{name}”的总计"),
+                    format!(
+                        "{}“{name}”的{}",
+                        schema::table_name(2),
+                        AppColumn::Total.printed()
+                    ),
                     v as f64,
                     false,
                 ));
@@ -259,7 +270,12 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
             if let Some(v) = group.total {
                 out.push((
                     Location::table(3).row(id).column("total"),
-                    format!("表三“{}”的总计", printed.replace('·', "—")),
+                    format!(
+                        "{}“{}”的{}",
+                        schema::table_name(3),
+                        schema::t3_group_named(printed),
+                        AppColumn::Total.printed()
+                    ),
                     v as f64,
                     false,
                 ));
@@ -283,9 +299,13 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
                 None => continue,
             };
             let name = if is_fee {
-                format!("表一“{}”金额（万元）", row.label.printed)
+                format!(
+                    "{}“{}”金额（万元）",
+                    schema::table_name(1),
+                    row.label.printed
+                )
             } else {
-                format!("表一“{}”", row.label.printed)
+                format!("{}“{}”", schema::table_name(1), row.label.printed)
             };
             out.push((
                 Location::table(1).row(row.label.id).column(column.id),
@@ -379,10 +399,13 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                         &CARRY_OVER,
                         Location::table(2).row("carried_over").column(c.id()).at(at),
                         format!(
-                            "表二“二、上年结转政府信息公开申请数量”的“{}”列{}为 {this}，但{prev_year}报告中\
-                             “四、结转下年度继续办理”的该列为 {last}。两者应相等，请核对。",
+                            "{}“{}”的“{}”列{}为 {this}，但{prev_year}报告中\
+                             “{}”的该列为 {last}。两者应相等，请核对。",
+                            schema::table_name(2),
+                            AppRow::CarriedOver.printed(),
                             c.label(),
-                            where_(at)
+                            where_(at),
+                            AppRow::CarriedForward.printed(),
                         ),
                     )
                     .expected(last)
@@ -397,15 +420,15 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     if let (Some(ActiveDisclosure::V2021(now)), Some(ActiveDisclosure::V2021(before))) =
         (&report.active_disclosure, &previous.active_disclosure)
     {
-        for (id, name, this, last) in [
-            ("regulations", "规章", now.regulations, before.regulations),
+        for (id, this, last) in [
+            ("regulations", now.regulations, before.regulations),
             (
                 "normative_documents",
-                "行政规范性文件",
                 now.normative_documents,
                 before.normative_documents,
             ),
         ] {
+            let name = schema::t1_row_printed(Template::V2021, id);
             let (Some(this), Some(last)) = (this, last) else {
                 continue;
             };
@@ -422,8 +445,9 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                         &IN_FORCE,
                         Location::table(1).row(id).column("in_force").at(at),
                         format!(
-                            "表一“{name}”现行有效件数为 {in_force}{}，按{prev_year}报告的现行有效件数 {last_in_force} \
+                            "{}“{name}”现行有效件数为 {in_force}{}，按{prev_year}报告的现行有效件数 {last_in_force} \
                              加本年制发 {issued}、减本年废止 {repealed}，应为 {expected}。如有清理或划转，请在正文中说明。",
+                            schema::table_name(1),
                             where_(at)
                         ),
                     )

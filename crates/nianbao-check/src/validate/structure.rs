@@ -2,8 +2,8 @@
 //! the year, and the year against the filing season.
 
 use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::Template;
-use crate::report::schema::SECTIONS;
+use crate::report::schema::{SECTIONS, T1_2019};
+use crate::report::{AppRow, Template};
 
 use super::Validation;
 
@@ -259,8 +259,10 @@ fn template_and_season(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 &TEMPLATE_YEAR,
                 Location::table(1),
                 format!(
-                    "这是 {year} 年度的报告，表格却是 2019 年试行模板（表一为“本年新制作数量”等列，表二“（六）其他处理”不分项）。\
-                     2021 年度起须使用国办公开办函〔2021〕30号的模板，请按新模板重新填写表一和表二。"
+                    "这是 {year} 年度的报告，表格却是 2019 年试行模板（表一为“{}”等列，表二“{}”不分项）。\
+                     2021 年度起须使用国办公开办函〔2021〕30号的模板，请按新模板重新填写表一和表二。",
+                    T1_2019[0].columns[0].printed,
+                    AppRow::OtherHandling.printed()
                 ),
             )
             .expected("2021")
