@@ -30,12 +30,159 @@ impl Severity {
     }
 }
 
+/// Declares [`RuleId`]: one variant per rule, with its stable id, in catalogue order.
+macro_rules! rule_ids {
+    ($($variant:ident => $id:literal,)+) => {
+        /// The id of a rule of the catalogue. The catalogue ([`crate::rules::all`], `nianbao
+        /// rules`, the README's rule table) is generated from [`RuleId::ALL`], in its order:
+        /// a rule is added here, and [`crate::rules::rule`] says where it is declared.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId {
+            $($variant,)+
+        }
+
+        impl RuleId {
+            /// Every rule id, in catalogue order (file, structure, tables, values, …).
+            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant,)+];
+
+            /// The stable id, e.g. `sum.t2_balance`: what check-json.md, scripts and the store
+            /// know the rule by. Never rename one.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => $id,)+
+                }
+            }
+        }
+    };
+}
+
+rule_ids! {
+    FileEmpty => "file.empty",
+    FileTooLarge => "file.too_large",
+    FileUnknownFormat => "file.unknown_format",
+    FileUnsupportedFormat => "file.unsupported_format",
+    FileCorrupt => "file.corrupt",
+    FileHostile => "file.hostile",
+    FileScanned => "file.scanned",
+    FileEncrypted => "file.encrypted",
+    FileInternalError => "file.internal_error",
+    FileOcr => "file.ocr",
+    ReadDoubtful => "read.doubtful",
+    ReadSumDoubtful => "read.sum_doubtful",
+    StructureNotAReport => "structure.not_a_report",
+    StructurePre2019Template => "structure.pre2019_template",
+    TemplateUnknown => "template.unknown",
+    TemplateMixed => "template.mixed",
+    TableMissing => "table.missing",
+    TableRowMissing => "table.row_missing",
+    TableRowValues => "table.row_values",
+    TableRowUnrecognized => "table.row_unrecognized",
+    TableRowDuplicate => "table.row_duplicate",
+    LabelNonstandard => "label.nonstandard",
+    CellNotFilled => "cell.not_filled",
+    CellNotANumber => "cell.not_a_number",
+    CellUnit => "cell.unit",
+    StructureTitle => "structure.title",
+    StructureTitleWording => "structure.title_wording",
+    StructureSectionMissing => "structure.section_missing",
+    StructureHeadingWording => "structure.heading_wording",
+    PeriodMissing => "period.missing",
+    PeriodMalformed => "period.malformed",
+    PeriodYearMismatch => "period.year_mismatch",
+    PeriodPartialYear => "period.partial_year",
+    TemplateYear => "template.year",
+    SeasonYear => "season.year",
+    ValueNegative => "value.negative",
+    ValueFeeDecimals => "value.fee_decimals",
+    ValueRegulationsLevel => "value.regulations_level",
+    SumT2RowTotal => "sum.t2_row_total",
+    SumT2Outcomes => "sum.t2_outcomes",
+    SumT2Balance => "sum.t2_balance",
+    SumT3GroupTotal => "sum.t3_group_total",
+    SumT1InForce => "sum.t1_in_force",
+    NarrativeFigure => "narrative.figure",
+    NarrativeProblemsEmpty => "narrative.problems_empty",
+    NarrativeFeeMention => "narrative.fee_mention",
+    NarrativeContradiction => "narrative.contradiction",
+    HistoryCarryOver => "history.carry_over",
+    HistoryInForce => "history.in_force",
+    HistoryTablesIdentical => "history.tables_identical",
+    HistoryJump => "history.jump",
+    HistoryTextCopied => "history.text_copied",
+    HistoryTextShared => "history.text_shared",
+    NumberingPart => "numbering.part",
+    NumberingItem => "numbering.item",
+    NumberingItemAsPart => "numbering.item_as_part",
+    WordingDoubled => "wording.doubled",
+    WordingAsciiPunctuation => "wording.ascii_punctuation",
+    WordingCutOff => "wording.cut_off",
+}
+
+impl RuleId {
+    /// The rule ids in catalogue order.
+    pub fn iter() -> impl Iterator<Item = RuleId> {
+        RuleId::ALL.iter().copied()
+    }
+}
+
+/// An id that names no rule of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no rule has the id {0:?}")]
+pub struct UnknownRule(pub String);
+
+impl std::str::FromStr for RuleId {
+    type Err = UnknownRule;
+
+    fn from_str(s: &str) -> Result<RuleId, UnknownRule> {
+        RuleId::iter()
+            .find(|id| id.as_str() == s)
+            .ok_or_else(|| UnknownRule(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so that widths (`{:<34}`) apply as to the string.
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<RuleId> for str {
+    fn eq(&self, other: &RuleId) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<RuleId> for &str {
+    fn eq(&self, other: &RuleId) -> bool {
+        *self == other.as_str()
+    }
+}
+
 /// An entry of the rule catalogue. Each check that can produce a finding has one, declared
-/// as a `pub static` next to the code that checks it and listed by [`crate::rules::all`].
+/// as a `pub static` next to the code that checks it; [`crate::rules::all`] lists them in the
+/// order of [`RuleId::ALL`].
 #[derive(Debug)]
 pub struct Rule {
-    /// Stable id, e.g. `sum.t2_balance`. Scripts and the store depend on it: never rename.
-    pub id: &'static str,
+    pub id: RuleId,
     pub severity: Severity,
     /// What the rule checks, one line in Chinese.
     pub what: &'static str,
@@ -118,7 +265,7 @@ pub enum About {
 impl About {
     /// Rules `read.*` and `file.ocr` are about the reading; every other rule the report.
     pub fn of_rule(rule: &str) -> About {
-        if rule.starts_with("read.") || rule == FILE_OCR.id {
+        if rule.starts_with("read.") || rule == FILE_OCR.id.as_str() {
             About::Reading
         } else {
             About::Report
@@ -139,26 +286,23 @@ impl About {
 // `About::of_rule` names `file.ocr`, and the catalogue is built on this module.
 
 pub static FILE_OCR: Rule = Rule {
-    id: "file.ocr",
+    id: RuleId::FileOcr,
     severity: Severity::Warning,
     what: "本报告由扫描件识别读取，数据以人工复核为准",
     why: "扫描件中的数字由文字识别（OCR）读出，可能读错：这类报告的答复一律由政务公开办人工复核后发出，不自动答复。",
 };
 pub static READ_DOUBTFUL: Rule = Rule {
-    id: "read.doubtful",
+    id: RuleId::ReadDoubtful,
     severity: Severity::Warning,
     what: "扫描件中某一格的数字识别存疑（读取存疑）",
     why: "识别置信度低或两次识别结果不一致的格，由人工核对原件；这不是提交单位的错误。",
 };
 pub static READ_SUM_DOUBTFUL: Rule = Rule {
-    id: "read.sum_doubtful",
+    id: RuleId::ReadSumDoubtful,
     severity: Severity::Warning,
     what: "合计关系不符，但其中有识别存疑的格，可能是识别错误而非报告错误",
     why: "表内合计关系是识别结果的校验：不符而其中有存疑格时，先怀疑识别，不把识别的错误算在提交单位头上。",
 };
-
-/// The rules of reports read from scans: about nianbao's reading, not the agency's report.
-pub const OCR_RULES: [&Rule; 3] = [&FILE_OCR, &READ_DOUBTFUL, &READ_SUM_DOUBTFUL];
 
 /// One finding about one report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -179,9 +323,9 @@ pub struct Finding {
 impl Finding {
     pub fn new(rule: &'static Rule, location: Location, message: impl Into<String>) -> Finding {
         Finding {
-            rule: rule.id,
+            rule: rule.id.as_str(),
             severity: rule.severity,
-            about: About::of_rule(rule.id),
+            about: About::of_rule(rule.id.as_str()),
             location,
             expected: None,
             actual: None,

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::extract::SourceRef;
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 
 use super::CellKey;
 use super::align;
@@ -24,67 +24,67 @@ use super::structure::Outline;
 use super::tokens::{Kind, Token};
 
 pub static TABLE_MISSING: Rule = Rule {
-    id: "table.missing",
+    id: RuleId::TableMissing,
     severity: Severity::Error,
     what: "缺少模板规定的统计表（表一、表二或表三）",
     why: "国办公开办函〔2021〕30号要求年度报告按统一表格公开数据，“不能遗漏”。",
 };
 pub static ROW_MISSING: Rule = Rule {
-    id: "table.row_missing",
+    id: RuleId::TableRowMissing,
     severity: Severity::Error,
     what: "表格缺少模板规定的行",
     why: "模板的每一行都必须填报，没有数据的填 0，否则无法汇总和核对。",
 };
 pub static ROW_UNASSIGNABLE: Rule = Rule {
-    id: "table.row_values",
+    id: RuleId::TableRowValues,
     severity: Severity::Error,
     what: "某行的数值个数与模板列数不符，无法确定每个数属于哪一列",
     why: "合并单元格或漏填会使数字错位；宁可退回核实，也不猜测数字属于哪一列。",
 };
 pub static ROW_UNRECOGNIZED: Rule = Rule {
-    id: "table.row_unrecognized",
+    id: RuleId::TableRowUnrecognized,
     severity: Severity::Error,
     what: "表格中有数字的行，其名称不是模板中的行名称",
     why: "只有能对应到模板行的数字才能审核和汇总。",
 };
 pub static ROW_DUPLICATE: Rule = Rule {
-    id: "table.row_duplicate",
+    id: RuleId::TableRowDuplicate,
     severity: Severity::Error,
     what: "同一模板行在表格中出现两次",
     why: "重复的行使数据含义不明，只读取第一次出现的行。",
 };
 pub static LABEL_NONSTANDARD: Rule = Rule {
-    id: "label.nonstandard",
+    id: RuleId::LabelNonstandard,
     severity: Severity::Warning,
     what: "行或列名称与模板用语不一致（仍可识别）",
     why: "年度报告应使用国家模板的统一用语，便于公众理解和上级汇总。",
 };
 pub static CELL_NOT_FILLED: Rule = Rule {
-    id: "cell.not_filled",
+    id: RuleId::CellNotFilled,
     severity: Severity::Warning,
     what: "应填数字的单元格为空白、“/”或“—”",
     why: "模板要求每格填数，没有发生的填 0；空白不参与合计核对，可能掩盖错误。",
 };
 pub static CELL_NOT_A_NUMBER: Rule = Rule {
-    id: "cell.not_a_number",
+    id: RuleId::CellNotANumber,
     severity: Severity::Error,
     what: "应填整数的单元格填了小数、文字或无法识别的内容",
     why: "件数、数量只能是整数，才能进行合计核对和汇总。",
 };
 pub static CELL_UNIT: Rule = Rule {
-    id: "cell.unit",
+    id: RuleId::CellUnit,
     severity: Severity::Warning,
     what: "单元格中带有单位（如“251000元”）",
     why: "单位已在表头中规定，格内只填数字；带单位的数字容易按错误的单位汇总。",
 };
 pub static TEMPLATE_UNKNOWN: Rule = Rule {
-    id: "template.unknown",
+    id: RuleId::TemplateUnknown,
     severity: Severity::Error,
     what: "无法判断报告使用的模板版本（表一没有可识别的列名）",
     why: "表一的列随模板版本不同（2019 年试行模板与 2021 年模板），列名不明就无法读取表一。",
 };
 pub static TEMPLATE_MIXED: Rule = Rule {
-    id: "template.mixed",
+    id: RuleId::TemplateMixed,
     severity: Severity::Warning,
     what: "表一与表二显示的模板版本不一致",
     why: "同一份报告应完整使用一个版本的模板；混用说明表格被改动过。",

@@ -5,7 +5,7 @@
 //! has its own finding (`cell.not_filled`), and counting it as 0 here would hide which of the
 //! two is the real mistake.
 
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 use crate::report::schema::{
     T3_COLUMNS, app_column_printed, app_row_described, t1_row_printed, t3_group_named, table_name,
 };
@@ -14,31 +14,31 @@ use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues, Template};
 use super::{Validation, where_};
 
 pub static T2_ROW_TOTAL: Rule = Rule {
-    id: "sum.t2_row_total",
+    id: RuleId::SumT2RowTotal,
     severity: Severity::Error,
     what: "表二每一行：“总计”列等于自然人与五类法人或其他组织六列之和",
     why: "总计列是本行各类申请人的合计；不相等说明某格填错或漏填。",
 };
 pub static T2_OUTCOMES: Rule = Rule {
-    id: "sum.t2_outcomes",
+    id: RuleId::SumT2Outcomes,
     severity: Severity::Error,
     what: "表二每一列：“（七）总计”等于（一）至（六）各项办理结果之和",
     why: "（七）总计是本年度办理结果的合计；模板中各结果互斥（部分公开“只计这一情形”）。",
 };
 pub static T2_BALANCE: Rule = Rule {
-    id: "sum.t2_balance",
+    id: RuleId::SumT2Balance,
     severity: Severity::Error,
     what: "表二每一列：第一项加第二项之和，等于第三项加第四项之和",
     why: "模板表头注明“本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和”：收到的申请要么办结，要么结转下年。",
 };
 pub static T3_GROUP_TOTAL: Rule = Rule {
-    id: "sum.t3_group_total",
+    id: RuleId::SumT3GroupTotal,
     severity: Severity::Error,
     what: "表三每组：“总计”等于结果维持、结果纠正、其他结果、尚未审结之和",
     why: "总计是本组四种结果的合计。",
 };
 pub static T1_IN_FORCE: Rule = Rule {
-    id: "sum.t1_in_force",
+    id: RuleId::SumT1InForce,
     severity: Severity::Error,
     what: "表一：现行有效件数不少于本年制发件数减本年废止件数",
     why: "现行有效件数 = 上年现行有效 + 本年制发 − 本年废止，而上年现行有效不会是负数。",

@@ -2,47 +2,47 @@
 //! and 现行有效件数 follows from last year's. The same report as last year (tables copied, a
 //! total off by a factor of ten) is what supervising offices return most often.
 
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 use crate::report::schema::{self, T1Value};
 use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
 
 use super::{Validation, where_};
 
 pub static CARRY_OVER: Rule = Rule {
-    id: "history.carry_over",
+    id: RuleId::HistoryCarryOver,
     severity: Severity::Error,
     what: "本年“二、上年结转”与上一年度报告的“四、结转下年度继续办理”不一致（逐列）",
     why: "上年结转到本年的申请就是上年报告中结转下年度继续办理的申请，两者必须相等。",
 };
 pub static IN_FORCE: Rule = Rule {
-    id: "history.in_force",
+    id: RuleId::HistoryInForce,
     severity: Severity::Warning,
     what: "本年现行有效件数 ≠ 上年现行有效件数 + 本年制发 − 本年废止",
     why: "现行有效的规章和规范性文件逐年累计；不连续说明某年的数字有误（也可能是清理或划转，请说明）。",
 };
 
 pub static TABLES_IDENTICAL: Rule = Rule {
-    id: "history.tables_identical",
+    id: RuleId::HistoryTablesIdentical,
     severity: Severity::Warning,
     what: "表一至表三的每个数都与上一年度报告相同",
     why: "两年的统计数字完全一样，几乎只会是套用了上年的报告而没有更新数据（两年全为 0 的除外）。",
 };
 pub static JUMP: Rule = Rule {
-    id: "history.jump",
+    id: RuleId::HistoryJump,
     severity: Severity::Warning,
     what: "总数与上一年度相差 10 倍以上（两年都不少于 20；收费金额两年都不为 0）",
     why: "相差一个数量级多半是多打或少打了一位数，或把“元”当成了“万元”；确属实情的，请在正文中说明原因。",
 };
 
 pub static TEXT_COPIED: Rule = Rule {
-    id: "history.text_copied",
+    id: RuleId::HistoryTextCopied,
     severity: Severity::Warning,
     what: "某部分的正文大部分与上一年度报告相同（年份和数字除外）",
     why: "“内容雷同”是上级通报最多的问题之一：年度报告应写本年度的工作，照搬上年的文字只改年份，等于没有报告。",
 };
 
 pub static TEXT_SHARED: Rule = Rule {
-    id: "history.text_shared",
+    id: RuleId::HistoryTextShared,
     severity: Severity::Warning,
     what: "某部分的正文大部分与另一单位同年度的报告相同（模板用语、年份、数字和单位名称除外）",
     why: "评估细则对“与往年或其他单位雷同”的报告扣分：年度报告应写本单位本年度的工作，照抄其他单位的文字只换名称，等于没有报告。",

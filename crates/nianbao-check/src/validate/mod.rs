@@ -5,13 +5,13 @@
 //! the model, and take file positions from [`Parsed::sources`] so that a clerk can find the
 //! cell.
 
-mod arithmetic;
+pub(crate) mod arithmetic;
 pub mod culprit;
-mod history;
-mod narrative;
-mod structure;
-mod values;
-mod wording;
+pub(crate) mod history;
+pub(crate) mod narrative;
+pub(crate) mod structure;
+pub(crate) mod values;
+pub(crate) mod wording;
 
 #[cfg(test)]
 mod tests;
@@ -90,19 +90,8 @@ pub fn value_rules() -> Vec<&'static Rule> {
     all
 }
 
-/// The rules of this stage, in catalogue order.
-pub fn rules() -> Vec<&'static Rule> {
-    let mut all = structure::rules();
-    all.extend(values::rules());
-    all.extend(arithmetic::rules());
-    all.extend(narrative::rules());
-    all.extend(history::rules());
-    all.extend(wording::rules());
-    all
-}
-
 /// The inputs every rule family reads.
-struct Validation<'a> {
+pub(crate) struct Validation<'a> {
     parsed: &'a Parsed,
     ctx: &'a Context<'a>,
 }

@@ -10,33 +10,33 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 use crate::report::schema;
 use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
 
 use super::Validation;
 
 pub static FIGURE: Rule = Rule {
-    id: "narrative.figure",
+    id: RuleId::NarrativeFigure,
     severity: Severity::Warning,
     what: "正文中的数字与表格不一致（如“共收到政府信息公开申请15件”与表二不符）",
     why: "正文和表格说的是同一组数据；不一致时至少有一处写错，公众会质疑报告的准确性。",
 };
 pub static PROBLEMS_EMPTY: Rule = Rule {
-    id: "narrative.problems_empty",
+    id: RuleId::NarrativeProblemsEmpty,
     severity: Severity::Warning,
     what: "第五部分“存在的主要问题及改进情况”为空、只写“无”或过于简短",
     why: "国办公开办函〔2021〕30号要求报告内容“不能遗漏，也不宜泛化”；存在问题和改进措施是必报内容。",
 };
 pub static FEE_MENTION: Rule = Rule {
-    id: "narrative.fee_mention",
+    id: RuleId::NarrativeFeeMention,
     severity: Severity::Warning,
     what: "第六部分没有说明信息处理费收取情况（2021 年及以后）",
     why: "按《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）和 30号模板，第六部分报告信息处理费的收取情况（未收取也应写明）。",
 };
 
 pub static CONTRADICTION: Rule = Rule {
-    id: "narrative.contradiction",
+    id: RuleId::NarrativeContradiction,
     severity: Severity::Warning,
     what: "正文的说法被表格否定（如写“申请均已办结”而表二有结转下年度的申请，写“未发生行政复议”而表三有复议案件）",
     why: "正文和表格说的是同一年的工作；说法与表格相反时至少有一处写错，公众会质疑报告的真实性。",

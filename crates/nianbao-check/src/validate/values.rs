@@ -1,26 +1,26 @@
 //! Single values: counts are non-negative, the fee is a decimal with at most four places, and
 //! 规章 are only reported by bodies that may make them.
 
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 use crate::report::schema::{T1Value, Want, app_row_described, t1_row_printed, table_name};
 use crate::report::{ActiveDisclosure, AppColumn, Template};
 
 use super::{Validation, where_};
 
 pub static NEGATIVE: Rule = Rule {
-    id: "value.negative",
+    id: RuleId::ValueNegative,
     severity: Severity::Error,
     what: "件数、数量为负数",
     why: "件数和数量不可能小于 0（只有 2019 年模板的“本年增/减”可以为负）。",
 };
 pub static FEE_FORMAT: Rule = Rule {
-    id: "value.fee_decimals",
+    id: RuleId::ValueFeeDecimals,
     severity: Severity::Warning,
     what: "行政事业性收费金额超过 4 位小数",
     why: "金额单位为万元，精确到元只需 4 位小数；更多位数通常是把“元”当成了“万元”或复制了计算结果。",
 };
 pub static REGULATIONS_LEVEL: Rule = Rule {
-    id: "value.regulations_level",
+    id: RuleId::ValueRegulationsLevel,
     severity: Severity::Warning,
     what: "县级及以下机关（区、县、乡镇、街道）报告了规章",
     why: "规章只能由国务院部门和省、自治区、直辖市、设区的市、自治州人民政府制定；基层报告的“规章”多半是内部规章制度。",
