@@ -190,6 +190,32 @@ pub struct Rule {
     pub why: &'static str,
 }
 
+/// A row of the template as [`Location::row`] takes it: a row of the schema's own types
+/// (`AppRow`, a table 1 `T1Row`), or its id of check-json.md (`carried_forward`).
+pub trait RowKey {
+    /// The row id of check-json.md.
+    fn row_id(&self) -> &str;
+}
+
+/// A column of the template as [`Location::column`] takes it: a column of the schema's own
+/// types (`AppColumn`, a table 1 `Column`), or its id of check-json.md (`total`).
+pub trait ColumnKey {
+    /// The column id of check-json.md.
+    fn column_id(&self) -> &str;
+}
+
+impl RowKey for &str {
+    fn row_id(&self) -> &str {
+        self
+    }
+}
+
+impl ColumnKey for &str {
+    fn column_id(&self) -> &str {
+        self
+    }
+}
+
 /// Where a finding applies, as precisely as the rule allows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Location {
@@ -232,13 +258,13 @@ impl Location {
         }
     }
 
-    pub fn row(mut self, row: &str) -> Location {
-        self.row = Some(row.to_string());
+    pub fn row(mut self, row: impl RowKey) -> Location {
+        self.row = Some(row.row_id().to_string());
         self
     }
 
-    pub fn column(mut self, column: &str) -> Location {
-        self.column = Some(column.to_string());
+    pub fn column(mut self, column: impl ColumnKey) -> Location {
+        self.column = Some(column.column_id().to_string());
         self
     }
 

@@ -8,6 +8,8 @@
 //! recognisably the standard one but differs from it is read and reported as non-standard
 //! wording.
 
+use crate::finding::{ColumnKey, RowKey};
+
 use super::model::{
     ActiveDisclosure, ActiveDisclosure2019, ActiveDisclosure2021, AppColumn, AppRow,
     DocumentCounts, FeeItems, ItemCounts, Procurement, PublishedCounts, Report, Template,
@@ -339,6 +341,30 @@ impl AppColumn {
     /// The column label as printed in the template (法人或其他组织 columns with their group).
     pub fn label(self) -> &'static str {
         APP_COLUMNS[self.index()].2
+    }
+}
+
+impl RowKey for AppRow {
+    fn row_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl ColumnKey for AppColumn {
+    fn column_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl RowKey for &T1Row {
+    fn row_id(&self) -> &str {
+        self.label.id
+    }
+}
+
+impl ColumnKey for &Column {
+    fn column_id(&self) -> &str {
+        self.id
     }
 }
 

@@ -223,7 +223,7 @@ pub fn read_tables(
                     findings.push(
                         Finding::new(
                             &ROW_MISSING,
-                            Location::table(2).row(row.id()),
+                            Location::table(2).row(row),
                             format!(
                                 "表二缺少{}行。请使用国家模板的完整表格，没有数据的行各列填 0。",
                                 app_row_described(row)

@@ -150,12 +150,12 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
             continue;
         };
         if actual != expected {
-            let at = v.at(2, row.id(), "total");
+            let at = v.at(2, row, AppColumn::Total);
             let names = AppColumn::ALL.map(app_column_printed);
             findings.push(
                 Finding::new(
                     &T2_ROW_TOTAL,
-                    Location::table(2).row(row.id()).column("total").at(at),
+                    Location::table(2).row(row).column(AppColumn::Total).at(at),
                     format!(
                         "{}{}行{}：“{total_name}”填的是 {actual}，但{}六列之和为 {expected}。\
                          请核对本行各格，使总计等于六列之和。{}",
@@ -188,11 +188,11 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         if let (Some(actual), Some(expected)) = (column(AppRow::TotalHandled, i), outcomes)
             && actual != expected
         {
-            let at = v.at(2, "total_handled", c.id());
+            let at = v.at(2, AppRow::TotalHandled, c);
             findings.push(
                 Finding::new(
                     &T2_OUTCOMES,
-                    Location::table(2).row("total_handled").column(c.id()).at(at),
+                    Location::table(2).row(AppRow::TotalHandled).column(c).at(at),
                     format!(
                         "{}“{name}”列：“{}”填的是 {actual}{}，但（一）至（六）各项办理结果之和为 {expected}。\
                          请核对该列各办理结果和总计。",
@@ -217,11 +217,11 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         if let (Some(left), Some(right)) = (left, right)
             && left != right
         {
-            let at = v.at(2, "carried_forward", c.id());
+            let at = v.at(2, AppRow::CarriedForward, c);
             findings.push(
                 Finding::new(
                     &T2_BALANCE,
-                    Location::table(2).row("carried_forward").column(c.id()).at(at),
+                    Location::table(2).row(AppRow::CarriedForward).column(c).at(at),
                     format!(
                         "表二“{name}”列：第一项加第二项之和（{left}）不等于第三项加第四项之和（{right}）。\
                          本年新收加上年结转的申请，应等于本年办理结果总计加结转下年度继续办理的申请，请核对该列。"

@@ -249,7 +249,7 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
         ] {
             if let Some(v) = apps.get(row).and_then(|v| v[AppColumn::Total.index()]) {
                 out.push((
-                    Location::table(2).row(row.id()).column("total"),
+                    Location::table(2).row(row).column(AppColumn::Total),
                     format!(
                         "{}“{name}”的{}",
                         schema::table_name(2),
@@ -308,7 +308,7 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
                 format!("{}“{}”", schema::table_name(1), row.label.printed)
             };
             out.push((
-                Location::table(1).row(row.label.id).column(column.id),
+                Location::table(1).row(row).column(column),
                 name,
                 value,
                 is_fee,
@@ -393,11 +393,11 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 continue;
             };
             if this != last {
-                let at = v.at(2, "carried_over", c.id());
+                let at = v.at(2, AppRow::CarriedOver, c);
                 findings.push(
                     Finding::new(
                         &CARRY_OVER,
-                        Location::table(2).row("carried_over").column(c.id()).at(at),
+                        Location::table(2).row(AppRow::CarriedOver).column(c).at(at),
                         format!(
                             "{}“{}”的“{}”列{}为 {this}，但{prev_year}报告中\
                              “{}”的该列为 {last}。两者应相等，请核对。",

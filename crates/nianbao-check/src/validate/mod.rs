@@ -21,7 +21,7 @@ pub use arithmetic::{T1_IN_FORCE, T2_BALANCE, T2_OUTCOMES, T2_ROW_TOTAL, T3_GROU
 pub use structure::{HEADING_WORDING, SEASON_YEAR, TITLE_WORDING};
 
 use crate::extract::SourceRef;
-use crate::finding::{Finding, Rule};
+use crate::finding::{ColumnKey, Finding, RowKey, Rule};
 use crate::report::{Parsed, Report};
 
 /// What validation needs besides the report itself.
@@ -102,8 +102,8 @@ impl Validation<'_> {
     }
 
     /// Where a table value came from in the file.
-    fn at(&self, table: u8, row: &str, column: &str) -> Option<SourceRef> {
-        self.parsed.source(table, row, column)
+    fn at(&self, table: u8, row: impl RowKey, column: impl ColumnKey) -> Option<SourceRef> {
+        self.parsed.source(table, row.row_id(), column.column_id())
     }
 }
 

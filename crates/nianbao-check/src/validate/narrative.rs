@@ -104,42 +104,66 @@ static PHRASES: &[Phrase] = &[
                 Some(new)
             }
         },
-        location: || Location::table(2).row("new_received").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::NewReceived)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"上年度?结转(?:的)?(?:政府信息公开)?(?:申请)?(\d+)件",
         what: "上年结转申请",
         table_place: || schema::app_total_named(AppRow::CarriedOver),
         value: |r, _| app_total(r, AppRow::CarriedOver),
-        location: || Location::table(2).row("carried_over").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::CarriedOver)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"(\d+)件(?:申请)?(?:结转|顺延)(?:到|至)?下一?年度",
         what: "结转下年度的申请",
         table_place: || schema::app_total_named(AppRow::CarriedForward),
         value: |r, _| app_total(r, AppRow::CarriedForward),
-        location: || Location::table(2).row("carried_forward").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::CarriedForward)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"(?:结转下年度|顺延(?:到|至)下一?年度)(?:继续办理|办理|答复)?(?:的)?(?:申请)?(\d+)件",
         what: "结转下年度的申请",
         table_place: || schema::app_total_named(AppRow::CarriedForward),
         value: |r, _| app_total(r, AppRow::CarriedForward),
-        location: || Location::table(2).row("carried_forward").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::CarriedForward)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"(?:办结|答复|处理)(?:政府信息公开)?申请(?:数量)?(?:总计|共计|合计|共)?为?(\d+)件?",
         what: "办结（答复）的申请",
         table_place: || schema::app_total_named(AppRow::TotalHandled),
         value: |r, _| app_total(r, AppRow::TotalHandled),
-        location: || Location::table(2).row("total_handled").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::TotalHandled)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"答复(\d+)件",
         what: "答复的申请",
         table_place: || schema::app_total_named(AppRow::TotalHandled),
         value: |r, _| app_total(r, AppRow::TotalHandled),
-        location: || Location::table(2).row("total_handled").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::TotalHandled)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"行政复议(?:案件)?(?:共计|共)?(\d+)(?:件|起|条)",
@@ -414,7 +438,7 @@ fn refuting(
         schema::ClaimTest::T2Total(row) => {
             let value = app_total(report, row).filter(|v| *v > 0)?;
             Some((
-                Location::table(2).row(row.id()).column("total"),
+                Location::table(2).row(row).column(AppColumn::Total),
                 schema::app_total_named(row),
                 value.to_string(),
             ))
