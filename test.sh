@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests use when it is missing, then runs
-# `cargo test` (extra arguments are passed on, e.g. `./test.sh --test daemon`).
+# `cargo test` on the whole workspace, the daemon and the checker (crates/nianbao-check)
+# (extra arguments are passed on, e.g. `./test.sh --test daemon`).
 #
 # The tests use real parts, never stand-ins:
 #   aiosmtpd (PyPI)                        the SMTP server of the mail tests, on 127.0.0.1
@@ -68,4 +69,4 @@ else
 fi
 
 # Every failing suite is reported, not only the first one.
-cargo test --no-fail-fast "$@"
+cargo test --workspace --no-fail-fast "$@"

@@ -8,68 +8,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::report::schema::{T3_COLUMNS, T3_GROUPS, Want, app_column_printed, app_row, t1_rows};
-use crate::report::{AppColumn, AppRow, Template};
+use crate::report::Template;
 use crate::store::{Store, SubmissionState, Verdict};
 
-/// One exported value column: where it is in the store, and its header.
-#[derive(Debug, Clone, Serialize)]
-pub struct Column {
-    pub table: u8,
-    pub row: &'static str,
-    pub column: &'static str,
-    pub header: String,
-    /// A decimal amount (万元) rather than a count.
-    pub amount: bool,
-}
-
-/// The value columns of a template, in the order the template prints them.
-pub fn columns(template: Template) -> Vec<Column> {
-    let mut out = Vec::new();
-    let mut col = |table, row, column, header: String, amount| {
-        out.push(Column {
-            table,
-            row,
-            column,
-            header,
-            amount,
-        });
-    };
-    for row in t1_rows(template) {
-        for c in row.columns {
-            col(
-                1,
-                row.label.id,
-                c.id,
-                format!("表一 {} {}", row.label.printed, c.printed),
-                c.want == Want::Amount,
-            );
-        }
-    }
-    for row in AppRow::for_template(template) {
-        for c in AppColumn::ALL {
-            col(
-                2,
-                row.id(),
-                c.id(),
-                format!("表二 {} {}", app_row(row).printed, app_column_printed(c)),
-                false,
-            );
-        }
-    }
-    for (group, group_label) in T3_GROUPS {
-        for (column, label) in T3_COLUMNS {
-            col(
-                3,
-                group,
-                column,
-                format!("表三 {} {label}", group_label.replace('·', " ")),
-                false,
-            );
-        }
-    }
-    out
-}
+pub use crate::report::cells::{Column, columns};
 
 /// One agency's line.
 #[derive(Debug, Clone, Serialize)]
@@ -572,11 +514,5 @@ mod tests {
         assert_eq!(neutralised("-"), "'-");
         assert_eq!(neutralised("96171.6"), "96171.6");
         assert_eq!(neutralised("西塞山区"), "西塞山区");
-    }
-
-    #[test]
-    fn columns_cover_every_cell() {
-        assert_eq!(columns(Template::V2021).len(), 10 + 25 * 7 + 15);
-        assert_eq!(columns(Template::V2019).len(), 6 + 12 + 4 + 23 * 7 + 15);
     }
 }

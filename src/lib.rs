@@ -4,20 +4,20 @@
 //!
 //! The modules follow the data's path: [`extract`] (file bytes -> blocks), [`report`]
 //! (blocks -> the typed [`report::Report`]), [`validate`] (report -> findings), and the
-//! daemon's stages built on them.
+//! daemon's stages built on them. The first ones, the checker, are the crate `nianbao_check`
+//! (crates/nianbao-check), re-exported here under their names.
+
+pub use nianbao_check::{check, extract, finding, report, rules, shared_text, validate};
 
 pub mod backup;
 pub mod bundle;
-pub mod check;
 pub mod compare;
 pub mod config;
 pub mod console;
 pub mod deadlines;
 pub mod escape;
 pub mod export;
-pub mod extract;
 pub mod files;
-pub mod finding;
 pub mod folders;
 pub mod http;
 pub mod http_serve;
@@ -28,18 +28,14 @@ pub mod metrics;
 pub mod preflight;
 pub mod recovery;
 pub mod region;
-pub mod report;
 pub mod retention;
 pub mod review;
-pub mod rules;
 pub mod safe_fs;
 pub mod season;
 pub mod shared_config;
-pub mod shared_text;
 pub mod status;
 pub mod store;
 pub mod summary;
 pub mod time;
-pub mod validate;
 pub mod watch;
 pub mod width;

@@ -119,7 +119,7 @@ pub fn from_status_in(
         .map(|(rule, n)| {
             let what = rules
                 .iter()
-                .find(|r| r.id == rule)
+                .find(|r| r.id == rule.as_str())
                 .map_or_else(|| rule.clone(), |r| r.what.to_string());
             (rule, what, usize::try_from(n).unwrap_or(0))
         })

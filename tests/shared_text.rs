@@ -2,7 +2,7 @@
 //! found through the daemon's sentence index, naming that agency and its receipt; agencies
 //! writing their own text, and agencies sharing the template's and their district's required
 //! wording, are not flagged (false alarms under 1 %, issue 28). The same measurement at
-//! 3,000 reports, with time and memory, is `cargo bench --bench shared_text`.
+//! 3,000 reports, with time and memory, is `cargo bench -p nianbao-check --bench shared_text`.
 
 mod support;
 

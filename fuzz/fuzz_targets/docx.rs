@@ -19,9 +19,9 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     }
-    let _ = nianbao::check::check_bytes(buf.get_ref(), "report.docx");
+    let _ = nianbao_check::check::check_bytes(buf.get_ref(), "report.docx");
     // The raw bytes too, as a .docx: truncated and hostile zips.
-    if !nianbao::extract::uses_helper(data, "report.docx") {
-        let _ = nianbao::check::check_bytes(data, "report.docx");
+    if !nianbao_check::extract::uses_helper(data, "report.docx") {
+        let _ = nianbao_check::check::check_bytes(data, "report.docx");
     }
 });

@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut page = b"<!DOCTYPE html><html><body>".to_vec();
     page.extend_from_slice(data);
-    let _ = nianbao::check::check_bytes(&page, "report.html");
+    let _ = nianbao_check::check::check_bytes(&page, "report.html");
 });

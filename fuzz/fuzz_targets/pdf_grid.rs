@@ -13,12 +13,12 @@ fuzz_target!(|data: &[u8]| {
     let cut = data.iter().position(|&b| b == 0).unwrap_or(data.len());
     let drawing = &data[..cut];
     let tsv = String::from_utf8_lossy(data.get(cut + 1..).unwrap_or_default());
-    let blocks = nianbao::extract::blocks_of_drawing(drawing, &tsv);
-    let extracted = nianbao::extract::Extracted {
-        format: nianbao::extract::Format::Pdf,
+    let blocks = nianbao_check::extract::blocks_of_drawing(drawing, &tsv);
+    let extracted = nianbao_check::extract::Extracted {
+        format: nianbao_check::extract::Format::Pdf,
         encoding: None,
         blocks,
         ocr: None,
     };
-    let _ = nianbao::report::parse(&extracted);
+    let _ = nianbao_check::report::parse(&extracted);
 });

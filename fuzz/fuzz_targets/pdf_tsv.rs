@@ -7,12 +7,12 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let tsv = String::from_utf8_lossy(data);
-    let blocks = nianbao::extract::blocks_of_tsv(&tsv);
-    let extracted = nianbao::extract::Extracted {
-        format: nianbao::extract::Format::Pdf,
+    let blocks = nianbao_check::extract::blocks_of_tsv(&tsv);
+    let extracted = nianbao_check::extract::Extracted {
+        format: nianbao_check::extract::Format::Pdf,
         encoding: None,
         blocks,
         ocr: None,
     };
-    let _ = nianbao::report::parse(&extracted);
+    let _ = nianbao_check::report::parse(&extracted);
 });

@@ -41,10 +41,10 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     }
-    let _ = nianbao::check::check_bytes(buf.get_ref(), "report.xlsx");
+    let _ = nianbao_check::check::check_bytes(buf.get_ref(), "report.xlsx");
     for name in ["report.xlsx", "report.ods"] {
-        if !nianbao::extract::uses_helper(data, name) {
-            let _ = nianbao::check::check_bytes(data, name);
+        if !nianbao_check::extract::uses_helper(data, name) {
+            let _ = nianbao_check::check::check_bytes(data, name);
         }
     }
 });

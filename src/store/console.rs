@@ -60,8 +60,8 @@ impl StoredFinding {
         use crate::finding::{Finding, Location, Severity};
         let rule = rules
             .iter()
-            .find(|r| r.id == self.rule)
-            .map_or("unknown", |r| r.id);
+            .find(|r| r.id == self.rule.as_str())
+            .map_or("unknown", |r| r.id.as_str());
         Finding {
             rule,
             about: crate::finding::About::of_rule(rule),

@@ -28,8 +28,8 @@ use anyhow::Context as _;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::check::CheckResult;
-use crate::report::schema::{T1Value, T3_COLUMNS, Want};
-use crate::report::{AppColumn, Report};
+use crate::report::Report;
+pub use crate::report::cells::{CellValue, report_cells};
 
 pub use batch::Batch;
 pub use console::{
@@ -822,67 +822,4 @@ pub(crate) fn insert_cells(tx: &Transaction<'_>, id: i64, report: &Report) -> ru
         stmt.execute(params![id, table, json])?;
     }
     Ok(())
-}
-
-/// One value of the three tables, as stored and exported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CellValue {
-    pub table: u8,
-    pub row: &'static str,
-    pub column: &'static str,
-    pub value: Option<i64>,
-    /// Decimal amounts (fees, procurement) as written.
-    pub amount: Option<String>,
-}
-
-/// Every template cell of a report (missing values as `None`), in template order.
-pub fn report_cells(report: &Report) -> Vec<CellValue> {
-    let mut out = Vec::new();
-    let mut int = |table, row, column, value: Option<i64>| {
-        out.push(CellValue {
-            table,
-            row,
-            column,
-            value,
-            amount: None,
-        });
-    };
-    let mut amounts = Vec::new();
-    if let Some(t1) = &report.active_disclosure {
-        for (row, column, value) in t1.cells() {
-            match column.want {
-                Want::Amount => amounts.push((row.label.id, column.id, T1Value::amount(&value))),
-                Want::Count | Want::Signed => int(1, row.label.id, column.id, T1Value::int(&value)),
-            }
-        }
-    }
-    if let Some(apps) = &report.applications {
-        for (&row, values) in &apps.rows {
-            for c in AppColumn::ALL {
-                int(
-                    2,
-                    row.id(),
-                    c.id(),
-                    values.as_ref().and_then(|v| v[c.index()]),
-                );
-            }
-        }
-    }
-    if let Some(t3) = &report.reviews_and_litigation {
-        for (group, g) in t3.groups() {
-            for ((column, _), value) in T3_COLUMNS.iter().zip(g.values()) {
-                int(3, group, column, value);
-            }
-        }
-    }
-    for (row, column, amount) in amounts {
-        out.push(CellValue {
-            table: 1,
-            row,
-            column,
-            value: None,
-            amount,
-        });
-    }
-    out
 }

@@ -2,7 +2,7 @@
 //! agency writing its own), the template's required wording in all of them, a district's
 //! prescribed wording in all of that district's, and some reports copied from another
 //! agency. Used by `tests/shared_text.rs` (false alarms, detection) and
-//! `benches/shared_text.rs` (time and memory at 3,000 reports).
+//! `crates/nianbao-check/benches/shared_text.rs` (time and memory at 3,000 reports).
 
 use std::collections::BTreeMap;
 

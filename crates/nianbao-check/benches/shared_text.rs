@@ -10,9 +10,13 @@
 //!   over all 3,000, on 50 reports);
 //! - false alarms among the independent reports (districts of 300, and of 5), copies found.
 //!
-//! Run: `cargo bench --bench shared_text` (release build). Results in BENCHMARKS.md.
+//! Run: `cargo bench -p nianbao-check --bench shared_text` (release build). Results in BENCHMARKS.md.
 
-#[path = "../tests/support/mod.rs"]
+// The generators of the daemon's tests (tests/support) name the checker by the name the
+// daemon re-exports it under.
+extern crate nianbao_check as nianbao;
+
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use std::time::Instant;
@@ -110,7 +114,7 @@ fn main() {
     for f in s.iter().take(sample) {
         for other in &s {
             for (a, b) in f.report.sections.iter().zip(&other.report.sections) {
-                shared += nianbao::compare::sentence_overlap(&b.text, &a.text).shared;
+                shared += nianbao::overlap::sentence_overlap(&b.text, &a.text).shared;
             }
         }
     }

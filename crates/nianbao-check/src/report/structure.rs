@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::extract::{Block, SourceRef};
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 
 use super::model::{Period, Report, Section};
 use super::normalize::{is_cjk, is_dropped, normalize};
@@ -11,14 +11,14 @@ use super::schema::SECTIONS;
 use super::tokens::{Token, is_page_marker};
 
 pub static NOT_A_REPORT: Rule = Rule {
-    id: "structure.not_a_report",
+    id: RuleId::StructureNotAReport,
     severity: Severity::Error,
     what: "文件中找不到年度报告的标题、章节和表格",
     why: "只有按国家模板编写的政府信息公开工作年度报告才能审核；误传的其他文件应尽早退回。",
 };
 
 pub static PRE_2019: Rule = Rule {
-    id: "structure.pre2019_template",
+    id: RuleId::StructurePre2019Template,
     severity: Severity::Error,
     what: "报告使用 2019 年以前的旧格式（无第二十条表格，含“收费及减免情况”等部分）",
     why: "2019 年修订的《条例》施行后，年度报告须按国办公开办函〔2019〕60号、〔2021〕30号规定的模板编写。",

@@ -8,6 +8,8 @@
 //! recognisably the standard one but differs from it is read and reported as non-standard
 //! wording.
 
+use crate::finding::{ColumnKey, RowKey};
+
 use super::model::{
     ActiveDisclosure, ActiveDisclosure2019, ActiveDisclosure2021, AppColumn, AppRow,
     DocumentCounts, FeeItems, ItemCounts, Procurement, PublishedCounts, Report, Template,
@@ -342,6 +344,30 @@ impl AppColumn {
     }
 }
 
+impl RowKey for AppRow {
+    fn row_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl ColumnKey for AppColumn {
+    fn column_id(&self) -> &str {
+        self.id()
+    }
+}
+
+impl RowKey for &T1Row {
+    fn row_id(&self) -> &str {
+        self.label.id
+    }
+}
+
+impl ColumnKey for &Column {
+    fn column_id(&self) -> &str {
+        self.id
+    }
+}
+
 /// The printed group label of table 2 outcome rows, e.g. `（三）不予公开` for row 1.属于国家秘密.
 pub fn app_row_group(row: AppRow) -> Option<&'static str> {
     app_row(row).group
@@ -354,6 +380,62 @@ pub fn app_row_described(row: AppRow) -> String {
         Some(group) => format!("“{group}”下的“{printed}”"),
         None => format!("“{printed}”"),
     }
+}
+
+/// A table as messages name it: `表一`, `表二`, `表三`.
+pub fn table_name(table: u8) -> String {
+    format!("表{}", table_numeral(table))
+}
+
+impl AppRow {
+    /// The row label as printed in the template (`二、上年结转政府信息公开申请数量`).
+    pub fn printed(self) -> &'static str {
+        app_row(self).printed
+    }
+}
+
+impl AppColumn {
+    /// The column label as printed in the template, without its group (`商业企业`).
+    pub fn printed(self) -> &'static str {
+        app_column_printed(self)
+    }
+}
+
+/// The 总计 of a table 2 row, as messages name it: `表二“（七）总计”的总计`.
+pub fn app_total_named(row: AppRow) -> String {
+    format!(
+        "{}“{}”的{}",
+        table_name(2),
+        row.printed(),
+        AppColumn::Total.printed()
+    )
+}
+
+/// The printed label of table 3's group `id` (`行政复议`, `行政诉讼·复议后起诉`).
+pub fn t3_group_printed(id: &str) -> Option<&'static str> {
+    T3_GROUPS.iter().find(|(g, _)| *g == id).map(|(_, p)| *p)
+}
+
+/// The printed label of table 3's column `id` (`结果维持`, `总计`).
+pub fn t3_column_printed(id: &str) -> Option<&'static str> {
+    T3_COLUMNS.iter().find(|(c, _)| *c == id).map(|(_, p)| *p)
+}
+
+/// A table 3 group as messages name it: the group's printed label with `—` for the `·` of
+/// its heading (`行政诉讼—复议后起诉`).
+pub fn t3_group_named(printed: &str) -> String {
+    printed.replace('·', "—")
+}
+
+/// The labels of table 3's columns `ids` (in [`T3_COLUMNS`] order) joined by `、`:
+/// `结果维持、结果纠正、其他结果、尚未审结`.
+pub fn t3_columns_listed(ids: &[&str]) -> String {
+    T3_COLUMNS
+        .iter()
+        .filter(|(id, _)| ids.contains(id))
+        .map(|(_, printed)| *printed)
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// What a cell accepts.
@@ -512,6 +594,32 @@ pub fn t1_rows(template: Template) -> &'static [T1Row] {
         Template::V2021 => &T1_2021,
         Template::V2019 => &T1_2019,
     }
+}
+
+/// Table 1's row `id` in `template`.
+pub fn t1_row(template: Template, id: &str) -> Option<&'static T1Row> {
+    t1_rows(template).iter().find(|r| r.label.id == id)
+}
+
+impl T1Row {
+    /// The row's column `id`.
+    pub fn column(&self, id: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.id == id)
+    }
+}
+
+/// The printed label of table 1's row `id` in `template` (规范性文件 is 行政规范性文件 in the
+/// 2021 template); `id` itself for an id that is no row.
+pub fn t1_row_printed(template: Template, id: &str) -> &str {
+    t1_row(template, id).map_or(id, |r| r.label.printed)
+}
+
+/// The printed label of table 1's column `column` of row `row` in `template`; `column` itself
+/// for an id that is no column of that row.
+pub fn t1_column_printed<'a>(template: Template, row: &str, column: &'a str) -> &'a str {
+    t1_row(template, row)
+        .and_then(|r| r.column(column))
+        .map_or(column, |c| c.printed)
 }
 
 /// The printed label of row `row` (an id of check-json.md) of table 1, 2 or 3: for messages

@@ -132,7 +132,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-pub use crate::time::current_year;
+pub use crate::clock::current_year;
 
 /// Checks the bytes of one file named `name` (the name only breaks format ties), for the
 /// current filing season and without last year's report.
@@ -251,7 +251,7 @@ pub(crate) fn judge_reading(
             f.message = format!("可能是识别误差，请对照扫描件核对：{}", f.message);
         }
         if read_shape {
-            f.rule = rules::READ_DOUBTFUL.id;
+            f.rule = rules::READ_DOUBTFUL.id.as_str();
             f.severity = Severity::Warning;
             f.about = crate::finding::About::Reading;
             f.message = format!("读取存疑，请对照扫描件核对：{}", f.message);
@@ -339,7 +339,7 @@ fn in_relation(f: &Finding, table: u8, row: &str, column: &str) -> bool {
 /// A relation that fails through a doubtful cell: the reader's doubt, not the agency's
 /// error (`read.sum_doubtful`).
 fn blame_reading(f: &mut Finding) {
-    f.rule = rules::READ_SUM_DOUBTFUL.id;
+    f.rule = rules::READ_SUM_DOUBTFUL.id.as_str();
     f.severity = rules::READ_SUM_DOUBTFUL.severity;
     f.about = crate::finding::About::Reading;
     f.message = format!("读取存疑，可能是识别错误而非报告错误：{}", f.message);

@@ -5,38 +5,40 @@
 //! has its own finding (`cell.not_filled`), and counting it as 0 here would hide which of the
 //! two is the real mistake.
 
-use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::schema::{T3_COLUMNS, app_column_printed, app_row_described};
-use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
+use crate::report::schema::{
+    T3_COLUMNS, app_column_printed, app_row_described, t1_row_printed, t3_group_named, table_name,
+};
+use crate::report::{ActiveDisclosure, AppColumn, AppRow, AppValues, Template};
 
 use super::{Validation, where_};
 
 pub static T2_ROW_TOTAL: Rule = Rule {
-    id: "sum.t2_row_total",
+    id: RuleId::SumT2RowTotal,
     severity: Severity::Error,
     what: "表二每一行：“总计”列等于自然人与五类法人或其他组织六列之和",
     why: "总计列是本行各类申请人的合计；不相等说明某格填错或漏填。",
 };
 pub static T2_OUTCOMES: Rule = Rule {
-    id: "sum.t2_outcomes",
+    id: RuleId::SumT2Outcomes,
     severity: Severity::Error,
     what: "表二每一列：“（七）总计”等于（一）至（六）各项办理结果之和",
     why: "（七）总计是本年度办理结果的合计；模板中各结果互斥（部分公开“只计这一情形”）。",
 };
 pub static T2_BALANCE: Rule = Rule {
-    id: "sum.t2_balance",
+    id: RuleId::SumT2Balance,
     severity: Severity::Error,
     what: "表二每一列：第一项加第二项之和，等于第三项加第四项之和",
     why: "模板表头注明“本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和”：收到的申请要么办结，要么结转下年。",
 };
 pub static T3_GROUP_TOTAL: Rule = Rule {
-    id: "sum.t3_group_total",
+    id: RuleId::SumT3GroupTotal,
     severity: Severity::Error,
     what: "表三每组：“总计”等于结果维持、结果纠正、其他结果、尚未审结之和",
     why: "总计是本组四种结果的合计。",
 };
 pub static T1_IN_FORCE: Rule = Rule {
-    id: "sum.t1_in_force",
+    id: RuleId::SumT1InForce,
     severity: Severity::Error,
     what: "表一：现行有效件数不少于本年制发件数减本年废止件数",
     why: "现行有效件数 = 上年现行有效 + 本年制发 − 本年废止，而上年现行有效不会是负数。",
@@ -139,6 +141,7 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         return;
     };
     let total = AppColumn::Total.index();
+    let total_name = AppColumn::Total.printed();
     // Row totals.
     for (&row, values) in &apps.rows {
         let Some(values) = values else { continue };
@@ -147,17 +150,19 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
             continue;
         };
         if actual != expected {
-            let at = v.at(2, row.id(), "total");
+            let at = v.at(2, row, AppColumn::Total);
             let names = AppColumn::ALL.map(app_column_printed);
             findings.push(
                 Finding::new(
                     &T2_ROW_TOTAL,
-                    Location::table(2).row(row.id()).column("total").at(at),
+                    Location::table(2).row(row).column(AppColumn::Total).at(at),
                     format!(
-                        "表二{}行{}：“总计”填的是 {actual}，但自然人、商业企业、科研机构、社会公益组织、\
-                         法律服务机构、其他六列之和为 {expected}。请核对本行各格，使总计等于六列之和。{}",
+                        "{}{}行{}：“{total_name}”填的是 {actual}，但{}六列之和为 {expected}。\
+                         请核对本行各格，使总计等于六列之和。{}",
+                        table_name(2),
                         app_row_described(row),
                         where_(at),
+                        names[..total].join("、"),
                         split_digits(values)
                             .map(|s| s.message(&names))
                             .unwrap_or_default()
@@ -183,14 +188,16 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         if let (Some(actual), Some(expected)) = (column(AppRow::TotalHandled, i), outcomes)
             && actual != expected
         {
-            let at = v.at(2, "total_handled", c.id());
+            let at = v.at(2, AppRow::TotalHandled, c);
             findings.push(
                 Finding::new(
                     &T2_OUTCOMES,
-                    Location::table(2).row("total_handled").column(c.id()).at(at),
+                    Location::table(2).row(AppRow::TotalHandled).column(c).at(at),
                     format!(
-                        "表二“{name}”列：“（七）总计”填的是 {actual}{}，但（一）至（六）各项办理结果之和为 {expected}。\
+                        "{}“{name}”列：“{}”填的是 {actual}{}，但（一）至（六）各项办理结果之和为 {expected}。\
                          请核对该列各办理结果和总计。",
+                        table_name(2),
+                        AppRow::TotalHandled.printed(),
                         where_(at)
                     ),
                 )
@@ -210,11 +217,11 @@ fn t2(v: &Validation<'_>, findings: &mut Vec<Finding>) {
         if let (Some(left), Some(right)) = (left, right)
             && left != right
         {
-            let at = v.at(2, "carried_forward", c.id());
+            let at = v.at(2, AppRow::CarriedForward, c);
             findings.push(
                 Finding::new(
                     &T2_BALANCE,
-                    Location::table(2).row("carried_forward").column(c.id()).at(at),
+                    Location::table(2).row(AppRow::CarriedForward).column(c).at(at),
                     format!(
                         "表二“{name}”列：第一项加第二项之和（{left}）不等于第三项加第四项之和（{right}）。\
                          本年新收加上年结转的申请，应等于本年办理结果总计加结转下年度继续办理的申请，请核对该列。"
@@ -248,10 +255,13 @@ fn t3(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     &T3_GROUP_TOTAL,
                     Location::table(3).row(id).column("total").at(at),
                     format!(
-                        "表三“{}”：“总计”填的是 {actual}{}，但结果维持、结果纠正、其他结果、尚未审结之和为 {expected}。\
+                        "{}“{}”：“{}”填的是 {actual}{}，但{}之和为 {expected}。\
                          请核对这一组的五个数。{}",
-                        printed.replace('·', "—"),
+                        table_name(3),
+                        t3_group_named(printed),
+                        names[4],
                         where_(at),
+                        names[..4].join("、"),
                         split_digits(&values)
                             .map(|s| s.message(&names))
                             .unwrap_or_default()
@@ -268,14 +278,11 @@ fn t1(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     let Some(ActiveDisclosure::V2021(t1)) = &v.report().active_disclosure else {
         return;
     };
-    for (id, name, counts) in [
-        ("regulations", "规章", &t1.regulations),
-        (
-            "normative_documents",
-            "行政规范性文件",
-            &t1.normative_documents,
-        ),
+    for (id, counts) in [
+        ("regulations", &t1.regulations),
+        ("normative_documents", &t1.normative_documents),
     ] {
+        let name = t1_row_printed(Template::V2021, id);
         let Some(c) = counts else { continue };
         let (Some(issued), Some(repealed), Some(in_force)) = (c.issued, c.repealed, c.in_force)
         else {
@@ -289,8 +296,9 @@ fn t1(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     &T1_IN_FORCE,
                     Location::table(1).row(id).column("in_force").at(at),
                     format!(
-                        "表一“{name}”：现行有效件数 {in_force}{} 少于本年制发件数 {issued} 减本年废止件数 {repealed}（{floor}）。\
+                        "{}“{name}”：现行有效件数 {in_force}{} 少于本年制发件数 {issued} 减本年废止件数 {repealed}（{floor}）。\
                          现行有效件数应为上年现行有效件数加本年制发、减本年废止，请核对这三个数。",
+                        table_name(1),
                         where_(at)
                     ),
                 )

@@ -547,7 +547,7 @@ mod tests {
     /// The fuzz seed's small PDF: a 2 × 2 table drawn by a Form XObject that calls itself,
     /// moved by `cm`; a white bar; a black bar; a second page rotated by 90°.
     fn small_pdf() -> &'static [u8] {
-        let seed = include_bytes!("../../fuzz/seeds/pdf_grid/small-form-table.bin");
+        let seed = include_bytes!("../../../../fuzz/seeds/pdf_grid/small-form-table.bin");
         let cut = seed.iter().position(|&b| b == 0).unwrap_or(seed.len());
         &seed[..cut]
     }

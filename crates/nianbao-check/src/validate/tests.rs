@@ -1048,7 +1048,7 @@ fn set_cell_sets_each_tables_integer_cells_and_refuses_amounts_and_unknown_cells
         report.reviews_and_litigation.map(|t| t.review.upheld),
         Some(None)
     );
-    let cells = crate::store::report_cells(&report);
+    let cells = crate::report::cells::report_cells(&report);
     let int1 = cells
         .iter()
         .find(|c| c.table == 1 && c.amount.is_none())
@@ -1056,7 +1056,7 @@ fn set_cell_sets_each_tables_integer_cells_and_refuses_amounts_and_unknown_cells
     let (row, column) = (int1.row, int1.column);
     let old = int1.value;
     assert_eq!(report.set_cell(1, row, column, Some(4242)), Ok(old));
-    let after = crate::store::report_cells(&report);
+    let after = crate::report::cells::report_cells(&report);
     let set = after
         .iter()
         .find(|c| c.table == 1 && c.row == row && c.column == column)

@@ -5,13 +5,13 @@
 //! the model, and take file positions from [`Parsed::sources`] so that a clerk can find the
 //! cell.
 
-mod arithmetic;
+pub(crate) mod arithmetic;
 pub mod culprit;
-mod history;
-mod narrative;
-mod structure;
-mod values;
-mod wording;
+pub(crate) mod history;
+pub(crate) mod narrative;
+pub(crate) mod structure;
+pub(crate) mod values;
+pub(crate) mod wording;
 
 #[cfg(test)]
 mod tests;
@@ -21,7 +21,7 @@ pub use arithmetic::{T1_IN_FORCE, T2_BALANCE, T2_OUTCOMES, T2_ROW_TOTAL, T3_GROU
 pub use structure::{HEADING_WORDING, SEASON_YEAR, TITLE_WORDING};
 
 use crate::extract::SourceRef;
-use crate::finding::{Finding, Rule};
+use crate::finding::{ColumnKey, Finding, RowKey, Rule};
 use crate::report::{Parsed, Report};
 
 /// What validation needs besides the report itself.
@@ -90,19 +90,8 @@ pub fn value_rules() -> Vec<&'static Rule> {
     all
 }
 
-/// The rules of this stage, in catalogue order.
-pub fn rules() -> Vec<&'static Rule> {
-    let mut all = structure::rules();
-    all.extend(values::rules());
-    all.extend(arithmetic::rules());
-    all.extend(narrative::rules());
-    all.extend(history::rules());
-    all.extend(wording::rules());
-    all
-}
-
 /// The inputs every rule family reads.
-struct Validation<'a> {
+pub(crate) struct Validation<'a> {
     parsed: &'a Parsed,
     ctx: &'a Context<'a>,
 }
@@ -113,8 +102,8 @@ impl Validation<'_> {
     }
 
     /// Where a table value came from in the file.
-    fn at(&self, table: u8, row: &str, column: &str) -> Option<SourceRef> {
-        self.parsed.source(table, row, column)
+    fn at(&self, table: u8, row: impl RowKey, column: impl ColumnKey) -> Option<SourceRef> {
+        self.parsed.source(table, row.row_id(), column.column_id())
     }
 }
 

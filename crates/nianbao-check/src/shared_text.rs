@@ -2,7 +2,7 @@
 //! sentences of every stored report of a year, so that checking one report looks up its own
 //! sentences instead of comparing it with every other report.
 //!
-//! A sentence is keyed by its normal form, the one of `compare::sentence_overlap` (numbers
+//! A sentence is keyed by its normal form, the one of `overlap::sentence_overlap` (numbers
 //! and years masked, white space and punctuation dropped, headings and the template's own
 //! sentences left out), with the agency's own name masked too: a report copied from another
 //! agency changes the name, the year and the figures, not the words. The key is a 64-bit
@@ -68,7 +68,7 @@ pub fn name_masks(agency: Option<&str>) -> Vec<String> {
     let Some(agency) = agency else {
         return Vec::new();
     };
-    let name = crate::compare::normalize(agency);
+    let name = crate::overlap::normalize(agency);
     let mut masks = vec![name.clone()];
     let mut rest = name.as_str();
     while let Some((end, ending)) = PLACE_ENDINGS
@@ -93,7 +93,7 @@ pub fn name_masks(agency: Option<&str>) -> Vec<String> {
 
 /// The comparable sentences of `text`: (as written, key), names in `masks` masked.
 pub fn keyed_sentences<'a>(text: &'a str, masks: &[String]) -> Vec<(&'a str, u64)> {
-    crate::compare::sentences(text)
+    crate::overlap::sentences(text)
         .map(|(written, mut normal)| {
             for m in masks {
                 if normal.contains(m.as_str()) {

@@ -7,7 +7,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use nianbao::report::Template;
 use rand::SeedableRng;
 
-#[path = "../tests/support/mod.rs"]
+// The generators of the daemon's tests (tests/support) name the checker by the name the
+// daemon re-exports it under.
+extern crate nianbao_check as nianbao;
+
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {

@@ -1,87 +1,72 @@
 //! Structure and dates: title, the six sections, the statistics period, the template against
 //! the year, and the year against the filing season.
 
-use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::Template;
-use crate::report::schema::SECTIONS;
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
+use crate::report::schema::{SECTIONS, T1_2019};
+use crate::report::{AppRow, Template};
 
 use super::Validation;
 
 pub static TITLE_YEAR: Rule = Rule {
-    id: "structure.title",
+    id: RuleId::StructureTitle,
     severity: Severity::Error,
     what: "标题缺失，或标题中没有四位数的年度",
     why: "标题须为“<机关名称><年度>年政府信息公开工作年度报告”；没有年度就无法确定是哪一年的报告。",
 };
 pub static TITLE_WORDING: Rule = Rule {
-    id: "structure.title_wording",
+    id: RuleId::StructureTitleWording,
     severity: Severity::Warning,
     what: "标题用语与模板不一致（如“年度”重复、“政务”代替“政府”、“工作报告”代替“工作年度报告”、缺少机关名称）",
     why: "模板规定标题为“<机关名称><年度>年政府信息公开工作年度报告”；早在 2010 年就有通知把“年度报告”写成“工作报告”列为错误。",
 };
 pub static SECTION_MISSING: Rule = Rule {
-    id: "structure.section_missing",
+    id: RuleId::StructureSectionMissing,
     severity: Severity::Error,
     what: "缺少模板规定的六个部分之一",
     why: "国办公开办函〔2021〕30号：年度报告内容“不能遗漏”；六个部分按固定顺序排列。",
 };
 pub static HEADING_WORDING: Rule = Rule {
-    id: "structure.heading_wording",
+    id: RuleId::StructureHeadingWording,
     severity: Severity::Warning,
     what: "部分标题用语与模板不一致（仍可识别）",
     why: "统一的标题便于公众查找，也便于上级汇总。",
 };
 pub static PERIOD_MISSING: Rule = Rule {
-    id: "period.missing",
+    id: RuleId::PeriodMissing,
     severity: Severity::Warning,
     what: "第一部分没有写明数据统计期限",
     why: "模板在总体情况中写明“本报告中所列数据的统计期限自某年1月1日起至某年12月31日止”，读者据此理解数据口径。",
 };
 pub static PERIOD_MALFORMED: Rule = Rule {
-    id: "period.malformed",
+    id: RuleId::PeriodMalformed,
     severity: Severity::Warning,
     what: "统计期限的日期写法有误（如“202512月31日”）",
     why: "日期写错的统计期限无法核对。",
 };
 pub static PERIOD_YEAR: Rule = Rule {
-    id: "period.year_mismatch",
+    id: RuleId::PeriodYearMismatch,
     severity: Severity::Error,
     what: "统计期限不是标题所写年度的 1月1日至12月31日",
     why: "年度报告统计的是标题年度的全年数据；期限与年度不符，说明套用了往年的报告或写错了年度。",
 };
 pub static PERIOD_PARTIAL: Rule = Rule {
-    id: "period.partial_year",
+    id: RuleId::PeriodPartialYear,
     severity: Severity::Warning,
     what: "统计期限在报告年度之内，但不是全年（如机关年中设立）",
     why: "年度报告统计全年数据；年中设立、撤并的机关可能只统计了部分月份，这本身不是错误，但须请报送单位确认并在报告中说明。",
 };
 pub static TEMPLATE_YEAR: Rule = Rule {
-    id: "template.year",
+    id: RuleId::TemplateYear,
     severity: Severity::Error,
     what: "报告年度与模板版本不符（2021 年及以后的报告使用了 2019 年试行模板）",
     why: "2021 年度起须使用国办公开办函〔2021〕30号的模板；实践中仍有 2022、2023 年报告套用旧表。",
 };
 pub static SEASON_YEAR: Rule = Rule {
-    id: "season.year",
+    id: RuleId::SeasonYear,
     severity: Severity::Error,
     what: "报告年度不是本次报送期应报的年度（未来年度为错误，往年报告为提示）",
     why: "每年报送上一年度的报告（部门 1月31日前、政府 3月31日前）；年度写错或误传往年报告最常见。",
 };
-
-pub fn rules() -> Vec<&'static Rule> {
-    vec![
-        &TITLE_YEAR,
-        &TITLE_WORDING,
-        &SECTION_MISSING,
-        &HEADING_WORDING,
-        &PERIOD_MISSING,
-        &PERIOD_MALFORMED,
-        &PERIOD_YEAR,
-        &PERIOD_PARTIAL,
-        &TEMPLATE_YEAR,
-        &SEASON_YEAR,
-    ]
-}
 
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     if v.parsed.findings.iter().any(|f| {
@@ -259,8 +244,10 @@ fn template_and_season(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 &TEMPLATE_YEAR,
                 Location::table(1),
                 format!(
-                    "这是 {year} 年度的报告，表格却是 2019 年试行模板（表一为“本年新制作数量”等列，表二“（六）其他处理”不分项）。\
-                     2021 年度起须使用国办公开办函〔2021〕30号的模板，请按新模板重新填写表一和表二。"
+                    "这是 {year} 年度的报告，表格却是 2019 年试行模板（表一为“{}”等列，表二“{}”不分项）。\
+                     2021 年度起须使用国办公开办函〔2021〕30号的模板，请按新模板重新填写表一和表二。",
+                    T1_2019[0].columns[0].printed,
+                    AppRow::OtherHandling.printed()
                 ),
             )
             .expected("2021")

@@ -7,11 +7,12 @@
 //! a finding and stays `None`: nianbao never guesses a number.
 
 pub mod align;
+pub mod cells;
 pub mod model;
 pub mod normalize;
 pub mod schema;
 pub mod structure;
-mod tables;
+pub(crate) mod tables;
 pub mod tokens;
 
 use std::collections::BTreeMap;
@@ -177,27 +178,4 @@ fn parse_tokens(extracted: &Extracted, tokens: &[tokens::Token]) -> Parsed {
         lines,
         placed,
     }
-}
-
-/// Rules about the document's structure checked while reading.
-pub fn structure_rules() -> Vec<&'static crate::finding::Rule> {
-    vec![&structure::NOT_A_REPORT, &structure::PRE_2019]
-}
-
-/// Rules about tables, rows and cells checked while reading.
-pub fn table_rules() -> Vec<&'static crate::finding::Rule> {
-    use tables::*;
-    vec![
-        &TEMPLATE_UNKNOWN,
-        &TEMPLATE_MIXED,
-        &TABLE_MISSING,
-        &ROW_MISSING,
-        &ROW_UNASSIGNABLE,
-        &ROW_UNRECOGNIZED,
-        &ROW_DUPLICATE,
-        &LABEL_NONSTANDARD,
-        &CELL_NOT_FILLED,
-        &CELL_NOT_A_NUMBER,
-        &CELL_UNIT,
-    ]
 }

@@ -471,7 +471,7 @@ mod tests {
 
     #[test]
     fn text_reports_are_not_html() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|x| x == "txt") {

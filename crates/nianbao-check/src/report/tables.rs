@@ -10,80 +10,81 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::extract::SourceRef;
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 
 use super::CellKey;
 use super::align;
 use super::model::*;
 use super::schema::{
-    APP_ROWS, Label, T1_HEADERS_2019, T1_HEADERS_2021, T1Value, T3_COLUMNS, T3_GROUPS, Want,
-    app_column_printed, app_row, app_row_described, app_row_group, t1_rows,
+    APP_ROWS, Label, T1_2019, T1_2021, T1_HEADERS_2019, T1_HEADERS_2021, T1Value, T3_COLUMNS,
+    T3_GROUPS, Want, app_column_printed, app_row, app_row_described, app_row_group, t1_rows,
+    t3_column_printed,
 };
 use super::structure::Outline;
 use super::tokens::{Kind, Token};
 
 pub static TABLE_MISSING: Rule = Rule {
-    id: "table.missing",
+    id: RuleId::TableMissing,
     severity: Severity::Error,
     what: "缺少模板规定的统计表（表一、表二或表三）",
     why: "国办公开办函〔2021〕30号要求年度报告按统一表格公开数据，“不能遗漏”。",
 };
 pub static ROW_MISSING: Rule = Rule {
-    id: "table.row_missing",
+    id: RuleId::TableRowMissing,
     severity: Severity::Error,
     what: "表格缺少模板规定的行",
     why: "模板的每一行都必须填报，没有数据的填 0，否则无法汇总和核对。",
 };
 pub static ROW_UNASSIGNABLE: Rule = Rule {
-    id: "table.row_values",
+    id: RuleId::TableRowValues,
     severity: Severity::Error,
     what: "某行的数值个数与模板列数不符，无法确定每个数属于哪一列",
     why: "合并单元格或漏填会使数字错位；宁可退回核实，也不猜测数字属于哪一列。",
 };
 pub static ROW_UNRECOGNIZED: Rule = Rule {
-    id: "table.row_unrecognized",
+    id: RuleId::TableRowUnrecognized,
     severity: Severity::Error,
     what: "表格中有数字的行，其名称不是模板中的行名称",
     why: "只有能对应到模板行的数字才能审核和汇总。",
 };
 pub static ROW_DUPLICATE: Rule = Rule {
-    id: "table.row_duplicate",
+    id: RuleId::TableRowDuplicate,
     severity: Severity::Error,
     what: "同一模板行在表格中出现两次",
     why: "重复的行使数据含义不明，只读取第一次出现的行。",
 };
 pub static LABEL_NONSTANDARD: Rule = Rule {
-    id: "label.nonstandard",
+    id: RuleId::LabelNonstandard,
     severity: Severity::Warning,
     what: "行或列名称与模板用语不一致（仍可识别）",
     why: "年度报告应使用国家模板的统一用语，便于公众理解和上级汇总。",
 };
 pub static CELL_NOT_FILLED: Rule = Rule {
-    id: "cell.not_filled",
+    id: RuleId::CellNotFilled,
     severity: Severity::Warning,
     what: "应填数字的单元格为空白、“/”或“—”",
     why: "模板要求每格填数，没有发生的填 0；空白不参与合计核对，可能掩盖错误。",
 };
 pub static CELL_NOT_A_NUMBER: Rule = Rule {
-    id: "cell.not_a_number",
+    id: RuleId::CellNotANumber,
     severity: Severity::Error,
     what: "应填整数的单元格填了小数、文字或无法识别的内容",
     why: "件数、数量只能是整数，才能进行合计核对和汇总。",
 };
 pub static CELL_UNIT: Rule = Rule {
-    id: "cell.unit",
+    id: RuleId::CellUnit,
     severity: Severity::Warning,
     what: "单元格中带有单位（如“251000元”）",
     why: "单位已在表头中规定，格内只填数字；带单位的数字容易按错误的单位汇总。",
 };
 pub static TEMPLATE_UNKNOWN: Rule = Rule {
-    id: "template.unknown",
+    id: RuleId::TemplateUnknown,
     severity: Severity::Error,
     what: "无法判断报告使用的模板版本（表一没有可识别的列名）",
     why: "表一的列随模板版本不同（2019 年试行模板与 2021 年模板），列名不明就无法读取表一。",
 };
 pub static TEMPLATE_MIXED: Rule = Rule {
-    id: "template.mixed",
+    id: RuleId::TemplateMixed,
     severity: Severity::Warning,
     what: "表一与表二显示的模板版本不一致",
     why: "同一份报告应完整使用一个版本的模板；混用说明表格被改动过。",
@@ -222,7 +223,7 @@ pub fn read_tables(
                     findings.push(
                         Finding::new(
                             &ROW_MISSING,
-                            Location::table(2).row(row.id()),
+                            Location::table(2).row(row),
                             format!(
                                 "表二缺少{}行。请使用国家模板的完整表格，没有数据的行各列填 0。",
                                 app_row_described(row)
@@ -851,8 +852,12 @@ fn decide_template(
         .iter()
         .filter(|l| l.find_in(t1_text).is_some())
         .count()
-        + usize::from(t1_text.contains("其他对外管理服务事项"))
-        + usize::from(t1_text.contains("政府集中采购"));
+        // The rows only the 2019 template has (其他对外管理服务事项, 政府集中采购).
+        + T1_2019
+            .iter()
+            .filter(|r| !T1_2021.iter().any(|s| s.label.id == r.label.id))
+            .filter(|r| t1_text.contains(r.label.core))
+            .count();
     let (t2_2021, t2_2019) = match t2 {
         Some((apps, _)) => (
             [
@@ -882,9 +887,10 @@ fn decide_template(
                 &TEMPLATE_MIXED,
                 Location::default(),
                 format!(
-                    "表一的列名属于 {} 年模板，表二“（六）其他处理”的写法却属于 {} 年模板。\
+                    "表一的列名属于 {} 年模板，表二“{}”的写法却属于 {} 年模板。\
                      已按表一的模板读取，请整份报告统一使用现行模板（国办公开办函〔2021〕30号）。",
                     a.as_str(),
+                    AppRow::OtherHandling.printed(),
                     b.as_str()
                 ),
             ));
@@ -894,11 +900,19 @@ fn decide_template(
         (None, Some(b)) => Some(b),
         (None, None) => {
             if t2.is_some() || !t1_text.is_empty() {
+                // The columns of the 2021 template's first row, as examples.
+                let examples: String = T1_2021[0]
+                    .columns
+                    .iter()
+                    .map(|c| format!("“{}”", c.printed))
+                    .collect();
                 findings.push(Finding::new(
                     &TEMPLATE_UNKNOWN,
                     Location::table(1),
-                    "表一没有可识别的列名（如“本年制发件数”“本年废止件数”“现行有效件数”），\
-                     无法判断使用的是哪一版模板，表一未读取。请使用国办公开办函〔2021〕30号规定的表格。",
+                    format!(
+                        "表一没有可识别的列名（如{examples}），\
+                         无法判断使用的是哪一版模板，表一未读取。请使用国办公开办函〔2021〕30号规定的表格。"
+                    ),
                 ));
             }
             None
@@ -1028,7 +1042,13 @@ fn read_t3(
     findings: &mut Vec<Finding>,
     sources: &mut Sources,
 ) -> Option<(ReviewsAndLitigation, (usize, usize))> {
-    let start = anchor(tokens, range, &["结果维持", "维持结果", "尚未审结"])?;
+    // The header's 结果维持 (or its inversion 维持结果) or 尚未审结.
+    let column = |id| t3_column_printed(id).unwrap_or_default();
+    let start = anchor(
+        tokens,
+        range,
+        &[column("upheld"), "维持结果", column("pending")],
+    )?;
     let regions = regions(tokens, (start, range.1));
     // The values follow the header, which ends with the third group's 总计.
     let region = regions

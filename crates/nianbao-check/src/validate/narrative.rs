@@ -10,33 +10,33 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 use crate::report::schema;
 use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
 
 use super::Validation;
 
 pub static FIGURE: Rule = Rule {
-    id: "narrative.figure",
+    id: RuleId::NarrativeFigure,
     severity: Severity::Warning,
     what: "正文中的数字与表格不一致（如“共收到政府信息公开申请15件”与表二不符）",
     why: "正文和表格说的是同一组数据；不一致时至少有一处写错，公众会质疑报告的准确性。",
 };
 pub static PROBLEMS_EMPTY: Rule = Rule {
-    id: "narrative.problems_empty",
+    id: RuleId::NarrativeProblemsEmpty,
     severity: Severity::Warning,
     what: "第五部分“存在的主要问题及改进情况”为空、只写“无”或过于简短",
     why: "国办公开办函〔2021〕30号要求报告内容“不能遗漏，也不宜泛化”；存在问题和改进措施是必报内容。",
 };
 pub static FEE_MENTION: Rule = Rule {
-    id: "narrative.fee_mention",
+    id: RuleId::NarrativeFeeMention,
     severity: Severity::Warning,
     what: "第六部分没有说明信息处理费收取情况（2021 年及以后）",
     why: "按《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）和 30号模板，第六部分报告信息处理费的收取情况（未收取也应写明）。",
 };
 
 pub static CONTRADICTION: Rule = Rule {
-    id: "narrative.contradiction",
+    id: RuleId::NarrativeContradiction,
     severity: Severity::Warning,
     what: "正文的说法被表格否定（如写“申请均已办结”而表二有结转下年度的申请，写“未发生行政复议”而表三有复议案件）",
     why: "正文和表格说的是同一年的工作；说法与表格相反时至少有一处写错，公众会质疑报告的真实性。",
@@ -52,7 +52,7 @@ struct Phrase {
     /// What the phrase states, for messages.
     what: &'static str,
     /// Where the table holds it, for messages.
-    table_place: &'static str,
+    table_place: fn() -> String,
     value: fn(&Report, &str) -> Option<i64>,
     location: fn() -> Location,
 }
@@ -65,11 +65,37 @@ fn app_total(report: &Report, row: AppRow) -> Option<i64> {
         .and_then(|v| v[AppColumn::Total.index()])
 }
 
+/// The 总计 of table 3's groups `ids`, as messages name them: `表三“行政复议—总计”`; a group
+/// of 行政诉讼 by its own part (`“复议后起诉—总计”`), the groups joined by 与.
+fn t3_totals_named(ids: &[&str]) -> String {
+    let total = schema::t3_column_printed("total").unwrap_or_default();
+    let named: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let printed = schema::t3_group_printed(id).unwrap_or(id);
+            let group = printed.split_once('·').map_or(printed, |(_, part)| part);
+            format!("“{group}—{total}”")
+        })
+        .collect();
+    format!("{}{}", schema::table_name(3), named.join("与"))
+}
+
+/// The 本年制发件数 of a table 1 row of the 2021 template, as messages name it:
+/// `表一“规章”的本年制发件数`.
+fn t1_issued_named(row: &str) -> String {
+    format!(
+        "{}“{}”的{}",
+        schema::table_name(1),
+        schema::t1_row_printed(Template::V2021, row),
+        schema::t1_column_printed(Template::V2021, row, "issued")
+    )
+}
+
 static PHRASES: &[Phrase] = &[
     Phrase {
         pattern: r"(?:收到|受理|新收)(?:各类|群众|公民、法人或者其他组织|公民、法人和其他组织)?的?(?:政府信息公开|信息公开|依申请公开)申请(?:共计|共|合计)?(\d+)(?:件|个|条)",
         what: "收到政府信息公开申请",
-        table_place: "表二“一、本年新收政府信息公开申请数量”的总计",
+        table_place: || schema::app_total_named(AppRow::NewReceived),
         value: |r, sentence| {
             let new = app_total(r, AppRow::NewReceived)?;
             if sentence.contains("含上年") || sentence.contains("包括上年") {
@@ -78,54 +104,83 @@ static PHRASES: &[Phrase] = &[
                 Some(new)
             }
         },
-        location: || Location::table(2).row("new_received").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::NewReceived)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"上年度?结转(?:的)?(?:政府信息公开)?(?:申请)?(\d+)件",
         what: "上年结转申请",
-        table_place: "表二“二、上年结转政府信息公开申请数量”的总计",
+        table_place: || schema::app_total_named(AppRow::CarriedOver),
         value: |r, _| app_total(r, AppRow::CarriedOver),
-        location: || Location::table(2).row("carried_over").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::CarriedOver)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"(\d+)件(?:申请)?(?:结转|顺延)(?:到|至)?下一?年度",
         what: "结转下年度的申请",
-        table_place: "表二“四、结转下年度继续办理”的总计",
+        table_place: || schema::app_total_named(AppRow::CarriedForward),
         value: |r, _| app_total(r, AppRow::CarriedForward),
-        location: || Location::table(2).row("carried_forward").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::CarriedForward)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"(?:结转下年度|顺延(?:到|至)下一?年度)(?:继续办理|办理|答复)?(?:的)?(?:申请)?(\d+)件",
         what: "结转下年度的申请",
-        table_place: "表二“四、结转下年度继续办理”的总计",
+        table_place: || schema::app_total_named(AppRow::CarriedForward),
         value: |r, _| app_total(r, AppRow::CarriedForward),
-        location: || Location::table(2).row("carried_forward").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::CarriedForward)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"(?:办结|答复|处理)(?:政府信息公开)?申请(?:数量)?(?:总计|共计|合计|共)?为?(\d+)件?",
         what: "办结（答复）的申请",
-        table_place: "表二“（七）总计”的总计",
+        table_place: || schema::app_total_named(AppRow::TotalHandled),
         value: |r, _| app_total(r, AppRow::TotalHandled),
-        location: || Location::table(2).row("total_handled").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::TotalHandled)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"答复(\d+)件",
         what: "答复的申请",
-        table_place: "表二“（七）总计”的总计",
+        table_place: || schema::app_total_named(AppRow::TotalHandled),
         value: |r, _| app_total(r, AppRow::TotalHandled),
-        location: || Location::table(2).row("total_handled").column("total"),
+        location: || {
+            Location::table(2)
+                .row(AppRow::TotalHandled)
+                .column(AppColumn::Total)
+        },
     },
     Phrase {
         pattern: r"行政复议(?:案件)?(?:共计|共)?(\d+)(?:件|起|条)",
         what: "行政复议",
-        table_place: "表三“行政复议—总计”",
+        table_place: || t3_totals_named(&["review"]),
         value: |r, _| r.reviews_and_litigation.as_ref()?.review.total,
         location: || Location::table(3).row("review").column("total"),
     },
     Phrase {
         pattern: r"行政诉讼(?:案件)?(?:共计|共)?(\d+)(?:件|起|条)",
         what: "行政诉讼",
-        table_place: "表三“未经复议直接起诉—总计”与“复议后起诉—总计”之和",
+        table_place: || {
+            format!(
+                "{}之和",
+                t3_totals_named(&["litigation_direct", "litigation_after_review"])
+            )
+        },
         value: |r, _| {
             let t3 = r.reviews_and_litigation.as_ref()?;
             Some(t3.litigation_direct.total? + t3.litigation_after_review.total?)
@@ -135,7 +190,7 @@ static PHRASES: &[Phrase] = &[
     Phrase {
         pattern: r"(?:制发|制定|印发|出台|新增(?:公开)?)(?:[^，。；、,;]{0,8})?规章(\d+)件",
         what: "制发规章",
-        table_place: "表一“规章”的本年制发件数",
+        table_place: || t1_issued_named("regulations"),
         value: |r, _| match &r.active_disclosure {
             Some(ActiveDisclosure::V2021(t)) => t.regulations?.issued,
             _ => None,
@@ -145,7 +200,7 @@ static PHRASES: &[Phrase] = &[
     Phrase {
         pattern: r"(?:制发|制定|印发|出台)(?:并修改)?(?:[^，。；、,;]{0,8})?(?:行政)?规范性文件(\d+)(?:件|个|份)",
         what: "制发规范性文件",
-        table_place: "表一“行政规范性文件”的本年制发件数",
+        table_place: || t1_issued_named("normative_documents"),
         value: |r, _| match &r.active_disclosure {
             Some(ActiveDisclosure::V2021(t)) => t.normative_documents?.issued,
             _ => None,
@@ -261,7 +316,9 @@ fn fee_figure(report: &Report, sentences: &[(u8, String)], findings: &mut Vec<Fi
                 &FIGURE,
                 location,
                 format!(
-                    "正文写“{matched}”，但表一“行政事业性收费”的本年收费金额为 {table} 万元。请核对收费金额，使正文与表格一致。"
+                    "正文写“{matched}”，但{}“{}”的本年收费金额为 {table} 万元。请核对收费金额，使正文与表格一致。",
+                    schema::table_name(1),
+                    schema::t1_row_printed(Template::V2021, "administrative_fees"),
                 ),
             )
             .expected(table)
@@ -302,7 +359,8 @@ fn figures(report: &Report, findings: &mut Vec<Finding>) {
                     location,
                     format!(
                         "正文写“{matched}”，但{}为 {table}。请核对{}的数字，使正文与表格一致。",
-                        phrase.table_place, phrase.what
+                        (phrase.table_place)(),
+                        phrase.what
                     ),
                 )
                 .expected(table)
@@ -380,8 +438,8 @@ fn refuting(
         schema::ClaimTest::T2Total(row) => {
             let value = app_total(report, row).filter(|v| *v > 0)?;
             Some((
-                Location::table(2).row(row.id()).column("total"),
-                format!("表二“{}”的总计", schema::app_row(row).printed),
+                Location::table(2).row(row).column(AppColumn::Total),
+                schema::app_total_named(row),
                 value.to_string(),
             ))
         }
@@ -396,8 +454,9 @@ fn refuting(
                     .row("administrative_fees")
                     .column("amount"),
                 format!(
-                    "表一“{}”的本年收费金额",
-                    schema::row_printed(1, "administrative_fees").unwrap_or("行政事业性收费")
+                    "{}“{}”的本年收费金额",
+                    schema::table_name(1),
+                    schema::t1_row_printed(Template::V2021, "administrative_fees")
                 ),
                 amount.clone(),
             ))
@@ -408,11 +467,8 @@ fn refuting(
                 let Some((_, values)) = t3.groups().into_iter().find(|(id, _)| *id == group) else {
                     continue;
                 };
-                let group_printed = schema::T3_GROUPS
-                    .iter()
-                    .find(|(id, _)| *id == group)
-                    .map_or(group, |(_, p)| *p)
-                    .replace('·', "—");
+                let group_printed =
+                    schema::t3_group_named(schema::t3_group_printed(group).unwrap_or(group));
                 for (column, (id, printed)) in values.values().into_iter().zip(schema::T3_COLUMNS) {
                     if !columns.contains(&id) {
                         continue;
@@ -420,7 +476,7 @@ fn refuting(
                     if let Some(value) = column.filter(|v| *v > 0) {
                         return Some((
                             Location::table(3).row(group).column(id),
-                            format!("表三“{group_printed}”的“{printed}”"),
+                            format!("{}“{group_printed}”的“{printed}”", schema::table_name(3)),
                             value.to_string(),
                         ));
                     }

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 use crate::report::normalize::is_cjk;
 use crate::report::schema::SECTIONS;
 use crate::report::structure::TextLine;
@@ -16,52 +16,41 @@ use crate::report::structure::TextLine;
 use super::{Validation, where_};
 
 pub static PART_NUMBERING: Rule = Rule {
-    id: "numbering.part",
+    id: RuleId::NumberingPart,
     severity: Severity::Warning,
     what: "六个部分标题的序号有误：顺序颠倒、重复或跳号（应依次为一至六）",
     why: "模板的六个部分依次编为“一、”至“六、”；序号错乱使读者误以为缺少或多出部分，第三方评估按格式错误扣分。",
 };
 pub static ITEM_NUMBERING: Rule = Rule {
-    id: "numbering.item",
+    id: RuleId::NumberingItem,
     severity: Severity::Warning,
     what: "部分内小标题“（一）（二）……”的序号有误：顺序颠倒、重复或跳号",
     why: "小标题按（一）（二）（三）依次编号；跳号或重号说明有内容被删掉、复制了两次，或编号没有随改动更新。",
 };
 pub static ITEM_AS_PART: Rule = Rule {
-    id: "numbering.item_as_part",
+    id: RuleId::NumberingItemAsPart,
     severity: Severity::Warning,
     what: "部分内的小标题用了部分标题的序号（如“二、”而不是“（二）”）",
     why: "“一、”至“六、”只用于模板的六个部分；小标题用同一级序号，读者无法分辨层次，也容易被当作缺少或多出的部分。",
 };
 pub static DOUBLED: Rule = Rule {
-    id: "wording.doubled",
+    id: RuleId::WordingDoubled,
     severity: Severity::Warning,
     what: "字词重复（如“资金资金”）",
     why: "连写两遍的词几乎都是录入或复制粘贴的错误；公开的报告应文字准确。",
 };
 pub static ASCII_PUNCTUATION: Rule = Rule {
-    id: "wording.ascii_punctuation",
+    id: RuleId::WordingAsciiPunctuation,
     severity: Severity::Warning,
     what: "中文之间使用了半角（英文）标点，如“,”“:”“(”",
     why: "公文中的中文应使用全角标点（GB/T 15834）；半角标点多半来自其他软件的复制粘贴。",
 };
 pub static CUT_OFF: Rule = Rule {
-    id: "wording.cut_off",
+    id: RuleId::WordingCutOff,
     severity: Severity::Warning,
     what: "句子没有写完（段落停在“的”“和”“，”等处，或书名号、引号、括号没有闭合）",
     why: "半截的句子多半是删改时误删了后文；报告内容“不能遗漏”。",
 };
-
-pub fn rules() -> Vec<&'static Rule> {
-    vec![
-        &PART_NUMBERING,
-        &ITEM_NUMBERING,
-        &ITEM_AS_PART,
-        &DOUBLED,
-        &ASCII_PUNCTUATION,
-        &CUT_OFF,
-    ]
-}
 
 pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     parts(v, findings);

@@ -1,26 +1,26 @@
 //! Single values: counts are non-negative, the fee is a decimal with at most four places, and
 //! 规章 are only reported by bodies that may make them.
 
-use crate::finding::{Finding, Location, Rule, Severity};
-use crate::report::schema::app_row_described;
-use crate::report::{ActiveDisclosure, AppColumn};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
+use crate::report::schema::{T1Value, Want, app_row_described, t1_row_printed, table_name};
+use crate::report::{ActiveDisclosure, AppColumn, Template};
 
 use super::{Validation, where_};
 
 pub static NEGATIVE: Rule = Rule {
-    id: "value.negative",
+    id: RuleId::ValueNegative,
     severity: Severity::Error,
     what: "件数、数量为负数",
     why: "件数和数量不可能小于 0（只有 2019 年模板的“本年增/减”可以为负）。",
 };
 pub static FEE_FORMAT: Rule = Rule {
-    id: "value.fee_decimals",
+    id: RuleId::ValueFeeDecimals,
     severity: Severity::Warning,
     what: "行政事业性收费金额超过 4 位小数",
     why: "金额单位为万元，精确到元只需 4 位小数；更多位数通常是把“元”当成了“万元”或复制了计算结果。",
 };
 pub static REGULATIONS_LEVEL: Rule = Rule {
-    id: "value.regulations_level",
+    id: RuleId::ValueRegulationsLevel,
     severity: Severity::Warning,
     what: "县级及以下机关（区、县、乡镇、街道）报告了规章",
     why: "规章只能由国务院部门和省、自治区、直辖市、设区的市、自治州人民政府制定；基层报告的“规章”多半是内部规章制度。",
@@ -51,108 +51,36 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 );
             }
         };
-    // Table 1: each (column, value, what the column counts) of one row.
-    let mut table_one = |id: &str, name: &str, cells: &[(&str, Option<i64>, &str)]| {
-        for &(column, value, counts) in cells {
-            negative(1, id, column, value, &|| format!("表一“{name}”的{counts}"));
-        }
-    };
-    match &report.active_disclosure {
-        Some(ActiveDisclosure::V2021(t1)) => {
-            for (id, name, c) in [
-                ("regulations", "规章", &t1.regulations),
-                (
-                    "normative_documents",
-                    "行政规范性文件",
-                    &t1.normative_documents,
-                ),
-            ] {
-                let c = c.unwrap_or_default();
-                table_one(
-                    id,
-                    name,
-                    &[
-                        ("issued", c.issued, "本年制发件数"),
-                        ("repealed", c.repealed, "本年废止件数"),
-                        ("in_force", c.in_force, "现行有效件数"),
-                    ],
+    // Table 1: every count cell of the template, named as printed (2019's 本年增/减 may be
+    // negative; amounts have their own rule).
+    if let Some(t1) = &report.active_disclosure {
+        let template = t1.template();
+        for (row, column, value) in t1.cells() {
+            // The 2019 template's 行政事业性收费 and 政府集中采购 rows have never been checked
+            // here; kept so, as this module's output must not change with the schema lookup.
+            let unchecked_2019 = template == Template::V2019
+                && matches!(
+                    row.label.id,
+                    "administrative_fees" | "government_procurement"
                 );
+            if column.want != Want::Count || unchecked_2019 {
+                continue;
             }
-            for (id, name, value) in [
-                (
-                    "administrative_licensing",
-                    "行政许可",
-                    t1.administrative_licensing,
-                ),
-                (
-                    "administrative_punishment",
-                    "行政处罚",
-                    t1.administrative_punishment,
-                ),
-                (
-                    "administrative_enforcement",
-                    "行政强制",
-                    t1.administrative_enforcement,
-                ),
-            ] {
-                table_one(id, name, &[("decisions", value, "本年处理决定数量")]);
-            }
-            if let Some(fee) = &t1.administrative_fees
-                && let Some(f) = fee_format(v, fee)
-            {
-                fee_findings.push(f);
-            }
+            negative(1, row.label.id, column.id, T1Value::int(&value), &|| {
+                format!(
+                    "{}“{}”的{}",
+                    table_name(1),
+                    row.label.printed,
+                    column.printed
+                )
+            });
         }
-        Some(ActiveDisclosure::V2019(t1)) => {
-            for (id, name, c) in [
-                ("regulations", "规章", &t1.regulations),
-                ("normative_documents", "规范性文件", &t1.normative_documents),
-            ] {
-                let c = c.unwrap_or_default();
-                table_one(
-                    id,
-                    name,
-                    &[
-                        ("made", c.made, "本年新制作数量"),
-                        ("published", c.published, "本年新公开数量"),
-                        ("total_published", c.total_published, "对外公开总数量"),
-                    ],
-                );
-            }
-            for (id, name, c) in [
-                (
-                    "administrative_licensing",
-                    "行政许可",
-                    &t1.administrative_licensing,
-                ),
-                (
-                    "other_management_services",
-                    "其他对外管理服务事项",
-                    &t1.other_management_services,
-                ),
-                (
-                    "administrative_punishment",
-                    "行政处罚",
-                    &t1.administrative_punishment,
-                ),
-                (
-                    "administrative_enforcement",
-                    "行政强制",
-                    &t1.administrative_enforcement,
-                ),
-            ] {
-                let c = c.unwrap_or_default();
-                table_one(
-                    id,
-                    name,
-                    &[
-                        ("previous_year", c.previous_year, "上一年项目数量"),
-                        ("decisions", c.decisions, "处理决定数量"),
-                    ],
-                );
-            }
+        if let ActiveDisclosure::V2021(t1) = t1
+            && let Some(fee) = &t1.administrative_fees
+            && let Some(f) = fee_format(v, fee)
+        {
+            fee_findings.push(f);
         }
-        None => {}
     }
     if let Some(apps) = &report.applications {
         for (&row, values) in &apps.rows {
@@ -190,8 +118,10 @@ fn fee_format(v: &Validation<'_>, fee: &str) -> Option<Finding> {
                 &FEE_FORMAT,
                 Location::table(1).row("administrative_fees").column("amount").at(at),
                 format!(
-                    "表一“行政事业性收费”的本年收费金额“{fee}”{}有 {places} 位小数。金额单位是万元，最多保留 4 位小数；\
+                    "{}“{}”的本年收费金额“{fee}”{}有 {places} 位小数。金额单位是万元，最多保留 4 位小数；\
                      请确认没有把“元”当成“万元”。",
+                    table_name(1),
+                    t1_row_printed(Template::V2021, "administrative_fees"),
                     where_(at)
                 ),
             )
@@ -222,6 +152,10 @@ fn regulations_level(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     if !below_city_level(agency) {
         return;
     }
+    let Some(t1) = &report.active_disclosure else {
+        return;
+    };
+    let name = t1_row_printed(t1.template(), "regulations");
     let counts = match &report.active_disclosure {
         Some(ActiveDisclosure::V2021(t1)) => {
             t1.regulations.map(|c| [c.issued, c.repealed, c.in_force])
@@ -244,8 +178,9 @@ fn regulations_level(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                     .row("regulations")
                     .at(v.at(1, "regulations", "issued")),
                 format!(
-                    "表一“规章”行填了 {}，但“{agency}”属于县级及以下机关，无权制定规章。\
-                     内部的规章制度不属于“规章”，请核对后改为 0。",
+                    "{}“{name}”行填了 {}，但“{agency}”属于县级及以下机关，无权制定规章。\
+                     内部的规章制度不属于“{name}”，请核对后改为 0。",
+                    table_name(1),
                     shown.join(" / ")
                 ),
             )

@@ -2,47 +2,47 @@
 //! and 现行有效件数 follows from last year's. The same report as last year (tables copied, a
 //! total off by a factor of ten) is what supervising offices return most often.
 
-use crate::finding::{Finding, Location, Rule, Severity};
+use crate::finding::{Finding, Location, Rule, RuleId, Severity};
 use crate::report::schema::{self, T1Value};
 use crate::report::{ActiveDisclosure, AppColumn, AppRow, Report, Template};
 
 use super::{Validation, where_};
 
 pub static CARRY_OVER: Rule = Rule {
-    id: "history.carry_over",
+    id: RuleId::HistoryCarryOver,
     severity: Severity::Error,
     what: "本年“二、上年结转”与上一年度报告的“四、结转下年度继续办理”不一致（逐列）",
     why: "上年结转到本年的申请就是上年报告中结转下年度继续办理的申请，两者必须相等。",
 };
 pub static IN_FORCE: Rule = Rule {
-    id: "history.in_force",
+    id: RuleId::HistoryInForce,
     severity: Severity::Warning,
     what: "本年现行有效件数 ≠ 上年现行有效件数 + 本年制发 − 本年废止",
     why: "现行有效的规章和规范性文件逐年累计；不连续说明某年的数字有误（也可能是清理或划转，请说明）。",
 };
 
 pub static TABLES_IDENTICAL: Rule = Rule {
-    id: "history.tables_identical",
+    id: RuleId::HistoryTablesIdentical,
     severity: Severity::Warning,
     what: "表一至表三的每个数都与上一年度报告相同",
     why: "两年的统计数字完全一样，几乎只会是套用了上年的报告而没有更新数据（两年全为 0 的除外）。",
 };
 pub static JUMP: Rule = Rule {
-    id: "history.jump",
+    id: RuleId::HistoryJump,
     severity: Severity::Warning,
     what: "总数与上一年度相差 10 倍以上（两年都不少于 20；收费金额两年都不为 0）",
     why: "相差一个数量级多半是多打或少打了一位数，或把“元”当成了“万元”；确属实情的，请在正文中说明原因。",
 };
 
 pub static TEXT_COPIED: Rule = Rule {
-    id: "history.text_copied",
+    id: RuleId::HistoryTextCopied,
     severity: Severity::Warning,
     what: "某部分的正文大部分与上一年度报告相同（年份和数字除外）",
     why: "“内容雷同”是上级通报最多的问题之一：年度报告应写本年度的工作，照搬上年的文字只改年份，等于没有报告。",
 };
 
 pub static TEXT_SHARED: Rule = Rule {
-    id: "history.text_shared",
+    id: RuleId::HistoryTextShared,
     severity: Severity::Warning,
     what: "某部分的正文大部分与另一单位同年度的报告相同（模板用语、年份、数字和单位名称除外）",
     why: "评估细则对“与往年或其他单位雷同”的报告扣分：年度报告应写本单位本年度的工作，照抄其他单位的文字只换名称，等于没有报告。",
@@ -145,7 +145,7 @@ fn text_copied(report: &Report, previous: &Report, prev_year: &str, findings: &m
         else {
             continue;
         };
-        let overlap = crate::compare::sentence_overlap(&before.text, &section.text);
+        let overlap = crate::overlap::sentence_overlap(&before.text, &section.text);
         if overlap.total < COPIED_MIN_SENTENCES
             || (overlap.shared as f64) < COPIED_SHARE * overlap.total as f64
         {
@@ -236,14 +236,25 @@ fn all_zero(report: &Report) -> bool {
 fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
     let mut out = Vec::new();
     if let Some(apps) = &report.applications {
+        // Named without the row's numbering: 一、 would read as the first of a list.
         for (row, name) in [
-            (AppRow::NewReceived, "本年新收政府信息公开申请数量"),
-            (AppRow::TotalHandled, "本年度办理结果（七）总计"),
+            (
+                AppRow::NewReceived,
+                schema::app_row(AppRow::NewReceived).core.to_string(),
+            ),
+            (
+                AppRow::TotalHandled,
+                format!("本年度办理结果{}", AppRow::TotalHandled.printed()),
+            ),
         ] {
             if let Some(v) = apps.get(row).and_then(|v| v[AppColumn::Total.index()]) {
                 out.push((
-                    Location::table(2).row(row.id()).column("total"),
-                    format!("表二“{name}”的总计"),
+                    Location::table(2).row(row).column(AppColumn::Total),
+                    format!(
+                        "{}“{name}”的{}",
+                        schema::table_name(2),
+                        AppColumn::Total.printed()
+                    ),
                     v as f64,
                     false,
                 ));
@@ -259,7 +270,12 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
             if let Some(v) = group.total {
                 out.push((
                     Location::table(3).row(id).column("total"),
-                    format!("表三“{}”的总计", printed.replace('·', "—")),
+                    format!(
+                        "{}“{}”的{}",
+                        schema::table_name(3),
+                        schema::t3_group_named(printed),
+                        AppColumn::Total.printed()
+                    ),
                     v as f64,
                     false,
                 ));
@@ -283,12 +299,16 @@ fn totals(report: &Report) -> Vec<(Location, String, f64, bool)> {
                 None => continue,
             };
             let name = if is_fee {
-                format!("表一“{}”金额（万元）", row.label.printed)
+                format!(
+                    "{}“{}”金额（万元）",
+                    schema::table_name(1),
+                    row.label.printed
+                )
             } else {
-                format!("表一“{}”", row.label.printed)
+                format!("{}“{}”", schema::table_name(1), row.label.printed)
             };
             out.push((
-                Location::table(1).row(row.label.id).column(column.id),
+                Location::table(1).row(row).column(column),
                 name,
                 value,
                 is_fee,
@@ -373,16 +393,19 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                 continue;
             };
             if this != last {
-                let at = v.at(2, "carried_over", c.id());
+                let at = v.at(2, AppRow::CarriedOver, c);
                 findings.push(
                     Finding::new(
                         &CARRY_OVER,
-                        Location::table(2).row("carried_over").column(c.id()).at(at),
+                        Location::table(2).row(AppRow::CarriedOver).column(c).at(at),
                         format!(
-                            "表二“二、上年结转政府信息公开申请数量”的“{}”列{}为 {this}，但{prev_year}报告中\
-                             “四、结转下年度继续办理”的该列为 {last}。两者应相等，请核对。",
+                            "{}“{}”的“{}”列{}为 {this}，但{prev_year}报告中\
+                             “{}”的该列为 {last}。两者应相等，请核对。",
+                            schema::table_name(2),
+                            AppRow::CarriedOver.printed(),
                             c.label(),
-                            where_(at)
+                            where_(at),
+                            AppRow::CarriedForward.printed(),
                         ),
                     )
                     .expected(last)
@@ -397,15 +420,15 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
     if let (Some(ActiveDisclosure::V2021(now)), Some(ActiveDisclosure::V2021(before))) =
         (&report.active_disclosure, &previous.active_disclosure)
     {
-        for (id, name, this, last) in [
-            ("regulations", "规章", now.regulations, before.regulations),
+        for (id, this, last) in [
+            ("regulations", now.regulations, before.regulations),
             (
                 "normative_documents",
-                "行政规范性文件",
                 now.normative_documents,
                 before.normative_documents,
             ),
         ] {
+            let name = schema::t1_row_printed(Template::V2021, id);
             let (Some(this), Some(last)) = (this, last) else {
                 continue;
             };
@@ -422,8 +445,9 @@ pub fn check(v: &Validation<'_>, findings: &mut Vec<Finding>) {
                         &IN_FORCE,
                         Location::table(1).row(id).column("in_force").at(at),
                         format!(
-                            "表一“{name}”现行有效件数为 {in_force}{}，按{prev_year}报告的现行有效件数 {last_in_force} \
+                            "{}“{name}”现行有效件数为 {in_force}{}，按{prev_year}报告的现行有效件数 {last_in_force} \
                              加本年制发 {issued}、减本年废止 {repealed}，应为 {expected}。如有清理或划转，请在正文中说明。",
+                            schema::table_name(1),
                             where_(at)
                         ),
                     )
