@@ -681,6 +681,8 @@ struct NumberCell {
     page: u32,
     ink: (usize, usize, usize, usize),
     cell: OcrCell,
+    /// The page pass read nothing in the cell (or only garbled words).
+    unread_by_page: bool,
 }
 
 /// One page read: its words (points) and its number cells.
@@ -810,6 +812,22 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
     for chunk in crops.chunks(80) {
         numbers.extend(read_numbers(page, &g, chunk, &words, timeout)?);
     }
+    // A one-line cell that the page pass left empty and in which no digit was read is
+    // print of another kind: read as Chinese, a short label (a table header's 总计 in a
+    // tall cell) becomes text of the table instead of an empty number.
+    let mut labels = Vec::new();
+    let mut kept = Vec::new();
+    for n in numbers {
+        if n.cell.text.is_empty() && n.unread_by_page {
+            let (text, _) = read_alone(&g, n.ink, &["-l", "chi_sim"], &["7"], timeout)?;
+            if text.chars().any(is_cjk) {
+                labels.push((n.ink, text));
+                continue;
+            }
+        }
+        kept.push(n);
+    }
+    let numbers = kept;
     let mut line_of = std::collections::HashMap::new();
     let mut out_words: Vec<Word> = words
         .iter()
@@ -828,18 +846,18 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
             word
         })
         .collect();
-    for n in &numbers {
-        if n.cell.text.is_empty() {
-            continue;
-        }
-        let (x0, y0, x1, y1) = n.ink;
+    let read = numbers
+        .iter()
+        .filter(|n| !n.cell.text.is_empty())
+        .map(|n| (n.ink, n.cell.text.clone()));
+    for ((x0, y0, x1, y1), text) in read.chain(labels) {
         out_words.push(Word {
             page,
             left: x0 as f64 * k,
             top: y0 as f64 * k,
             width: (x1 - x0) as f64 * k,
             height: (y1 - y0) as f64 * k,
-            text: n.cell.text.clone(),
+            text,
         });
     }
     // Back into points for the grid, and the number cells' boxes with them.
@@ -1034,6 +1052,7 @@ fn read_numbers(
             page,
             ink: (*x0, *y0, *x1, *y1),
             cell,
+            unread_by_page: page_words.is_empty(),
         });
     }
     Ok(out)
@@ -1043,7 +1062,28 @@ fn read_numbers(
 /// one line of digits: the text and Tesseract's least confidence in its words.
 fn read_one(
     g: &Gray,
+    ink: (usize, usize, usize, usize),
+    timeout: Duration,
+) -> Result<(String, f32), RunError> {
+    // As one line; a lone digit that Tesseract drops as a line (it happens to a clear 7)
+    // is then read as one word.
+    read_alone(
+        g,
+        ink,
+        &["-l", "eng", "-c", "tessedit_char_whitelist=0123456789"],
+        &["7", "8"],
+        timeout,
+    )
+}
+
+/// The ink box `(x0, y0, x1, y1)` of `g` alone on white (a margin of its height), read with
+/// `args` in each page segmentation mode of `modes` until one reads something: the text
+/// and Tesseract's least confidence in its words.
+fn read_alone(
+    g: &Gray,
     (x0, y0, x1, y1): (usize, usize, usize, usize),
+    args: &[&str],
+    modes: &[&str],
     timeout: Duration,
 ) -> Result<(String, f32), RunError> {
     let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
@@ -1058,22 +1098,11 @@ fn read_one(
             one.px[(y + pad) * one.w + x + pad] = g.at(x0 + x, y0 + y);
         }
     }
-    // As one line; a lone digit that Tesseract drops as a line (it happens to a clear 7)
-    // is then read as one word.
     let mut got = Vec::new();
-    for psm in ["7", "8"] {
-        got = tesseract(
-            &one,
-            &[
-                "-l",
-                "eng",
-                "--psm",
-                psm,
-                "-c",
-                "tessedit_char_whitelist=0123456789",
-            ],
-            timeout,
-        )?;
+    for psm in modes {
+        let mut all = args.to_vec();
+        all.extend(["--psm", psm]);
+        got = tesseract(&one, &all, timeout)?;
         if !got.is_empty() {
             break;
         }
