@@ -1362,34 +1362,136 @@ pub fn read_image(bytes: &[u8]) -> Result<Extracted, Option<ExtractError>> {
         return Err(None);
     }
     let settings = settings();
-    let decoded = decode_picture(bytes).map_err(|detail| {
-        Some(ExtractError::Corrupt {
-            detail: detail.to_string(),
-        })
-    })?;
-    let rgb = decoded.to_rgb8();
-    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-    if w < 200 || h < 200 || w * h > MAX_PIXELS {
-        return Err(Some(ExtractError::Corrupt {
-            detail: format!("图片尺寸 {w}×{h} 不像一页扫描件"),
-        }));
-    }
-    let gray = gray_of_rgb(w, h, rgb.as_raw());
-    drop(rgb);
-    drop(decoded);
-    // An A4 page: its short side is 8.27 inches.
-    let dpi = w.min(h) as f64 / 8.27;
+    let corrupt = |detail: String| Some(ExtractError::Corrupt { detail });
+    let count = picture_pages(bytes).map_err(corrupt)?;
     let _slot = Slot::take();
-    let page = read_page(1, gray, dpi, settings.page_timeout).map_err(|e| Some(error(e)))?;
-    let pages = vec![page];
+    let mut pages = Vec::new();
+    for page in 1..=count.min(MAX_PAGES) {
+        let rgb = picture_page(bytes, page).map_err(corrupt)?;
+        let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+        if w < 200 || h < 200 || w * h > MAX_PIXELS {
+            return Err(corrupt(format!(
+                "图片第 {page} 页尺寸 {w}×{h} 不像一页扫描件"
+            )));
+        }
+        let gray = gray_of_rgb(w, h, rgb.as_raw());
+        drop(rgb);
+        // An A4 page: its short side is 8.27 inches.
+        let dpi = w.min(h) as f64 / 8.27;
+        pages.push(read_page(page, gray, dpi, settings.page_timeout).map_err(|e| Some(error(e)))?);
+    }
     enough(&pages)?;
     Ok(assemble(Format::Image, pages))
+}
+
+/// Whether `bytes` are a TIFF file: a scanner's or a fax's, often of several pages.
+fn is_tiff(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*")
+}
+
+/// How many pages a picture file holds: every page of a TIFF, one of any other picture.
+fn picture_pages(bytes: &[u8]) -> Result<u32, String> {
+    if !is_tiff(bytes) {
+        return Ok(1);
+    }
+    let mut decoder = tiff_decoder(bytes)?;
+    let mut count = 1;
+    while decoder.more_images() && count < MAX_PAGES {
+        decoder.next_image().map_err(tiff_error)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Page `page` (from 1) of a picture file, in colour.
+fn picture_page(bytes: &[u8], page: u32) -> Result<image::RgbImage, String> {
+    if !is_tiff(bytes) {
+        if page != 1 {
+            return Err(format!("图片只有一页，没有第 {page} 页"));
+        }
+        return decode_picture(bytes)
+            .map(|p| p.to_rgb8())
+            .map_err(str::to_string);
+    }
+    let mut decoder = tiff_decoder(bytes)?;
+    for _ in 1..page {
+        if !decoder.more_images() {
+            return Err(format!("TIFF 图片没有第 {page} 页"));
+        }
+        decoder.next_image().map_err(tiff_error)?;
+    }
+    tiff_rgb(&mut decoder).map_err(|e| format!("TIFF 图片第 {page} 页{e}"))
+}
+
+fn tiff_decoder(bytes: &[u8]) -> Result<tiff::decoder::Decoder<Cursor<&[u8]>>, String> {
+    let mut limits = tiff::decoder::Limits::default();
+    limits.decoding_buffer_size = MAX_PIXELS * 4;
+    tiff::decoder::Decoder::new(Cursor::new(bytes))
+        .map(|d| d.with_limits(limits))
+        .map_err(tiff_error)
+}
+
+fn tiff_error(e: tiff::TiffError) -> String {
+    tracing::warn!("TIFF not read: {e}");
+    "TIFF 图片无法读取，可能不完整或不是真正的图片文件".to_string()
+}
+
+/// The decoder's current page in colour: grey, black-and-white (a fax), grey or colour
+/// with alpha, 8 or 16 bits. Other colour models (palette, CMYK, Lab) are refused by name.
+fn tiff_rgb(
+    decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>,
+) -> Result<image::RgbImage, String> {
+    use tiff::ColorType as C;
+    use tiff::decoder::DecodingResult as D;
+    let unreadable = |e: tiff::TiffError| {
+        tracing::warn!("TIFF page not decoded: {e}");
+        "无法解码，可能不完整".to_string()
+    };
+    let (w, h) = decoder.dimensions().map_err(unreadable)?;
+    if (w as usize).saturating_mul(h as usize) > MAX_PIXELS || w == 0 || h == 0 {
+        return Err(format!("尺寸 {w}×{h} 不像一页扫描件"));
+    }
+    let colour = decoder.colortype().map_err(unreadable)?;
+    let data = decoder.read_image().map_err(unreadable)?;
+    let grey = |g: u8| [g, g, g];
+    let px: Vec<u8> = match (colour, data) {
+        (C::Gray(8), D::U8(v)) => v.into_iter().flat_map(grey).collect(),
+        (C::Gray(16), D::U16(v)) => v.into_iter().flat_map(|g| grey((g >> 8) as u8)).collect(),
+        (C::GrayA(8), D::U8(v)) => v.chunks_exact(2).flat_map(|p| grey(p[0])).collect(),
+        (C::RGB(8), D::U8(v)) => v,
+        (C::RGB(16), D::U16(v)) => v.into_iter().map(|c| (c >> 8) as u8).collect(),
+        (C::RGBA(8), D::U8(v)) => v.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        (C::Gray(1), D::U8(v)) => {
+            // Rows of bits, each row whole bytes; 1 is white (the decoder turns a
+            // WhiteIsZero fax the right way round).
+            let stride = (w as usize).div_ceil(8);
+            let mut px = Vec::with_capacity(w as usize * h as usize * 3);
+            for y in 0..h as usize {
+                for x in 0..w as usize {
+                    let bit = v
+                        .get(y * stride + x / 8)
+                        .map_or(1, |b| (b >> (7 - x % 8)) & 1);
+                    px.extend(grey(if bit == 1 { 255 } else { 0 }));
+                }
+            }
+            px
+        }
+        (colour, _) => {
+            return Err(format!(
+                "的颜色格式（{colour:?}）无法读取，请扫描为灰度或彩色"
+            ));
+        }
+    };
+    image::RgbImage::from_raw(w, h, px).ok_or_else(|| "的像素数与尺寸不符".to_string())
 }
 
 /// How many pages the console shows of a scan beside its reading (issue 25): a PDF's
 /// pages (at most [`MAX_PAGES`], the pages read), or 1 for a picture; 0 when the file does
 /// not open.
 pub fn page_count(bytes: &[u8]) -> u32 {
+    if is_tiff(bytes) {
+        return picture_pages(bytes).unwrap_or(0);
+    }
     if !bytes.starts_with(b"%PDF") {
         return u32::from(image::guess_format(bytes).is_ok());
     }
@@ -1432,10 +1534,9 @@ pub fn page_png(bytes: &[u8], page: u32) -> Result<Vec<u8>, String> {
             }
         };
     }
-    if page != 1 {
-        return Err(format!("图片只有一页，没有第 {page} 页。"));
-    }
-    let picture = decode_picture(bytes).map_err(|detail| format!("{detail}。"))?;
+    let picture = image::DynamicImage::ImageRgb8(
+        picture_page(bytes, page).map_err(|detail| format!("{detail}。"))?,
+    );
     let picture = if picture.width() > SHOWN_WIDTH {
         let h = (u64::from(picture.height()) * u64::from(SHOWN_WIDTH)
             / u64::from(picture.width().max(1))) as u32;
@@ -1536,6 +1637,59 @@ mod tests {
         }
         let red = gray_of_rgb(2, 1, &[220, 30, 30, 10, 10, 10]);
         assert!(red.px[0] > 200 && red.px[1] < 20);
+    }
+
+    /// A TIFF of `pages`, each `w`×`h`: grey pages whose shade is the page's number, the
+    /// last one in colour.
+    fn tiff_of(pages: u8, w: u32, h: u32) -> Vec<u8> {
+        use tiff::encoder::{TiffEncoder, colortype};
+        let mut out = Cursor::new(Vec::new());
+        let mut encoder = TiffEncoder::new(&mut out).expect("encoder");
+        for n in 1..=pages {
+            let shade = n * 10;
+            if n == pages {
+                let rgb = vec![shade; (w * h * 3) as usize];
+                encoder
+                    .write_image::<colortype::RGB8>(w, h, &rgb)
+                    .expect("page");
+            } else {
+                let grey = vec![shade; (w * h) as usize];
+                encoder
+                    .write_image::<colortype::Gray8>(w, h, &grey)
+                    .expect("page");
+            }
+        }
+        out.into_inner()
+    }
+
+    /// A scanner's multi-page TIFF: every page is counted, each is decoded on its own (the
+    /// image crate alone sees only the first), the console shows each, and a page past the
+    /// last is a plain answer.
+    #[test]
+    fn every_page_of_a_multi_page_tiff_is_a_page() {
+        let tiff = tiff_of(3, 40, 30);
+        assert!(is_tiff(&tiff));
+        assert_eq!(page_count(&tiff), 3);
+        for page in 1..=3u32 {
+            let rgb = picture_page(&tiff, page).expect("page");
+            assert_eq!((rgb.width(), rgb.height()), (40, 30));
+            assert_eq!(rgb.get_pixel(5, 5).0, [page as u8 * 10; 3], "page {page}");
+            assert!(page_png(&tiff, page).expect("png").starts_with(b"\x89PNG"));
+        }
+        let past = picture_page(&tiff, 4).expect_err("no page 4");
+        assert!(past.contains("没有第 4 页"), "{past}");
+        assert!(page_png(&tiff, 4).is_err());
+        // Cut short: an answer, not a panic.
+        let cut = &tiff[..tiff.len() / 2];
+        assert!(picture_page(cut, 3).is_err());
+        // One picture of another kind has one page.
+        let png = page_png(&tiff, 1).expect("png");
+        assert_eq!(page_count(&png), 1);
+        assert!(
+            picture_page(&png, 2)
+                .expect_err("one page")
+                .contains("只有一页")
+        );
     }
 
     #[test]
