@@ -578,9 +578,8 @@ fn a_multi_page_tiff_is_read_page_by_page() {
     tally(&mut t, "report.tif", &report, &r);
     eprintln!("report.tif ({} pages): {t:?}", pages.len());
     assert!(t.wrong_unmarked.is_empty(), "{:#?}", t.wrong_unmarked);
-    // Known short of 99 % (seed 25: 189 of 198): the row 1.属于国家秘密 is broken across
-    // the end of page 1 (LibreOffice lets a row split); on the scan the part on page 2, its
-    // seven number cells empty, is joined to it as seven more (blank) values, so the row
-    // has fourteen and is not placed: reported as 读取存疑, not guessed.
-    assert!(t.exact * 100 >= t.values * 95, "{t:?}: {:#?}", r.findings);
+    // With seed 25 the row 1.属于国家秘密 is broken across the end of page 1 (LibreOffice
+    // lets a row split), the rest of its label lost with the cut: the part on page 2, its
+    // number cells empty, is not taken for seven more values of the row.
+    assert!(t.exact * 100 >= t.values * 99, "{t:?}: {:#?}", r.findings);
 }

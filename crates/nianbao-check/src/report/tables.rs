@@ -141,6 +141,23 @@ fn regions(tokens: &[Token], range: (usize, usize)) -> Vec<Region> {
                     values.push(i);
                 }
                 Some(_) if t.kind.is_text() => break,
+                // A row of empty cells only, without a label: the rest of a row that a page
+                // break cut (its label's last characters lost with the cut, as on a scan),
+                // not more values of this one.
+                Some(_)
+                    if t.kind == Kind::Blank
+                        && tokens[i..end]
+                            .iter()
+                            .take_while(|u| u.row == t.row && u.block == t.block)
+                            .all(|u| u.kind == Kind::Blank) =>
+                {
+                    while i + 1 < end
+                        && tokens[i + 1].row == t.row
+                        && tokens[i + 1].block == t.block
+                    {
+                        i += 1;
+                    }
+                }
                 // Cells of another row without a label of their own.
                 Some(_) => values.push(i),
                 None if t.kind.is_text() => break,

@@ -74,15 +74,20 @@ fn text(edit: impl Fn(&mut Vec<String>)) -> Vec<String> {
     lines
 }
 
-fn parse_lines(lines: &[String]) -> Parsed {
-    let blocks = lines
+/// `lines` as text blocks, the first being line `first` (from 0) of the file.
+fn line_blocks(lines: &[String], first: usize) -> Vec<Block> {
+    lines
         .iter()
         .enumerate()
         .map(|(i, l)| Block::Text {
             text: l.clone(),
-            at: SourceRef::Line(i as u32 + 1),
+            at: SourceRef::Line((first + i) as u32 + 1),
         })
-        .collect();
+        .collect()
+}
+
+fn parse_lines(lines: &[String]) -> Parsed {
+    let blocks = line_blocks(lines, 0);
     crate::report::parse(&Extracted {
         format: Format::Txt,
         encoding: Some("UTF-8"),
@@ -1146,4 +1151,77 @@ fn a_doubt_blames_the_reading_only_for_the_relations_it_is_part_of() {
         "the balance through the doubtful cell is the reader's doubt: {all:#?}"
     );
     assert!(!all.iter().any(|f| f.rule == "sum.t2_balance"), "{all:#?}");
+}
+
+/// Table 2 as one drawn table of a scan, 1.属于国家秘密 misread as `1.属于公国家秘`, and
+/// optionally a row of empty cells after it: what a row cut by a page break leaves on the
+/// next page when the rest of its label is lost with the cut.
+fn scanned_grid(cut_row: bool) -> Parsed {
+    let lines = text(|l| {
+        for line in l.iter_mut() {
+            *line = line.replace("1.属于国家秘密", "1.属于公国家秘");
+        }
+    });
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("三、收到和处理"))
+        .expect("heading")
+        + 1;
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("四、政府信息公开行政复议"))
+        .expect("heading");
+    let mut blocks = line_blocks(&lines[..start], 0);
+    let cell = |text: &str, row: usize, col: usize| crate::extract::Cell {
+        text: text.to_string(),
+        at: SourceRef::PdfCell {
+            page: 1,
+            table: 1,
+            row: row as u32 + 1,
+            col: col as u32 + 1,
+        },
+    };
+    let mut rows: Vec<Vec<crate::extract::Cell>> = Vec::new();
+    for line in &lines[start..end] {
+        let r = rows.len();
+        rows.push(
+            line.split('\t')
+                .enumerate()
+                .map(|(c, t)| cell(t, r, c))
+                .collect(),
+        );
+        if cut_row && line.contains("1.属于公国家秘") {
+            let r = rows.len();
+            rows.push((0..9).map(|c| cell("", r, c)).collect());
+        }
+    }
+    blocks.push(Block::Table { rows });
+    blocks.extend(line_blocks(&lines[end..], end));
+    crate::report::parse(&Extracted {
+        format: Format::Pdf,
+        encoding: None,
+        blocks,
+        ocr: Some(crate::extract::OcrReading {
+            pages: 1,
+            cells: Default::default(),
+        }),
+    })
+}
+
+/// A row of empty cells without a label after a row of a drawn table is the rest of that
+/// row cut by a page break, not more of its values: the misread row is still placed
+/// between its neighbours (before, its seven values and seven blanks made fourteen, and the
+/// row was not read).
+#[test]
+fn an_empty_unlabelled_row_after_a_row_is_not_more_of_its_values() {
+    let whole = scanned_grid(false);
+    let cut = scanned_grid(true);
+    let secret = |p: &Parsed| {
+        p.report
+            .applications
+            .as_ref()
+            .and_then(|a| a.get(AppRow::WithheldStateSecret).map(|v| v.to_vec()))
+    };
+    assert!(secret(&whole).is_some(), "{:#?}", whole.findings);
+    assert_eq!(secret(&cut), secret(&whole), "{:#?}", cut.findings);
 }
