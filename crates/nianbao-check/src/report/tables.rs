@@ -141,11 +141,13 @@ fn regions(tokens: &[Token], range: (usize, usize)) -> Vec<Region> {
                     values.push(i);
                 }
                 Some(_) if t.kind.is_text() => break,
-                // A row of empty cells only, without a label: the rest of a row that a page
-                // break cut (its label's last characters lost with the cut, as on a scan),
-                // not more values of this one.
+                // A row of empty cells only, without a label, starting after this row's own
+                // values: the rest of a row that a page break cut (its label's last characters lost
+                // with the cut, as on a scan), not more values of this one. (After a label
+                // without values, e.g. table 3's header, the next row is its values.)
                 Some(_)
                     if t.kind == Kind::Blank
+                        && values.last().is_some_and(|&v| tokens[v].row != t.row)
                         && tokens[i..end]
                             .iter()
                             .take_while(|u| u.row == t.row && u.block == t.block)
