@@ -91,6 +91,19 @@ fn t1_issued_named(row: &str) -> String {
     )
 }
 
+/// A phrase stating the 总计 of table 2's row `$row`, found there and named by the schema.
+macro_rules! app_total_phrase {
+    ($pattern:expr, $what:expr, $row:expr) => {
+        Phrase {
+            pattern: $pattern,
+            what: $what,
+            table_place: || schema::app_total_named($row),
+            value: |r, _| app_total(r, $row),
+            location: || Location::table(2).row($row).column(AppColumn::Total),
+        }
+    };
+}
+
 static PHRASES: &[Phrase] = &[
     Phrase {
         pattern: r"(?:收到|受理|新收)(?:各类|群众|公民、法人或者其他组织|公民、法人和其他组织)?的?(?:政府信息公开|信息公开|依申请公开)申请(?:共计|共|合计)?(\d+)(?:件|个|条)",
@@ -110,61 +123,27 @@ static PHRASES: &[Phrase] = &[
                 .column(AppColumn::Total)
         },
     },
-    Phrase {
-        pattern: r"上年度?结转(?:的)?(?:政府信息公开)?(?:申请)?(\d+)件",
-        what: "上年结转申请",
-        table_place: || schema::app_total_named(AppRow::CarriedOver),
-        value: |r, _| app_total(r, AppRow::CarriedOver),
-        location: || {
-            Location::table(2)
-                .row(AppRow::CarriedOver)
-                .column(AppColumn::Total)
-        },
-    },
-    Phrase {
-        pattern: r"(\d+)件(?:申请)?(?:结转|顺延)(?:到|至)?下一?年度",
-        what: "结转下年度的申请",
-        table_place: || schema::app_total_named(AppRow::CarriedForward),
-        value: |r, _| app_total(r, AppRow::CarriedForward),
-        location: || {
-            Location::table(2)
-                .row(AppRow::CarriedForward)
-                .column(AppColumn::Total)
-        },
-    },
-    Phrase {
-        pattern: r"(?:结转下年度|顺延(?:到|至)下一?年度)(?:继续办理|办理|答复)?(?:的)?(?:申请)?(\d+)件",
-        what: "结转下年度的申请",
-        table_place: || schema::app_total_named(AppRow::CarriedForward),
-        value: |r, _| app_total(r, AppRow::CarriedForward),
-        location: || {
-            Location::table(2)
-                .row(AppRow::CarriedForward)
-                .column(AppColumn::Total)
-        },
-    },
-    Phrase {
-        pattern: r"(?:办结|答复|处理)(?:政府信息公开)?申请(?:数量)?(?:总计|共计|合计|共)?为?(\d+)件?",
-        what: "办结（答复）的申请",
-        table_place: || schema::app_total_named(AppRow::TotalHandled),
-        value: |r, _| app_total(r, AppRow::TotalHandled),
-        location: || {
-            Location::table(2)
-                .row(AppRow::TotalHandled)
-                .column(AppColumn::Total)
-        },
-    },
-    Phrase {
-        pattern: r"答复(\d+)件",
-        what: "答复的申请",
-        table_place: || schema::app_total_named(AppRow::TotalHandled),
-        value: |r, _| app_total(r, AppRow::TotalHandled),
-        location: || {
-            Location::table(2)
-                .row(AppRow::TotalHandled)
-                .column(AppColumn::Total)
-        },
-    },
+    app_total_phrase!(
+        r"上年度?结转(?:的)?(?:政府信息公开)?(?:申请)?(\d+)件",
+        "上年结转申请",
+        AppRow::CarriedOver
+    ),
+    app_total_phrase!(
+        r"(\d+)件(?:申请)?(?:结转|顺延)(?:到|至)?下一?年度",
+        "结转下年度的申请",
+        AppRow::CarriedForward
+    ),
+    app_total_phrase!(
+        r"(?:结转下年度|顺延(?:到|至)下一?年度)(?:继续办理|办理|答复)?(?:的)?(?:申请)?(\d+)件",
+        "结转下年度的申请",
+        AppRow::CarriedForward
+    ),
+    app_total_phrase!(
+        r"(?:办结|答复|处理)(?:政府信息公开)?申请(?:数量)?(?:总计|共计|合计|共)?为?(\d+)件?",
+        "办结（答复）的申请",
+        AppRow::TotalHandled
+    ),
+    app_total_phrase!(r"答复(\d+)件", "答复的申请", AppRow::TotalHandled),
     Phrase {
         pattern: r"行政复议(?:案件)?(?:共计|共)?(\d+)(?:件|起|条)",
         what: "行政复议",
