@@ -504,8 +504,11 @@ fn a_photographed_page_and_a_png_page_are_read_as_scans() {
             "{name}: {:#?}",
             t.wrong_unmarked
         );
-        // The page holds the start of the tables (31 values of them in the photo).
-        assert!(t.exact >= 25, "{name}: {t:?}: {:#?}", r.findings);
+        // The page holds the start of the tables: 52 values, all exact from the PNG; the
+        // photo gives 44 (34 before its blurred, shaded rulings were looked for again with a
+        // lighter threshold). The rest are rows not read, never a guess.
+        let least = if name.ends_with(".png") { 52 } else { 40 };
+        assert!(t.exact >= least, "{name}: {t:?}: {:#?}", r.findings);
     }
 }
 

@@ -376,6 +376,10 @@ const GARBLED: f32 = 30.0;
 /// Darker than this (after [`flatten`]) is ink.
 const INK: u8 = 150;
 
+/// Darker than this may be a ruling's pixel: a thin line blurred and shaded in a photo stays
+/// lighter than print (see [`rulings`]).
+const RULING_INK: u8 = 185;
+
 /// The skew of the page in degrees: the angle whose projection of the ink is sharpest.
 fn skew(g: &Gray) -> f64 {
     let step = ((g.w * g.h / 2_000_000) as f64).sqrt().max(1.0) as usize * 2;
@@ -573,15 +577,38 @@ fn bands(mask: &[bool], w: usize, h: usize, min_run: usize, max_thick: usize) ->
 fn rulings(g: &Gray, dpi: f64) -> (Vec<Band>, Vec<Band>) {
     let min_run = (dpi * 0.33) as usize;
     let max_thick = ((dpi * 0.035) as usize).max(3);
-    let mask: Vec<bool> = g.px.iter().map(|&p| p < INK).collect();
-    let h = bands(&mask, g.w, g.h, min_run, max_thick);
-    let mut t = vec![false; g.w * g.h];
-    for y in 0..g.h {
-        for x in 0..g.w {
-            t[x * g.h + y] = mask[y * g.w + x];
+    let pass = |ink: u8| {
+        let mask: Vec<bool> = g.px.iter().map(|&p| p < ink).collect();
+        let h = bands(&mask, g.w, g.h, min_run, max_thick);
+        let mut t = vec![false; g.w * g.h];
+        for y in 0..g.h {
+            for x in 0..g.w {
+                t[x * g.h + y] = mask[y * g.w + x];
+            }
+        }
+        (h, bands(&t, g.h, g.w, min_run, max_thick))
+    };
+    let (mut h, mut v) = pass(INK);
+    // A second look with a lighter threshold finds what a photo's blur and shade left
+    // lighter than print: a ruling where the first found none, and the rest of one it
+    // found only in pieces (each piece is drawn out to the lighter ruling's length).
+    let (h2, v2) = pass(RULING_INK);
+    for (found, more) in [(&mut h, h2), (&mut v, v2)] {
+        let near = |a: &Band, b: &Band| {
+            a.a0 <= b.a1 + max_thick && b.a0 <= a.a1 + max_thick && a.from <= b.to && b.from <= a.to
+        };
+        for b in more {
+            let mut seen = false;
+            for a in found.iter_mut().filter(|a| near(a, &b)) {
+                a.from = a.from.min(b.from);
+                a.to = a.to.max(b.to);
+                seen = true;
+            }
+            if !seen {
+                found.push(b);
+            }
         }
     }
-    let v = bands(&t, g.h, g.w, min_run, max_thick);
     (h, v)
 }
 
