@@ -278,8 +278,8 @@ impl<const MS: u64> Span<MS> {
     }
 
     /// At least one unit: for the waits a zero would turn into a busy loop.
-    pub const fn at_least_one(self) -> Duration {
-        Span::<MS>(if self.0 == 0 { 1 } else { self.0 }).get()
+    pub fn at_least_one(self) -> Duration {
+        Duration::from_millis(self.0.max(1).saturating_mul(MS))
     }
 }
 
