@@ -358,13 +358,9 @@ fn generated_scans_are_read_exactly_or_marked_doubtful() {
             one.wrong_marked,
             one.wrong_unmarked.len()
         );
-        if i == 0 {
-            // 300 dpi, turned 0.6°, speckled, blurred, a red seal, JPEG 75: the usual scan.
-            assert!(one.exact * 100 >= one.values * 99, "scan0: {one:?}");
-        }
-        // 150 dpi with specks, and 300 dpi shaded to grey at one side, are read nearly as
-        // well (issue 25: 99 % over all the scans, below).
-        assert!(one.exact * 100 >= one.values * 98, "scan{i}: {one:?}");
+        // Each scan (the usual one: 300 dpi, turned 0.6°, speckled, blurred, a red seal,
+        // JPEG 75; 150 dpi with specks; 300 dpi shaded to grey at one side) at 99 %.
+        assert!(one.exact * 100 >= one.values * 99, "scan{i}: {one:?}");
         tally(&mut t, &format!("scan{i}"), truth, &r);
     }
     eprintln!(
@@ -504,10 +500,13 @@ fn a_photographed_page_and_a_png_page_are_read_as_scans() {
             "{name}: {:#?}",
             t.wrong_unmarked
         );
-        // The page holds the start of the tables: 52 values, all exact from the PNG; the
-        // photo gives 44 (34 before its blurred, shaded rulings were looked for again with a
-        // lighter threshold). The rest are rows not read, never a guess.
-        let least = if name.ends_with(".png") { 52 } else { 40 };
+        // The page holds the start of the tables: 52 values, all exact from the PNG and
+        // from the photo (44 before the label （一）予以公开, read by the page pass at
+        // confidence 0 to 78, was read again alone as Chinese and the 21 that Tesseract
+        // reads as 2 by the shapes of the report's own digits; 34 before its blurred,
+        // shaded rulings were looked for again with a lighter threshold). One value may
+        // be missed in the photo (98 %), never guessed.
+        let least = if name.ends_with(".png") { 52 } else { 51 };
         assert!(t.exact >= least, "{name}: {t:?}: {:#?}", r.findings);
     }
 }
@@ -533,7 +532,11 @@ fn a_real_report_scanned_at_200_dpi_is_read_as_its_text_pdf() {
         .map(|img| (img.width(), img.height(), jpeg(img, 75)))
         .collect();
     assert_eq!(pages.len(), 6);
-    let r = check_filed(&image_pdf(&pages), "huaian-scan.pdf", 2024);
+    let scan = image_pdf(&pages);
+    if let Ok(keep) = std::env::var("NIANBAO_SCAN_KEEP") {
+        std::fs::write(Path::new(&keep).join("huaian-scan.pdf"), &scan).expect("keep");
+    }
+    let r = check_filed(&scan, "huaian-scan.pdf", 2024);
     assert!(r.findings.iter().any(|f| f.rule == "file.ocr"));
     let mut t = Tally::default();
     tally(&mut t, "huaian-scan", &truth, &r);
@@ -573,6 +576,14 @@ fn a_multi_page_tiff_is_read_page_by_page() {
         }
     }
     let bytes = tiff.into_inner();
+    if let Ok(keep) = std::env::var("NIANBAO_SCAN_KEEP") {
+        std::fs::write(Path::new(&keep).join("report.tif"), &bytes).expect("keep");
+        std::fs::write(
+            Path::new(&keep).join("report.tif.pdf"),
+            std::fs::read(&pdf).expect("pdf"),
+        )
+        .expect("keep");
+    }
     let r = check_filed(&bytes, "report.tif", report.year.unwrap_or(2023));
     assert_eq!(
         r.ocr.as_ref().map(|o| o.pages),
@@ -586,7 +597,7 @@ fn a_multi_page_tiff_is_read_page_by_page() {
     assert!(t.wrong_unmarked.is_empty(), "{:#?}", t.wrong_unmarked);
     // With seed 25 the row 1.属于国家秘密 is broken across the end of page 1 (LibreOffice
     // lets a row split), the rest of its label lost with the cut: the part on page 2, its
-    // number cells empty, is not taken for seven more values of the row (196 of 198 exact;
-    // 98 % for each scan, as above, 99 % over them all).
-    assert!(t.exact * 100 >= t.values * 98, "{t:?}: {:#?}", r.findings);
+    // number cells empty, is not taken for seven more values of the row. The 增减 column
+    // of table 1 holds -23 and -3: the minus sign is kept (198 of 198 exact).
+    assert!(t.exact * 100 >= t.values * 99, "{t:?}: {:#?}", r.findings);
 }

@@ -43,6 +43,8 @@ use super::pdf_grid::{self, Segment};
 use super::subprocess::{self, Limits, RunError};
 use super::{Block, ExtractError, Extracted, Format, SourceRef};
 
+mod glyphs;
+
 /// Strip confidence (Tesseract's 0–100) below which a number is doubtful.
 pub const MIN_CONFIDENCE: f32 = 70.0;
 /// Strip confidence from which a disagreeing digits-only reading makes a cell doubtful.
@@ -373,6 +375,9 @@ fn flatten(g: &Gray, dpi: f64) -> Gray {
 /// label nor gives a number cell its value (the digits-only strip then reads it, doubtful).
 const GARBLED: f32 = 30.0;
 
+/// A cell read with this confidence, and not doubtful, teaches the report's digit shapes.
+const SHAPE_SURE: f32 = 90.0;
+
 /// Darker than this (after [`flatten`]) is ink.
 const INK: u8 = 150;
 
@@ -676,6 +681,68 @@ fn parse_tesseract_tsv(tsv: &str) -> Vec<OcrWord> {
     words
 }
 
+/// The words without the phantom lines: Tesseract sometimes reads a bold heading's ink
+/// twice, as a line of its own over the heading (`1 一 AN MA` over
+/// 三、收到和处理政府信息公开申请情况, `\ \ 症 性` over 五、存在的主要问题及改进情况), and such
+/// a line's `1` or `\` then stood as one more value of the table row above. A line outside
+/// every table (`outside` says which words are) is a phantom when another line covers at
+/// least half of its height and all its width, read with at least 20 more mean confidence.
+fn drop_phantoms(words: Vec<OcrWord>, outside: impl Fn(&OcrWord) -> bool) -> Vec<OcrWord> {
+    /// One Tesseract line: the box of its words, their confidence summed and counted, and
+    /// whether all of them lie outside the tables.
+    struct LineBox {
+        left: f64,
+        top: f64,
+        right: f64,
+        bottom: f64,
+        conf: f32,
+        words: usize,
+        outside: bool,
+    }
+    let mut lines: BTreeMap<(u32, u32, u32), LineBox> = BTreeMap::new();
+    for w in &words {
+        let l = lines.entry(w.line).or_insert(LineBox {
+            left: f64::MAX,
+            top: f64::MAX,
+            right: f64::MIN,
+            bottom: f64::MIN,
+            conf: 0.0,
+            words: 0,
+            outside: true,
+        });
+        l.left = l.left.min(w.left);
+        l.top = l.top.min(w.top);
+        l.right = l.right.max(w.left + w.width);
+        l.bottom = l.bottom.max(w.top + w.height);
+        l.conf += w.conf;
+        l.words += 1;
+        l.outside &= outside(w);
+    }
+    let mean = |l: &LineBox| l.conf / l.words as f32;
+    let phantom: Vec<(u32, u32, u32)> = lines
+        .iter()
+        .filter(|(key, l)| {
+            l.outside
+                && lines.iter().any(|(other, m)| {
+                    let common = l.bottom.min(m.bottom) - l.top.max(m.top);
+                    other != *key
+                        && common * 2.0 >= l.bottom - l.top
+                        && m.left <= l.left + 1.0
+                        && m.right + 1.0 >= l.right
+                        && mean(m) >= mean(l) + 20.0
+                })
+        })
+        .map(|(key, _)| *key)
+        .collect();
+    if !phantom.is_empty() {
+        tracing::debug!(lines = phantom.len(), "phantom OCR lines dropped");
+    }
+    words
+        .into_iter()
+        .filter(|w| !phantom.contains(&w.line))
+        .collect()
+}
+
 fn tesseract(image: &Gray, args: &[&str], timeout: Duration) -> Result<Vec<OcrWord>, RunError> {
     let mut all: Vec<&std::ffi::OsStr> = vec!["stdin".as_ref(), "stdout".as_ref()];
     all.extend(args.iter().map(std::ffi::OsStr::new));
@@ -710,6 +777,12 @@ struct NumberCell {
     cell: OcrCell,
     /// The page pass read nothing in the cell (or only garbled words).
     unread_by_page: bool,
+    /// The page pass read no digit in the cell (nothing, or only other characters).
+    no_digit_by_page: bool,
+    /// The cell's ink as glyphs, to be read by their shapes (see `glyphs`).
+    glyphs: Option<Vec<glyphs::Glyph>>,
+    /// The ink box in points as a word's: left, top, width, height.
+    word: [f64; 4],
 }
 
 /// One page read: its words (points) and its number cells.
@@ -766,8 +839,25 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
         }
     }
     despeckle(&mut g, dpi);
-    let words = tesseract(&g, &["-l", "chi_sim", "--psm", "6"], timeout)?;
     let grids = pdf_grid::grids(&segments);
+    let outside = |w: &OcrWord| {
+        let (cx, cy) = ((w.left + w.width / 2.0) * k, (w.top + w.height / 2.0) * k);
+        !grids.iter().any(|grid| {
+            let (Some(x0), Some(x1), Some(y0), Some(y1)) = (
+                grid.xs.first(),
+                grid.xs.last(),
+                grid.ys.first(),
+                grid.ys.last(),
+            ) else {
+                return false;
+            };
+            cx >= *x0 && cx <= *x1 && cy >= *y0 && cy <= *y1
+        })
+    };
+    let words = drop_phantoms(
+        tesseract(&g, &["-l", "chi_sim", "--psm", "6"], timeout)?,
+        outside,
+    );
     // Number cells: ink and no Chinese in the page pass.
     let mut crops: Vec<Crop> = Vec::new();
     let mut taken = vec![false; words.len()];
@@ -839,22 +929,31 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
     for chunk in crops.chunks(80) {
         numbers.extend(read_numbers(page, &g, chunk, &words, timeout)?);
     }
-    // A one-line cell that the page pass left empty and in which no digit was read is
-    // print of another kind: read as Chinese, a short label (a table header's 总计 in a
-    // tall cell) becomes text of the table instead of an empty number.
+    // A one-line cell in which no digit was read is print of another kind: read as
+    // Chinese, a short label becomes text of the table instead of an empty number. So a
+    // table header's 总计 in a tall cell, which the page pass left empty, and a row's
+    // （一）予以公开 in a photo, of which the page pass kept one character (the rest it read
+    // at confidence 0 to 22): then two Chinese characters are asked of the lone reading.
     let mut labels = Vec::new();
     let mut kept = Vec::new();
     for n in numbers {
-        if n.cell.text.is_empty() && n.unread_by_page {
+        if n.cell.text.is_empty() && n.no_digit_by_page {
             let (text, _) = read_alone(&g, n.ink, &["-l", "chi_sim"], &["7"], timeout)?;
-            if text.chars().any(is_cjk) {
+            let least = if n.unread_by_page { 1 } else { 2 };
+            if text.chars().filter(|&c| is_cjk(c)).count() >= least {
                 labels.push((n.ink, text));
                 continue;
             }
         }
         kept.push(n);
     }
-    let numbers = kept;
+    let numbers: Vec<NumberCell> = kept
+        .into_iter()
+        .map(|mut n| {
+            n.glyphs = glyphs::glyphs(&g, n.ink);
+            n
+        })
+        .collect();
     let mut line_of = std::collections::HashMap::new();
     let mut out_words: Vec<Word> = words
         .iter()
@@ -873,11 +972,9 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
             word
         })
         .collect();
-    let read = numbers
-        .iter()
-        .filter(|n| !n.cell.text.is_empty())
-        .map(|n| (n.ink, n.cell.text.clone()));
-    for ((x0, y0, x1, y1), text) in read.chain(labels) {
+    // The number cells' words are added once every page is read (`assemble`): their
+    // glyphs may still be read against digits learnt on later pages.
+    for ((x0, y0, x1, y1), text) in labels {
         out_words.push(Word {
             page,
             left: x0 as f64 * k,
@@ -892,6 +989,12 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
         .into_iter()
         .map(|mut n| {
             let (x0, y0, x1, y1) = n.ink;
+            n.word = [
+                x0 as f64 * k,
+                y0 as f64 * k,
+                (x1 - x0) as f64 * k,
+                (y1 - y0) as f64 * k,
+            ];
             n.ink = (
                 (x0 as f64 * k) as usize,
                 (y0 as f64 * k) as usize,
@@ -1006,6 +1109,15 @@ fn read_numbers(
             .collect::<String>()
             .trim_matches('.')
             .to_string();
+        // A minus sign straight before the digits (a 增/减 column of the 2019 template) is
+        // the page pass's alone: the other readings are of digits only, so they are
+        // compared without it and it is put back on whatever is shown.
+        let negative = page_raw
+            .chars()
+            .take_while(|c| !c.is_ascii_digit())
+            .last()
+            .is_some_and(|c| matches!(c, '-' | '－' | '−' | '–' | '—'))
+            && !page_text.is_empty();
         let text = text.trim_matches('.').to_string();
         let page_conf = page_words
             .iter()
@@ -1016,8 +1128,9 @@ fn read_numbers(
         // strip, or two readings that disagree), the cell is read a third time on its own:
         // the strip loses lone digits (a 0 between wide gaps), the page pass garbles a
         // line of numbers far apart.
-        let page_unsure =
-            page_conf < MIN_CONFIDENCE || page_raw.chars().count() != page_text.chars().count();
+        let no_digit_by_page = page_text.is_empty();
+        let page_unsure = page_conf < MIN_CONFIDENCE
+            || page_raw.chars().count() != page_text.chars().count() + usize::from(negative);
         let open = if page_text.is_empty() {
             text.is_empty() || confidence < MIN_CONFIDENCE
         } else {
@@ -1032,7 +1145,7 @@ fn read_numbers(
         // is the second opinion. Unsure: a weak page reading, anything but digits in it, no
         // page reading at all (then the strip's or the lone reading is taken), or a sure
         // strip that disagrees (then the lone reading decides which is shown first).
-        let cell = if page_text.is_empty() {
+        let mut cell = if page_text.is_empty() {
             let (text, confidence) = match third {
                 Some((one, c))
                     if !one.is_empty() && (text.is_empty() || one == text || c > confidence) =>
@@ -1050,10 +1163,26 @@ fn read_numbers(
         } else {
             let disagree = !text.is_empty() && text != page_text;
             // The lone reading sides with the strip, or (no strip reading, an unsure page
-            // reading) is sure of other digits: it is shown first, the page's second.
+            // reading) is sure of other digits, or surer than the page of them (a 0 read
+            // `6)` at 46 by the page and 0 at 52 alone): it is shown first, the page's second.
             let other = match third {
-                Some((one, c)) if !one.is_empty() && one != page_text && c >= STRIP_SURE => {
+                Some((one, c))
+                    if !one.is_empty()
+                        && one != page_text
+                        && (c >= STRIP_SURE
+                            || (text.is_empty() && page_unsure && c > page_conf)) =>
+                {
                     (one == text || text.is_empty()).then_some((one, c))
+                }
+                // Or a page reading barely above garbled against a sure strip (906171.6 at
+                // 30 against 96171.6 at 92), the lone reading not on the page's side.
+                Some((one, _))
+                    if disagree
+                        && page_conf < STRIP_SURE
+                        && confidence >= STRIP_SURE + 20.0
+                        && one != page_text =>
+                {
+                    Some((text.clone(), confidence))
                 }
                 _ => None,
             };
@@ -1075,11 +1204,21 @@ fn read_numbers(
                 }
             }
         };
+        if negative {
+            for t in std::iter::once(&mut cell.text).chain(cell.alternative.as_mut()) {
+                if !t.is_empty() {
+                    t.insert(0, '-');
+                }
+            }
+        }
         out.push(NumberCell {
             page,
             ink: (*x0, *y0, *x1, *y1),
             cell,
             unread_by_page: page_words.is_empty(),
+            no_digit_by_page,
+            glyphs: None,
+            word: [0.0; 4],
         });
     }
     Ok(out)
@@ -1176,6 +1315,38 @@ fn enough(pages: &[PageRead]) -> Result<(), Option<ExtractError>> {
     Ok(())
 }
 
+/// Every number cell is read once more glyph by glyph, against the digits of the report's
+/// sure cells (see `glyphs`), a reading of its own beside the page pass and the strip.
+/// - Where the page pass read no digit (Tesseract reads a lone digit badly), what the
+///   shapes say is shown first, the others' second.
+/// - Where the shapes say other digits than are shown, the cell is doubtful: a 0 the page
+///   pass read as 5 at confidence 83, the strip unsure of its 0. When the shapes side with
+///   the second reading, that one is shown first.
+fn read_by_shapes(numbers: &mut [NumberCell]) {
+    let mut shapes = glyphs::Shapes::default();
+    for n in numbers.iter() {
+        if !n.cell.doubtful
+            && n.cell.confidence >= SHAPE_SURE
+            && let Some(found) = &n.glyphs
+        {
+            shapes.learn(found, &n.cell.text);
+        }
+    }
+    for n in numbers.iter_mut() {
+        let Some(text) = n.glyphs.as_deref().and_then(|found| shapes.read(found)) else {
+            continue;
+        };
+        if text == n.cell.text {
+            continue;
+        }
+        n.cell.doubtful = true;
+        if n.no_digit_by_page || n.cell.alternative.as_ref() == Some(&text) {
+            let other = std::mem::replace(&mut n.cell.text, text);
+            n.cell.alternative = (!other.is_empty()).then_some(other);
+        }
+    }
+}
+
 /// Puts the pages' reads together: grids and cells as for a PDF with borders.
 fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
     let n = u32::try_from(pages.len()).unwrap_or(u32::MAX);
@@ -1188,6 +1359,18 @@ fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
         segments.extend(p.segments);
         words.extend(p.words);
         numbers.extend(p.numbers);
+    }
+    read_by_shapes(&mut numbers);
+    for n in numbers.iter().filter(|n| !n.cell.text.is_empty()) {
+        let [left, top, width, height] = n.word;
+        words.push(Word {
+            page: n.page,
+            left,
+            top,
+            width,
+            height,
+            text: n.cell.text.clone(),
+        });
     }
     let grids = pdf_grid::grids(&segments);
     let (tables, rest) = pdf_grid::fill(&grids, words);
@@ -1582,6 +1765,60 @@ pub fn page_png(bytes: &[u8], page: u32) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn word(line: u32, left: f64, top: f64, width: f64, height: f64, conf: f32) -> OcrWord {
+        OcrWord {
+            left,
+            top,
+            width,
+            height,
+            conf,
+            text: format!("w{line}"),
+            line: (1, 1, line),
+        }
+    }
+
+    /// The 淮安 scan's heading: Tesseract read 三、收到和处理政府信息公开申请情况 (confidence
+    /// 66 to 97) and, over its top half, a line `1 一 AN MA` (26 to 49).
+    fn heading_and_phantom() -> Vec<OcrWord> {
+        vec![
+            word(1, 451.0, 1402.0, 50.0, 44.0, 26.0),
+            word(1, 1070.0, 1402.0, 36.0, 44.0, 39.0),
+            word(1, 1518.0, 1402.0, 17.0, 44.0, 49.0),
+            word(2, 445.0, 1413.0, 91.0, 65.0, 92.0),
+            word(2, 1068.0, 1413.0, 110.0, 64.0, 66.0),
+            word(2, 1473.0, 1414.0, 107.0, 63.0, 97.0),
+        ]
+    }
+
+    #[test]
+    fn a_phantom_line_over_a_heading_is_dropped_and_the_heading_kept() {
+        let kept = drop_phantoms(heading_and_phantom(), |_| true);
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert!(kept.iter().all(|w| w.line == (1, 1, 2)), "{kept:?}");
+    }
+
+    #[test]
+    fn lines_in_tables_beside_or_as_sure_are_not_phantoms() {
+        // In a table, the cells decide (a garbled line of numbers there is still read).
+        assert_eq!(drop_phantoms(heading_and_phantom(), |_| false).len(), 6);
+        // A line reaching past the other's end is a line of its own.
+        let mut beside = heading_and_phantom();
+        beside[2].left = 1600.0;
+        assert_eq!(drop_phantoms(beside, |_| true).len(), 6);
+        // As sure as the line it overlaps: two lines of print, neither dropped.
+        let mut sure = heading_and_phantom();
+        for w in &mut sure[..3] {
+            w.conf = 80.0;
+        }
+        assert_eq!(drop_phantoms(sure, |_| true).len(), 6);
+        // Below the heading's middle: a line of its own.
+        let mut below = heading_and_phantom();
+        for w in &mut below[..3] {
+            w.top = 1460.0;
+        }
+        assert_eq!(drop_phantoms(below, |_| true).len(), 6);
+    }
 
     fn page_with_lines(angle: f64) -> Gray {
         let (w, h) = (1200, 900);
