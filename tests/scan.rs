@@ -504,10 +504,9 @@ fn a_photographed_page_and_a_png_page_are_read_as_scans() {
         // from the photo (44 before the label （一）予以公开, read by the page pass at
         // confidence 0 to 78, was read again alone as Chinese and the 21 that Tesseract
         // reads as 2 by the shapes of the report's own digits; 34 before its blurred,
-        // shaded rulings were looked for again with a lighter threshold). One value may
-        // be missed in the photo (98 %), never guessed.
-        let least = if name.ends_with(".png") { 52 } else { 51 };
-        assert!(t.exact >= least, "{name}: {t:?}: {:#?}", r.findings);
+        // shaded rulings were looked for again with a lighter threshold). Without the
+        // shapes the photo gives 51.
+        assert!(t.exact >= 52, "{name}: {t:?}: {:#?}", r.findings);
     }
 }
 
