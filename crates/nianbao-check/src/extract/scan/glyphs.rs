@@ -1,12 +1,13 @@
-//! Digits read by their shapes, learnt from the same page.
+//! Digits read by their shapes, learnt from the same report.
 //!
 //! Tesseract's models read a line of digits well and a lone one badly: on a blurred photo a
 //! clear `21` came back as `2` (the strip, confidence 76) and a clear `0` in a shaded scan
 //! as `加`, `6` or nothing, whatever the page segmentation mode. But a report prints the
 //! same digits in the same font dozens of times per page, and most of them are read
-//! surely. Those cells teach the shape of each digit as printed and scanned on this page;
-//! a cell the readings leave open is then read glyph by glyph against them. What is read
-//! this way stays doubtful: it only decides which reading the officer is shown first.
+//! surely. Those cells teach the shape of each digit as printed and scanned in this report;
+//! every number cell is then read glyph by glyph against them (`scan::read_by_shapes`). What
+//! is read this way never makes a cell sure: it decides which reading the officer is shown
+//! first, and makes a cell doubtful where it reads other digits.
 
 use super::{Gray, INK};
 
