@@ -773,6 +773,7 @@ type Crop = ((usize, usize, usize, usize), Vec<usize>, bool);
 /// A number cell of a page: its ink box in pixels and both readings.
 struct NumberCell {
     page: u32,
+    /// The ink box in the page image's pixels.
     ink: (usize, usize, usize, usize),
     cell: OcrCell,
     /// The page pass read nothing in the cell (or only garbled words).
@@ -984,7 +985,7 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
             text,
         });
     }
-    // Back into points for the grid, and the number cells' boxes with them.
+    // The number cells' boxes in points, as their words will stand in the grid.
     let numbers = numbers
         .into_iter()
         .map(|mut n| {
@@ -995,12 +996,6 @@ fn read_page(page: u32, raw: Gray, dpi: f64, timeout: Duration) -> Result<PageRe
                 (x1 - x0) as f64 * k,
                 (y1 - y0) as f64 * k,
             ];
-            n.ink = (
-                (x0 as f64 * k) as usize,
-                (y0 as f64 * k) as usize,
-                (x1 as f64 * k).ceil() as usize,
-                (y1 as f64 * k).ceil() as usize,
-            );
             n
         })
         .collect();
@@ -1388,8 +1383,8 @@ fn assemble(format: Format, pages: Vec<PageRead>) -> Extracted {
         for (at, [x0, y0, x1, y1]) in &t.places {
             let Some(page) = at.page() else { continue };
             if let Some(num) = numbers.iter().find(|nc| {
-                let cx = (nc.ink.0 + nc.ink.2) as f64 / 2.0;
-                let cy = (nc.ink.1 + nc.ink.3) as f64 / 2.0;
+                let [left, top, width, height] = nc.word;
+                let (cx, cy) = (left + width / 2.0, top + height / 2.0);
                 nc.page == page && cx >= *x0 && cx <= *x1 && cy >= *y0 && cy <= *y1
             }) {
                 reading.cells.insert(*at, num.cell.clone());

@@ -27,12 +27,40 @@ type PixelBox = (usize, usize, usize, usize);
 /// enough that a cell is compared in microseconds.
 const SAMPLES: usize = 24;
 
-/// One glyph: its ink scaled so that its height fills the square (centred across), and its
-/// height in pixels.
+/// One glyph: its ink scaled so that its height fills the square (centred across), that ink
+/// thickened by one cell (for [`alike`], made once), how many cells it inks, and its height
+/// in pixels.
 #[derive(Debug, Clone)]
 pub(super) struct Glyph {
     bits: Vec<bool>,
+    near: Vec<bool>,
+    ink: usize,
     height: usize,
+}
+
+impl Glyph {
+    fn new(bits: Vec<bool>, height: usize) -> Glyph {
+        let mut near = bits.clone();
+        for y in 0..SIDE {
+            for x in 0..SIDE {
+                if bits[y * SIDE + x] {
+                    for (dx, dy) in [(1i64, 0i64), (-1, 0), (0, 1), (0, -1)] {
+                        let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                        if (0..SIDE as i64).contains(&nx) && (0..SIDE as i64).contains(&ny) {
+                            near[ny as usize * SIDE + nx as usize] = true;
+                        }
+                    }
+                }
+            }
+        }
+        let ink = bits.iter().filter(|&&v| v).count();
+        Glyph {
+            bits,
+            near,
+            ink,
+            height,
+        }
+    }
 }
 
 /// The glyphs of the ink box `(x0, y0, x1, y1)` of `g`, left to right: the 8-connected
@@ -116,44 +144,27 @@ pub(super) fn glyphs(
                 }
             }
         }
-        out.push(Glyph { bits, height: gh });
+        out.push(Glyph::new(bits, gh));
     }
     Some(out)
 }
 
-/// Ink in common over ink in either, each glyph's ink first thickened by one cell so that
-/// a stroke a cell thinner or shifted still meets its match.
+/// Ink in common over ink in either, each glyph's ink against the other's thickened by one
+/// cell, so that a stroke a cell thinner or shifted still meets its match.
 fn alike(a: &Glyph, b: &Glyph) -> f64 {
-    let thick = |g: &Glyph| -> Vec<bool> {
-        let mut t = g.bits.clone();
-        for y in 0..SIDE {
-            for x in 0..SIDE {
-                if g.bits[y * SIDE + x] {
-                    for (dx, dy) in [(1i64, 0i64), (-1, 0), (0, 1), (0, -1)] {
-                        let (nx, ny) = (x as i64 + dx, y as i64 + dy);
-                        if (0..SIDE as i64).contains(&nx) && (0..SIDE as i64).contains(&ny) {
-                            t[ny as usize * SIDE + nx as usize] = true;
-                        }
-                    }
-                }
-            }
-        }
-        t
-    };
-    let (ta, tb) = (thick(a), thick(b));
     // Each glyph's own ink found in the other's thickened ink.
-    let hit = |g: &Glyph, other: &[bool]| {
+    let hit = |g: &Glyph, other: &Glyph| {
         g.bits
             .iter()
-            .zip(other)
+            .zip(&other.near)
             .filter(|(own, near)| **own && **near)
             .count()
     };
-    let ink = a.bits.iter().filter(|&&v| v).count() + b.bits.iter().filter(|&&v| v).count();
+    let ink = a.ink + b.ink;
     if ink == 0 {
         return 0.0;
     }
-    (hit(a, &tb) + hit(b, &ta)) as f64 / ink as f64
+    (hit(a, b) + hit(b, a)) as f64 / ink as f64
 }
 
 /// The digits of one report as its surely read cells print them.
